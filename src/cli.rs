@@ -1,0 +1,114 @@
+//! The command line (clap stays behind this module) and exit codes.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+
+/// Exit codes of the contract: 0 success, 1 the content has errors, 2 usage or environment.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_CONTENT: i32 = 1;
+pub const EXIT_ENV: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dangan",
+    version,
+    about = "档案 — turns a folder of Markdown reports into a browsable, searchable static website"
+)]
+pub struct Cli {
+    /// The archive folder (with dangan.toml and content/)
+    #[arg(long, global = true, default_value = ".", value_name = "DIR")]
+    pub root: PathBuf,
+    /// The output folder (default: `output` of dangan.toml, else public/)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print only errors and warnings
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new archive: dangan.toml and content/ with an example report
+    Init {
+        /// Folder of the new archive (default: the current folder)
+        dir: Option<PathBuf>,
+        /// Create the archive even if the folder is not empty (existing files are kept)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Render the archive into the output folder
+    Build {
+        /// How to print problems
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Check everything `build` checks, without writing anything
+    Check {
+        /// How to print problems
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Write a new report with its front matter filled in
+    New {
+        /// The report's title
+        title: String,
+        /// The unit that writes it
+        #[arg(long)]
+        unit: String,
+        /// The kind of report (调研报告, 汇报提纲, 工作总结 …)
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: String,
+        /// YYYY-MM-DD or YYYY-MM (default: today)
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+/// Parses the arguments, runs the command and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { EXIT_ENV } else { EXIT_OK };
+        }
+    };
+    let result = match cli.command {
+        Command::Init { ref dir, force } => cmd::init::run(
+            dir.clone().unwrap_or_else(|| cli.root.clone()),
+            force,
+            cli.quiet,
+        ),
+        Command::Build { format } => {
+            cmd::build::run(&cli.root, cli.out.clone(), format, cli.quiet, true)
+        }
+        Command::Check { format } => {
+            cmd::build::run(&cli.root, cli.out.clone(), format, cli.quiet, false)
+        }
+        Command::New {
+            ref title,
+            ref unit,
+            ref kind,
+            ref date,
+        } => cmd::new::run(&cli.root, title, unit, kind, date.as_deref(), cli.quiet),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            EXIT_ENV
+        }
+    }
+}

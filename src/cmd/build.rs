@@ -1,0 +1,93 @@
+//! `dangan build` and `dangan check`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::build::{BuildOptions, Outcome, build};
+use crate::cli::{EXIT_CONTENT, EXIT_OK, Format};
+
+pub fn run(
+    root: &Path,
+    out: Option<PathBuf>,
+    format: Format,
+    quiet: bool,
+    write: bool,
+) -> Result<i32> {
+    let outcome = build(&BuildOptions {
+        root: root.to_path_buf(),
+        out,
+        write,
+    })?;
+    match format {
+        Format::Json => println!("{}", json(&outcome)),
+        Format::Human => print_human(&outcome, quiet, write),
+    }
+    Ok(if outcome.has_errors() {
+        EXIT_CONTENT
+    } else {
+        EXIT_OK
+    })
+}
+
+fn json(o: &Outcome) -> String {
+    let errors = o.diagnostics.iter().filter(|d| d.is_error()).count();
+    serde_json::json!({
+        "ok": !o.has_errors(),
+        "errors": errors,
+        "warnings": o.diagnostics.len() - errors,
+        "reports": o.reports,
+        "diagnostics": o.diagnostics,
+    })
+    .to_string()
+}
+
+fn print_human(o: &Outcome, quiet: bool, write: bool) {
+    for d in &o.diagnostics {
+        eprintln!("{}\n", d.render());
+    }
+    let errors = o.diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = o.diagnostics.len() - errors;
+    if o.has_errors() {
+        let kept = if write {
+            "; nothing was written, the output folder is as it was"
+        } else {
+            ""
+        };
+        eprintln!("{errors} error(s), {warnings} warning(s){kept}");
+        return;
+    }
+    if quiet {
+        return;
+    }
+    let drafts = if o.drafts > 0 {
+        format!(", {} draft(s) left out", o.drafts)
+    } else {
+        String::new()
+    };
+    let secs = o.elapsed.as_secs_f64();
+    match &o.written {
+        Some(w) => eprintln!(
+            "built {} report(s){drafts} into {}: {} file(s) written, {} unchanged, {} removed, in {secs:.2} s{}",
+            o.reports,
+            o.out.display(),
+            w.written,
+            w.unchanged,
+            w.removed,
+            if warnings > 0 {
+                format!(" ({warnings} warning(s))")
+            } else {
+                String::new()
+            },
+        ),
+        None => eprintln!(
+            "checked {} report(s){drafts}: no errors{}, in {secs:.2} s",
+            o.reports,
+            if warnings > 0 {
+                format!(", {warnings} warning(s)")
+            } else {
+                String::new()
+            },
+        ),
+    }
+}

@@ -1,0 +1,75 @@
+//! `dangan init`: a new archive with dangan.toml and one example report.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{EXIT_ENV, EXIT_OK};
+use crate::config::{CONFIG_FILE, INIT_CONFIG};
+
+const EXAMPLE_REPORT: &str = "---
+title: 关于基层党建工作的调研报告
+unit: 市委组织部
+date: 2024-03-15
+type: 调研报告
+tags: [党建, 基层治理]
+summary: 这是一份示例报告，可以删除或照着它写新的报告。
+---
+
+为了解基层党建工作情况，现将调研情况报告如下。
+
+## 一、基本情况
+
+这里写基本情况。
+
+### （一）主要做法
+
+这里写主要做法。
+
+## 二、存在问题
+
+这里写存在的问题。
+
+## 三、下一步工作打算
+
+这里写下一步的打算。
+";
+
+pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<i32> {
+    if dir.exists() {
+        let mut entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        if entries.next().is_some() && !force {
+            eprintln!(
+                "error: {} is not empty; dangan init makes a new archive in an empty folder.\n  = help: choose an empty or new folder (`dangan init my-archive`), or pass --force to add the archive files here (existing files are kept)",
+                dir.display()
+            );
+            return Ok(EXIT_ENV);
+        }
+    }
+    let files = [
+        (CONFIG_FILE.to_string(), INIT_CONFIG),
+        ("content/示例报告.md".to_string(), EXAMPLE_REPORT),
+    ];
+    for (rel, text) in files {
+        let path = dir.join(&rel);
+        if path.exists() {
+            eprintln!("kept {} (it exists already)", path.display());
+            continue;
+        }
+        let parent = path.parent().expect("has a folder");
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        if !quiet {
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    if !quiet {
+        eprintln!(
+            "new archive in {}: run `dangan build` there, then open public/index.html",
+            dir.display()
+        );
+    }
+    Ok(EXIT_OK)
+}

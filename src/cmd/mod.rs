@@ -1,0 +1,5 @@
+//! One small file per subcommand, over the library.
+
+pub mod build;
+pub mod init;
+pub mod new;

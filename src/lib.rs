@@ -1,0 +1,21 @@
+//! dangan (档案): a static-site generator for archives of internal reports.
+//!
+//! The data flows one way: `load` (discover files, parse front matter) ->
+//! `model` (the site and its indexes) -> `render` (pages via the theme) ->
+//! `output` (the only writer). `build` runs that pipeline; `cli` and `cmd`
+//! are the command line over it.
+
+// Diagnostics are returned by value on purpose: they are rare and carry the whole message.
+#![allow(clippy::result_large_err)]
+
+pub mod build;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod diag;
+pub mod load;
+pub mod markdown;
+pub mod model;
+pub mod output;
+pub mod paths;
+pub mod render;

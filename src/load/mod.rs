@@ -1,0 +1,337 @@
+//! Loading: content folder -> validated reports and attachments, with diagnostics.
+
+pub mod discover;
+pub mod front_matter;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, display_path};
+use crate::model::{ContentFile, Report, ReportDate};
+use crate::paths::safe_path;
+
+pub const CONTENT_DIR: &str = "content";
+
+/// Everything read from `content/`.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Every report that could be read, drafts included, in id order.
+    pub reports: Vec<Report>,
+    pub files: Vec<ContentFile>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Reads and validates every report under `root/content`, in parallel.
+pub fn load(root: &Path, config: &Config) -> Loaded {
+    let content = root.join(CONTENT_DIR);
+    let found = discover::discover(root, &content);
+    let mut diags = found.diags;
+    if !content.is_dir() {
+        diags.push(
+            Diagnostic::error(CONTENT_DIR, "there is no content folder")
+                .hint("put the reports (.md files) in a folder named `content` next to dangan.toml, or run `dangan init`"),
+        );
+    }
+    let results: Vec<_> = found
+        .reports
+        .par_iter()
+        .map(|p| load_report(root, &content, p, config))
+        .collect();
+    let mut reports = Vec::with_capacity(results.len());
+    for (report, ds) in results {
+        reports.extend(report);
+        diags.extend(ds);
+    }
+    let files = found
+        .files
+        .into_iter()
+        .map(|(source, size)| content_file(&content, source, size))
+        .collect();
+    Loaded {
+        reports,
+        files,
+        diags,
+    }
+}
+
+pub fn content_file(content: &Path, source: PathBuf, size: u64) -> ContentFile {
+    let rel = rel_id(content, &source);
+    ContentFile {
+        site_path: safe_path(&rel),
+        rel,
+        source,
+        size,
+    }
+}
+
+/// Path under `content/` with `/` separators.
+pub fn rel_id(content: &Path, path: &Path) -> String {
+    path.strip_prefix(content)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// Reads one report file; `None` when it has errors that stop it being published.
+pub fn load_report(
+    root: &Path,
+    content: &Path,
+    path: &Path,
+    config: &Config,
+) -> (Option<Report>, Vec<Diagnostic>) {
+    let shown = display_path(root, path);
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let d = Diagnostic::error(&shown, format!("cannot be read: {e}"))
+                .hint("check that the file exists and that you may read it");
+            return (None, vec![d]);
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                None,
+                vec![not_utf8(&shown, e.as_bytes(), e.utf8_error().valid_up_to())],
+            );
+        }
+    };
+    let split = match front_matter::split(&shown, &text) {
+        Ok(s) => s,
+        Err(d) => return (None, vec![d]),
+    };
+    let (fm, mut diags) = front_matter::parse(&shown, &split);
+    if fm.unreadable {
+        return (None, diags);
+    }
+    let id = rel_id(content, path);
+    let report = validate(&shown, &id, path, fm, &split, config, &mut diags);
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    (report.filter(|_| ok), diags)
+}
+
+fn not_utf8(shown: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
+    let line = bytes[..valid_up_to].iter().filter(|b| **b == b'\n').count() + 1;
+    let looks_utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
+    let what = if looks_utf16 {
+        "UTF-16 (Word's \"Unicode\" text)"
+    } else {
+        "probably GBK/GB18030, the usual encoding on Chinese Windows"
+    };
+    Diagnostic::error(shown, format!("the file is not UTF-8 text ({what})"))
+        .line(line)
+        .hint("save it again as UTF-8 (in Notepad: Save As, Encoding: UTF-8), or convert it with `dangan import`")
+}
+
+fn validate(
+    shown: &str,
+    id: &str,
+    path: &Path,
+    fm: front_matter::FrontMatter,
+    split: &front_matter::Split<'_>,
+    config: &Config,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Report> {
+    let fence_line = split.yaml_line - 1;
+    let missing = |field: &str, example: &str| {
+        Diagnostic::error(shown, format!("the required field `{field}` is missing"))
+            .line(fence_line)
+            .field(field)
+            .hint(format!(
+                "add a line `{field}: {example}` between the `---` lines"
+            ))
+    };
+    let line_of = |f: &str| fm.lines.get(f).copied().unwrap_or(fence_line);
+
+    let unit = fm.unit.clone();
+    if unit.is_none() && !fm.lines.contains_key("unit") {
+        diags.push(missing("unit", "市委办公室"));
+    } else if unit.is_none() && !fm.invalid.contains("unit") {
+        diags.push(
+            Diagnostic::error(shown, "is empty")
+                .at(line_of("unit"), 1)
+                .field("unit")
+                .hint("write the unit that wrote the report, e.g. `unit: 市委办公室`"),
+        );
+    } else if let Some(u) = &unit
+        && config.closed_units && config.unit_decl(u).is_none() {
+            let mut d = Diagnostic::error(
+                shown,
+                format!("\"{u}\" is not one of the units declared in dangan.toml"),
+            )
+            .at(line_of("unit"), 1)
+            .field("unit");
+            d = match closest(u, config.units.iter().map(|x| x.name.as_str())) {
+                Some(c) => d.hint(format!(
+                    "did you mean \"{c}\"? Otherwise declare it with a [[units]] entry"
+                )),
+                None => {
+                    d.hint("declare it in dangan.toml with a [[units]] entry, or correct the name")
+                }
+            };
+            diags.push(d);
+        }
+
+    let date = match &fm.date {
+        None if !fm.lines.contains_key("date") => {
+            diags.push(missing("date", "2021-03-05"));
+            None
+        }
+        None if fm.invalid.contains("date") => None,
+        None => {
+            diags.push(
+                Diagnostic::error(shown, "is empty")
+                    .at(line_of("date"), 1)
+                    .field("date")
+                    .hint("write the date as YYYY-MM-DD, or YYYY-MM when the day is unknown"),
+            );
+            None
+        }
+        Some(text) => match ReportDate::parse(text) {
+            Ok(d) => Some(d),
+            Err(why) => {
+                diags.push(Diagnostic::error(shown, why).at(line_of("date"), 1).field("date")
+                    .hint("write the date as YYYY-MM-DD (2021-03-05), or YYYY-MM (2021-03) when the day is unknown"));
+                None
+            }
+        },
+    };
+
+    let kind = fm.kind.clone();
+    match &kind {
+        None if !fm.lines.contains_key("type") => diags.push(missing("type", "调研报告")),
+        None if fm.invalid.contains("type") => {}
+        None => diags.push(
+            Diagnostic::error(shown, "is empty")
+                .at(line_of("type"), 1)
+                .field("type")
+                .hint("write the kind of report, e.g. `type: 调研报告`"),
+        ),
+        Some(k) => {
+            if let Some(allowed) = &config.types
+                && !allowed.iter().any(|a| a == k) {
+                    let mut d = Diagnostic::error(
+                        shown,
+                        format!("\"{k}\" is not one of the types dangan.toml allows"),
+                    )
+                    .at(line_of("type"), 1)
+                    .field("type");
+                    d = match closest(k, allowed.iter().map(String::as_str)) {
+                        Some(c) => d.hint(format!(
+                            "did you mean \"{c}\"? The allowed types are: {}",
+                            allowed.join("、")
+                        )),
+                        None => d.hint(format!("the allowed types are: {}", allowed.join("、"))),
+                    };
+                    diags.push(d);
+                }
+        }
+    }
+
+    if let Some(slug) = &fm.slug
+        && (slug.contains(['/', '\\']) || crate::paths::safe_component(slug) != *slug) {
+            diags.push(Diagnostic::error(shown, format!("\"{slug}\" cannot be used as a file name"))
+                .at(line_of("slug"), 1)
+                .field("slug")
+                .hint("use letters, digits, Chinese characters, - and _ only (no / \\ : * ? \" < > |)"));
+        }
+
+    let (heading_title, body) = title_heading(split.body);
+    let (body, body_line) = match body {
+        Some((rest, skipped_lines))
+            if fm.title.is_none() || fm.title.as_deref() == heading_title.as_deref() =>
+        {
+            (rest.to_string(), split.body_line + skipped_lines)
+        }
+        _ => (split.body.to_string(), split.body_line),
+    };
+    let title = fm.title.clone().or(heading_title).unwrap_or_else(|| {
+        Path::new(id)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+
+    let stem = fm.slug.clone().unwrap_or_else(|| {
+        Path::new(id)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
+    let dir = id.rsplit_once('/').map_or("", |(d, _)| d);
+    let page = if dir.is_empty() {
+        format!("{stem}.html")
+    } else {
+        format!("{dir}/{stem}.html")
+    };
+
+    Some(Report {
+        id: id.to_string(),
+        source: path.to_path_buf(),
+        title,
+        unit: unit?,
+        date: date?,
+        kind: kind?,
+        tags: fm.tags,
+        summary: fm.summary,
+        author: fm.author,
+        draft: fm.draft,
+        page: safe_path(&page),
+        body,
+        body_line,
+    })
+}
+
+/// The text of the first `# ` heading, and the body after it when the
+/// heading is the first thing in the body (with the lines skipped).
+fn title_heading(body: &str) -> (Option<String>, Option<(&str, usize)>) {
+    let mut in_fence = false;
+    let mut offset = 0;
+    let mut first_content = true;
+    for (i, line) in body.split_inclusive('\n').enumerate() {
+        let t = line.trim();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+        }
+        if !in_fence
+            && let Some(h) = t.strip_prefix("# ") {
+                let h = h.trim().trim_end_matches('#').trim().to_string();
+                let rest = first_content.then(|| (&body[offset + line.len()..], i + 1));
+                return (Some(h).filter(|h| !h.is_empty()), rest);
+            }
+        if !t.is_empty() {
+            first_content = false;
+        }
+        offset += line.len();
+    }
+    (None, None)
+}
+
+/// The candidate most like `word`, if any is close.
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::normalized_damerau_levenshtein(word, c), c))
+        .filter(|(score, _)| *score >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_from_first_heading_is_taken_out_of_the_body() {
+        let (t, rest) = title_heading("\n# 关于某事的报告\n\n正文\n");
+        assert_eq!(t.as_deref(), Some("关于某事的报告"));
+        assert_eq!(rest, Some(("\n正文\n", 2)));
+        let (t, rest) = title_heading("前言\n\n# 标题\n");
+        assert_eq!(t.as_deref(), Some("标题"));
+        assert_eq!(rest, None);
+        let (t, _) = title_heading("```\n# not a heading\n```\n");
+        assert_eq!(t, None);
+    }
+}

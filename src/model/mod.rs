@@ -1,0 +1,9 @@
+//! The site model: reports, units, and the indexes by unit, year and type.
+
+mod date;
+mod report;
+mod site;
+
+pub use date::ReportDate;
+pub use report::{ContentFile, Report};
+pub use site::{Site, Unit};

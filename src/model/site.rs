@@ -1,0 +1,280 @@
+//! The whole site: published reports keyed by id, and the unit/year/type indexes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use super::{ContentFile, Report};
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::paths::safe_component;
+
+/// Folders and files at the top of the output that dangan writes itself.
+pub const RESERVED_TOP: &[&str] = &[
+    "unit",
+    "year",
+    "type",
+    "_assets",
+    "_search",
+    "index.html",
+    "search.html",
+    "404.html",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub name: String,
+    /// Site path of the unit's page.
+    pub page: String,
+    pub parent: Option<String>,
+    /// Sub-units, in display order.
+    pub children: Vec<String>,
+    /// The unit's own reports, newest first.
+    pub reports: Vec<String>,
+    /// Reports of the unit and all its sub-units.
+    pub total: usize,
+    pub order: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub config: Config,
+    /// Published reports (no drafts) by id.
+    pub reports: BTreeMap<String, Report>,
+    /// Ids of drafts, so that links to them are recognised.
+    pub drafts: BTreeSet<String>,
+    /// Attachments by path under `content/`.
+    pub files: BTreeMap<String, ContentFile>,
+    pub units: BTreeMap<String, Unit>,
+    /// Top-level units in display order.
+    pub root_units: Vec<String>,
+    /// Report ids per year and per type, newest first.
+    pub years: BTreeMap<i32, Vec<String>>,
+    pub types: BTreeMap<String, Vec<String>>,
+    /// Site path of each type's page.
+    pub type_pages: BTreeMap<String, String>,
+    /// All reports, newest first.
+    pub newest: Vec<String>,
+}
+
+impl Site {
+    /// Builds the indexes; reports whose outputs collide are reported and left out.
+    pub fn new(
+        config: Config,
+        reports: Vec<Report>,
+        files: Vec<ContentFile>,
+    ) -> (Site, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut drafts = BTreeSet::new();
+        let mut published = BTreeMap::new();
+        for r in reports {
+            if r.draft {
+                drafts.insert(r.id.clone());
+            } else {
+                published.insert(r.id.clone(), r);
+            }
+        }
+        let files: BTreeMap<String, ContentFile> =
+            files.into_iter().map(|f| (f.rel.clone(), f)).collect();
+        check_collisions(&published, &files, &mut diags);
+
+        let mut site = Site {
+            config,
+            reports: published,
+            drafts,
+            files,
+            units: BTreeMap::new(),
+            root_units: Vec::new(),
+            years: BTreeMap::new(),
+            types: BTreeMap::new(),
+            type_pages: BTreeMap::new(),
+            newest: Vec::new(),
+        };
+        site.index();
+        (site, diags)
+    }
+
+    fn index(&mut self) {
+        let mut newest: Vec<&Report> = self.reports.values().collect();
+        newest.sort_by(|a, b| a.newest_first_key().cmp(&b.newest_first_key()));
+        self.newest = newest.iter().map(|r| r.id.clone()).collect();
+
+        let mut units: BTreeMap<String, Unit> = BTreeMap::new();
+        let new_unit = |name: &str, config: &Config| {
+            let decl = config.unit_decl(name);
+            Unit {
+                name: name.to_string(),
+                page: String::new(),
+                parent: decl.and_then(|d| d.parent.clone()),
+                children: Vec::new(),
+                reports: Vec::new(),
+                total: 0,
+                order: decl.map_or(0, |d| d.order),
+            }
+        };
+        for d in &self.config.units {
+            units.insert(d.name.clone(), new_unit(&d.name, &self.config));
+        }
+        for r in &newest {
+            units
+                .entry(r.unit.clone())
+                .or_insert_with(|| new_unit(&r.unit, &self.config))
+                .reports
+                .push(r.id.clone());
+            self.years
+                .entry(r.date.year)
+                .or_default()
+                .push(r.id.clone());
+            self.types
+                .entry(r.kind.clone())
+                .or_default()
+                .push(r.id.clone());
+        }
+        // Children and display order: by `order`, then name.
+        let mut sorted: Vec<(i64, String)> =
+            units.values().map(|u| (u.order, u.name.clone())).collect();
+        sorted.sort();
+        for (_, name) in &sorted {
+            match units[name].parent.clone() {
+                Some(p) => units
+                    .get_mut(&p)
+                    .expect("parents are declared")
+                    .children
+                    .push(name.clone()),
+                None => self.root_units.push(name.clone()),
+            }
+        }
+        for name in self.root_units.clone() {
+            total(&mut units, &name);
+        }
+        // Page names: the declared slug or the name, unique even on case-insensitive shares.
+        let mut taken = HashMap::new();
+        for (_, name) in &sorted {
+            let base = self
+                .config
+                .unit_decl(name)
+                .and_then(|d| d.slug.clone())
+                .unwrap_or_else(|| safe_component(name));
+            let page = unique_page("unit", &base, &mut taken);
+            units.get_mut(name).expect("unit exists").page = page;
+        }
+        let mut taken = HashMap::new();
+        for t in self.types.keys() {
+            self.type_pages.insert(
+                t.clone(),
+                unique_page("type", &safe_component(t), &mut taken),
+            );
+        }
+        self.units = units;
+    }
+
+    /// The unit and its ancestors, root first.
+    pub fn unit_path(&self, name: &str) -> Vec<&Unit> {
+        let mut path = Vec::new();
+        let mut current = self.units.get(name);
+        while let Some(u) = current {
+            path.push(u);
+            current = u.parent.as_ref().and_then(|p| self.units.get(p));
+        }
+        path.reverse();
+        path
+    }
+
+    /// Units in tree order (each followed by its sub-units) with their depth.
+    pub fn unit_tree(&self) -> Vec<(&Unit, usize)> {
+        fn walk<'a>(site: &'a Site, name: &str, depth: usize, out: &mut Vec<(&'a Unit, usize)>) {
+            let u = &site.units[name];
+            out.push((u, depth));
+            for c in &u.children {
+                walk(site, c, depth + 1, out);
+            }
+        }
+        let mut out = Vec::new();
+        for r in &self.root_units {
+            walk(self, r, 0, &mut out);
+        }
+        out
+    }
+
+    /// The reports before and after `id` in its unit, oldest to newest.
+    pub fn neighbours(&self, id: &str) -> (Option<&Report>, Option<&Report>) {
+        let Some(r) = self.reports.get(id) else {
+            return (None, None);
+        };
+        let list = &self.units[&r.unit].reports; // newest first
+        let Some(i) = list.iter().position(|x| x == id) else {
+            return (None, None);
+        };
+        let older = list.get(i + 1).map(|x| &self.reports[x]);
+        let newer = i.checked_sub(1).map(|j| &self.reports[&list[j]]);
+        (older, newer)
+    }
+
+    pub fn year_page(year: i32) -> String {
+        format!("year/{year}.html")
+    }
+}
+
+fn total(units: &mut BTreeMap<String, Unit>, name: &str) -> usize {
+    let children = units[name].children.clone();
+    let sum: usize = children.iter().map(|c| total(units, c)).sum();
+    let u = units.get_mut(name).expect("unit exists");
+    u.total = u.reports.len() + sum;
+    u.total
+}
+
+fn unique_page(dir: &str, base: &str, taken: &mut HashMap<String, usize>) -> String {
+    let mut name = base.to_string();
+    let mut n = 1;
+    while taken.contains_key(&name.to_lowercase()) || name.eq_ignore_ascii_case("index") {
+        n += 1;
+        name = format!("{base}-{n}");
+    }
+    taken.insert(name.to_lowercase(), n);
+    format!("{dir}/{name}.html")
+}
+
+/// Two sources writing one output file (names differing only in case count
+/// as one, as on Windows shares), or a report in a folder dangan uses itself.
+fn check_collisions(
+    reports: &BTreeMap<String, Report>,
+    files: &BTreeMap<String, ContentFile>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in reports.values() {
+        owners
+            .entry(r.page.to_lowercase())
+            .or_default()
+            .push(format!("content/{}", r.id));
+    }
+    for f in files.values() {
+        owners
+            .entry(f.site_path.to_lowercase())
+            .or_default()
+            .push(format!("content/{}", f.rel));
+    }
+    for (out, who) in &owners {
+        if who.len() > 1 {
+            let (first, rest) = who.split_first().expect("two owners");
+            diags.push(
+                Diagnostic::error(
+                    first.clone(),
+                    format!(
+                        "would be written to the same file as {} ({out})",
+                        rest.join(" and ")
+                    ),
+                )
+                .hint("rename one of the files, or give one report another `slug:`"),
+            );
+        }
+        let top = out.split('/').next().unwrap_or("");
+        if RESERVED_TOP.iter().any(|r| r.eq_ignore_ascii_case(top)) {
+            diags.push(
+                Diagnostic::error(
+                    who[0].clone(),
+                    format!("would be written to {out}, which dangan uses for its own pages"),
+                )
+                .hint(format!("rename the file or folder `{top}` under content/")),
+            );
+        }
+    }
+}

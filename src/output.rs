@@ -1,0 +1,313 @@
+//! The only place that writes to the output folder: writes files whose bytes
+//! changed, removes files of earlier builds that are gone, keeps a manifest.
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+/// Lists the files dangan wrote, so that only those are ever deleted.
+pub const MANIFEST: &str = ".dangan-manifest";
+const MANIFEST_HEADER: &str = "# files written by dangan; dangan deletes only files listed here";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Bytes(Vec<u8>),
+    /// Copied from this file (attachments).
+    Copy(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutFile {
+    /// Site path (relative to the output folder, `/`-separated).
+    pub path: String,
+    pub content: Content,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct WriteStats {
+    pub written: usize,
+    pub unchanged: usize,
+    pub removed: usize,
+}
+
+/// An error that is about the machine, not the content (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(
+        "the output folder {0} already holds files that dangan did not write (there is no {MANIFEST} in it); dangan will not write into it, so that nothing of yours is overwritten or deleted.\n  = help: choose another folder with --out, or empty or delete that folder first"
+    )]
+    Foreign(PathBuf),
+    #[error(
+        "the output folder {out} {relation} {other}; dangan refuses, so that no report is overwritten or deleted.\n  = help: choose an output folder outside the content folder, for example --out public"
+    )]
+    Unsafe {
+        out: PathBuf,
+        relation: &'static str,
+        other: PathBuf,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Absolute, with symlinks of its existing part resolved, even if it does not exist yet.
+pub fn resolve(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut existing = abs.clone();
+    let mut rest = Vec::new();
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(p), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = p.to_path_buf();
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing.canonicalize().unwrap_or(existing);
+    for part in rest.into_iter().rev() {
+        if part == ".." {
+            out.pop();
+        } else if part != "." {
+            out.push(part);
+        }
+    }
+    out
+}
+
+/// Refuses an output folder equal to or containing the archive root, or
+/// equal to, inside or containing the content folder.
+pub fn check_out_dir(root: &Path, content: &Path, out: &Path) -> Result<(), OutputError> {
+    let (root, content, out_r) = (resolve(root), resolve(content), resolve(out));
+    let unsafe_ = |relation, other: &Path| {
+        Err(OutputError::Unsafe {
+            out: out.to_path_buf(),
+            relation,
+            other: other.to_path_buf(),
+        })
+    };
+    if out_r == root {
+        return unsafe_("is the archive folder", &root);
+    }
+    if root.starts_with(&out_r) {
+        return unsafe_("contains the archive folder", &root);
+    }
+    if out_r == content {
+        return unsafe_("is the content folder", &content);
+    }
+    if out_r.starts_with(&content) {
+        return unsafe_("is inside the content folder", &content);
+    }
+    if content.starts_with(&out_r) {
+        return unsafe_("contains the content folder", &content);
+    }
+    Ok(())
+}
+
+/// The paths listed in the output folder's manifest; `None` if there is none.
+pub fn read_manifest(out: &Path) -> Result<Option<BTreeSet<String>>, OutputError> {
+    let path = out.join(MANIFEST);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(
+            text.lines()
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(String::from)
+                .collect(),
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err(&path)(e)),
+    }
+}
+
+/// Makes sure `out` is a folder dangan may write into: missing, empty, or with a manifest.
+pub fn previous_files(out: &Path) -> Result<BTreeSet<String>, OutputError> {
+    if !out.exists() {
+        return Ok(BTreeSet::new());
+    }
+    if let Some(m) = read_manifest(out)? {
+        return Ok(m);
+    }
+    let mut entries = std::fs::read_dir(out).map_err(io_err(out))?;
+    if entries.next().is_some() {
+        return Err(OutputError::Foreign(out.to_path_buf()));
+    }
+    Ok(BTreeSet::new())
+}
+
+/// Writes `files` into `out`; files whose bytes are already there are not
+/// touched; files of the previous build that are no longer produced are removed.
+pub fn write_site(out: &Path, files: &[OutFile]) -> Result<WriteStats, OutputError> {
+    let previous = previous_files(out)?;
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let results: Vec<Result<bool, OutputError>> =
+        files.par_iter().map(|f| write_one(out, f)).collect();
+    let mut stats = WriteStats::default();
+    for r in results {
+        if r? {
+            stats.written += 1;
+        } else {
+            stats.unchanged += 1;
+        }
+    }
+    let current: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    write_manifest(out, &current)?;
+    for stale in previous.iter().filter(|p| !current.contains(p.as_str())) {
+        if remove_stale(out, stale)? {
+            stats.removed += 1;
+        }
+    }
+    Ok(stats)
+}
+
+/// Writes one file if its bytes differ; `true` if it was written.
+pub fn write_one(out: &Path, f: &OutFile) -> Result<bool, OutputError> {
+    let target = out.join(&f.path);
+    let same = match &f.content {
+        Content::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == *b),
+        Content::Copy(src) => same_file_bytes(src, &target),
+    };
+    if same {
+        return Ok(false);
+    }
+    let dir = target.parent().unwrap_or(out);
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.dangan-tmp"));
+    match &f.content {
+        Content::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&tmp))?,
+        Content::Copy(src) => {
+            std::fs::copy(src, &tmp).map_err(io_err(src))?;
+        }
+    }
+    std::fs::rename(&tmp, &target).map_err(io_err(&target))?;
+    Ok(true)
+}
+
+fn same_file_bytes(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => match (std::fs::read(a), std::fs::read(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+pub fn write_manifest<'a>(
+    out: &Path,
+    paths: impl IntoIterator<Item = &'a &'a str>,
+) -> Result<(), OutputError> {
+    let mut text = String::from(MANIFEST_HEADER);
+    text.push('\n');
+    for p in paths {
+        text.push_str(p);
+        text.push('\n');
+    }
+    let tmp = out.join(format!("{MANIFEST}.tmp"));
+    std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
+    let target = out.join(MANIFEST);
+    std::fs::rename(&tmp, &target).map_err(io_err(&target))
+}
+
+/// Removes a file dangan wrote earlier, then its folders if they became empty.
+pub fn remove_stale(out: &Path, site_path: &str) -> Result<bool, OutputError> {
+    if site_path.split('/').any(|c| c == ".." || c.is_empty()) {
+        return Ok(false); // a manifest line that would leave the folder: never act on it
+    }
+    let path = out.join(site_path);
+    let removed = match std::fs::remove_file(&path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io_err(&path)(e)),
+    };
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if d == out || !d.starts_with(out) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str) -> OutFile {
+        OutFile {
+            path: path.into(),
+            content: Content::Bytes(text.as_bytes().to_vec()),
+        }
+    }
+
+    #[test]
+    fn writes_only_changes_and_removes_only_its_own_stale_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let s = write_site(&out, &[file("a.html", "A"), file("d/b.html", "B")]).unwrap();
+        assert_eq!(
+            s,
+            WriteStats {
+                written: 2,
+                unchanged: 0,
+                removed: 0
+            }
+        );
+        std::fs::write(out.join("mine.txt"), "keep").unwrap();
+        let s = write_site(&out, &[file("a.html", "A2")]).unwrap();
+        assert_eq!(
+            s,
+            WriteStats {
+                written: 1,
+                unchanged: 0,
+                removed: 1
+            }
+        );
+        assert!(!out.join("d").exists(), "emptied folder is removed");
+        assert_eq!(
+            std::fs::read_to_string(out.join("mine.txt")).unwrap(),
+            "keep"
+        );
+        let s = write_site(&out, &[file("a.html", "A2")]).unwrap();
+        assert_eq!(s.unchanged, 1);
+    }
+
+    #[test]
+    fn refuses_a_folder_it_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("important.docx"), "x").unwrap();
+        let err = write_site(dir.path(), &[file("a.html", "A")]).unwrap_err();
+        assert!(matches!(err, OutputError::Foreign(_)));
+        assert!(!dir.path().join("a.html").exists());
+    }
+
+    #[test]
+    fn output_folder_must_stay_clear_of_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let content = root.join("content");
+        std::fs::create_dir(&content).unwrap();
+        assert!(check_out_dir(root, &content, &root.join("public")).is_ok());
+        assert!(check_out_dir(root, &content, root).is_err());
+        assert!(check_out_dir(root, &content, &content).is_err());
+        assert!(check_out_dir(root, &content, &content.join("site")).is_err());
+        assert!(check_out_dir(root, &content, &root.join("content/../content/x")).is_err());
+        assert!(check_out_dir(root, &content, root.parent().unwrap()).is_err());
+    }
+}

@@ -1,0 +1,449 @@
+//! Rendering: the list of every output the site writes, and how each is made.
+//! The only module that knows Tera (through `theme`).
+
+mod theme;
+mod views;
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use theme::Theme;
+use views::*;
+
+use crate::diag::{Diagnostic, line_col};
+use crate::markdown::{self, LinkContext, LinkProblemKind, Rendered, Target};
+use crate::model::Site;
+use crate::output::{Content, OutFile};
+use crate::paths::root_prefix;
+
+/// One file the site writes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Job {
+    Home,
+    Report(String),
+    Unit(String),
+    UnitIndex,
+    Year(i32),
+    YearIndex,
+    Type(String),
+    TypeIndex,
+    Search,
+    NotFound,
+    Asset(String),
+    Attachment(String),
+}
+
+/// Every output of the site, in a stable order.
+pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
+    let mut jobs = vec![
+        Job::Home,
+        Job::UnitIndex,
+        Job::YearIndex,
+        Job::TypeIndex,
+        Job::Search,
+        Job::NotFound,
+    ];
+    jobs.extend(site.reports.keys().cloned().map(Job::Report));
+    jobs.extend(site.units.keys().cloned().map(Job::Unit));
+    jobs.extend(site.years.keys().copied().map(Job::Year));
+    jobs.extend(site.types.keys().cloned().map(Job::Type));
+    jobs.extend(theme.assets.keys().cloned().map(Job::Asset));
+    jobs.extend(site.files.keys().cloned().map(Job::Attachment));
+    jobs
+}
+
+/// Renders the Markdown of every report (in parallel), with link problems as diagnostics.
+pub fn markdown_all(site: &Site) -> (BTreeMap<String, Rendered>, Vec<Diagnostic>) {
+    let results: Vec<_> = site
+        .reports
+        .par_iter()
+        .map(|(id, _)| (id.clone(), markdown_one(site, id)))
+        .collect();
+    let mut map = BTreeMap::new();
+    let mut diags = Vec::new();
+    for (id, (r, ds)) in results {
+        map.insert(id, r);
+        diags.extend(ds);
+    }
+    (map, diags)
+}
+
+pub fn markdown_one(site: &Site, id: &str) -> (Rendered, Vec<Diagnostic>) {
+    let report = &site.reports[id];
+    let resolve = |path: &str| -> Target {
+        if let Some(r) = site.reports.get(path) {
+            Target::Page(r.page.clone())
+        } else if site.drafts.contains(path) {
+            Target::Draft
+        } else if let Some(f) = site.files.get(path) {
+            Target::File(f.site_path.clone())
+        } else {
+            Target::Missing
+        }
+    };
+    let ctx = LinkContext {
+        dir: report.dir(),
+        page: &report.page,
+        resolve: &resolve,
+    };
+    let rendered = markdown::render(&report.body, &ctx, site.config.allow_html);
+    let shown = format!("content/{id}");
+    let diags = rendered
+        .problems
+        .iter()
+        .map(|p| {
+            let (line, col) = line_col(&report.body, p.offset);
+            let line = report.body_line + line - 1;
+            let target = &p.target;
+            let d = match p.kind {
+                LinkProblemKind::Missing => Diagnostic::error(&shown, format!("links to \"{target}\", which does not exist"))
+                    .hint("correct the link, or add the missing report or file; links are relative to this report's folder"),
+                LinkProblemKind::OutsideContent => Diagnostic::error(&shown, format!("links to \"{target}\", which is outside the content folder"))
+                    .hint("link only to reports and files under content/"),
+                LinkProblemKind::Draft => Diagnostic::warning(&shown, format!("links to \"{target}\", a draft that is not published; the link is left out"))
+                    .hint("publish that report (remove `draft: true`) or remove the link"),
+                LinkProblemKind::UnsafeScheme => Diagnostic::warning(&shown, format!("the link \"{target}\" could run code in the reader's browser and is left out"))
+                    .hint("link to web pages with http:// or https://"),
+            };
+            d.at(line, col)
+        })
+        .collect();
+    (rendered, diags)
+}
+
+/// Everything a job needs to run.
+pub struct Renderer<'a> {
+    pub site: &'a Site,
+    pub theme: &'a Theme,
+    pub markdown: &'a BTreeMap<String, Rendered>,
+    reports_per_dir: HashMap<&'a str, usize>,
+}
+
+impl<'a> Renderer<'a> {
+    pub fn new(site: &'a Site, theme: &'a Theme, markdown: &'a BTreeMap<String, Rendered>) -> Self {
+        let mut reports_per_dir = HashMap::new();
+        for r in site.reports.values() {
+            *reports_per_dir.entry(r.dir()).or_insert(0) += 1;
+        }
+        Renderer {
+            site,
+            theme,
+            markdown,
+            reports_per_dir,
+        }
+    }
+
+    /// Runs every job in parallel; all template errors are returned together.
+    pub fn run_all(&self, jobs: &[Job]) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+        let results: Vec<Result<OutFile, Diagnostic>> =
+            jobs.par_iter().map(|j| self.run(j)).collect();
+        let mut files = Vec::with_capacity(results.len());
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok(f) => files.push(f),
+                Err(d) => errors.push(d),
+            }
+        }
+        errors.dedup();
+        if errors.is_empty() {
+            Ok(files)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn path(&self, job: &Job) -> String {
+        let site = self.site;
+        match job {
+            Job::Home => "index.html".into(),
+            Job::Report(id) => site.reports[id].page.clone(),
+            Job::Unit(name) => site.units[name].page.clone(),
+            Job::UnitIndex => "unit/index.html".into(),
+            Job::Year(y) => Site::year_page(*y),
+            Job::YearIndex => "year/index.html".into(),
+            Job::Type(t) => site.type_pages[t].clone(),
+            Job::TypeIndex => "type/index.html".into(),
+            Job::Search => "search.html".into(),
+            Job::NotFound => "404.html".into(),
+            Job::Asset(a) => format!("_assets/{a}"),
+            Job::Attachment(rel) => site.files[rel].site_path.clone(),
+        }
+    }
+
+    pub fn run(&self, job: &Job) -> Result<OutFile, Diagnostic> {
+        let path = self.path(job);
+        let content = match job {
+            Job::Asset(a) => Content::Bytes(self.theme.assets[a].to_vec()),
+            Job::Attachment(rel) => Content::Copy(self.site.files[rel].source.clone()),
+            _ => Content::Bytes(self.page(job, &path)?.into_bytes()),
+        };
+        Ok(OutFile { path, content })
+    }
+
+    fn page(&self, job: &Job, path: &str) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let sv = SiteView::new(site, root_prefix(path));
+        let mut ctx = tera::Context::new();
+        let template = match job {
+            Job::Home => {
+                ctx.insert("page_title", &site.config.title);
+                let n = site.config.newest.min(site.newest.len());
+                ctx.insert("newest", &cards(site, &sv, &site.newest[..n]));
+                ctx.insert("units", &self.unit_tree(&sv));
+                ctx.insert("years", &self.year_counts(&sv));
+                ctx.insert("types", &self.type_counts(&sv));
+                ctx.insert("unit_count", &site.units.len());
+                "home.html"
+            }
+            Job::Report(id) => {
+                let r = &site.reports[id];
+                let view =
+                    ReportView::new(site, &sv, r, &self.markdown[id], self.attachments(&sv, id));
+                let mut trail: Vec<Link> = site
+                    .unit_path(&r.unit)
+                    .iter()
+                    .map(|u| Link {
+                        title: u.name.clone(),
+                        url: sv.href(&u.page),
+                    })
+                    .collect();
+                trail.push(Link {
+                    title: format!("{}年", r.date.year),
+                    url: view.year_url.clone(),
+                });
+                ctx.insert("crumbs", &crumbs(&sv, trail));
+                ctx.insert("page_title", &r.title);
+                ctx.insert("report", &view);
+                "report.html"
+            }
+            Job::Unit(name) => {
+                let u = &site.units[name];
+                let mut trail: Vec<Link> = vec![Link {
+                    title: "单位".into(),
+                    url: sv.units_url.clone(),
+                }];
+                trail.extend(site.unit_path(name).iter().map(|x| Link {
+                    title: x.name.clone(),
+                    url: sv.href(&x.page),
+                }));
+                ctx.insert("crumbs", &crumbs(&sv, trail));
+                ctx.insert("page_title", &u.name);
+                ctx.insert("unit", &UnitItem::new(&sv, u, 0));
+                let children: Vec<UnitItem> = u
+                    .children
+                    .iter()
+                    .map(|c| UnitItem::new(&sv, &site.units[c], 1))
+                    .collect();
+                ctx.insert("children", &children);
+                let groups = group_by(
+                    site,
+                    &sv,
+                    &u.reports,
+                    |r| r.date.year,
+                    |y| (format!("{y}年"), format!("y{y}")),
+                );
+                ctx.insert("groups", &groups);
+                "unit.html"
+            }
+            Job::UnitIndex => {
+                ctx.insert(
+                    "crumbs",
+                    &crumbs(
+                        &sv,
+                        vec![Link {
+                            title: "单位".into(),
+                            url: sv.units_url.clone(),
+                        }],
+                    ),
+                );
+                ctx.insert("page_title", "全部单位");
+                ctx.insert("units", &self.unit_tree(&sv));
+                "units.html"
+            }
+            Job::Year(y) => {
+                ctx.insert(
+                    "crumbs",
+                    &crumbs(
+                        &sv,
+                        vec![
+                            Link {
+                                title: "年份".into(),
+                                url: sv.years_url.clone(),
+                            },
+                            Link {
+                                title: format!("{y}年"),
+                                url: sv.href(path),
+                            },
+                        ],
+                    ),
+                );
+                ctx.insert("page_title", &format!("{y}年"));
+                ctx.insert("year", y);
+                let ids = &site.years[y];
+                ctx.insert("count", &ids.len());
+                let groups = group_by(
+                    site,
+                    &sv,
+                    ids,
+                    |r| r.date.month,
+                    |m| (format!("{m}月"), format!("m{m:02}")),
+                );
+                ctx.insert("groups", &groups);
+                "year.html"
+            }
+            Job::YearIndex => {
+                ctx.insert(
+                    "crumbs",
+                    &crumbs(
+                        &sv,
+                        vec![Link {
+                            title: "年份".into(),
+                            url: sv.years_url.clone(),
+                        }],
+                    ),
+                );
+                ctx.insert("page_title", "全部年份");
+                ctx.insert("years", &self.year_counts(&sv));
+                "years.html"
+            }
+            Job::Type(t) => {
+                ctx.insert(
+                    "crumbs",
+                    &crumbs(
+                        &sv,
+                        vec![
+                            Link {
+                                title: "类型".into(),
+                                url: sv.types_url.clone(),
+                            },
+                            Link {
+                                title: t.clone(),
+                                url: sv.href(path),
+                            },
+                        ],
+                    ),
+                );
+                ctx.insert("page_title", t);
+                ctx.insert("kind", t);
+                let ids = &site.types[t];
+                ctx.insert("count", &ids.len());
+                let groups = group_by(
+                    site,
+                    &sv,
+                    ids,
+                    |r| r.date.year,
+                    |y| (format!("{y}年"), format!("y{y}")),
+                );
+                ctx.insert("groups", &groups);
+                "type.html"
+            }
+            Job::TypeIndex => {
+                ctx.insert(
+                    "crumbs",
+                    &crumbs(
+                        &sv,
+                        vec![Link {
+                            title: "类型".into(),
+                            url: sv.types_url.clone(),
+                        }],
+                    ),
+                );
+                ctx.insert("page_title", "全部类型");
+                ctx.insert("types", &self.type_counts(&sv));
+                "types.html"
+            }
+            Job::Search => {
+                ctx.insert(
+                    "crumbs",
+                    &crumbs(
+                        &sv,
+                        vec![Link {
+                            title: "搜索".into(),
+                            url: sv.search_url.clone(),
+                        }],
+                    ),
+                );
+                ctx.insert("page_title", "搜索");
+                "search.html"
+            }
+            Job::NotFound => {
+                ctx.insert("crumbs", &crumbs(&sv, vec![]));
+                ctx.insert("page_title", "找不到页面");
+                "404.html"
+            }
+            Job::Asset(_) | Job::Attachment(_) => unreachable!("not a page"),
+        };
+        ctx.insert("site", &sv);
+        self.theme.render(template, &ctx)
+    }
+
+    fn unit_tree(&self, sv: &SiteView<'_>) -> Vec<UnitItem<'a>> {
+        self.site
+            .unit_tree()
+            .into_iter()
+            .map(|(u, depth)| UnitItem::new(sv, u, depth))
+            .collect()
+    }
+
+    fn year_counts(&self, sv: &SiteView<'_>) -> Vec<Count> {
+        self.site
+            .years
+            .iter()
+            .rev()
+            .map(|(y, ids)| Count {
+                label: format!("{y}年"),
+                url: sv.href(&Site::year_page(*y)),
+                count: ids.len(),
+            })
+            .collect()
+    }
+
+    fn type_counts(&self, sv: &SiteView<'_>) -> Vec<Count> {
+        self.site
+            .types
+            .iter()
+            .map(|(t, ids)| Count {
+                label: t.clone(),
+                url: sv.href(&self.site.type_pages[t]),
+                count: ids.len(),
+            })
+            .collect()
+    }
+
+    /// Files beside the report: all files of its folder when it is the folder's
+    /// only report, else those named after it; plus every file it links to.
+    fn attachments(&self, sv: &SiteView<'_>, id: &str) -> Vec<Attachment> {
+        let site = self.site;
+        let r = &site.reports[id];
+        let alone = self.reports_per_dir.get(r.dir()).copied().unwrap_or(0) == 1;
+        let stem = std::path::Path::new(&r.id)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let linked = &self.markdown[id].linked_files;
+        let mut out: Vec<Attachment> = site
+            .files
+            .values()
+            .filter(|f| {
+                (f.dir() == r.dir() && (alone || f.name().starts_with(&stem)))
+                    || linked.contains(&f.site_path)
+            })
+            .map(|f| Attachment {
+                name: f.name().to_string(),
+                url: crate::paths::relative_href(&r.page, &f.site_path),
+                size: human_size(f.size),
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.dedup_by(|a, b| a.url == b.url);
+        let _ = sv;
+        out
+    }
+}
+
+/// Keeps `Serialize` in scope for view modules.
+#[allow(dead_code)]
+fn _assert_serialize<T: Serialize>() {}

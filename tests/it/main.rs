@@ -1,0 +1,9 @@
+//! Integration tests: fixture archives built by the real binary, checked the
+//! way a user would notice (pages, links, messages, bytes on disk).
+
+mod support;
+
+mod build;
+mod commands;
+mod errors;
+mod output;
