@@ -1,14 +1,20 @@
-//! The pipeline: config -> load -> site model -> render -> write.
+//! The pipeline: config -> load -> site model -> render -> write, kept as a
+//! `Session` so that `watch` re-reads only changed files and re-renders only
+//! outputs whose inputs changed; `build` is a session's first run.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::Config;
+use rayon::prelude::*;
+
+use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::load::{self, CONTENT_DIR};
-use crate::model::Site;
+use crate::load::{self, CONTENT_DIR, discover};
+use crate::model::{ContentFile, Report, Site};
 use crate::output::{self, OutputError, WriteStats};
-use crate::render::{self, Renderer, Theme};
+use crate::render::{self, Job, MdEntry, Renderer, Theme};
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -28,6 +34,8 @@ pub struct Outcome {
     pub files: usize,
     /// `None` when nothing was written (errors, or `check`).
     pub written: Option<WriteStats>,
+    /// Site paths written or removed by this run.
+    pub changed: Vec<String>,
     pub elapsed: Duration,
 }
 
@@ -45,75 +53,266 @@ pub fn out_dir(root: &Path, config: &Config, out: Option<&Path>) -> PathBuf {
     }
 }
 
-/// Runs the whole build. Content problems come back as diagnostics; an
-/// `Err` is a problem with the machine or the output folder.
+/// Runs the whole build once.
 pub fn build(opts: &BuildOptions) -> Result<Outcome, OutputError> {
-    let start = Instant::now();
-    let root = &opts.root;
-    let mut diags = Diagnostics::default();
-    let finish = |diags: Diagnostics, out: PathBuf, reports, drafts, files, written| Outcome {
-        diagnostics: diags.sorted(),
-        out,
-        reports,
-        drafts,
-        files,
-        written,
-        elapsed: start.elapsed(),
-    };
+    Session::open(opts.clone())?.run()
+}
 
-    let config = match Config::load(root) {
-        Ok(c) => c,
-        Err(ds) => {
-            diags.extend(ds);
-            let out = out_dir(root, &Config::default(), opts.out.as_deref());
-            return Ok(finish(diags, out, 0, 0, 0, None));
-        }
-    };
-    let out = out_dir(root, &config, opts.out.as_deref());
-    output::check_out_dir(root, &root.join(CONTENT_DIR), &out)?;
-    if opts.write {
-        output::previous_files(&out)?;
+/// One report file as last read.
+struct Loaded {
+    report: Option<Arc<Report>>,
+    diags: Vec<Diagnostic>,
+}
+
+/// What a session knows between runs.
+pub struct Session {
+    opts: BuildOptions,
+    out: PathBuf,
+    config: Result<Config, Vec<Diagnostic>>,
+    theme: Result<Theme, Vec<Diagnostic>>,
+    /// Every `.md` file under content/, by id.
+    reports: BTreeMap<String, Loaded>,
+    files: BTreeMap<String, ContentFile>,
+    walk_diags: Vec<Diagnostic>,
+    markdown: BTreeMap<String, Arc<MdEntry>>,
+    next_stamp: u64,
+    /// Fingerprints of the outputs as last written.
+    written: HashMap<Job, u64>,
+    /// Site paths in the output folder as last written.
+    outputs: BTreeSet<String>,
+}
+
+impl Session {
+    /// Reads config, theme and every report. Fails only for an unusable output folder.
+    pub fn open(opts: BuildOptions) -> Result<Session, OutputError> {
+        let config = Config::load(&opts.root);
+        let out = out_dir(
+            &opts.root,
+            config.as_ref().unwrap_or(&Config::default()),
+            opts.out.as_deref(),
+        );
+        output::check_out_dir(&opts.root, &opts.root.join(CONTENT_DIR), &out)?;
+        let outputs = if opts.write {
+            output::previous_files(&out)?
+        } else {
+            BTreeSet::new()
+        };
+        let mut s = Session {
+            theme: Err(Vec::new()),
+            opts,
+            out,
+            config,
+            reports: BTreeMap::new(),
+            files: BTreeMap::new(),
+            walk_diags: Vec::new(),
+            markdown: BTreeMap::new(),
+            next_stamp: 0,
+            written: HashMap::new(),
+            outputs,
+        };
+        s.reload_theme();
+        s.reload_content();
+        Ok(s)
     }
 
-    let theme = Theme::load(root, config.theme.as_deref());
-    let loaded = load::load(root, &config);
-    diags.extend(loaded.diags);
-    let drafts = loaded.reports.iter().filter(|r| r.draft).count();
-    let (site, site_diags) = Site::new(config, loaded.reports, loaded.files);
-    diags.extend(site_diags);
-    let theme = match theme {
-        Ok(t) => t,
-        Err(ds) => {
-            diags.extend(ds);
-            return Ok(finish(diags, out, site.reports.len(), drafts, 0, None));
-        }
-    };
-    let (markdown, md_diags) = render::markdown_all(&site);
-    diags.extend(md_diags);
-    if diags.has_errors() {
-        return Ok(finish(diags, out, site.reports.len(), drafts, 0, None));
+    pub fn out(&self) -> &Path {
+        &self.out
     }
 
-    let jobs = render::jobs(&site, &theme);
-    let renderer = Renderer::new(&site, &theme, &markdown);
-    let files = match renderer.run_all(&jobs) {
-        Ok(f) => f,
-        Err(ds) => {
-            diags.extend(ds);
-            return Ok(finish(diags, out, site.reports.len(), drafts, 0, None));
+    pub fn root(&self) -> &Path {
+        &self.opts.root
+    }
+
+    fn config(&self) -> Config {
+        self.config.clone().unwrap_or_default()
+    }
+
+    fn reload_theme(&mut self) {
+        let name = self.config.as_ref().ok().and_then(|c| c.theme.clone());
+        self.theme = Theme::load(&self.opts.root, name.as_deref());
+        self.written.clear();
+    }
+
+    fn reload_content(&mut self) {
+        let root = self.opts.root.clone();
+        let content = root.join(CONTENT_DIR);
+        let found = discover::discover(&root, &content);
+        let config = self.config();
+        let loaded: Vec<(String, Loaded)> = found
+            .reports
+            .par_iter()
+            .map(|p| {
+                (
+                    load::rel_id(&content, p),
+                    read_report(&root, &content, p, &config),
+                )
+            })
+            .collect();
+        self.reports = loaded.into_iter().collect();
+        self.files = found
+            .files
+            .into_iter()
+            .map(|(p, meta)| load::content_file(&content, p, &meta))
+            .map(|f| (f.rel.clone(), f))
+            .collect();
+        self.walk_diags = found.diags;
+        if !content.is_dir() {
+            self.walk_diags.push(
+                Diagnostic::error(CONTENT_DIR, "there is no content folder")
+                    .hint("put the reports (.md files) in a folder named `content` next to dangan.toml, or run `dangan init`"),
+            );
         }
-    };
-    let written = if opts.write {
-        Some(output::write_site(&out, &files)?)
-    } else {
-        None
-    };
-    Ok(finish(
+    }
+
+    /// Takes note of changed paths (files or folders, created, changed,
+    /// moved or deleted). Returns `false` if none of them matters.
+    pub fn update(&mut self, paths: &[PathBuf]) -> bool {
+        let root = self.opts.root.clone();
+        let content = root.join(CONTENT_DIR);
+        let mut relevant = false;
+        for path in paths {
+            if path.starts_with(&self.out) {
+                continue;
+            }
+            if path == &root.join(CONFIG_FILE) {
+                self.config = Config::load(&root);
+                self.reload_theme();
+                self.reload_content();
+                return true;
+            }
+            if path.starts_with(root.join("themes")) {
+                self.reload_theme();
+                relevant = true;
+            } else if path == &content || !content.is_dir() {
+                self.reload_content();
+                relevant = true;
+            } else if path.starts_with(&content) {
+                relevant |= self.update_content_path(&content, path);
+            }
+        }
+        relevant
+    }
+
+    fn update_content_path(&mut self, content: &Path, path: &Path) -> bool {
+        let ignored = path
+            .strip_prefix(content)
+            .map(|rel| {
+                rel.components()
+                    .any(|c| discover::is_ignored(&c.as_os_str().to_string_lossy()))
+            })
+            .unwrap_or(true);
+        if ignored {
+            return false;
+        }
+        let id = load::rel_id(content, path);
+        let prefix = format!("{id}/");
+        // Whatever was at this path (a file, or a folder's contents) is gone or replaced.
+        self.reports
+            .retain(|k, _| k != &id && !k.starts_with(&prefix));
+        self.files
+            .retain(|k, _| k != &id && !k.starts_with(&prefix));
+        let config = self.config();
+        let root = self.opts.root.clone();
+        if path.is_dir() {
+            let found = discover::discover_under(&root, content, path);
+            for p in found.reports {
+                let loaded = read_report(&root, content, &p, &config);
+                self.reports.insert(load::rel_id(content, &p), loaded);
+            }
+            for (p, meta) in found.files {
+                let f = load::content_file(content, p, &meta);
+                self.files.insert(f.rel.clone(), f);
+            }
+        } else if let Ok(meta) = std::fs::metadata(path) {
+            if discover::is_report(path) {
+                self.reports
+                    .insert(id, read_report(&root, content, path, &config));
+            } else {
+                let f = load::content_file(content, path.to_path_buf(), &meta);
+                self.files.insert(f.rel.clone(), f);
+            }
+        }
+        true
+    }
+
+    /// Validates and renders; writes the outputs that changed unless there are errors.
+    pub fn run(&mut self) -> Result<Outcome, OutputError> {
+        let start = Instant::now();
+        let mut diags = Diagnostics::default();
+        if let Err(ds) = &self.config {
+            diags.extend(ds.iter().cloned());
+        }
+        if let Err(ds) = &self.theme {
+            diags.extend(ds.iter().cloned());
+        }
+        diags.extend(self.walk_diags.iter().cloned());
+        let mut published = Vec::with_capacity(self.reports.len());
+        for l in self.reports.values() {
+            diags.extend(l.diags.iter().cloned());
+            published.extend(l.report.clone());
+        }
+        let drafts = published.iter().filter(|r| r.draft).count();
+        let (site, site_diags) = Site::new(self.config(), published, self.files.values().cloned());
+        diags.extend(site_diags);
+        render::update_markdown(&site, &mut self.markdown, &mut self.next_stamp);
+        for entry in self.markdown.values() {
+            diags.extend(entry.diags.iter().cloned());
+        }
+        let finish = |diags: Diagnostics, files, written, changed| Outcome {
+            diagnostics: diags.sorted(),
+            out: self.out.clone(),
+            reports: site.reports.len(),
+            drafts,
+            files,
+            written,
+            changed,
+            elapsed: start.elapsed(),
+        };
+        let theme = match &self.theme {
+            Ok(t) if !diags.has_errors() => t,
+            _ => return Ok(finish(diags, 0, None, Vec::new())),
+        };
+
+        let renderer = Renderer::new(&site, theme, &self.markdown);
+        let jobs = render::jobs(&site, theme);
+        if self.opts.write && !self.out.join(output::MANIFEST).is_file() {
+            self.written.clear(); // the output folder was deleted or emptied: write everything again
+        }
+        let fingerprints: Vec<u64> = jobs.par_iter().map(|j| renderer.fingerprint(j)).collect();
+        let todo: Vec<&Job> = jobs
+            .iter()
+            .zip(&fingerprints)
+            .filter(|(j, fp)| self.written.get(*j) != Some(fp))
+            .map(|(j, _)| j)
+            .collect();
+        let files = match renderer.run_all(&todo) {
+            Ok(f) => f,
+            Err(ds) => {
+                diags.extend(ds);
+                return Ok(finish(diags, 0, None, Vec::new()));
+            }
+        };
+        if !self.opts.write {
+            return Ok(finish(diags, files.len(), None, Vec::new()));
+        }
+
+        let current: BTreeSet<String> = jobs.iter().map(|j| renderer.path(j)).collect();
+        let (stats, changed) = output::write_changes(&self.out, &files, &self.outputs, &current)?;
+        self.written = jobs.into_iter().zip(fingerprints).collect();
+        self.outputs = current;
+        let total = self.outputs.len();
+        let stats = WriteStats {
+            unchanged: total - stats.written,
+            ..stats
+        };
+        Ok(finish(diags, total, Some(stats), changed))
+    }
+}
+
+fn read_report(root: &Path, content: &Path, path: &Path, config: &Config) -> Loaded {
+    let (report, diags) = load::load_report(root, content, path, config);
+    Loaded {
+        report: report.map(Arc::new),
         diags,
-        out,
-        site.reports.len(),
-        drafts,
-        files.len(),
-        written,
-    ))
+    }
 }

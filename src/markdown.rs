@@ -59,6 +59,9 @@ pub struct Rendered {
     pub text: String,
     /// Site paths of the files the report links to (attachments).
     pub linked_files: Vec<String>,
+    /// Every relative link target (path under `content/`) and what it resolved
+    /// to: the rendering stays valid while these resolve the same.
+    pub resolved: Vec<(String, Target)>,
     pub problems: Vec<LinkProblem>,
 }
 
@@ -240,7 +243,9 @@ fn rewrite_links(
             out.problems.push(problem(LinkProblemKind::OutsideContent));
             continue;
         };
-        let href = match (links.resolve)(&target) {
+        let resolved = (links.resolve)(&target);
+        out.resolved.push((target, resolved.clone()));
+        let href = match resolved {
             Target::Page(site_path) => relative_href(links.page, &site_path),
             Target::File(site_path) => {
                 out.linked_files.push(site_path.clone());
@@ -274,10 +279,9 @@ fn plain_text(events: &[(Event<'_>, std::ops::Range<usize>)]) -> String {
                 | TagEnd::TableCell
                 | TagEnd::TableRow
                 | TagEnd::CodeBlock,
-            )
-                if !text.ends_with('\n') => {
-                    text.push('\n');
-                }
+            ) if !text.ends_with('\n') => {
+                text.push('\n');
+            }
             _ => {}
         }
     }

@@ -150,25 +150,43 @@ pub fn previous_files(out: &Path) -> Result<BTreeSet<String>, OutputError> {
 /// touched; files of the previous build that are no longer produced are removed.
 pub fn write_site(out: &Path, files: &[OutFile]) -> Result<WriteStats, OutputError> {
     let previous = previous_files(out)?;
+    let current: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
+    let (stats, _) = write_changes(out, files, &previous, &current)?;
+    Ok(stats)
+}
+
+/// Writes `files` (those of `current` that may have changed), updates the
+/// manifest to `current` and removes what `previous` had and `current` has
+/// not. Returns the counts and the site paths written or removed.
+pub fn write_changes(
+    out: &Path,
+    files: &[OutFile],
+    previous: &BTreeSet<String>,
+    current: &BTreeSet<String>,
+) -> Result<(WriteStats, Vec<String>), OutputError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let results: Vec<Result<bool, OutputError>> =
         files.par_iter().map(|f| write_one(out, f)).collect();
     let mut stats = WriteStats::default();
-    for r in results {
+    let mut changed = Vec::new();
+    for (f, r) in files.iter().zip(results) {
         if r? {
             stats.written += 1;
+            changed.push(f.path.clone());
         } else {
             stats.unchanged += 1;
         }
     }
-    let current: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    write_manifest(out, &current)?;
-    for stale in previous.iter().filter(|p| !current.contains(p.as_str())) {
+    if previous != current || !out.join(MANIFEST).is_file() {
+        write_manifest(out, current.iter().map(String::as_str))?;
+    }
+    for stale in previous.difference(current) {
         if remove_stale(out, stale)? {
             stats.removed += 1;
+            changed.push(stale.clone());
         }
     }
-    Ok(stats)
+    Ok((stats, changed))
 }
 
 /// Writes one file if its bytes differ; `true` if it was written.
@@ -210,7 +228,7 @@ fn same_file_bytes(a: &Path, b: &Path) -> bool {
 
 pub fn write_manifest<'a>(
     out: &Path,
-    paths: impl IntoIterator<Item = &'a &'a str>,
+    paths: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), OutputError> {
     let mut text = String::from(MANIFEST_HEADER);
     text.push('\n');

@@ -12,7 +12,7 @@ pub struct Found {
     /// `.md` files.
     pub reports: Vec<PathBuf>,
     /// Every other file (attachments), with its size.
-    pub files: Vec<(PathBuf, u64)>,
+    pub files: Vec<(PathBuf, std::fs::Metadata)>,
     pub diags: Vec<Diagnostic>,
 }
 
@@ -33,11 +33,16 @@ pub fn is_report(path: &Path) -> bool {
 }
 
 pub fn discover(root: &Path, content: &Path) -> Found {
+    discover_under(root, content, content)
+}
+
+/// Like `discover`, for one folder inside the content folder.
+pub fn discover_under(root: &Path, content: &Path, dir: &Path) -> Found {
     let mut found = Found::default();
-    if !content.is_dir() {
+    if !dir.is_dir() || !dir.starts_with(content) {
         return found;
     }
-    let walker = WalkDir::new(content)
+    let walker = WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_ignored(&e.file_name().to_string_lossy()));
@@ -47,8 +52,9 @@ pub fn discover(root: &Path, content: &Path) -> Found {
                 if is_report(e.path()) {
                     found.reports.push(e.into_path());
                 } else {
-                    let size = e.metadata().map(|m| m.len()).unwrap_or(0);
-                    found.files.push((e.into_path(), size));
+                    if let Ok(meta) = e.metadata() {
+                        found.files.push((e.into_path(), meta));
+                    }
                 }
             }
             Ok(_) => {}

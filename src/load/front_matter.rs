@@ -148,7 +148,10 @@ pub fn parse(path: &str, split: &Split<'_>) -> (FrontMatter, Vec<Diagnostic>) {
             },
             other => diags.push(unknown_field(path, other, line)),
         }
-        if diags.iter().any(|d| d.field.as_deref() == Some(key.as_str())) {
+        if diags
+            .iter()
+            .any(|d| d.field.as_deref() == Some(key.as_str()))
+        {
             fm.invalid.insert(key.clone());
         }
     }

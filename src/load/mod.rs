@@ -5,8 +5,6 @@ pub mod front_matter;
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use crate::config::Config;
 use crate::diag::{Diagnostic, display_path};
 use crate::model::{ContentFile, Report, ReportDate};
@@ -14,55 +12,14 @@ use crate::paths::safe_path;
 
 pub const CONTENT_DIR: &str = "content";
 
-/// Everything read from `content/`.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Every report that could be read, drafts included, in id order.
-    pub reports: Vec<Report>,
-    pub files: Vec<ContentFile>,
-    pub diags: Vec<Diagnostic>,
-}
-
-/// Reads and validates every report under `root/content`, in parallel.
-pub fn load(root: &Path, config: &Config) -> Loaded {
-    let content = root.join(CONTENT_DIR);
-    let found = discover::discover(root, &content);
-    let mut diags = found.diags;
-    if !content.is_dir() {
-        diags.push(
-            Diagnostic::error(CONTENT_DIR, "there is no content folder")
-                .hint("put the reports (.md files) in a folder named `content` next to dangan.toml, or run `dangan init`"),
-        );
-    }
-    let results: Vec<_> = found
-        .reports
-        .par_iter()
-        .map(|p| load_report(root, &content, p, config))
-        .collect();
-    let mut reports = Vec::with_capacity(results.len());
-    for (report, ds) in results {
-        reports.extend(report);
-        diags.extend(ds);
-    }
-    let files = found
-        .files
-        .into_iter()
-        .map(|(source, size)| content_file(&content, source, size))
-        .collect();
-    Loaded {
-        reports,
-        files,
-        diags,
-    }
-}
-
-pub fn content_file(content: &Path, source: PathBuf, size: u64) -> ContentFile {
+pub fn content_file(content: &Path, source: PathBuf, meta: &std::fs::Metadata) -> ContentFile {
     let rel = rel_id(content, &source);
     ContentFile {
+        size: meta.len(),
+        modified: meta.modified().ok(),
         site_path: safe_path(&rel),
         rel,
         source,
-        size,
     }
 }
 
@@ -157,23 +114,23 @@ fn validate(
                 .hint("write the unit that wrote the report, e.g. `unit: 市委办公室`"),
         );
     } else if let Some(u) = &unit
-        && config.closed_units && config.unit_decl(u).is_none() {
-            let mut d = Diagnostic::error(
-                shown,
-                format!("\"{u}\" is not one of the units declared in dangan.toml"),
-            )
-            .at(line_of("unit"), 1)
-            .field("unit");
-            d = match closest(u, config.units.iter().map(|x| x.name.as_str())) {
-                Some(c) => d.hint(format!(
-                    "did you mean \"{c}\"? Otherwise declare it with a [[units]] entry"
-                )),
-                None => {
-                    d.hint("declare it in dangan.toml with a [[units]] entry, or correct the name")
-                }
-            };
-            diags.push(d);
-        }
+        && config.closed_units
+        && config.unit_decl(u).is_none()
+    {
+        let mut d = Diagnostic::error(
+            shown,
+            format!("\"{u}\" is not one of the units declared in dangan.toml"),
+        )
+        .at(line_of("unit"), 1)
+        .field("unit");
+        d = match closest(u, config.units.iter().map(|x| x.name.as_str())) {
+            Some(c) => d.hint(format!(
+                "did you mean \"{c}\"? Otherwise declare it with a [[units]] entry"
+            )),
+            None => d.hint("declare it in dangan.toml with a [[units]] entry, or correct the name"),
+        };
+        diags.push(d);
+    }
 
     let date = match &fm.date {
         None if !fm.lines.contains_key("date") => {
@@ -212,32 +169,34 @@ fn validate(
         ),
         Some(k) => {
             if let Some(allowed) = &config.types
-                && !allowed.iter().any(|a| a == k) {
-                    let mut d = Diagnostic::error(
-                        shown,
-                        format!("\"{k}\" is not one of the types dangan.toml allows"),
-                    )
-                    .at(line_of("type"), 1)
-                    .field("type");
-                    d = match closest(k, allowed.iter().map(String::as_str)) {
-                        Some(c) => d.hint(format!(
-                            "did you mean \"{c}\"? The allowed types are: {}",
-                            allowed.join("、")
-                        )),
-                        None => d.hint(format!("the allowed types are: {}", allowed.join("、"))),
-                    };
-                    diags.push(d);
-                }
+                && !allowed.iter().any(|a| a == k)
+            {
+                let mut d = Diagnostic::error(
+                    shown,
+                    format!("\"{k}\" is not one of the types dangan.toml allows"),
+                )
+                .at(line_of("type"), 1)
+                .field("type");
+                d = match closest(k, allowed.iter().map(String::as_str)) {
+                    Some(c) => d.hint(format!(
+                        "did you mean \"{c}\"? The allowed types are: {}",
+                        allowed.join("、")
+                    )),
+                    None => d.hint(format!("the allowed types are: {}", allowed.join("、"))),
+                };
+                diags.push(d);
+            }
         }
     }
 
     if let Some(slug) = &fm.slug
-        && (slug.contains(['/', '\\']) || crate::paths::safe_component(slug) != *slug) {
-            diags.push(Diagnostic::error(shown, format!("\"{slug}\" cannot be used as a file name"))
+        && (slug.contains(['/', '\\']) || crate::paths::safe_component(slug) != *slug)
+    {
+        diags.push(Diagnostic::error(shown, format!("\"{slug}\" cannot be used as a file name"))
                 .at(line_of("slug"), 1)
                 .field("slug")
                 .hint("use letters, digits, Chinese characters, - and _ only (no / \\ : * ? \" < > |)"));
-        }
+    }
 
     let (heading_title, body) = title_heading(split.body);
     let (body, body_line) = match body {
@@ -296,12 +255,11 @@ fn title_heading(body: &str) -> (Option<String>, Option<(&str, usize)>) {
         if t.starts_with("```") || t.starts_with("~~~") {
             in_fence = !in_fence;
         }
-        if !in_fence
-            && let Some(h) = t.strip_prefix("# ") {
-                let h = h.trim().trim_end_matches('#').trim().to_string();
-                let rest = first_content.then(|| (&body[offset + line.len()..], i + 1));
-                return (Some(h).filter(|h| !h.is_empty()), rest);
-            }
+        if !in_fence && let Some(h) = t.strip_prefix("# ") {
+            let h = h.trim().trim_end_matches('#').trim().to_string();
+            let rest = first_content.then(|| (&body[offset + line.len()..], i + 1));
+            return (Some(h).filter(|h| !h.is_empty()), rest);
+        }
         if !t.is_empty() {
             first_content = false;
         }

@@ -46,6 +46,8 @@ pub struct ContentFile {
     pub rel: String,
     pub source: PathBuf,
     pub size: u64,
+    /// When the file last changed, as far as the file system says.
+    pub modified: Option<std::time::SystemTime>,
     /// Site path it is copied to.
     pub site_path: String,
 }

@@ -1,6 +1,7 @@
 //! The whole site: published reports keyed by id, and the unit/year/type indexes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use super::{ContentFile, Report};
 use crate::config::Config;
@@ -38,7 +39,7 @@ pub struct Unit {
 pub struct Site {
     pub config: Config,
     /// Published reports (no drafts) by id.
-    pub reports: BTreeMap<String, Report>,
+    pub reports: BTreeMap<String, Arc<Report>>,
     /// Ids of drafts, so that links to them are recognised.
     pub drafts: BTreeSet<String>,
     /// Attachments by path under `content/`.
@@ -53,14 +54,16 @@ pub struct Site {
     pub type_pages: BTreeMap<String, String>,
     /// All reports, newest first.
     pub newest: Vec<String>,
+    /// Where each report stands in its unit's list.
+    unit_position: HashMap<String, usize>,
 }
 
 impl Site {
-    /// Builds the indexes; reports whose outputs collide are reported and left out.
+    /// Builds the indexes; outputs that collide are reported.
     pub fn new(
         config: Config,
-        reports: Vec<Report>,
-        files: Vec<ContentFile>,
+        reports: impl IntoIterator<Item = Arc<Report>>,
+        files: impl IntoIterator<Item = ContentFile>,
     ) -> (Site, Vec<Diagnostic>) {
         let mut diags = Vec::new();
         let mut drafts = BTreeSet::new();
@@ -87,13 +90,14 @@ impl Site {
             types: BTreeMap::new(),
             type_pages: BTreeMap::new(),
             newest: Vec::new(),
+            unit_position: HashMap::new(),
         };
         site.index();
         (site, diags)
     }
 
     fn index(&mut self) {
-        let mut newest: Vec<&Report> = self.reports.values().collect();
+        let mut newest: Vec<&Report> = self.reports.values().map(|r| &**r).collect();
         newest.sort_by(|a, b| a.newest_first_key().cmp(&b.newest_first_key()));
         self.newest = newest.iter().map(|r| r.id.clone()).collect();
 
@@ -140,6 +144,11 @@ impl Site {
                     .children
                     .push(name.clone()),
                 None => self.root_units.push(name.clone()),
+            }
+        }
+        for u in units.values() {
+            for (i, id) in u.reports.iter().enumerate() {
+                self.unit_position.insert(id.clone(), i);
             }
         }
         for name in self.root_units.clone() {
@@ -200,11 +209,11 @@ impl Site {
             return (None, None);
         };
         let list = &self.units[&r.unit].reports; // newest first
-        let Some(i) = list.iter().position(|x| x == id) else {
+        let Some(&i) = self.unit_position.get(id) else {
             return (None, None);
         };
-        let older = list.get(i + 1).map(|x| &self.reports[x]);
-        let newer = i.checked_sub(1).map(|j| &self.reports[&list[j]]);
+        let older = list.get(i + 1).map(|x| &*self.reports[x]);
+        let newer = i.checked_sub(1).map(|j| &*self.reports[&list[j]]);
         (older, newer)
     }
 
@@ -235,7 +244,7 @@ fn unique_page(dir: &str, base: &str, taken: &mut HashMap<String, usize>) -> Str
 /// Two sources writing one output file (names differing only in case count
 /// as one, as on Windows shares), or a report in a folder dangan uses itself.
 fn check_collisions(
-    reports: &BTreeMap<String, Report>,
+    reports: &BTreeMap<String, Arc<Report>>,
     files: &BTreeMap<String, ContentFile>,
     diags: &mut Vec<Diagnostic>,
 ) {

@@ -4,17 +4,19 @@
 mod theme;
 mod views;
 
+mod fingerprint;
+
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 pub use theme::Theme;
 use views::*;
 
 use crate::diag::{Diagnostic, line_col};
 use crate::markdown::{self, LinkContext, LinkProblemKind, Rendered, Target};
-use crate::model::Site;
+use crate::model::{ContentFile, Report, Site};
 use crate::output::{Content, OutFile};
 use crate::paths::root_prefix;
 
@@ -54,35 +56,72 @@ pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
     jobs
 }
 
-/// Renders the Markdown of every report (in parallel), with link problems as diagnostics.
-pub fn markdown_all(site: &Site) -> (BTreeMap<String, Rendered>, Vec<Diagnostic>) {
-    let results: Vec<_> = site
+/// Brings `cache` up to date with `site`: renders (in parallel) the reports
+/// that are new, changed, or whose links now resolve differently.
+pub fn update_markdown(
+    site: &Site,
+    cache: &mut BTreeMap<String, Arc<MdEntry>>,
+    next_stamp: &mut u64,
+) {
+    cache.retain(|id, _| site.reports.contains_key(id));
+    let stale: Vec<&Arc<Report>> = site
         .reports
-        .par_iter()
-        .map(|(id, _)| (id.clone(), markdown_one(site, id)))
+        .values()
+        .filter(|r| cache.get(&r.id).is_none_or(|e| !e.is_current(site, r)))
         .collect();
-    let mut map = BTreeMap::new();
-    let mut diags = Vec::new();
-    for (id, (r, ds)) in results {
-        map.insert(id, r);
-        diags.extend(ds);
+    let fresh: Vec<(Rendered, Vec<Diagnostic>)> = stale
+        .par_iter()
+        .map(|r| markdown_one(site, &r.id))
+        .collect();
+    for (report, (rendered, diags)) in stale.into_iter().zip(fresh) {
+        *next_stamp += 1;
+        let entry = MdEntry {
+            report: report.clone(),
+            rendered,
+            diags,
+            stamp: *next_stamp,
+        };
+        cache.insert(report.id.clone(), Arc::new(entry));
     }
-    (map, diags)
+}
+
+/// What a path under `content/` is in this site.
+pub fn resolve(site: &Site, path: &str) -> Target {
+    if let Some(r) = site.reports.get(path) {
+        Target::Page(r.page.clone())
+    } else if site.drafts.contains(path) {
+        Target::Draft
+    } else if let Some(f) = site.files.get(path) {
+        Target::File(f.site_path.clone())
+    } else {
+        Target::Missing
+    }
+}
+
+/// A report's rendered Markdown, with what it was rendered from.
+pub struct MdEntry {
+    pub report: Arc<Report>,
+    pub rendered: Rendered,
+    pub diags: Vec<Diagnostic>,
+    /// Different for every rendering: pages that show it depend on it.
+    pub stamp: u64,
+}
+
+impl MdEntry {
+    /// Still valid for `report` in `site`: same report, links resolve the same.
+    pub fn is_current(&self, site: &Site, report: &Arc<Report>) -> bool {
+        Arc::ptr_eq(&self.report, report)
+            && self
+                .rendered
+                .resolved
+                .iter()
+                .all(|(path, target)| resolve(site, path) == *target)
+    }
 }
 
 pub fn markdown_one(site: &Site, id: &str) -> (Rendered, Vec<Diagnostic>) {
     let report = &site.reports[id];
-    let resolve = |path: &str| -> Target {
-        if let Some(r) = site.reports.get(path) {
-            Target::Page(r.page.clone())
-        } else if site.drafts.contains(path) {
-            Target::Draft
-        } else if let Some(f) = site.files.get(path) {
-            Target::File(f.site_path.clone())
-        } else {
-            Target::Missing
-        }
-    };
+    let resolve = |path: &str| resolve(site, path);
     let ctx = LinkContext {
         dir: report.dir(),
         page: &report.page,
@@ -117,26 +156,36 @@ pub fn markdown_one(site: &Site, id: &str) -> (Rendered, Vec<Diagnostic>) {
 pub struct Renderer<'a> {
     pub site: &'a Site,
     pub theme: &'a Theme,
-    pub markdown: &'a BTreeMap<String, Rendered>,
+    pub markdown: &'a BTreeMap<String, Arc<MdEntry>>,
     reports_per_dir: HashMap<&'a str, usize>,
+    files_per_dir: HashMap<&'a str, Vec<&'a ContentFile>>,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(site: &'a Site, theme: &'a Theme, markdown: &'a BTreeMap<String, Rendered>) -> Self {
+    pub fn new(
+        site: &'a Site,
+        theme: &'a Theme,
+        markdown: &'a BTreeMap<String, Arc<MdEntry>>,
+    ) -> Self {
         let mut reports_per_dir = HashMap::new();
         for r in site.reports.values() {
             *reports_per_dir.entry(r.dir()).or_insert(0) += 1;
+        }
+        let mut files_per_dir: HashMap<&str, Vec<&ContentFile>> = HashMap::new();
+        for f in site.files.values() {
+            files_per_dir.entry(f.dir()).or_default().push(f);
         }
         Renderer {
             site,
             theme,
             markdown,
             reports_per_dir,
+            files_per_dir,
         }
     }
 
     /// Runs every job in parallel; all template errors are returned together.
-    pub fn run_all(&self, jobs: &[Job]) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
+    pub fn run_all(&self, jobs: &[&Job]) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
         let results: Vec<Result<OutFile, Diagnostic>> =
             jobs.par_iter().map(|j| self.run(j)).collect();
         let mut files = Vec::with_capacity(results.len());
@@ -200,8 +249,13 @@ impl<'a> Renderer<'a> {
             }
             Job::Report(id) => {
                 let r = &site.reports[id];
-                let view =
-                    ReportView::new(site, &sv, r, &self.markdown[id], self.attachments(&sv, id));
+                let view = ReportView::new(
+                    site,
+                    &sv,
+                    r,
+                    &self.markdown[id].rendered,
+                    self.attachments(id),
+                );
                 let mut trail: Vec<Link> = site
                     .unit_path(&r.unit)
                     .iter()
@@ -415,7 +469,7 @@ impl<'a> Renderer<'a> {
 
     /// Files beside the report: all files of its folder when it is the folder's
     /// only report, else those named after it; plus every file it links to.
-    fn attachments(&self, sv: &SiteView<'_>, id: &str) -> Vec<Attachment> {
+    pub(crate) fn attachment_files(&self, id: &str) -> Vec<&'a ContentFile> {
         let site = self.site;
         let r = &site.reports[id];
         let alone = self.reports_per_dir.get(r.dir()).copied().unwrap_or(0) == 1;
@@ -423,27 +477,32 @@ impl<'a> Renderer<'a> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let linked = &self.markdown[id].linked_files;
-        let mut out: Vec<Attachment> = site
-            .files
-            .values()
-            .filter(|f| {
-                (f.dir() == r.dir() && (alone || f.name().starts_with(&stem)))
-                    || linked.contains(&f.site_path)
-            })
-            .map(|f| Attachment {
-                name: f.name().to_string(),
-                url: crate::paths::relative_href(&r.page, &f.site_path),
-                size: human_size(f.size),
-            })
+        let beside = self
+            .files_per_dir
+            .get(r.dir())
+            .into_iter()
+            .flatten()
+            .copied();
+        let mut out: Vec<&ContentFile> = beside
+            .filter(|f| alone || f.name().starts_with(&stem))
             .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        out.dedup_by(|a, b| a.url == b.url);
-        let _ = sv;
+        for linked in &self.markdown[id].rendered.linked_files {
+            out.extend(site.files.values().filter(|f| &f.site_path == linked));
+        }
+        out.sort_by(|a, b| a.name().cmp(b.name()).then(a.rel.cmp(&b.rel)));
+        out.dedup_by(|a, b| a.rel == b.rel);
         out
     }
-}
 
-/// Keeps `Serialize` in scope for view modules.
-#[allow(dead_code)]
-fn _assert_serialize<T: Serialize>() {}
+    fn attachments(&self, id: &str) -> Vec<Attachment> {
+        let page = &self.site.reports[id].page;
+        self.attachment_files(id)
+            .into_iter()
+            .map(|f| Attachment {
+                name: f.name().to_string(),
+                url: crate::paths::relative_href(page, &f.site_path),
+                size: human_size(f.size),
+            })
+            .collect()
+    }
+}

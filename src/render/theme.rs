@@ -157,9 +157,10 @@ fn template_error(
             let mut line = span.start_line;
             let mut col = span.start_col + 1;
             if line == 0
-                && let Some(src) = sources.get(r.filename()) {
-                    (line, col) = line_col(src, span.range.start);
-                }
+                && let Some(src) = sources.get(r.filename())
+            {
+                (line, col) = line_col(src, span.range.start);
+            }
             let what = if matches!(e.kind(), tera::ErrorKind::SyntaxError(_)) {
                 "template syntax error"
             } else {
@@ -187,7 +188,8 @@ fn template_error(
                 msg.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            report_from_text(&msg, origin).unwrap_or_else(|| Diagnostic::error("theme", format!("template error: {msg}")))
+            report_from_text(&msg, origin)
+                .unwrap_or_else(|| Diagnostic::error("theme", format!("template error: {msg}")))
         }
     }
 }

@@ -11,9 +11,24 @@ fn small_archive() -> Archive {
     a.report("2020/调研.md", &report("关于党建的调研报告", "荔湾区委", "2020-05-01", "调研报告",
         "## 一、基本情况\n\n党建工作\n落实情况。见[附表](附表.csv)和[上年](../2019/总结.md#二存在问题)。\n\n### （一）主要做法\n\n做法。"));
     a.write("content/2020/附表.csv", "a,b\n1,2\n".as_bytes());
-    a.report("2019/总结.md", &report("2019年工作总结", "江城市委", "2019-12", "工作总结", "## 二、存在问题\n\n问题。"));
-    a.report("2021/b.md", &report("汇报提纲", "荔湾区委", "2021-01-02", "汇报提纲", "正文"));
-    a.report("2021/draft.md", "---\nunit: 荔湾区委\ndate: 2021-02-02\ntype: 汇报提纲\ndraft: true\n---\n# 草稿标题\n");
+    a.report(
+        "2019/总结.md",
+        &report(
+            "2019年工作总结",
+            "江城市委",
+            "2019-12",
+            "工作总结",
+            "## 二、存在问题\n\n问题。",
+        ),
+    );
+    a.report(
+        "2021/b.md",
+        &report("汇报提纲", "荔湾区委", "2021-01-02", "汇报提纲", "正文"),
+    );
+    a.report(
+        "2021/draft.md",
+        "---\nunit: 荔湾区委\ndate: 2021-02-02\ntype: 汇报提纲\ndraft: true\n---\n# 草稿标题\n",
+    );
     a
 }
 
@@ -22,34 +37,85 @@ fn builds_pages_for_reports_units_years_and_types() {
     let a = small_archive();
     let run = a.build();
     run.ok();
-    assert!(run.stderr().contains("built 3 report(s), 1 draft(s) left out"), "{}", run.stderr());
-    for page in ["index.html", "2020/调研.html", "2019/总结.html", "unit/jc.html", "unit/荔湾区委.html", "unit/index.html",
-        "year/2020.html", "year/index.html", "type/调研报告.html", "type/index.html", "search.html", "404.html", "_assets/style.css", "2020/附表.csv"] {
+    assert!(
+        run.stderr()
+            .contains("built 3 report(s), 1 draft(s) left out"),
+        "{}",
+        run.stderr()
+    );
+    for page in [
+        "index.html",
+        "2020/调研.html",
+        "2019/总结.html",
+        "unit/jc.html",
+        "unit/荔湾区委.html",
+        "unit/index.html",
+        "year/2020.html",
+        "year/index.html",
+        "type/调研报告.html",
+        "type/index.html",
+        "search.html",
+        "404.html",
+        "_assets/style.css",
+        "2020/附表.csv",
+    ] {
         assert!(a.out().join(page).is_file(), "{page} missing");
     }
-    assert!(!a.out().join("2021/draft.html").exists(), "drafts are never published");
+    assert!(
+        !a.out().join("2021/draft.html").exists(),
+        "drafts are never published"
+    );
     assert!(!a.page("index.html").contains("草稿标题"));
 
     let page = a.page("2020/调研.html");
     assert!(page.contains("<h1>关于党建的调研报告</h1>"));
-    assert!(page.contains("href=\"../unit/%E8%8D%94%E6%B9%BE%E5%8C%BA%E5%A7%94.html\">荔湾区委</a>"), "unit linked");
-    assert!(page.contains("党建工作落实情况"), "line break between Chinese characters joined");
-    assert!(page.contains("href=\"../2019/%E6%80%BB%E7%BB%93.html#%E4%BA%8C%E5%AD%98%E5%9C%A8%E9%97%AE%E9%A2%98\""), "report link rewritten: {page}");
+    assert!(
+        page.contains("href=\"../unit/%E8%8D%94%E6%B9%BE%E5%8C%BA%E5%A7%94.html\">荔湾区委</a>"),
+        "unit linked"
+    );
+    assert!(
+        page.contains("党建工作落实情况"),
+        "line break between Chinese characters joined"
+    );
+    assert!(
+        page.contains(
+            "href=\"../2019/%E6%80%BB%E7%BB%93.html#%E4%BA%8C%E5%AD%98%E5%9C%A8%E9%97%AE%E9%A2%98\""
+        ),
+        "report link rewritten: {page}"
+    );
     assert!(page.contains("<h2 id=\"一基本情况\">"), "heading ids");
-    assert!(page.contains("href=\"#%E4%B8%80%E4%B8%BB%E8%A6%81%E5%81%9A%E6%B3%95\">（一）主要做法</a>"), "table of contents");
-    assert!(page.contains("附表.csv</a> <span class=\"size\">8 B</span>"), "attachment listed with size: {page}");
+    assert!(
+        page.contains("href=\"#%E4%B8%80%E4%B8%BB%E8%A6%81%E5%81%9A%E6%B3%95\">（一）主要做法</a>"),
+        "table of contents"
+    );
+    assert!(
+        page.contains("附表.csv</a> <span class=\"size\">8 B</span>"),
+        "attachment listed with size: {page}"
+    );
     // breadcrumbs: home › parent unit › unit › year
     let crumbs = &page[page.find("class=\"crumbs").unwrap()..page.find("<main").unwrap()];
-    let order: Vec<usize> = ["首页", "江城市委", "荔湾区委", "2020年"].iter().map(|t| crumbs.find(t).unwrap()).collect();
+    let order: Vec<usize> = ["首页", "江城市委", "荔湾区委", "2020年"]
+        .iter()
+        .map(|t| crumbs.find(t).unwrap())
+        .collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{crumbs}");
     // previous/next within the unit: 2020 report is older than the 2021 one
-    assert!(page.contains("rel=\"next\" href=\"../2021/b.html\""), "{page}");
+    assert!(
+        page.contains("rel=\"next\" href=\"../2021/b.html\""),
+        "{page}"
+    );
 
     let parent = a.page("unit/jc.html");
-    assert!(parent.contains("含下级单位共 3 篇"), "parent counts include sub-units: {parent}");
+    assert!(
+        parent.contains("含下级单位共 3 篇"),
+        "parent counts include sub-units: {parent}"
+    );
     assert!(parent.contains("荔湾区委</a> <span class=\"n\">2</span>"));
     let unit = a.page("unit/荔湾区委.html");
-    assert!(unit.find("2021年").unwrap() < unit.find("2020年").unwrap(), "years newest first");
+    assert!(
+        unit.find("2021年").unwrap() < unit.find("2020年").unwrap(),
+        "years newest first"
+    );
     let year = a.page("year/2019.html");
     assert!(year.contains("12月") && year.contains("2019年工作总结"));
     let home = a.page("index.html");
@@ -60,36 +126,72 @@ fn builds_pages_for_reports_units_years_and_types() {
 #[test]
 fn title_comes_from_first_heading_then_file_name() {
     let a = Archive::new();
-    a.report("a.md", "---\nunit: 甲\ndate: 2020-01-01\ntype: 总结\n---\n# 标题来自正文\n\n正文\n");
-    a.report("无标题报告.md", "---\nunit: 甲\ndate: 2020-01-02\ntype: 总结\n---\n正文\n");
+    a.report(
+        "a.md",
+        "---\nunit: 甲\ndate: 2020-01-01\ntype: 总结\n---\n# 标题来自正文\n\n正文\n",
+    );
+    a.report(
+        "无标题报告.md",
+        "---\nunit: 甲\ndate: 2020-01-02\ntype: 总结\n---\n正文\n",
+    );
     a.build().ok();
     let page = a.page("a.html");
     assert!(page.contains("<h1>标题来自正文</h1>"));
-    assert_eq!(page.matches("标题来自正文</h1>").count(), 1, "the heading is not repeated in the body");
+    assert_eq!(
+        page.matches("标题来自正文</h1>").count(),
+        1,
+        "the heading is not repeated in the body"
+    );
     assert!(a.page("无标题报告.html").contains("<h1>无标题报告</h1>"));
 }
 
 #[test]
 fn titles_and_units_are_escaped() {
     let a = Archive::new();
-    a.report("x.md", &report("<script>alert(1)</script>", "<b>单位</b>", "2020-01-01", "<i>类型</i>", "正文 <script>alert(2)</script>"));
+    a.report(
+        "x.md",
+        &report(
+            "<script>alert(1)</script>",
+            "<b>单位</b>",
+            "2020-01-01",
+            "<i>类型</i>",
+            "正文 <script>alert(2)</script>",
+        ),
+    );
     a.build().ok();
     for entry in walkdir::WalkDir::new(a.out()) {
         let entry = entry.unwrap();
         if entry.path().extension().is_some_and(|e| e == "html") {
             let html = std::fs::read_to_string(entry.path()).unwrap();
-            assert!(!html.contains("<script>alert"), "{} has raw script", entry.path().display());
-            assert!(!html.contains("<b>单位</b>"), "{} has raw unit", entry.path().display());
+            assert!(
+                !html.contains("<script>alert"),
+                "{} has raw script",
+                entry.path().display()
+            );
+            assert!(
+                !html.contains("<b>单位</b>"),
+                "{} has raw unit",
+                entry.path().display()
+            );
         }
     }
-    assert!(a.page("x.html").contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        a.page("x.html")
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
 }
 
 #[test]
 fn slug_names_the_page_and_names_are_safe_on_windows_shares() {
     let a = Archive::new();
-    a.report("2020/long name.md", "---\nunit: 甲\ndate: 2020-01-01\ntype: 总结\nslug: short\n---\n正文\n");
-    a.report("2020/a:b?.md", "---\nunit: \"单位:一|二\"\ndate: 2020-01-01\ntype: 总结\n---\n正文\n");
+    a.report(
+        "2020/long name.md",
+        "---\nunit: 甲\ndate: 2020-01-01\ntype: 总结\nslug: short\n---\n正文\n",
+    );
+    a.report(
+        "2020/a:b?.md",
+        "---\nunit: \"单位:一|二\"\ndate: 2020-01-01\ntype: 总结\n---\n正文\n",
+    );
     a.build().ok();
     assert!(a.out().join("2020/short.html").is_file());
     assert!(a.out().join("2020/a_b_.html").is_file());
@@ -102,14 +204,23 @@ fn builds_without_dangan_toml_and_other_themes_override_single_templates() {
     let a = Archive::new();
     a.report("a.md", &report("报告", "甲", "2020-01-01", "总结", "正文"));
     a.build().ok();
-    assert!(a.page("index.html").contains("<title>报告档案</title>"), "default title");
+    assert!(
+        a.page("index.html").contains("<title>报告档案</title>"),
+        "default title"
+    );
 
     a.write("dangan.toml", b"theme = \"mine\"\n");
-    a.write("themes/mine/templates/404.html", "{% extends \"base.html\" %}{% block main %}自定义的404{% endblock main %}".as_bytes());
+    a.write(
+        "themes/mine/templates/404.html",
+        "{% extends \"base.html\" %}{% block main %}自定义的404{% endblock main %}".as_bytes(),
+    );
     a.write("themes/mine/static/logo.txt", b"logo");
     a.build().ok();
     assert!(a.page("404.html").contains("自定义的404"));
-    assert!(a.page("index.html").contains("最新报告"), "other templates fall back to the built-in theme");
+    assert!(
+        a.page("index.html").contains("最新报告"),
+        "other templates fall back to the built-in theme"
+    );
     assert_eq!(a.page("_assets/logo.txt"), "logo");
 }
 
@@ -127,28 +238,63 @@ fn the_repository_sample_archive_builds_cleanly() {
 
 #[test]
 fn every_generated_report_is_reachable_through_its_unit_and_year_pages() {
-    let generator = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
-    assert!(generator.is_file(), "{} is missing: the benchmark archive generator is part of the workspace", generator.display());
+    let generator =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
+    assert!(
+        generator.is_file(),
+        "{} is missing: the benchmark archive generator is part of the workspace",
+        generator.display()
+    );
     let a = Archive::new();
-    let status = std::process::Command::new("python3").arg(&generator).arg("300").arg(a.root()).status().expect("python3 runs");
+    let status = std::process::Command::new("python3")
+        .arg(&generator)
+        .arg("300")
+        .arg(a.root())
+        .status()
+        .expect("python3 runs");
     assert!(status.success());
     a.build().ok();
-    let reports: Vec<_> = walkdir::WalkDir::new(a.out().join("reports")).into_iter().filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "html")).map(|e| e.path().canonicalize().unwrap()).collect();
+    let reports: Vec<_> = walkdir::WalkDir::new(a.out().join("reports"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "html"))
+        .map(|e| e.path().canonicalize().unwrap())
+        .collect();
     assert_eq!(reports.len(), 300);
     let reached = reachable(&a.out());
     for r in &reports {
-        assert!(reached.contains(r), "{} not reachable from index.html", r.display());
+        assert!(
+            reached.contains(r),
+            "{} not reachable from index.html",
+            r.display()
+        );
     }
     // through the unit pages and through the year pages, each alone
     let linked_from = |dir: &str| -> std::collections::BTreeSet<std::path::PathBuf> {
-        all_links(&a.out().join(dir)).into_iter().filter(|(_, h)| h.ends_with(".html"))
-            .filter_map(|(p, h)| p.parent().unwrap().join(percent_encoding::percent_decode_str(&h).decode_utf8().unwrap().as_ref()).canonicalize().ok())
+        all_links(&a.out().join(dir))
+            .into_iter()
+            .filter(|(_, h)| h.ends_with(".html"))
+            .filter_map(|(p, h)| {
+                p.parent()
+                    .unwrap()
+                    .join(
+                        percent_encoding::percent_decode_str(&h)
+                            .decode_utf8()
+                            .unwrap()
+                            .as_ref(),
+                    )
+                    .canonicalize()
+                    .ok()
+            })
             .collect()
     };
     let (by_unit, by_year) = (linked_from("unit"), linked_from("year"));
     for r in &reports {
-        assert!(by_unit.contains(r) && by_year.contains(r), "{} missing from unit or year pages", r.display());
+        assert!(
+            by_unit.contains(r) && by_year.contains(r),
+            "{} missing from unit or year pages",
+            r.display()
+        );
     }
     assert_links_resolve(&a.out());
 }

@@ -6,8 +6,17 @@ use std::time::SystemTime;
 use crate::support::*;
 
 fn mtimes(a: &Archive) -> Vec<(String, SystemTime, Vec<u8>)> {
-    let mut v: Vec<_> = walkdir::WalkDir::new(a.out()).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file())
-        .map(|e| (e.path().display().to_string(), e.metadata().unwrap().modified().unwrap(), std::fs::read(e.path()).unwrap()))
+    let mut v: Vec<_> = walkdir::WalkDir::new(a.out())
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().display().to_string(),
+                e.metadata().unwrap().modified().unwrap(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
         .collect();
     v.sort();
     v
@@ -20,8 +29,14 @@ fn a_failed_build_leaves_the_previous_output_exactly_as_it_was() {
     a.build().ok();
     let before = mtimes(&a);
     std::thread::sleep(std::time::Duration::from_millis(20));
-    a.report("a.md", &report("甲改", "单位", "2020-01-01", "总结", "正文"));
-    a.report("b.md", "---\nunit: 单位\ndate: 2021-02-30\ntype: 总结\n---\n");
+    a.report(
+        "a.md",
+        &report("甲改", "单位", "2020-01-01", "总结", "正文"),
+    );
+    a.report(
+        "b.md",
+        "---\nunit: 单位\ndate: 2021-02-30\ntype: 总结\n---\n",
+    );
     a.build().fails(1);
     assert_eq!(mtimes(&a), before);
 }
@@ -29,8 +44,14 @@ fn a_failed_build_leaves_the_previous_output_exactly_as_it_was() {
 #[test]
 fn unchanged_files_are_not_rewritten_and_deleted_reports_leave_no_page() {
     let a = Archive::new();
-    a.report("a.md", &report("甲", "单位甲", "2020-01-01", "总结", "正文"));
-    a.report("b/b.md", &report("乙", "单位乙", "2019-01-01", "计划", "正文"));
+    a.report(
+        "a.md",
+        &report("甲", "单位甲", "2020-01-01", "总结", "正文"),
+    );
+    a.report(
+        "b/b.md",
+        &report("乙", "单位乙", "2019-01-01", "计划", "正文"),
+    );
     a.write("content/b/附件.pdf", b"%PDF");
     a.build().ok();
     let keep = a.out().join("a.html");
@@ -41,10 +62,25 @@ fn unchanged_files_are_not_rewritten_and_deleted_reports_leave_no_page() {
     a.remove("content/b/b.md").remove("content/b/附件.pdf");
     let run = a.build();
     run.ok();
-    assert!(!a.out().join("b/b.html").exists() && !a.out().join("b").exists(), "stale page and its folder removed");
-    assert!(!a.out().join("unit/单位乙.html").exists() && !a.out().join("year/2019.html").exists() && !a.out().join("type/计划.html").exists());
-    assert_eq!(std::fs::metadata(&keep).unwrap().modified().unwrap(), t0, "a.html did not change, so it was not rewritten");
-    assert_eq!(std::fs::read_to_string(a.out().join("notes.txt")).unwrap(), "someone's file", "files dangan did not write are kept");
+    assert!(
+        !a.out().join("b/b.html").exists() && !a.out().join("b").exists(),
+        "stale page and its folder removed"
+    );
+    assert!(
+        !a.out().join("unit/单位乙.html").exists()
+            && !a.out().join("year/2019.html").exists()
+            && !a.out().join("type/计划.html").exists()
+    );
+    assert_eq!(
+        std::fs::metadata(&keep).unwrap().modified().unwrap(),
+        t0,
+        "a.html did not change, so it was not rewritten"
+    );
+    assert_eq!(
+        std::fs::read_to_string(a.out().join("notes.txt")).unwrap(),
+        "someone's file",
+        "files dangan did not write are kept"
+    );
     assert!(run.stderr().contains("removed"), "{}", run.stderr());
 }
 
@@ -55,15 +91,28 @@ fn output_folders_that_could_harm_content_are_refused() {
     for out in ["content", "content/site", ".", ".."] {
         let run = a.run(&["build", "--out", out]);
         run.fails(2);
-        assert!(run.stderr().contains("dangan refuses, so that no report is overwritten or deleted"), "{out}: {}", run.stderr());
+        assert!(
+            run.stderr()
+                .contains("dangan refuses, so that no report is overwritten or deleted"),
+            "{out}: {}",
+            run.stderr()
+        );
     }
     std::fs::create_dir(a.root().join("mine")).unwrap();
     std::fs::write(a.root().join("mine/工作.docx"), "x").unwrap();
     let run = a.run(&["build", "--out", "mine"]);
     run.fails(2);
-    assert!(run.stderr().contains("already holds files that dangan did not write"), "{}", run.stderr());
+    assert!(
+        run.stderr()
+            .contains("already holds files that dangan did not write"),
+        "{}",
+        run.stderr()
+    );
     assert_eq!(std::fs::read_dir(a.root().join("mine")).unwrap().count(), 1);
-    assert_eq!(std::fs::read_to_string(a.root().join("content/a.md")).unwrap(), report("甲", "单位", "2020-01-01", "总结", "正文"));
+    assert_eq!(
+        std::fs::read_to_string(a.root().join("content/a.md")).unwrap(),
+        report("甲", "单位", "2020-01-01", "总结", "正文")
+    );
 }
 
 #[test]
@@ -72,6 +121,10 @@ fn check_writes_nothing() {
     a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
     let run = a.run(&["check"]);
     run.ok();
-    assert!(run.stderr().contains("checked 1 report(s): no errors"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("checked 1 report(s): no errors"),
+        "{}",
+        run.stderr()
+    );
     assert!(!a.out().exists());
 }

@@ -13,7 +13,9 @@ pub struct Archive {
 
 impl Archive {
     pub fn new() -> Archive {
-        Archive { dir: tempfile::tempdir().expect("temp dir") }
+        Archive {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -42,7 +44,12 @@ impl Archive {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("dangan").unwrap().current_dir(self.root()).args(args).output().unwrap();
+        let out = Command::cargo_bin("dangan")
+            .unwrap()
+            .current_dir(self.root())
+            .args(args)
+            .output()
+            .unwrap();
         Run(out)
     }
 
@@ -70,19 +77,31 @@ impl Run {
     }
     #[track_caller]
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code(), 0, "expected success, stderr:\n{}", self.stderr());
+        assert_eq!(
+            self.code(),
+            0,
+            "expected success, stderr:\n{}",
+            self.stderr()
+        );
         self
     }
     #[track_caller]
     pub fn fails(&self, code: i32) -> &Self {
-        assert_eq!(self.code(), code, "expected exit {code}, stderr:\n{}", self.stderr());
+        assert_eq!(
+            self.code(),
+            code,
+            "expected exit {code}, stderr:\n{}",
+            self.stderr()
+        );
         self
     }
 }
 
 /// A report with the required fields.
 pub fn report(title: &str, unit: &str, date: &str, kind: &str, body: &str) -> String {
-    format!("---\ntitle: \"{title}\"\nunit: \"{unit}\"\ndate: {date}\ntype: {kind}\n---\n\n{body}\n")
+    format!(
+        "---\ntitle: \"{title}\"\nunit: \"{unit}\"\ndate: {date}\ntype: {kind}\n---\n\n{body}\n"
+    )
 }
 
 /// Every `href`/`src` in every HTML file under `out`: (page, raw attribute value).
@@ -110,23 +129,42 @@ pub fn assert_links_resolve(out: &Path) {
     let mut bad = Vec::new();
     let mut checked = 0;
     for (page, href) in all_links(out) {
-        if href.starts_with("http://") || href.starts_with("https://") || href.starts_with("mailto:") || href.starts_with('#') {
+        if href.starts_with("http://")
+            || href.starts_with("https://")
+            || href.starts_with("mailto:")
+            || href.starts_with('#')
+        {
             continue;
         }
         checked += 1;
         let path = href.split(['#', '?']).next().unwrap();
         if href.starts_with('/') || path.is_empty() || path.ends_with('/') {
-            bad.push(format!("{}: {href} (not a relative link to a file)", page.display()));
+            bad.push(format!(
+                "{}: {href} (not a relative link to a file)",
+                page.display()
+            ));
             continue;
         }
-        let decoded = percent_encoding::percent_decode_str(path).decode_utf8().unwrap().into_owned();
+        let decoded = percent_encoding::percent_decode_str(path)
+            .decode_utf8()
+            .unwrap()
+            .into_owned();
         let target = page.parent().unwrap().join(&decoded);
         if !target.is_file() {
-            bad.push(format!("{}: {href} -> {} missing", page.display(), target.display()));
+            bad.push(format!(
+                "{}: {href} -> {} missing",
+                page.display(),
+                target.display()
+            ));
         }
     }
     assert!(checked > 0, "no links found under {}", out.display());
-    assert!(bad.is_empty(), "{} broken links:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} broken links:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 /// Pages reachable from `index.html` by following links.
@@ -144,7 +182,10 @@ pub fn reachable(out: &Path) -> std::collections::BTreeSet<PathBuf> {
             let href = &rest[..rest.find('"').unwrap()];
             let path = href.split(['#', '?']).next().unwrap();
             if path.ends_with(".html") && !href.contains("://") {
-                let decoded = percent_encoding::percent_decode_str(path).decode_utf8().unwrap().into_owned();
+                let decoded = percent_encoding::percent_decode_str(path)
+                    .decode_utf8()
+                    .unwrap()
+                    .into_owned();
                 let target = page.parent().unwrap().join(decoded);
                 if target.is_file() {
                     todo.push(target);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Full-build wall time and peak memory of dangan and Hugo on the same
+# generated archive, alternating the two, median of RUNS runs each.
+#   bench/build-vs-hugo.sh [N=10000] [RUNS=3] [DIR=/dev/shm/dangan-bench]
+# Needs: python3, GNU time (/usr/bin/time), hugo (apt-get install -y hugo).
+set -euo pipefail
+N=${1:-10000}; RUNS=${2:-3}; DIR=${3:-/dev/shm/dangan-bench}
+HERE=$(cd "$(dirname "$0")/.." && pwd); SHARED="$HERE/../shared/bench"
+cargo build --release --quiet --manifest-path "$HERE/Cargo.toml"
+BIN="$HERE/target/release/dangan"
+if [ ! -f "$DIR/.n-$N" ]; then
+  rm -rf "$DIR"; mkdir -p "$DIR"
+  python3 "$SHARED/gen_corpus.py" "$N" "$DIR/dangan" >/dev/null
+  bash "$SHARED/hugo.sh" "$N" "$DIR" >/dev/null
+  touch "$DIR/.n-$N"
+fi
+measure() { # label, then the command; prints "label seconds peak_kb"
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>&1
+  echo "$label $(cat "$DIR/time.txt")"
+}
+results=()
+for i in $(seq "$RUNS"); do
+  rm -rf "$DIR/dangan/public" "$DIR/hugo-out"
+  results+=("$(measure dangan "$BIN" --root "$DIR/dangan" build --quiet)")
+  results+=("$(cd "$DIR/hugo" && measure hugo hugo --quiet -d "$DIR/hugo-out")")
+done
+printf '%s\n' "${results[@]}" | python3 -c '
+import sys, statistics
+rows = [l.split() for l in sys.stdin if l.strip()]
+med = {}
+for tool in ("dangan", "hugo"):
+    t = [float(r[1]) for r in rows if r[0] == tool]; m = [int(r[2]) for r in rows if r[0] == tool]
+    med[tool] = (statistics.median(t), statistics.median(m))
+    print(f"{tool:7s} wall median {med[tool][0]:6.2f} s  (runs: {t})  peak median {med[tool][1]/1024:7.0f} MB")
+h, d = med["hugo"], med["dangan"]
+print(f"dangan is {h[0]/d[0]:.1f}x faster than hugo and uses {h[1]/d[1]:.1f}x less memory")
+'

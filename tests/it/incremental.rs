@@ -1,0 +1,324 @@
+//! Incremental rebuilds (what `watch` does) must write exactly what a fresh
+//! `dangan build` writes, after any sequence of changes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use dangan::build::{BuildOptions, Session};
+
+use crate::support::*;
+
+/// A small deterministic random source (xorshift), so failures replay.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const UNITS: &[&str] = &["江城市委", "荔湾区委", "东街道党工委", "市委办公室"];
+const TYPES: &[&str] = &["调研报告", "汇报提纲", "工作总结"];
+const DATES: &[&str] = &[
+    "2019-03-01",
+    "2020-05",
+    "2020-05-17",
+    "2021-12-31",
+    "2018-01-09",
+];
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A fresh build's diagnostics and, when it has no errors, its output.
+fn fresh(root: &Path) -> (Vec<dangan::diag::Diagnostic>, BTreeMap<String, Vec<u8>>) {
+    let out = root.join("fresh");
+    let _ = std::fs::remove_dir_all(&out);
+    let opts = BuildOptions {
+        root: root.to_path_buf(),
+        out: Some(out.clone()),
+        write: true,
+    };
+    let outcome = dangan::build::build(&opts).unwrap();
+    (outcome.diagnostics, tree(&out))
+}
+
+fn fresh_build(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let (diags, files) = fresh(root);
+    assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+    files
+}
+
+fn random_report(rng: &mut Rng, known: &[String]) -> String {
+    let mut body = format!("## 一、情况{}\n\n正文{}。\n", rng.below(5), rng.below(1000));
+    // links go to the reports that are never deleted; their slugs and drafts change
+    let targets: Vec<&String> = known.iter().filter(|k| k.starts_with("fixed/")).collect();
+    if !targets.is_empty() && rng.below(3) == 0 {
+        body.push_str(&format!("\n见[另一篇](/{})。\n", rng.pick(&targets)));
+    }
+    let draft = if rng.below(8) == 0 {
+        "draft: true\n"
+    } else {
+        ""
+    };
+    let slug = if rng.below(6) == 0 {
+        format!("slug: s{}\n", rng.below(1000))
+    } else {
+        String::new()
+    };
+    format!(
+        "---\ntitle: 报告{}\nunit: {}\ndate: {}\ntype: {}\n{draft}{slug}---\n\n{body}",
+        rng.below(50),
+        rng.pick(UNITS),
+        rng.pick(DATES),
+        rng.pick(TYPES)
+    )
+}
+
+/// Applies one random change under `content/` and returns the paths it touched.
+fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<PathBuf> {
+    let content = root.join("content");
+    let dirs = ["", "2020/", "a/b/", "调研/"];
+    match rng.below(8) {
+        0 | 1 if !reports.is_empty() => {
+            // edit a report (front matter and body)
+            let id = rng.pick(reports).clone();
+            let text = random_report(rng, reports);
+            std::fs::write(content.join(&id), text).unwrap();
+            vec![content.join(id)]
+        }
+        2 if reports.iter().any(|r| !r.starts_with("fixed/")) => {
+            let i = loop {
+                let i = rng.below(reports.len());
+                if !reports[i].starts_with("fixed/") {
+                    break i;
+                }
+            };
+            let id = reports.remove(i);
+            std::fs::remove_file(content.join(&id)).unwrap();
+            vec![content.join(id)]
+        }
+        3 if reports.iter().any(|r| !r.starts_with("fixed/")) => {
+            // rename (move) a report
+            let i = loop {
+                let i = rng.below(reports.len());
+                if !reports[i].starts_with("fixed/") {
+                    break i;
+                }
+            };
+            let new_id = format!("{}r{}.md", rng.pick(&dirs), rng.next() % 100_000);
+            if reports.contains(&new_id) {
+                return vec![];
+            }
+            let old = std::mem::replace(&mut reports[i], new_id.clone());
+            std::fs::create_dir_all(content.join(&new_id).parent().unwrap()).unwrap();
+            std::fs::rename(content.join(&old), content.join(&new_id)).unwrap();
+            vec![content.join(old), content.join(new_id)]
+        }
+        4 => {
+            // an attachment appears, changes or goes
+            let rel = format!("{}附件{}.pdf", rng.pick(&dirs), rng.below(3));
+            let path = content.join(&rel);
+            if path.exists() && rng.below(2) == 0 {
+                std::fs::remove_file(&path).unwrap();
+            } else {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, vec![b'x'; 10 + rng.below(100)]).unwrap();
+            }
+            vec![path]
+        }
+        5 if !reports.is_empty() => {
+            // a whole folder moves
+            let from = content.join("a");
+            if !from.exists() {
+                return vec![];
+            }
+            let to = content.join(format!("moved{}", rng.below(1000)));
+            std::fs::rename(&from, &to).unwrap();
+            let old_prefix = "a/";
+            let new_prefix = format!("{}/", to.file_name().unwrap().to_string_lossy());
+            for r in reports.iter_mut() {
+                if let Some(rest) = r.strip_prefix(old_prefix) {
+                    *r = format!("{new_prefix}{rest}");
+                }
+            }
+            vec![from, to]
+        }
+        _ => {
+            let id = format!("{}r{}.md", rng.pick(&dirs), rng.next() % 100_000);
+            if reports.contains(&id) {
+                return vec![];
+            }
+            let text = random_report(rng, reports);
+            let path = content.join(&id);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            reports.push(id);
+            vec![path]
+        }
+    }
+}
+
+#[test]
+fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
+    for seed in [1u64, 7, 42, 2024] {
+        let a = Archive::new();
+        let root = a.root();
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut reports: Vec<String> = (0..3).map(|i| format!("fixed/k{i}.md")).collect();
+        for id in &reports {
+            a.report(
+                id,
+                &report("固定", "市委办公室", "2020-01-01", "工作总结", "正文"),
+            );
+        }
+        for _ in 0..12 {
+            random_change(&mut rng, root, &mut reports);
+        }
+        let opts = BuildOptions {
+            root: root.to_path_buf(),
+            out: None,
+            write: true,
+        };
+        let mut session = Session::open(opts).unwrap();
+        session.run().unwrap();
+        let mut errors_seen = 0;
+        for step in 0..30 {
+            let touched = random_change(&mut rng, root, &mut reports);
+            session.update(&touched);
+            let outcome = session.run().unwrap();
+            let (fresh_diags, fresh) = fresh(root);
+            assert_eq!(
+                outcome.diagnostics, fresh_diags,
+                "seed {seed} step {step}: same problems as a fresh build"
+            );
+            if outcome.has_errors() {
+                errors_seen += 1;
+                continue; // neither writes; the next change may repair it
+            }
+            let incremental = tree(&root.join("public"));
+            let differ: Vec<_> = fresh
+                .keys()
+                .chain(incremental.keys())
+                .filter(|k| fresh.get(*k) != incremental.get(*k))
+                .collect();
+            assert!(
+                differ.is_empty(),
+                "seed {seed} step {step} (touched {touched:?}): differs in {differ:?}"
+            );
+        }
+        assert!(
+            errors_seen < 25,
+            "seed {seed}: most steps had errors, the sequence tests little"
+        );
+    }
+}
+
+#[test]
+fn an_edit_rewrites_only_the_pages_that_show_it() {
+    let a = Archive::new();
+    for i in 0..6 {
+        let unit = if i % 2 == 0 { "甲单位" } else { "乙单位" };
+        a.report(
+            &format!("r{i}.md"),
+            &report(
+                &format!("报告{i}"),
+                unit,
+                &format!("202{i}-01-01"),
+                "总结",
+                "正文",
+            ),
+        );
+    }
+    let mut session = Session::open(BuildOptions {
+        root: a.root().to_path_buf(),
+        out: None,
+        write: true,
+    })
+    .unwrap();
+    session.run().unwrap();
+
+    // body only: the page itself changes, no list shows the body
+    a.report(
+        "r2.md",
+        &report("报告2", "甲单位", "2022-01-01", "总结", "新的正文"),
+    );
+    session.update(&[a.root().join("content/r2.md")]);
+    let o = session.run().unwrap();
+    assert_eq!(o.changed, vec!["r2.html"]);
+
+    // the title: its page, its neighbours' prev/next links, and every list that shows it
+    a.report(
+        "r2.md",
+        &report("报告二", "甲单位", "2022-01-01", "总结", "新的正文"),
+    );
+    session.update(&[a.root().join("content/r2.md")]);
+    let mut changed = session.run().unwrap().changed;
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            "index.html",
+            "r0.html",
+            "r2.html",
+            "r4.html",
+            "type/总结.html",
+            "unit/甲单位.html",
+            "year/2022.html"
+        ]
+    );
+}
+
+#[test]
+fn a_broken_report_keeps_the_last_good_output_and_fixing_it_recovers() {
+    let a = Archive::new();
+    a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
+    let mut session = Session::open(BuildOptions {
+        root: a.root().to_path_buf(),
+        out: None,
+        write: true,
+    })
+    .unwrap();
+    session.run().unwrap();
+    let before = a.page("a.html");
+    a.report(
+        "a.md",
+        "---\nunit: 单位\ndate: 2020-02-30\ntype: 总结\n---\n新正文\n",
+    );
+    session.update(&[a.root().join("content/a.md")]);
+    let o = session.run().unwrap();
+    assert!(o.has_errors() && o.changed.is_empty());
+    assert_eq!(a.page("a.html"), before);
+    a.report(
+        "a.md",
+        "---\nunit: 单位\ndate: 2020-02-28\ntype: 总结\n---\n新正文\n",
+    );
+    session.update(&[a.root().join("content/a.md")]);
+    assert!(!session.run().unwrap().has_errors());
+    assert!(a.page("a.html").contains("新正文"));
+
+    // a deleted output folder is written again in full
+    std::fs::remove_dir_all(a.out()).unwrap();
+    session.update(&[a.out()]);
+    session.run().unwrap();
+    assert_eq!(tree(&a.out()), fresh_build(a.root()));
+}
