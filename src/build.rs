@@ -76,21 +76,27 @@ pub struct Session {
     walk_diags: Vec<Diagnostic>,
     markdown: BTreeMap<String, Arc<MdEntry>>,
     next_stamp: u64,
-    /// Fingerprints of the outputs as last written.
-    written: HashMap<Job, u64>,
+    /// The outputs as last written, with their fingerprints.
+    written_jobs: Vec<Job>,
+    written: Vec<u64>,
     /// Site paths in the output folder as last written.
     outputs: BTreeSet<String>,
 }
 
 impl Session {
     /// Reads config, theme and every report. Fails only for an unusable output folder.
-    pub fn open(opts: BuildOptions) -> Result<Session, OutputError> {
+    pub fn open(mut opts: BuildOptions) -> Result<Session, OutputError> {
+        opts.root = opts.root.canonicalize().map_err(|source| OutputError::Io {
+            path: opts.root.clone(),
+            source,
+        })?;
         let config = Config::load(&opts.root);
         let out = out_dir(
             &opts.root,
             config.as_ref().unwrap_or(&Config::default()),
             opts.out.as_deref(),
         );
+        let out = output::resolve(&out);
         output::check_out_dir(&opts.root, &opts.root.join(CONTENT_DIR), &out)?;
         let outputs = if opts.write {
             output::previous_files(&out)?
@@ -107,7 +113,8 @@ impl Session {
             walk_diags: Vec::new(),
             markdown: BTreeMap::new(),
             next_stamp: 0,
-            written: HashMap::new(),
+            written_jobs: Vec::new(),
+            written: Vec::new(),
             outputs,
         };
         s.reload_theme();
@@ -172,6 +179,8 @@ impl Session {
         let mut relevant = false;
         for path in paths {
             if path.starts_with(&self.out) {
+                // Our own writes are not changes; a deleted output folder is.
+                relevant |= self.opts.write && !self.out.join(output::MANIFEST).is_file();
                 continue;
             }
             if path == &root.join(CONFIG_FILE) {
@@ -238,6 +247,15 @@ impl Session {
     /// Validates and renders; writes the outputs that changed unless there are errors.
     pub fn run(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
+        let timing = std::env::var_os("DANGAN_TIMING").is_some();
+        let lap = |what: &str| {
+            if timing {
+                eprintln!(
+                    "  {:>7.1} ms  {what}",
+                    start.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+        };
         let mut diags = Diagnostics::default();
         if let Err(ds) = &self.config {
             diags.extend(ds.iter().cloned());
@@ -252,9 +270,13 @@ impl Session {
             published.extend(l.report.clone());
         }
         let drafts = published.iter().filter(|r| r.draft).count();
+        lap("diagnostics collected");
+        lap("published");
         let (site, site_diags) = Site::new(self.config(), published, self.files.values().cloned());
         diags.extend(site_diags);
+        lap("site model");
         render::update_markdown(&site, &mut self.markdown, &mut self.next_stamp);
+        lap("markdown");
         for entry in self.markdown.values() {
             diags.extend(entry.diags.iter().cloned());
         }
@@ -278,13 +300,30 @@ impl Session {
         if self.opts.write && !self.out.join(output::MANIFEST).is_file() {
             self.written.clear(); // the output folder was deleted or emptied: write everything again
         }
-        let fingerprints: Vec<u64> = jobs.par_iter().map(|j| renderer.fingerprint(j)).collect();
+        lap("renderer and jobs");
+        let fingerprints = renderer.fingerprints(&jobs);
+        lap("fingerprints");
+        // Usually the same outputs as last time: compare in place, no hashing.
+        let same_jobs = jobs == self.written_jobs;
+        let before: HashMap<&Job, u64> = if same_jobs {
+            HashMap::new()
+        } else {
+            self.written_jobs
+                .iter()
+                .zip(self.written.iter().copied())
+                .collect()
+        };
         let todo: Vec<&Job> = jobs
             .iter()
             .zip(&fingerprints)
-            .filter(|(j, fp)| self.written.get(*j) != Some(fp))
-            .map(|(j, _)| j)
+            .enumerate()
+            .filter(|(i, (j, fp))| match same_jobs {
+                true => self.written.get(*i) != Some(fp),
+                false => before.get(j) != Some(fp),
+            })
+            .map(|(_, (j, _))| j)
             .collect();
+        drop(before);
         let files = match renderer.run_all(&todo) {
             Ok(f) => f,
             Err(ds) => {
@@ -296,9 +335,22 @@ impl Session {
             return Ok(finish(diags, files.len(), None, Vec::new()));
         }
 
-        let current: BTreeSet<String> = jobs.iter().map(|j| renderer.path(j)).collect();
-        let (stats, changed) = output::write_changes(&self.out, &files, &self.outputs, &current)?;
-        self.written = jobs.into_iter().zip(fingerprints).collect();
+        lap("rendered");
+        let current: BTreeSet<String> = if same_jobs && !self.outputs.is_empty() {
+            std::mem::take(&mut self.outputs)
+        } else {
+            jobs.iter().map(|j| renderer.path(j)).collect()
+        };
+        let previous = (!same_jobs).then(|| std::mem::take(&mut self.outputs));
+        let (stats, changed) = output::write_changes(
+            &self.out,
+            &files,
+            previous.as_ref().unwrap_or(&current),
+            &current,
+        )?;
+        lap("written");
+        self.written_jobs = jobs;
+        self.written = fingerprints;
         self.outputs = current;
         let total = self.outputs.len();
         let stats = WriteStats {

@@ -60,6 +60,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: Format,
     },
+    /// Build, then rebuild whatever changes in content/, themes/ or dangan.toml
+    Watch {
+        /// Check for changes by polling (for archives on network shares)
+        #[arg(long)]
+        poll: bool,
+    },
+    /// `watch`, plus a local web server whose pages reload after each rebuild
+    Serve {
+        /// Port to listen on (0: any free port)
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Address to listen on; 127.0.0.1 keeps the preview on this computer
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Check for changes by polling (for archives on network shares)
+        #[arg(long)]
+        poll: bool,
+    },
     /// Write a new report with its front matter filled in
     New {
         /// The report's title
@@ -97,6 +115,20 @@ pub fn main() -> i32 {
         Command::Check { format } => {
             cmd::build::run(&cli.root, cli.out.clone(), format, cli.quiet, false)
         }
+        Command::Watch { poll } => cmd::watch::run(cmd::watch::Options {
+            root: cli.root.clone(),
+            out: cli.out.clone(),
+            quiet: cli.quiet,
+            poll,
+            serve: None,
+        }),
+        Command::Serve { port, bind, poll } => cmd::watch::run(cmd::watch::Options {
+            root: cli.root.clone(),
+            out: cli.out.clone(),
+            quiet: cli.quiet,
+            poll,
+            serve: Some((bind, port)),
+        }),
         Command::New {
             ref title,
             ref unit,

@@ -19,3 +19,5 @@ pub mod model;
 pub mod output;
 pub mod paths;
 pub mod render;
+pub mod serve;
+pub mod watch;

@@ -1,5 +1,6 @@
 //! The whole site: published reports keyed by id, and the unit/year/type indexes.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -35,6 +36,19 @@ pub struct Unit {
     pub order: i64,
 }
 
+#[derive(Default)]
+struct Indexes {
+    newest: Vec<String>,
+    units: BTreeMap<String, Unit>,
+    root_units: Vec<String>,
+    years: BTreeMap<i32, Vec<String>>,
+    types: BTreeMap<String, Vec<String>>,
+    type_pages: BTreeMap<String, String>,
+    unit_position: Positions,
+}
+
+type Positions = HashMap<String, usize, foldhash::fast::FixedState>;
+
 #[derive(Debug, Clone)]
 pub struct Site {
     pub config: Config,
@@ -55,7 +69,7 @@ pub struct Site {
     /// All reports, newest first.
     pub newest: Vec<String>,
     /// Where each report stands in its unit's list.
-    unit_position: HashMap<String, usize>,
+    unit_position: Positions,
 }
 
 impl Site {
@@ -77,8 +91,6 @@ impl Site {
         }
         let files: BTreeMap<String, ContentFile> =
             files.into_iter().map(|f| (f.rel.clone(), f)).collect();
-        check_collisions(&published, &files, &mut diags);
-
         let mut site = Site {
             config,
             reports: published,
@@ -90,16 +102,40 @@ impl Site {
             types: BTreeMap::new(),
             type_pages: BTreeMap::new(),
             newest: Vec::new(),
-            unit_position: HashMap::new(),
+            unit_position: HashMap::default(),
         };
-        site.index();
+        // Independent passes over all reports: run them side by side.
+        let (ix, collisions) = rayon::join(
+            || site.index(),
+            || {
+                let mut d = Vec::new();
+                check_collisions(&site.reports, &site.files, &mut d);
+                d
+            },
+        );
+        diags.extend(collisions);
+        site.newest = ix.newest;
+        site.units = ix.units;
+        site.root_units = ix.root_units;
+        site.years = ix.years;
+        site.types = ix.types;
+        site.type_pages = ix.type_pages;
+        site.unit_position = ix.unit_position;
         (site, diags)
     }
 
-    fn index(&mut self) {
-        let mut newest: Vec<&Report> = self.reports.values().map(|r| &**r).collect();
-        newest.sort_by(|a, b| a.newest_first_key().cmp(&b.newest_first_key()));
-        self.newest = newest.iter().map(|r| r.id.clone()).collect();
+    /// The indexes of `self.reports`; reads only `config` and `reports`.
+    fn index(&self) -> Indexes {
+        let mut ix = Indexes::default();
+        // Sort compact keys: comparing through each report's Arc costs a cache miss per step.
+        let mut keys: Vec<_> = self
+            .reports
+            .values()
+            .map(|r| (r.newest_first_key(), &**r))
+            .collect();
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let newest: Vec<&Report> = keys.into_iter().map(|(_, r)| r).collect();
+        ix.newest = newest.iter().map(|r| r.id.clone()).collect();
 
         let mut units: BTreeMap<String, Unit> = BTreeMap::new();
         let new_unit = |name: &str, config: &Config| {
@@ -118,19 +154,21 @@ impl Site {
             units.insert(d.name.clone(), new_unit(&d.name, &self.config));
         }
         for r in &newest {
+            if !units.contains_key(&r.unit) {
+                units.insert(r.unit.clone(), new_unit(&r.unit, &self.config));
+            }
             units
-                .entry(r.unit.clone())
-                .or_insert_with(|| new_unit(&r.unit, &self.config))
+                .get_mut(&r.unit)
+                .expect("inserted above")
                 .reports
                 .push(r.id.clone());
-            self.years
-                .entry(r.date.year)
-                .or_default()
-                .push(r.id.clone());
-            self.types
-                .entry(r.kind.clone())
-                .or_default()
-                .push(r.id.clone());
+            ix.years.entry(r.date.year).or_default().push(r.id.clone());
+            match ix.types.get_mut(&r.kind) {
+                Some(list) => list.push(r.id.clone()),
+                None => {
+                    ix.types.insert(r.kind.clone(), vec![r.id.clone()]);
+                }
+            }
         }
         // Children and display order: by `order`, then name.
         let mut sorted: Vec<(i64, String)> =
@@ -143,15 +181,15 @@ impl Site {
                     .expect("parents are declared")
                     .children
                     .push(name.clone()),
-                None => self.root_units.push(name.clone()),
+                None => ix.root_units.push(name.clone()),
             }
         }
         for u in units.values() {
             for (i, id) in u.reports.iter().enumerate() {
-                self.unit_position.insert(id.clone(), i);
+                ix.unit_position.insert(id.clone(), i);
             }
         }
-        for name in self.root_units.clone() {
+        for name in ix.root_units.clone() {
             total(&mut units, &name);
         }
         // Page names: the declared slug or the name, unique even on case-insensitive shares.
@@ -166,13 +204,14 @@ impl Site {
             units.get_mut(name).expect("unit exists").page = page;
         }
         let mut taken = HashMap::new();
-        for t in self.types.keys() {
-            self.type_pages.insert(
+        for t in ix.types.keys() {
+            ix.type_pages.insert(
                 t.clone(),
                 unique_page("type", &safe_component(t), &mut taken),
             );
         }
-        self.units = units;
+        ix.units = units;
+        ix
     }
 
     /// The unit and its ancestors, root first.
@@ -248,42 +287,46 @@ fn check_collisions(
     files: &BTreeMap<String, ContentFile>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in reports.values() {
-        owners
-            .entry(r.page.to_lowercase())
-            .or_default()
-            .push(format!("content/{}", r.id));
-    }
-    for f in files.values() {
-        owners
-            .entry(f.site_path.to_lowercase())
-            .or_default()
-            .push(format!("content/{}", f.rel));
-    }
-    for (out, who) in &owners {
-        if who.len() > 1 {
-            let (first, rest) = who.split_first().expect("two owners");
-            diags.push(
-                Diagnostic::error(
-                    first.clone(),
-                    format!(
-                        "would be written to the same file as {} ({out})",
-                        rest.join(" and ")
-                    ),
-                )
-                .hint("rename one of the files, or give one report another `slug:`"),
-            );
-        }
+    let outputs = reports
+        .values()
+        .map(|r| (&r.page, &r.id))
+        .chain(files.values().map(|f| (&f.site_path, &f.rel)));
+    let mut owners: HashMap<Cow<str>, Vec<&String>> =
+        HashMap::with_capacity(reports.len() + files.len());
+    for (out, source) in outputs {
         let top = out.split('/').next().unwrap_or("");
         if RESERVED_TOP.iter().any(|r| r.eq_ignore_ascii_case(top)) {
             diags.push(
                 Diagnostic::error(
-                    who[0].clone(),
+                    format!("content/{source}"),
                     format!("would be written to {out}, which dangan uses for its own pages"),
                 )
                 .hint(format!("rename the file or folder `{top}` under content/")),
             );
         }
+        // Names differing only in case are one file on a Windows share.
+        let key = if out.chars().any(char::is_uppercase) {
+            Cow::Owned(out.to_lowercase())
+        } else {
+            Cow::Borrowed(out.as_str())
+        };
+        owners.entry(key).or_default().push(source);
+    }
+    let mut clashes: Vec<(&Cow<str>, &Vec<&String>)> =
+        owners.iter().filter(|(_, who)| who.len() > 1).collect();
+    clashes.sort();
+    for (out, who) in clashes {
+        let mut who: Vec<String> = who.iter().map(|w| format!("content/{w}")).collect();
+        who.sort();
+        diags.push(
+            Diagnostic::error(
+                who[0].clone(),
+                format!(
+                    "would be written to the same file as {} ({out})",
+                    who[1..].join(" and ")
+                ),
+            )
+            .hint("rename one of the files, or give one report another `slug:`"),
+        );
     }
 }

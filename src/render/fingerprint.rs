@@ -2,16 +2,111 @@
 //! incremental rebuild renders only the outputs whose inputs changed.
 //! Config and theme changes are not covered: they restart from nothing.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use foldhash::fast::{FixedState, FoldHasher};
+
+use rayon::prelude::*;
 
 use super::{Job, Renderer};
 use crate::model::{Report, Site};
 
+/// Hashes of what a report shows in every list, computed once per run.
+/// A fast hasher with a fixed seed: fingerprints compare within one process only.
+fn hasher() -> FoldHasher<'static> {
+    FixedState::with_seed(0x6461_6e67_616e).build_hasher()
+}
+
+pub(crate) type CardHashes<'a> = HashMap<&'a str, u64, FixedState>;
+
+pub(crate) fn card_hashes(site: &Site) -> CardHashes<'_> {
+    site.reports
+        .par_iter()
+        .map(|(id, r)| (id.as_str(), card_hash(site, r)))
+        .collect()
+}
+
+fn card_hash(site: &Site, r: &Report) -> u64 {
+    let mut h = hasher();
+    (&r.id, &r.title, &r.page, &r.unit, &site.units[&r.unit].page).hash(&mut h);
+    (
+        r.date,
+        &r.kind,
+        &site.type_pages[&r.kind],
+        &r.tags,
+        &r.summary,
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
 impl Renderer<'_> {
-    /// Equal fingerprints (within one process) mean equal bytes.
-    pub fn fingerprint(&self, job: &Job) -> u64 {
+    /// The fingerprints of `jobs` (as listed by `jobs()`), in order. Report
+    /// pages, the bulk of them, are done in one pass over the ordered maps.
+    pub fn fingerprints(&self, jobs: &[Job]) -> Vec<u64> {
         let site = self.site;
-        let mut h = DefaultHasher::new();
+        let unit_paths: HashMap<&str, u64, FixedState> = site
+            .units
+            .keys()
+            .map(|name| {
+                let mut h = hasher();
+                for u in site.unit_path(name) {
+                    (&u.name, &u.page).hash(&mut h);
+                }
+                (name.as_str(), h.finish())
+            })
+            .collect();
+        let pairs: Vec<_> = site.reports.iter().zip(self.markdown.values()).collect();
+        let mut reports = pairs
+            .par_iter()
+            .map(|((id, r), md)| {
+                debug_assert_eq!(id.as_str(), md.report.id.as_str());
+                let mut h = hasher();
+                md.stamp.hash(&mut h);
+                card_hash(site, r).hash(&mut h);
+                unit_paths[r.unit.as_str()].hash(&mut h);
+                let (older, newer) = site.neighbours(id);
+                for n in [older, newer] {
+                    n.map(|x| self.card_hashes[x.id.as_str()]).hash(&mut h);
+                }
+                if self.files_per_dir.contains_key(r.dir()) || !md.rendered.linked_files.is_empty()
+                {
+                    for f in self.attachment_files(id) {
+                        (&f.rel, &f.site_path, f.size).hash(&mut h);
+                    }
+                }
+                (id.as_str(), h.finish())
+            })
+            .collect::<Vec<_>>()
+            .into_iter();
+        let others: Vec<u64> = jobs
+            .par_iter()
+            .map(|j| {
+                if matches!(j, Job::Report(_)) {
+                    0
+                } else {
+                    self.fingerprint(j)
+                }
+            })
+            .collect();
+        jobs.iter()
+            .zip(others)
+            .map(|(j, fp)| match j {
+                Job::Report(id) => {
+                    let (rid, fp) = reports.next().expect("one report job per report");
+                    assert_eq!(rid, id, "report jobs are listed in report order");
+                    fp
+                }
+                _ => fp,
+            })
+            .collect()
+    }
+
+    /// Equal fingerprints (within one process) mean equal bytes.
+    fn fingerprint(&self, job: &Job) -> u64 {
+        let site = self.site;
+        let mut h = hasher();
         job.hash(&mut h);
         match job {
             Job::Home => {
@@ -22,21 +117,7 @@ impl Renderer<'_> {
                 self.hash_types(&mut h);
                 site.units.len().hash(&mut h);
             }
-            Job::Report(id) => {
-                let r = &site.reports[id];
-                self.markdown[id].stamp.hash(&mut h);
-                self.card(r, &mut h);
-                for u in site.unit_path(&r.unit) {
-                    (&u.name, &u.page).hash(&mut h);
-                }
-                let (older, newer) = site.neighbours(id);
-                for n in [older, newer] {
-                    n.map(|x| (&x.title, &x.page)).hash(&mut h);
-                }
-                for f in self.attachment_files(id) {
-                    (&f.rel, &f.site_path, f.size).hash(&mut h);
-                }
-            }
+            Job::Report(_) => unreachable!("report pages are fingerprinted in bulk"),
             Job::Unit(name) => {
                 let u = &site.units[name];
                 (&u.page, u.reports.len(), u.total).hash(&mut h);
@@ -66,39 +147,26 @@ impl Renderer<'_> {
         h.finish()
     }
 
-    fn card(&self, r: &Report, h: &mut DefaultHasher) {
-        let site = self.site;
-        (&r.id, &r.title, &r.page, &r.unit, &site.units[&r.unit].page).hash(h);
-        (
-            r.date,
-            &r.kind,
-            &site.type_pages[&r.kind],
-            &r.tags,
-            &r.summary,
-        )
-            .hash(h);
-    }
-
-    fn cards(&self, ids: &[String], h: &mut DefaultHasher) {
+    fn cards(&self, ids: &[String], h: &mut FoldHasher<'static>) {
         ids.len().hash(h);
         for id in ids {
-            self.card(&self.site.reports[id], h);
+            self.card_hashes[id.as_str()].hash(h);
         }
     }
 
-    fn hash_unit_tree(&self, h: &mut DefaultHasher) {
+    fn hash_unit_tree(&self, h: &mut FoldHasher<'static>) {
         for (u, depth) in self.site.unit_tree() {
             (&u.name, &u.page, u.total, u.reports.len(), depth).hash(h);
         }
     }
 
-    fn hash_years(&self, h: &mut DefaultHasher) {
+    fn hash_years(&self, h: &mut FoldHasher<'static>) {
         for (y, ids) in &self.site.years {
             (y, ids.len(), Site::year_page(*y)).hash(h);
         }
     }
 
-    fn hash_types(&self, h: &mut DefaultHasher) {
+    fn hash_types(&self, h: &mut FoldHasher<'static>) {
         for (t, ids) in &self.site.types {
             (t, ids.len(), &self.site.type_pages[t]).hash(h);
         }

@@ -63,12 +63,23 @@ pub fn update_markdown(
     cache: &mut BTreeMap<String, Arc<MdEntry>>,
     next_stamp: &mut u64,
 ) {
-    cache.retain(|id, _| site.reports.contains_key(id));
-    let stale: Vec<&Arc<Report>> = site
-        .reports
-        .values()
-        .filter(|r| cache.get(&r.id).is_none_or(|e| !e.is_current(site, r)))
-        .collect();
+    // Both maps are sorted by id: walk them side by side instead of looking up.
+    let mut gone = Vec::new();
+    let mut stale: Vec<&Arc<Report>> = Vec::new();
+    let mut cached = cache.iter().peekable();
+    for (id, r) in &site.reports {
+        while let Some((cid, _)) = cached.next_if(|(cid, _)| cid.as_str() < id.as_str()) {
+            gone.push(cid.clone());
+        }
+        match cached.next_if(|(cid, _)| *cid == id) {
+            Some((_, e)) if e.is_current(site, r) => {}
+            _ => stale.push(r),
+        }
+    }
+    gone.extend(cached.map(|(cid, _)| cid.clone()));
+    for id in gone {
+        cache.remove(&id);
+    }
     let fresh: Vec<(Rendered, Vec<Diagnostic>)> = stale
         .par_iter()
         .map(|r| markdown_one(site, &r.id))
@@ -159,6 +170,7 @@ pub struct Renderer<'a> {
     pub markdown: &'a BTreeMap<String, Arc<MdEntry>>,
     reports_per_dir: HashMap<&'a str, usize>,
     files_per_dir: HashMap<&'a str, Vec<&'a ContentFile>>,
+    card_hashes: fingerprint::CardHashes<'a>,
 }
 
 impl<'a> Renderer<'a> {
@@ -181,6 +193,7 @@ impl<'a> Renderer<'a> {
             markdown,
             reports_per_dir,
             files_per_dir,
+            card_hashes: fingerprint::card_hashes(site),
         }
     }
 

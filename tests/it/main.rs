@@ -8,3 +8,4 @@ mod commands;
 mod errors;
 mod incremental;
 mod output;
+mod serve;

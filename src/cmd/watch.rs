@@ -1,0 +1,87 @@
+//! `dangan watch` and `dangan serve`: build, then rebuild what changed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::build::{BuildOptions, Outcome, Session};
+use crate::cli::EXIT_ENV;
+use crate::serve::{self, ServeOptions};
+use crate::watch::{self, ArchiveWatcher, WatchOptions};
+
+pub struct Options {
+    pub root: PathBuf,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+    pub poll: bool,
+    /// `Some` for `serve`.
+    pub serve: Option<(std::net::IpAddr, u16)>,
+}
+
+pub fn run(opts: Options) -> Result<i32> {
+    let session = Session::open(BuildOptions {
+        root: opts.root.clone(),
+        out: opts.out.clone(),
+        write: true,
+    });
+    let mut session = match session {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(EXIT_ENV);
+        }
+    };
+    let watch = WatchOptions {
+        poll: opts.poll,
+        poll_interval: Duration::from_millis(500),
+    };
+    let watcher = ArchiveWatcher::new(session.root(), session.out(), &watch)?;
+    let first = session.run()?;
+    let quiet = opts.quiet;
+    print_outcome(&first, quiet, true);
+    match opts.serve {
+        Some((bind, port)) => serve::run(
+            session,
+            watcher,
+            &first,
+            ServeOptions { bind, port },
+            move |o| print_outcome(o, quiet, false),
+        )?,
+        None => {
+            let how = if watcher.polling { " by polling" } else { "" };
+            eprintln!(
+                "watching {} for changes{how} (Ctrl-C stops)",
+                session.root().display()
+            );
+            watch::run(session, watcher, |o| print_outcome(o, quiet, false))?
+        }
+    }
+    Ok(0)
+}
+
+fn print_outcome(o: &Outcome, quiet: bool, first: bool) {
+    for d in &o.diagnostics {
+        eprintln!("{}\n", d.render());
+    }
+    let errors = o.diagnostics.iter().filter(|d| d.is_error()).count();
+    let ms = o.elapsed.as_secs_f64() * 1000.0;
+    if errors > 0 {
+        eprintln!(
+            "{errors} error(s): the output keeps the last good build; fix the file and save again"
+        );
+    } else if !quiet {
+        match &o.written {
+            Some(w) if first => eprintln!(
+                "built {} report(s) into {} in {ms:.0} ms",
+                o.reports,
+                o.out.display()
+            ),
+            Some(w) => eprintln!(
+                "rebuilt in {ms:.0} ms: {} file(s) written, {} removed",
+                w.written, w.removed
+            ),
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! `dangan serve`: a real server process on a free port, real file changes.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A running `dangan serve`; killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(a: &Archive) -> Server {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dangan"))
+        .args(["serve", "--port", "0"])
+        .current_dir(a.root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+                let _ = tx.send(
+                    rest.trim_end_matches(|c: char| !c.is_ascii_digit())
+                        .split('/')
+                        .next()
+                        .unwrap()
+                        .parse::<u16>()
+                        .unwrap(),
+                );
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("serve printed its address");
+    Server { child, port }
+}
+
+/// A raw HTTP/1.1 GET (the path is sent exactly as given): (status, headers, body).
+fn get(port: u16, path: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("0")
+        .parse()
+        .unwrap();
+    (status, head.to_lowercase(), body.to_string())
+}
+
+fn enc(path: &str) -> String {
+    path.split('/')
+        .map(|s| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Waits (at most 10 s) until `f` holds.
+#[track_caller]
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[test]
+fn edits_additions_renames_and_deletions_show_up_in_served_pages() {
+    let a = Archive::new();
+    a.report(
+        "2020/甲.md",
+        &report("第一篇报告", "市委办公室", "2020-03-01", "调研报告", "正文"),
+    );
+    let s = serve(&a);
+    let unit = format!("/unit/{}", enc("市委办公室.html"));
+    let (status, head, body) = get(s.port, &format!("/2020/{}", enc("甲.html")));
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("content-type: text/html; charset=utf-8"),
+        "{head}"
+    );
+    assert!(
+        body.contains("第一篇报告") && body.contains("/__dangan/events"),
+        "served pages get the reload script"
+    );
+    assert!(
+        !a.page("2020/甲.html").contains("__dangan"),
+        "written pages never contain it"
+    );
+
+    a.report(
+        "2020/甲.md",
+        &report("改过的标题", "市委办公室", "2020-03-01", "调研报告", "正文"),
+    );
+    eventually(
+        "the edited title is served on the page and the unit page",
+        || {
+            get(s.port, &format!("/2020/{}", enc("甲.html")))
+                .2
+                .contains("改过的标题")
+                && get(s.port, &unit).2.contains("改过的标题")
+        },
+    );
+
+    a.report(
+        "2021/乙.md",
+        &report("新增的报告", "市委办公室", "2021-01-01", "工作总结", "正文"),
+    );
+    eventually("the new report is listed and served", || {
+        get(s.port, &unit).2.contains("新增的报告") && get(s.port, "/year/2021.html").0 == 200
+    });
+
+    std::fs::create_dir_all(a.root().join("content/2022")).unwrap();
+    std::fs::rename(
+        a.root().join("content/2021/乙.md"),
+        a.root().join("content/2022/丙.md"),
+    )
+    .unwrap();
+    eventually("the renamed report moves", || {
+        get(s.port, &format!("/2021/{}", enc("乙.html"))).0 == 404
+            && get(s.port, &format!("/2022/{}", enc("丙.html"))).0 == 200
+    });
+
+    a.remove("content/2022/丙.md");
+    eventually("the deleted report is gone from its unit page", || {
+        !get(s.port, &unit).2.contains("新增的报告")
+    });
+    assert_eq!(get(s.port, &format!("/2022/{}", enc("丙.html"))).0, 404);
+    assert_links_resolve(&a.out());
+}
+
+#[test]
+fn a_broken_report_shows_an_overlay_and_fixing_it_recovers() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("好的报告", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let s = serve(&a);
+    let mut events = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        events,
+        "GET /__dangan/events HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    )
+    .unwrap();
+    let mut lines = BufReader::new(events).lines();
+    let mut next_event = move || -> (String, String) {
+        let mut name = String::new();
+        for line in lines.by_ref() {
+            let line = line.expect("an event within 10 s");
+            if let Some(n) = line.strip_prefix("event: ") {
+                name = n.to_string();
+            } else if let Some(d) = line.strip_prefix("data: ") {
+                return (name, d.to_string());
+            }
+        }
+        panic!("event stream ended");
+    };
+    std::thread::sleep(Duration::from_millis(200));
+
+    a.report(
+        "a.md",
+        "---\nunit: 单位\ndate: 2020-02-30\ntype: 调研报告\n---\n坏了\n",
+    );
+    let (name, data) = next_event();
+    assert_eq!(name, "problems");
+    assert!(
+        data.contains("a.md:3:1: error: field `date`") && data.contains("not a real date"),
+        "{data}"
+    );
+    assert!(
+        get(s.port, "/a.html").2.contains("好的报告"),
+        "the last good page is still served"
+    );
+
+    a.report(
+        "a.md",
+        &report("修好的报告", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let (name, _) = next_event();
+    assert_eq!(name, "reload");
+    assert!(get(s.port, "/a.html").2.contains("修好的报告"));
+}
+
+#[test]
+fn requests_cannot_leave_the_output_folder() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("报告", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    a.write("secret.txt", b"TOP SECRET");
+    a.write("content/附件 一.csv", b"a,b\n");
+    let s = serve(&a);
+    for path in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/%2E%2E/secret.txt",
+        "/..%2fsecret.txt",
+        "/a/..%5c..%5csecret.txt",
+        "/%5c..%5csecret.txt",
+        "/..\\secret.txt",
+    ] {
+        let (status, _, body) = get(s.port, path);
+        assert!(status == 403 || status == 400, "{path}: {status}");
+        assert!(!body.contains("TOP SECRET"), "{path} leaked");
+    }
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(a.root().join("secret.txt"), a.out().join("link.txt")).unwrap();
+        let (status, _, body) = get(s.port, "/link.txt");
+        assert_eq!(status, 403);
+        assert!(!body.contains("TOP SECRET"));
+    }
+    let (status, head, _) = get(s.port, &format!("/{}", enc("附件 一.csv")));
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/csv"), "{head}");
+    let (status, _, body) = get(s.port, "/no/such/page.html");
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("找不到这个页面") && body.contains("<base href=\"/\">"),
+        "the theme's 404 page: {body}"
+    );
+}
+
+#[test]
+fn watch_with_polling_picks_up_changes_for_network_shares() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("轮询之前", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dangan"))
+        .args(["watch", "--poll"])
+        .current_dir(a.root())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    eventually("the first build", || a.out().join("a.html").is_file());
+    std::thread::sleep(Duration::from_millis(300));
+    a.report(
+        "a.md",
+        &report("轮询之后", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    a.report(
+        "sub/b.md",
+        &report("新文件夹里的报告", "单位", "2020-03-02", "调研报告", "正文"),
+    );
+    let done = || {
+        a.out().join("a.html").is_file()
+            && a.page("a.html").contains("轮询之后")
+            && a.out().join("sub/b.html").is_file()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(done(), "polling saw the edit and the new folder");
+}
