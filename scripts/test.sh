@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v python3 >/dev/null || need+=(python3)
+# Browser tests drive Debian's Chromium through its ChromeDriver (no downloads).
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}"

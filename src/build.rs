@@ -13,8 +13,9 @@ use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
 use crate::model::{ContentFile, Report, Site};
-use crate::output::{self, OutputError, WriteStats};
+use crate::output::{self, Content, OutFile, OutputError, WriteStats};
 use crate::render::{self, Job, MdEntry, Renderer, Theme};
+use crate::search::{SearchDoc, SearchIndex};
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -79,8 +80,13 @@ pub struct Session {
     /// The outputs as last written, with their fingerprints.
     written_jobs: Vec<Job>,
     written: Vec<u64>,
-    /// Site paths in the output folder as last written.
+    /// Site paths in the output folder as last written (pages and search index).
     outputs: BTreeSet<String>,
+    /// The pages among them.
+    pages: BTreeSet<String>,
+    search: Option<SearchIndex>,
+    /// The Markdown stamp of each report as the search index has it.
+    indexed: HashMap<String, u64>,
 }
 
 impl Session {
@@ -116,6 +122,9 @@ impl Session {
             written_jobs: Vec::new(),
             written: Vec::new(),
             outputs,
+            pages: BTreeSet::new(),
+            search: None,
+            indexed: HashMap::new(),
         };
         s.reload_theme();
         s.reload_content();
@@ -185,6 +194,7 @@ impl Session {
             }
             if path == &root.join(CONFIG_FILE) {
                 self.config = Config::load(&root);
+                self.search = None; // unit names and parents may have changed
                 self.reload_theme();
                 self.reload_content();
                 return true;
@@ -280,9 +290,10 @@ impl Session {
         for entry in self.markdown.values() {
             diags.extend(entry.diags.iter().cloned());
         }
+        let out_dir = self.out.clone();
         let finish = |diags: Diagnostics, files, written, changed| Outcome {
             diagnostics: diags.sorted(),
-            out: self.out.clone(),
+            out: out_dir.clone(),
             reports: site.reports.len(),
             drafts,
             files,
@@ -297,8 +308,10 @@ impl Session {
 
         let renderer = Renderer::new(&site, theme, &self.markdown);
         let jobs = render::jobs(&site, theme);
-        if self.opts.write && !self.out.join(output::MANIFEST).is_file() {
-            self.written.clear(); // the output folder was deleted or emptied: write everything again
+        // The output folder was deleted or emptied: write everything again.
+        let rewrite_all = self.opts.write && !self.out.join(output::MANIFEST).is_file();
+        if rewrite_all {
+            self.written.clear();
         }
         lap("renderer and jobs");
         let fingerprints = renderer.fingerprints(&jobs);
@@ -336,28 +349,167 @@ impl Session {
         }
 
         lap("rendered");
-        let current: BTreeSet<String> = if same_jobs && !self.outputs.is_empty() {
-            std::mem::take(&mut self.outputs)
+        let pages: BTreeSet<String> = if same_jobs && !self.pages.is_empty() {
+            std::mem::take(&mut self.pages)
         } else {
             jobs.iter().map(|j| renderer.path(j)).collect()
         };
-        let previous = (!same_jobs).then(|| std::mem::take(&mut self.outputs));
-        let (stats, changed) = output::write_changes(
-            &self.out,
-            &files,
-            previous.as_ref().unwrap_or(&current),
-            &current,
-        )?;
-        lap("written");
+        // Pages first: they are what a person waits for; the search index follows.
+        let (mut stats, mut changed) = output::write_files(&self.out, &files)?;
+        if !same_jobs {
+            for stale in self.pages.difference(&pages) {
+                if output::remove_stale(&self.out, stale)? {
+                    stats.removed += 1;
+                    changed.push(stale.clone());
+                }
+            }
+        }
+        lap("pages written");
+        let mut search = self.update_search(&site);
+        search.all |= rewrite_all;
+        let (search_stats, search_changed) = match (&self.search, search.all) {
+            (Some(index), true) => {
+                output::write_all_bytes(&self.out, &index.file_refs().collect::<Vec<_>>())?
+            }
+            _ => output::write_files(&self.out, &search.written)?,
+        };
+        stats.written += search_stats.written;
+        changed.extend(search_changed);
+        for path in &search.removed {
+            if output::remove_stale(&self.out, path)? {
+                stats.removed += 1;
+                changed.push(path.clone());
+            }
+        }
+        let new_paths = search.all
+            || search
+                .written
+                .iter()
+                .any(|f| !self.outputs.contains(&f.path));
+        lap("search index written");
+        if !same_jobs
+            || new_paths
+            || !search.removed.is_empty()
+            || !self.out.join(output::MANIFEST).is_file()
+        {
+            let search_paths = self.search.iter().flat_map(|s| s.paths()).map(String::from);
+            let all: BTreeSet<String> = pages.iter().cloned().chain(search_paths).collect();
+            for stale in self.outputs.difference(&all) {
+                if output::remove_stale(&self.out, stale)? {
+                    stats.removed += 1;
+                    changed.push(stale.clone());
+                }
+            }
+            output::write_manifest(&self.out, all.iter().map(String::as_str))?;
+            self.outputs = all;
+        }
         self.written_jobs = jobs;
         self.written = fingerprints;
-        self.outputs = current;
+        self.pages = pages;
         let total = self.outputs.len();
         let stats = WriteStats {
             unchanged: total - stats.written,
             ..stats
         };
         Ok(finish(diags, total, Some(stats), changed))
+    }
+
+    /// Brings the search index up to date with `site`: all of it the first
+    /// time, then only the reports whose Markdown was rendered again.
+    fn update_search(&mut self, site: &Site) -> SearchUpdate {
+        let doc = |id: &String| search_doc(site, &self.markdown[id]);
+        let Some(index) = self.search.as_mut() else {
+            let docs: Vec<SearchDoc> = site
+                .reports
+                .keys()
+                .collect::<Vec<_>>()
+                .par_iter()
+                .map(|id| doc(id))
+                .collect();
+            self.search = Some(SearchIndex::new(&docs));
+            self.indexed = self
+                .markdown
+                .iter()
+                .map(|(id, e)| (id.clone(), e.stamp))
+                .collect();
+            return SearchUpdate {
+                all: true,
+                ..SearchUpdate::default()
+            };
+        };
+        let upserts: Vec<SearchDoc> = self
+            .markdown
+            .iter()
+            .filter(|(id, e)| self.indexed.get(*id) != Some(&e.stamp))
+            .map(|(id, _)| doc(id))
+            .collect();
+        let removals: Vec<String> = self
+            .indexed
+            .keys()
+            .filter(|id| !site.reports.contains_key(*id))
+            .cloned()
+            .collect();
+        if upserts.is_empty() && removals.is_empty() {
+            return SearchUpdate::default();
+        }
+        let changes = index.apply(upserts, &removals);
+        self.indexed = self
+            .markdown
+            .iter()
+            .map(|(id, e)| (id.clone(), e.stamp))
+            .collect();
+        SearchUpdate {
+            all: false,
+            written: changes
+                .written
+                .into_iter()
+                .map(|(path, bytes)| OutFile {
+                    path,
+                    content: Content::Bytes(bytes),
+                })
+                .collect(),
+            removed: changes.removed,
+        }
+    }
+}
+
+#[derive(Default)]
+struct SearchUpdate {
+    /// Every file of the index is new: write them all from the index.
+    all: bool,
+    written: Vec<OutFile>,
+    removed: Vec<String>,
+}
+
+/// What the search index knows of a report: its text, with summary, tags and author.
+fn search_doc(site: &Site, md: &MdEntry) -> SearchDoc {
+    let r = &md.report;
+    let mut text = md.rendered.text.clone();
+    for extra in [r.summary.as_deref(), r.author.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        text.push('\n');
+        text.push_str(extra);
+    }
+    if !r.tags.is_empty() {
+        text.push('\n');
+        text.push_str(&r.tags.join(" "));
+    }
+    SearchDoc {
+        id: r.id.clone(),
+        url: crate::paths::encode_path(&r.page),
+        title: r.title.clone(),
+        unit: r.unit.clone(),
+        unit_path: site
+            .unit_path(&r.unit)
+            .iter()
+            .map(|u| u.name.clone())
+            .collect(),
+        date: r.date.to_string(),
+        year: r.date.year,
+        kind: r.kind.clone(),
+        text,
     }
 }
 

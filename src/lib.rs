@@ -19,5 +19,6 @@ pub mod model;
 pub mod output;
 pub mod paths;
 pub mod render;
+pub mod search;
 pub mod serve;
 pub mod watch;

@@ -189,31 +189,90 @@ pub fn write_changes(
     Ok((stats, changed))
 }
 
+/// Writes (in parallel) the files whose bytes differ from what is on disk;
+/// returns the counts and the site paths written.
+pub fn write_files(
+    out: &Path,
+    files: &[OutFile],
+) -> Result<(WriteStats, Vec<String>), OutputError> {
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let results: Vec<Result<bool, OutputError>> =
+        files.par_iter().map(|f| write_one(out, f)).collect();
+    let mut stats = WriteStats::default();
+    let mut changed = Vec::new();
+    for (f, r) in files.iter().zip(results) {
+        if r? {
+            stats.written += 1;
+            changed.push(f.path.clone());
+        } else {
+            stats.unchanged += 1;
+        }
+    }
+    Ok((stats, changed))
+}
+
+/// Like `write_files`, for bytes held elsewhere.
+pub fn write_all_bytes(
+    out: &Path,
+    files: &[(&str, &[u8])],
+) -> Result<(WriteStats, Vec<String>), OutputError> {
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    let results: Vec<Result<bool, OutputError>> = files
+        .par_iter()
+        .map(|(p, b)| write_bytes(out, p, b))
+        .collect();
+    let mut stats = WriteStats::default();
+    let mut changed = Vec::new();
+    for ((p, _), r) in files.iter().zip(results) {
+        if r? {
+            stats.written += 1;
+            changed.push(p.to_string());
+        } else {
+            stats.unchanged += 1;
+        }
+    }
+    Ok((stats, changed))
+}
+
 /// Writes one file if its bytes differ; `true` if it was written.
 pub fn write_one(out: &Path, f: &OutFile) -> Result<bool, OutputError> {
-    let target = out.join(&f.path);
-    let same = match &f.content {
-        Content::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == *b),
-        Content::Copy(src) => same_file_bytes(src, &target),
-    };
-    if same {
+    match &f.content {
+        Content::Bytes(b) => write_bytes(out, &f.path, b),
+        Content::Copy(src) => copy_file(out, &f.path, src),
+    }
+}
+
+fn write_bytes(out: &Path, path: &str, bytes: &[u8]) -> Result<bool, OutputError> {
+    let target = out.join(path);
+    if std::fs::read(&target).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }
+    let tmp = temp_for(out, &target)?;
+    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, &target).map_err(io_err(&target))?;
+    Ok(true)
+}
+
+fn copy_file(out: &Path, path: &str, src: &Path) -> Result<bool, OutputError> {
+    let target = out.join(path);
+    if same_file_bytes(src, &target) {
+        return Ok(false);
+    }
+    let tmp = temp_for(out, &target)?;
+    std::fs::copy(src, &tmp).map_err(io_err(src))?;
+    std::fs::rename(&tmp, &target).map_err(io_err(&target))?;
+    Ok(true)
+}
+
+/// A temporary name beside `target` (its folder created), renamed over it when complete.
+fn temp_for(out: &Path, target: &Path) -> Result<PathBuf, OutputError> {
     let dir = target.parent().unwrap_or(out);
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.dangan-tmp"));
-    match &f.content {
-        Content::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&tmp))?,
-        Content::Copy(src) => {
-            std::fs::copy(src, &tmp).map_err(io_err(src))?;
-        }
-    }
-    std::fs::rename(&tmp, &target).map_err(io_err(&target))?;
-    Ok(true)
+    Ok(dir.join(format!(".{name}.dangan-tmp")))
 }
 
 fn same_file_bytes(a: &Path, b: &Path) -> bool {

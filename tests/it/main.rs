@@ -8,4 +8,5 @@ mod commands;
 mod errors;
 mod incremental;
 mod output;
+mod search;
 mod serve;

@@ -1,5 +1,7 @@
-//! Test support: a throwaway archive, running the binary, and a link checker.
+//! Test support: a throwaway archive, running the binary, a link checker, a browser.
 #![allow(dead_code)]
+
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

@@ -1,0 +1,321 @@
+//! Byte-level formats of the shards: bit streams (Elias-gamma, Rice), their packing
+//! into JavaScript strings of 15-bit units, and UTF-16 script files.
+//!
+//! Shards are classic scripts saved as UTF-16LE with a byte-order mark: browsers
+//! decode a script by its BOM whatever the server or `file://` says, Chinese text
+//! then costs 2 bytes a character instead of 3, and binary data packs 15 bits into
+//! each 2-byte code unit (U+3000 + value, clear of quotes, backslashes, line
+//! terminators and surrogates). `readBits` in search.js reads them back.
+
+/// First code unit of the 15-bit alphabet.
+pub(crate) const UNIT_BASE: u16 = 0x3000;
+
+/// An MSB-first bit stream.
+#[derive(Default, Clone)]
+pub(crate) struct BitWriter {
+    words: Vec<u64>,
+    len: u64,
+}
+
+impl BitWriter {
+    pub(crate) fn bit_len(&self) -> u64 {
+        self.len
+    }
+
+    /// Writes the low `n` bits of `v` (n ≤ 64).
+    #[inline]
+    pub(crate) fn bits(&mut self, v: u64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let v = if n < 64 { v & ((1u64 << n) - 1) } else { v };
+        let off = (self.len % 64) as u32;
+        if off == 0 {
+            self.words.push(0);
+        }
+        let last = self.words.len() - 1;
+        let free = 64 - off;
+        if n <= free {
+            self.words[last] |= v << (free - n);
+        } else {
+            self.words[last] |= v >> (n - free);
+            self.words.push(v << (64 - (n - free)));
+        }
+        self.len += u64::from(n);
+    }
+
+    /// `q` one-bits, then a zero.
+    #[inline]
+    pub(crate) fn unary(&mut self, mut q: u64) {
+        while q >= 63 {
+            self.bits(u64::MAX, 63);
+            q -= 63;
+        }
+        self.bits(((1u64 << q) - 1) << 1, q as u32 + 1);
+    }
+
+    /// Elias gamma code of `n` ≥ 1.
+    #[inline]
+    pub(crate) fn gamma(&mut self, n: u64) {
+        debug_assert!(n >= 1);
+        let nb = 63 - n.leading_zeros();
+        self.bits(0, nb);
+        self.bits(n, nb + 1);
+    }
+
+    /// Rice code of `v` ≥ 0 with parameter `k`.
+    #[inline]
+    pub(crate) fn rice(&mut self, v: u64, k: u32) {
+        let q = v >> k;
+        if q + 1 + u64::from(k) <= 64 {
+            // q ones, a zero, the low k bits, in one write.
+            let ones = ((1u64 << q) - 1) << (k + 1);
+            let low = if k == 0 { 0 } else { v & ((1u64 << k) - 1) };
+            self.bits(ones | low, q as u32 + 1 + k);
+        } else {
+            self.unary(q);
+            self.bits(v, k);
+        }
+    }
+
+    /// Appends another stream bit for bit.
+    pub(crate) fn append(&mut self, other: &BitWriter) {
+        let full = (other.len / 64) as usize;
+        for &w in &other.words[..full] {
+            self.bits(w, 64);
+        }
+        let rest = (other.len % 64) as u32;
+        if rest > 0 {
+            self.bits(other.words[full] >> (64 - rest), rest);
+        }
+    }
+
+    /// The stream as 15-bit values, zero-padded at the end.
+    pub(crate) fn units(&self) -> Vec<u16> {
+        let n = self.len.div_ceil(15) as usize;
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n as u64 {
+            let start = i * 15;
+            let w = (start / 64) as usize;
+            let off = (start % 64) as u32;
+            let mut v = (self.words[w] << off) >> 49;
+            if off > 49 && w + 1 < self.words.len() {
+                v |= self.words[w + 1] >> (64 - 15 + (64 - off));
+            }
+            out.push(v as u16);
+        }
+        out
+    }
+}
+
+/// Reads a stream written by [`BitWriter`] from its 15-bit units.
+pub(crate) struct BitReader<'a> {
+    units: &'a [u16],
+    pos: u64,
+}
+
+impl<'a> BitReader<'a> {
+    pub(crate) fn new(units: &'a [u16]) -> Self {
+        BitReader { units, pos: 0 }
+    }
+
+    pub(crate) fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    pub(crate) fn seek(&mut self, pos: u64) {
+        self.pos = pos;
+    }
+
+    fn bit(&mut self) -> u64 {
+        let u = self
+            .units
+            .get((self.pos / 15) as usize)
+            .copied()
+            .unwrap_or(0);
+        let b = (u >> (14 - (self.pos % 15))) & 1;
+        self.pos += 1;
+        u64::from(b)
+    }
+
+    pub(crate) fn bits(&mut self, n: u32) -> u64 {
+        (0..n).fold(0, |acc, _| (acc << 1) | self.bit())
+    }
+
+    pub(crate) fn unary(&mut self) -> u64 {
+        let mut q = 0;
+        while self.bit() == 1 {
+            q += 1;
+        }
+        q
+    }
+
+    pub(crate) fn gamma(&mut self) -> u64 {
+        let mut nb = 0;
+        while self.bit() == 0 {
+            nb += 1;
+        }
+        (1 << nb) | self.bits(nb)
+    }
+
+    pub(crate) fn rice(&mut self, k: u32) -> u64 {
+        let q = self.unary();
+        (q << k) | self.bits(k)
+    }
+}
+
+/// A Rice parameter close to optimal for values with the given sum and count
+/// (integer arithmetic, so the output never depends on floating point).
+pub(crate) fn rice_k(sum: u64, count: u64) -> u32 {
+    if count == 0 {
+        return 0;
+    }
+    // Golomb's optimum is about ln 2 × mean; 11/16 ≈ ln 2.
+    let b = (sum.saturating_mul(11) / (count * 16)).max(1);
+    (63 - b.leading_zeros()).min(31)
+}
+
+/// A script file in UTF-16LE with BOM, built from pieces.
+pub(crate) struct JsFile {
+    units: Vec<u16>,
+}
+
+impl JsFile {
+    pub(crate) fn new() -> Self {
+        JsFile {
+            units: vec![0xFEFF],
+        }
+    }
+
+    /// Raw script text (syntax, numbers, already-escaped JSON).
+    pub(crate) fn raw(&mut self, s: &str) -> &mut Self {
+        self.units.extend(s.encode_utf16());
+        self
+    }
+
+    /// A JavaScript string literal.
+    pub(crate) fn string(&mut self, s: &str) -> &mut Self {
+        self.units.push(u16::from(b'"'));
+        for c in s.chars() {
+            match c {
+                '"' => self.raw("\\\""),
+                '\\' => self.raw("\\\\"),
+                '\n' => self.raw("\\n"),
+                '\r' => self.raw("\\r"),
+                '\u{2028}' => self.raw("\\u2028"),
+                '\u{2029}' => self.raw("\\u2029"),
+                c if (c as u32) < 0x20 => self.raw(&format!("\\u{:04x}", c as u32)),
+                c => {
+                    let mut b = [0u16; 2];
+                    self.units.extend_from_slice(c.encode_utf16(&mut b));
+                    continue;
+                }
+            };
+        }
+        self.units.push(u16::from(b'"'));
+        self
+    }
+
+    /// A JSON value (valid JavaScript once U+2028/2029 are escaped).
+    pub(crate) fn json(&mut self, v: &serde_json::Value) -> &mut Self {
+        let s = v
+            .to_string()
+            .replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029");
+        self.raw(&s)
+    }
+
+    /// A string literal holding a bit stream as 15-bit units.
+    pub(crate) fn bits(&mut self, w: &BitWriter) -> &mut Self {
+        self.units.push(u16::from(b'"'));
+        self.units
+            .extend(w.units().into_iter().map(|u| u + UNIT_BASE));
+        self.units.push(u16::from(b'"'));
+        self
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.units.len() * 2);
+        for u in self.units {
+            out.extend_from_slice(&u.to_le_bytes());
+        }
+        out
+    }
+}
+
+/// Decodes a UTF-16LE file with BOM (the inverse of [`JsFile::into_bytes`]).
+pub(crate) fn utf16_units(bytes: &[u8]) -> Vec<u16> {
+    bytes
+        .chunks_exact(2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .skip(1)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    #[test]
+    fn codes_round_trip_through_units() {
+        let mut seed = 0x9E3779B97F4A7C15u64;
+        let mut vals = Vec::new();
+        let mut w = BitWriter::default();
+        for i in 0..5000 {
+            let r = rng(&mut seed);
+            let v = r >> (r % 64);
+            let k = (r % 20) as u32;
+            match i % 4 {
+                0 => w.gamma(v.max(1) >> 3 | 1),
+                1 => w.rice(v >> 40, k),
+                2 => w.bits(v, (r % 65) as u32),
+                _ => {
+                    let mut o = BitWriter::default();
+                    o.rice(v >> 50, k);
+                    o.gamma(7);
+                    w.append(&o);
+                }
+            }
+            vals.push((r, v, k));
+        }
+        let units = w.units();
+        assert!(units.iter().all(|&u| u < 0x8000));
+        let mut r = BitReader::new(&units);
+        for (i, &(rr, v, k)) in vals.iter().enumerate() {
+            match i % 4 {
+                0 => assert_eq!(r.gamma(), v.max(1) >> 3 | 1),
+                1 => assert_eq!(r.rice(k), v >> 40),
+                2 => {
+                    let n = (rr % 65) as u32;
+                    let want = if n == 64 { v } else { v & ((1u64 << n) - 1) };
+                    if n == 64 {
+                        assert_eq!((r.bits(32) << 32) | r.bits(32), want);
+                    } else {
+                        assert_eq!(r.bits(n), want);
+                    }
+                }
+                _ => {
+                    assert_eq!(r.rice(k), v >> 50);
+                    assert_eq!(r.gamma(), 7);
+                }
+            }
+        }
+        assert_eq!(r.pos(), w.bit_len());
+    }
+
+    #[test]
+    fn string_literals_escape_what_javascript_needs() {
+        let mut f = JsFile::new();
+        f.string("a\"b\\c\nd\u{2028}\u{1}中");
+        let units = utf16_units(&f.into_bytes());
+        let s = String::from_utf16(&units).unwrap();
+        assert_eq!(s, "\"a\\\"b\\\\c\\nd\\u2028\\u0001中\"");
+    }
+}

@@ -1,0 +1,86 @@
+//! The meta file `_search/meta.js`, loaded once by the search page: the layout, the
+//! unit tree, the report types, and per report the fields that filters, ranking
+//! and snippet loading need.
+//!
+//! `DANGAN_SEARCH_SHARD("meta", {header JSON}, "<bits>")`; the bits hold, for each
+//! block and each of its reports in id order: unit index (`wu` bits), type index
+//! (`wk`), year − `ymin` (`wy`), month (4), day (5), gamma(title length + 1),
+//! gamma(stream length + 1), and the 32-bit name of its text files.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use super::codec::{BitWriter, JsFile};
+use super::layout::{CHUNK_CHARS, Layout};
+use super::prepare::Prepared;
+
+pub(crate) const META_VERSION: u32 = 1;
+
+fn width(max: usize) -> u32 {
+    usize::BITS - max.leading_zeros()
+}
+
+/// `blocks[b]` lists the block's reports in id order, each with its text-file name.
+pub(crate) fn build_meta(layout: Layout, blocks: &[Vec<(&Prepared, u32)>]) -> Vec<u8> {
+    let all = || blocks.iter().flatten().map(|(p, _)| *p);
+    let unit_paths: BTreeSet<&[String]> = all()
+        .flat_map(|p| (1..=p.unit_path.len()).map(move |n| &p.unit_path[..n]))
+        .collect();
+    let unit_index: BTreeMap<&[String], usize> = unit_paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (*p, i))
+        .collect();
+    let units: Vec<serde_json::Value> = unit_paths
+        .iter()
+        .map(|p| {
+            let parent = if p.len() > 1 {
+                unit_index[&p[..p.len() - 1]] as i64
+            } else {
+                -1
+            };
+            json!([p[p.len() - 1], parent])
+        })
+        .collect();
+    let kinds: BTreeSet<&str> = all().map(|p| p.kind.as_str()).collect();
+    let kind_index: BTreeMap<&str, usize> =
+        kinds.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    let ymin = all().map(|p| p.year).min().unwrap_or(0);
+    let ymax = all().map(|p| p.year).max().unwrap_or(0);
+    let (wu, wk, wy) = (
+        width(units.len().saturating_sub(1)),
+        width(kinds.len().saturating_sub(1)),
+        width((ymax - ymin) as usize),
+    );
+
+    let mut w = BitWriter::default();
+    for (p, name) in blocks.iter().flatten() {
+        w.bits(unit_index[&p.unit_path[..]] as u64, wu);
+        w.bits(kind_index[p.kind.as_str()] as u64, wk);
+        w.bits((p.year - ymin) as u64, wy);
+        w.bits(u64::from(p.month), 4);
+        w.bits(u64::from(p.day), 5);
+        w.gamma(u64::from(p.title_len) + 1);
+        w.gamma(p.stream.len() as u64 + 1);
+        w.bits(u64::from(*name), 32);
+    }
+    let header = json!({
+        "version": META_VERSION,
+        "blocks": layout.blocks,
+        "buckets": layout.buckets,
+        "chunk": CHUNK_CHARS,
+        "counts": blocks.iter().map(Vec::len).collect::<Vec<_>>(),
+        "units": units,
+        "kinds": kinds,
+        "ymin": ymin,
+        "wu": wu, "wk": wk, "wy": wy,
+    });
+    let mut f = JsFile::new();
+    f.raw("DANGAN_SEARCH_SHARD(\"meta\",")
+        .json(&header)
+        .raw(",")
+        .bits(&w)
+        .raw(");\n");
+    f.into_bytes()
+}

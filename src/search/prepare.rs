@@ -1,0 +1,155 @@
+//! Per-report preparation: the normalized stream the postings are built from, the
+//! fields the filters need, and the display text cut into snippet chunks.
+
+use super::SearchDoc;
+use super::layout::{CHUNK_CHARS, CHUNK_OVERLAP, id_hash};
+use super::normalize::{clusters, display_text, push_normalized};
+
+/// Everything the index needs from one report; a pure function of the [`SearchDoc`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Prepared {
+    pub id: String,
+    pub id_hash: u32,
+    pub url: String,
+    pub title: String,
+    pub date: String,
+    /// Sort key of the date: (month, day), 0 when unknown; the year is `year`.
+    pub month: u32,
+    pub day: u32,
+    pub year: i32,
+    pub unit_path: Vec<String>,
+    pub kind: String,
+    /// Normalized title, one boundary, normalized body ([`super::normalize`]);
+    /// positions in the index count characters of this stream.
+    pub stream: Vec<char>,
+    /// Length of the title part including the boundary: positions below are title hits.
+    pub title_len: u32,
+    /// Display text of the body, in chunks of [`CHUNK_CHARS`] normalized characters
+    /// (chunk k starts at body position k × CHUNK_CHARS), each followed by an overlap.
+    pub chunks: Vec<String>,
+}
+
+pub(crate) fn prepare(doc: &SearchDoc) -> Prepared {
+    let mut stream = Vec::with_capacity(doc.text.len() / 2 + doc.title.len());
+    let title = display_text(&doc.title);
+    for cl in clusters(&title) {
+        push_normalized(cl, &mut stream);
+    }
+    stream.push(' ');
+    let title_len = stream.len() as u32;
+
+    let body = display_text(&doc.text);
+    // Chunk starts (byte offsets in `body`) and, per chunk, where its overlap ends.
+    let mut starts = vec![0usize];
+    let mut overlap_end: Vec<Option<usize>> = vec![None];
+    let mut since_cut = 0usize;
+    let mut offset = 0usize;
+    for cl in clusters(&body) {
+        let pos = stream.len() - title_len as usize;
+        if pos >= CHUNK_CHARS * starts.len() {
+            starts.push(offset);
+            overlap_end.push(None);
+            since_cut = 0;
+        }
+        if starts.len() > 1 && since_cut == CHUNK_OVERLAP {
+            overlap_end[starts.len() - 2] = Some(offset);
+        }
+        since_cut += 1;
+        push_normalized(cl, &mut stream);
+        offset += cl.len();
+    }
+    let chunks = (0..starts.len())
+        .map(|k| {
+            let end = if k + 1 < starts.len() {
+                overlap_end[k].unwrap_or(body.len())
+            } else {
+                body.len()
+            };
+            body[starts[k]..end].to_string()
+        })
+        .collect();
+
+    let unit_path = if doc.unit_path.is_empty() {
+        vec![doc.unit.clone()]
+    } else {
+        doc.unit_path.clone()
+    };
+    let (month, day) = parse_month_day(&doc.date);
+    Prepared {
+        id: doc.id.clone(),
+        id_hash: id_hash(&doc.id),
+        url: doc.url.clone(),
+        title: doc.title.clone(),
+        date: doc.date.clone(),
+        month,
+        day,
+        year: doc.year,
+        unit_path,
+        kind: doc.kind.clone(),
+        stream,
+        title_len,
+        chunks,
+    }
+}
+
+/// "YYYY-MM-DD" or "YYYY-MM" → (month, day), 0 for a missing or unreadable part.
+fn parse_month_day(date: &str) -> (u32, u32) {
+    let mut parts = date
+        .split('-')
+        .skip(1)
+        .map(|p| p.trim().parse::<u32>().ok());
+    let month = parts.next().flatten().filter(|m| *m <= 12).unwrap_or(0);
+    let day = parts.next().flatten().filter(|d| *d <= 31).unwrap_or(0);
+    (month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(title: &str, text: &str) -> SearchDoc {
+        SearchDoc {
+            id: "a.md".into(),
+            url: "a.html".into(),
+            title: title.into(),
+            unit: "U".into(),
+            unit_path: vec![],
+            date: "2020-05".into(),
+            year: 2020,
+            kind: "K".into(),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn stream_is_title_boundary_body() {
+        let p = prepare(&doc("标题Ａ", "正文\n第二段 x y"));
+        let s: String = p.stream.iter().collect();
+        assert_eq!(s, "标题a 正文第二段x y");
+        assert_eq!(p.title_len, 4);
+        assert_eq!(p.chunks, vec!["正文第二段x y".to_string()]);
+        assert_eq!((p.month, p.day), (5, 0));
+        assert_eq!(p.unit_path, vec!["U".to_string()]);
+    }
+
+    #[test]
+    fn long_bodies_are_chunked_at_fixed_positions_with_overlap() {
+        let text: String = "一二三四五六七八九十".repeat(2000); // 20,000 characters
+        let p = prepare(&doc("t", &text));
+        assert_eq!(p.chunks.len(), 3);
+        let c: Vec<usize> = p.chunks.iter().map(|c| c.chars().count()).collect();
+        assert_eq!(
+            c,
+            vec![
+                CHUNK_CHARS + CHUNK_OVERLAP,
+                CHUNK_CHARS + CHUNK_OVERLAP,
+                20_000 - 2 * CHUNK_CHARS
+            ]
+        );
+        let chars: Vec<char> = text.chars().collect();
+        let second: String = chars[CHUNK_CHARS..2 * CHUNK_CHARS + CHUNK_OVERLAP]
+            .iter()
+            .collect();
+        assert_eq!(p.chunks[1], second);
+    }
+}

@@ -1,0 +1,278 @@
+//! Property tests of the whole index: for random reports and random queries, the
+//! reference reader finds exactly the reports a brute-force substring scan finds,
+//! output is deterministic, and incremental updates equal a fresh build.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::layout::{Layout, id_hash};
+use super::reader::Reader;
+use super::{SearchDoc, SearchIndex, build_index, normalize_for_match, query_terms};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.below(v.len())]
+    }
+}
+
+/// Few distinct characters, so that bigrams repeat and near-misses abound.
+const ALPHABET: &[&str] = &[
+    "党", "建", "工", "作", "基", "层", "组", "织", "，", "。", "、", "“", "”", " ", "\n", "a",
+    "B", "n", "1", "2", "２", "０", "+", "Ａ", "é", "e\u{301}", "𠀀",
+];
+
+fn random_text(r: &mut Rng, len: usize) -> String {
+    (0..len).map(|_| *r.pick(ALPHABET)).collect()
+}
+
+fn random_doc(r: &mut Rng, i: usize) -> SearchDoc {
+    let units = [
+        vec!["市委"],
+        vec!["市委", "区委"],
+        vec!["市委", "区委", "街道"],
+        vec!["县委"],
+    ];
+    let up: Vec<String> = r.pick(&units).iter().map(|s| s.to_string()).collect();
+    let year = 2015 + r.below(6) as i32;
+    let tl = 1 + r.below(8);
+    let bl = r.below(300);
+    SearchDoc {
+        id: format!("content/r{i:05}.md"),
+        url: format!("r{i:05}.html"),
+        title: random_text(r, tl),
+        unit: up.last().cloned().unwrap_or_default(),
+        unit_path: up,
+        date: format!("{year}-{:02}-{:02}", 1 + r.below(12), 1 + r.below(28)),
+        year,
+        kind: r.pick(&["调研报告", "工作总结", "讲话稿"]).to_string(),
+        text: random_text(r, bl),
+    }
+}
+
+fn brute(docs: &[SearchDoc], q: &str) -> BTreeSet<String> {
+    let terms = query_terms(q);
+    if terms.is_empty() {
+        return BTreeSet::new();
+    }
+    docs.iter()
+        .filter(|d| {
+            let (t, b) = (normalize_for_match(&d.title), normalize_for_match(&d.text));
+            terms
+                .iter()
+                .all(|x| t.contains(x.as_str()) || b.contains(x.as_str()))
+        })
+        .map(|d| d.url.clone())
+        .collect()
+}
+
+fn found(files: &[(String, Vec<u8>)], q: &str) -> BTreeSet<String> {
+    let r = Reader::new(files).expect("meta readable");
+    let hits = r.search(q).hits;
+    let urls: BTreeSet<String> = hits.iter().map(|h| r.url(h.doc).expect("url")).collect();
+    assert_eq!(urls.len(), hits.len(), "a report listed twice for {q:?}");
+    urls
+}
+
+/// Random substrings (of the normalized text, so any length ≥ 1) and random strings.
+fn queries(r: &mut Rng, docs: &[SearchDoc], n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let d = r.pick(docs);
+        let src: Vec<char> = normalize_for_match(if r.below(4) == 0 { &d.title } else { &d.text })
+            .chars()
+            .collect();
+        let q = if src.len() >= 2 && r.below(5) > 0 {
+            let len = 1 + r.below(src.len().min(12));
+            let s = r.below(src.len() - len + 1);
+            src[s..s + len].iter().collect()
+        } else {
+            let len = 1 + r.below(6);
+            random_text(r, len)
+        };
+        out.push(if r.below(6) == 0 {
+            format!("{q} {}", random_text(r, 2))
+        } else {
+            q
+        });
+    }
+    out
+}
+
+#[test]
+fn queries_find_exactly_the_reports_containing_them() {
+    let mut r = Rng(0x2545_F491_4F6C_DD1D);
+    let docs: Vec<SearchDoc> = (0..60).map(|i| random_doc(&mut r, i)).collect();
+    let files = build_index(&docs);
+    let mut nonempty = 0;
+    for q in queries(&mut r, &docs, 400) {
+        let want = brute(&docs, &q);
+        nonempty += usize::from(!want.is_empty());
+        assert_eq!(found(&files, &q), want, "query {q:?}");
+    }
+    assert!(
+        nonempty > 200,
+        "the generator should mostly produce queries with hits"
+    );
+}
+
+#[test]
+fn many_blocks_and_buckets_behave_like_one() {
+    let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+    let docs: Vec<SearchDoc> = (0..4100).map(|i| random_doc(&mut r, i)).collect();
+    let files = build_index(&docs);
+    assert!(
+        files.iter().any(|(p, _)| p == "_search/p/3/100.js"),
+        "4 blocks × 128 buckets"
+    );
+    for q in queries(&mut r, &docs, 40) {
+        assert_eq!(found(&files, &q), brute(&docs, &q), "query {q:?}");
+    }
+}
+
+#[test]
+fn title_matches_rank_first_then_more_occurrences() {
+    let mk = |i: usize, title: &str, text: &str| SearchDoc {
+        id: format!("{i}"),
+        url: format!("{i}.html"),
+        title: title.into(),
+        unit: "U".into(),
+        unit_path: vec!["U".into()],
+        date: "2020-01-01".into(),
+        year: 2020,
+        kind: "K".into(),
+        text: text.into(),
+    };
+    let docs = vec![
+        mk(1, "无关", "基层党建"),
+        mk(2, "无关", "基层党建，基层党建，基层党建"),
+        mk(3, "基层党建调研", "别的"),
+        mk(4, "无关", "基层\n党建"),
+    ];
+    let files = build_index(&docs);
+    let r = Reader::new(&files).unwrap();
+    let order: Vec<String> = r
+        .search("基层党建")
+        .hits
+        .iter()
+        .map(|h| r.url(h.doc).unwrap())
+        .collect();
+    assert_eq!(order, vec!["3.html", "2.html", "1.html", "4.html"]);
+}
+
+#[test]
+fn output_does_not_depend_on_input_order() {
+    let mut r = Rng(77);
+    let mut docs: Vec<SearchDoc> = (0..80).map(|i| random_doc(&mut r, i)).collect();
+    let a = build_index(&docs);
+    docs.reverse();
+    docs.swap(3, 40);
+    assert_eq!(a, build_index(&docs));
+    let paths: Vec<&String> = a.iter().map(|(p, _)| p).collect();
+    assert!(paths.windows(2).all(|w| w[0] < w[1]), "sorted by path");
+    assert!(paths.iter().all(|p| p.starts_with("_search/")));
+}
+
+#[test]
+fn incremental_updates_equal_a_fresh_build() {
+    let mut r = Rng(4242);
+    let mut current: BTreeMap<String, SearchDoc> = BTreeMap::new();
+    for i in 0..30 {
+        let d = random_doc(&mut r, i);
+        current.insert(d.id.clone(), d);
+    }
+    let all: Vec<SearchDoc> = current.values().cloned().collect();
+    let mut index = SearchIndex::new(&all);
+    let mut disk: BTreeMap<String, Vec<u8>> = index.files().into_iter().collect();
+    // Enough additions to cross a layout change (41 reports → 2 buckets).
+    for step in 0..80 {
+        let changes = match r.below(4) {
+            0 if !current.is_empty() => {
+                let id = current.keys().nth(r.below(current.len())).unwrap().clone();
+                current.remove(&id);
+                index.remove(&id)
+            }
+            1 if !current.is_empty() => {
+                let id = current.keys().nth(r.below(current.len())).unwrap().clone();
+                let mut d = random_doc(&mut r, 0);
+                d.id = id.clone();
+                d.url = current[&id].url.clone();
+                current.insert(id, d.clone());
+                index.upsert(d)
+            }
+            _ => {
+                let d = random_doc(&mut r, 100 + step);
+                current.insert(d.id.clone(), d.clone());
+                index.upsert(d)
+            }
+        };
+        for p in &changes.removed {
+            assert!(
+                disk.remove(p).is_some(),
+                "removed a file that was not there: {p}"
+            );
+        }
+        for (p, b) in changes.written {
+            assert_ne!(disk.get(&p), Some(&b), "reported an unchanged file: {p}");
+            disk.insert(p, b);
+        }
+        let all: Vec<SearchDoc> = current.values().cloned().collect();
+        let fresh: BTreeMap<String, Vec<u8>> = build_index(&all).into_iter().collect();
+        assert!(
+            disk == fresh,
+            "step {step}: applied changes differ from a fresh build"
+        );
+        assert!(index.files().into_iter().collect::<BTreeMap<_, _>>() == fresh);
+    }
+    assert!(
+        current.len() > 41,
+        "the sequence should cross a layout change"
+    );
+}
+
+#[test]
+fn editing_one_report_touches_one_block_only() {
+    let mut r = Rng(99);
+    let docs: Vec<SearchDoc> = (0..4100).map(|i| random_doc(&mut r, i)).collect();
+    let mut index = SearchIndex::new(&docs);
+    let mut d = docs[17].clone();
+    d.text.push_str("新增的一句话。");
+    let changes = index.upsert(d.clone());
+    assert!(changes.removed.is_empty());
+    let blocks: BTreeSet<&str> = changes
+        .written
+        .iter()
+        .filter_map(|(p, _)| p.strip_prefix("_search/p/"))
+        .map(|p| p.split('/').next().unwrap())
+        .collect();
+    assert_eq!(blocks.len(), 1, "postings of one block only");
+    let layout = Layout::for_count(docs.len());
+    let block = layout.block_of(id_hash(&d.id));
+    assert_eq!(blocks.first().map(|b| b.parse().unwrap()), Some(block));
+    let in_block = docs
+        .iter()
+        .filter(|x| layout.block_of(id_hash(&x.id)) == block)
+        .count();
+    let texts = changes
+        .written
+        .iter()
+        .filter(|(p, _)| p.starts_with("_search/t/"))
+        .count();
+    assert!(
+        texts <= in_block + 1,
+        "{texts} text files for {in_block} reports in the block"
+    );
+    assert!(
+        index.upsert(d).is_empty(),
+        "the same report again changes nothing"
+    );
+}

@@ -1,0 +1,555 @@
+/* dangan search page (classic script: no modules, no fetch, no WASM, so that it
+ * works from file:// as well as over HTTP).
+ *
+ * Index shards are scripts under _search/ that call DANGAN_SEARCH_SHARD(name, ...);
+ * a query inserts <script> tags for the shards it needs only. Normalization and
+ * hashing mirror src/search/normalize.rs and src/search/layout.rs exactly; the bit
+ * formats are described in src/search/postings.rs and src/search/meta.rs.
+ */
+(function () {
+  "use strict";
+
+  var BASE = (window.DANGAN_ROOT || "") + "_search/";
+  var PAGE = 20;
+  var UNIT_BASE = 0x3000;
+  // Space-like characters (normalize.rs is_space); \s lacks U+0085 and has U+FEFF.
+  var SPACE = /[\s\u0085\u200b-\u200d\u2060\x00-\x1f\x7f-\x9f]/;
+  var SPACES = /[\s\u0085\u200b-\u200d\u2060\x00-\x1f\x7f-\x9f]+/;
+  var SPACE_G = /[\s\u0085\u200b-\u200d\u2060\x00-\x1f\x7f-\x9f]/g;
+  var CLUSTER = /\P{M}\p{M}*|\p{M}+/gu;
+
+  /* ---- normalization (normalize.rs) ---- */
+
+  function normCluster(c) {
+    if (c.length === 1) {
+      var u = c.charCodeAt(0);
+      if (u < 0x80) return SPACE.test(c) ? " " : c.toLowerCase();
+      if (u >= 0x4e00 && u <= 0x9fff) return c;
+    }
+    return c.normalize("NFKC").toLowerCase().replace(SPACE_G, " ");
+  }
+
+  /* Characters that normalize to themselves and are no combining mark: most of a report. */
+  function plain(u) { return (u >= 0x4e00 && u <= 0x9fff) || (u < 0x80 && !(u >= 0x41 && u <= 0x5a) && u > 0x20); }
+
+  /* Normalized text with, per UTF-16 unit of it, the span of display text it came from. */
+  function normMap(s) {
+    var n = [], from = [], to = [], i = 0, m;
+    while (i < s.length) {
+      var u = s.charCodeAt(i);
+      if (plain(u) && (i + 1 === s.length || plain(s.charCodeAt(i + 1)))) {
+        n.push(s[i]); from.push(i); to.push(i + 1); i++;
+        continue;
+      }
+      CLUSTER.lastIndex = i;
+      m = CLUSTER.exec(s);
+      var c = normCluster(m[0]);
+      for (var j = 0; j < c.length; j++) { from.push(i); to.push(i + m[0].length); }
+      n.push(c);
+      i += m[0].length;
+    }
+    return { n: n.join(""), from: from, to: to };
+  }
+
+  function queryTerms(q) {
+    var n = normMap(q).n.split(SPACES), out = [];
+    for (var i = 0; i < n.length; i++) if (n[i] && out.indexOf(n[i]) < 0) out.push(n[i]);
+    return out;
+  }
+
+  /* ---- shard loading ---- */
+
+  var shards = Object.create(null), waiting = Object.create(null);
+
+  window.DANGAN_SEARCH_SHARD = function (name) {
+    shards[name] = Array.prototype.slice.call(arguments, 1);
+  };
+
+  function load(name, cb) {
+    if (name in shards) return cb(true);
+    if (waiting[name]) return void waiting[name].push(cb);
+    waiting[name] = [cb];
+    var s = document.createElement("script");
+    function done() {
+      var cbs = waiting[name];
+      delete waiting[name];
+      if (s.parentNode) s.parentNode.removeChild(s);
+      for (var i = 0; i < cbs.length; i++) cbs[i](name in shards);
+    }
+    s.onload = done;
+    s.onerror = done;
+    s.src = BASE + name + ".js";
+    document.head.appendChild(s);
+  }
+
+  function loadAll(names, cb) {
+    var left = names.length, ok = true;
+    if (!left) return cb(true);
+    names.forEach(function (n) {
+      load(n, function (good) { ok = ok && good; if (--left === 0) cb(ok); });
+    });
+  }
+
+  /* ---- bit streams (codec.rs) ---- */
+
+  /* Reads MSB-first bits from 15-bit units (U+3000 + value). */
+  function Bits(s, pos) { this.s = s; this.seek(pos || 0); }
+  Bits.prototype.seek = function (pos) {
+    this.i = Math.floor(pos / 15);
+    this.left = 0;
+    var skip = pos % 15;
+    if (skip) { this.cur = this.s.charCodeAt(this.i++) - UNIT_BASE; this.left = 15 - skip; }
+  };
+  Bits.prototype.pos = function () { return this.i * 15 - this.left; };
+  Bits.prototype.bit = function () {
+    if (this.left === 0) { this.cur = this.s.charCodeAt(this.i++) - UNIT_BASE; this.left = 15; }
+    return (this.cur >> --this.left) & 1;
+  };
+  Bits.prototype.bits = function (n) {
+    var v = 0;
+    while (n > 0) {
+      if (this.left === 0) { this.cur = this.s.charCodeAt(this.i++) - UNIT_BASE; this.left = 15; }
+      var take = n < this.left ? n : this.left;
+      this.left -= take;
+      v = v * (1 << take) + ((this.cur >> this.left) & ((1 << take) - 1));
+      n -= take;
+    }
+    return v;
+  };
+  Bits.prototype.unary = function () { var q = 0; while (this.bit()) q++; return q; };
+  Bits.prototype.gamma = function () {
+    var nb = 0;
+    while (!this.bit()) nb++;
+    return Math.pow(2, nb) + this.bits(nb);
+  };
+  /* codec.rs rice_k: floor(log2(max(1, floor(sum * 11 / (count * 16))))), at most 31. */
+  function riceK(sum, count) {
+    var b = Math.max(1, Math.floor(sum * 11 / (count * 16))), k = 0;
+    while (b >= 2 && k < 31) { b = Math.floor(b / 2); k++; }
+    return k;
+  }
+  Bits.prototype.rice = function (k) { var q = this.unary(); return q * Math.pow(2, k) + this.bits(k); };
+
+  /* ---- meta ---- */
+
+  var meta = null; // {blocks, buckets, chunk, units, kinds, ymin, ymax, docs arrays, blockStart}
+
+  function parseMeta(h, bits) {
+    var r = new Bits(bits), n = 0, b, i;
+    for (b = 0; b < h.counts.length; b++) n += h.counts[b];
+    var m = {
+      blocks: h.blocks, buckets: h.buckets, chunk: h.chunk, kinds: h.kinds,
+      units: h.units.map(function (u) { return { name: u[0], parent: u[1] }; }),
+      block: new Int32Array(n), unit: new Int32Array(n), kind: new Int32Array(n), year: new Int32Array(n),
+      date: new Int32Array(n), tlen: new Int32Array(n), len: new Int32Array(n), name: [], blockStart: [], ymin: h.ymin, ymax: h.ymin
+    };
+    var d = 0;
+    for (b = 0; b < h.counts.length; b++) {
+      m.blockStart.push(d);
+      for (i = 0; i < h.counts[b]; i++, d++) {
+        m.block[d] = b;
+        m.unit[d] = r.bits(h.wu);
+        m.kind[d] = r.bits(h.wk);
+        m.year[d] = h.ymin + r.bits(h.wy);
+        m.date[d] = m.year[d] * 10000 + r.bits(4) * 100 + r.bits(5);
+        m.tlen[d] = r.gamma() - 1;
+        m.len[d] = r.gamma() - 1;
+        m.name.push(("0000000" + r.bits(32).toString(16)).slice(-8));
+        if (m.year[d] > m.ymax) m.ymax = m.year[d];
+      }
+    }
+    m.units.forEach(function (u, i) {
+      var p = [], depth = 0, j;
+      for (j = i; j >= 0; j = m.units[j].parent) { p.unshift(m.units[j].name); depth++; }
+      u.path = p.join("/");
+      u.depth = depth - 1;
+    });
+    return m;
+  }
+
+  function isUnder(u, ancestor) {
+    for (; u >= 0; u = meta.units[u].parent) if (u === ancestor) return true;
+    return false;
+  }
+
+  /* ---- postings (postings.rs) ---- */
+
+  function keyHash(cps) {
+    var h = 0x811c9dc5 | 0;
+    for (var i = 0; i < cps.length; i++) h = Math.imul(h ^ cps[i], 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    return h >>> 0;
+  }
+
+  function shardName(block, cps) {
+    return "p/" + block + "/" + (keyHash(cps) & (meta.buckets - 1));
+  }
+
+  function keyString(cps) { return (cps.length === 1 ? "u" : "b") + String.fromCodePoint.apply(null, cps); }
+
+  /* Key → bit position of its postings, read once per shard. */
+  function directory(name) {
+    var sh = shards[name];
+    if (sh.dir) return sh.dir;
+    var r = new Bits(sh[0]), n = r.gamma() - 1, dir = new Map(), big0 = false, pf = 0, ps = 0;
+    for (var i = 0; i < n; i++) {
+      var big = r.bit() === 1, key;
+      if (big !== big0) { big0 = big; pf = 0; ps = 0; }
+      if (big) {
+        var f = pf + r.gamma() - 1;
+        ps = f === pf ? ps + r.gamma() : r.rice(12);
+        pf = f;
+        key = keyString([f, ps]);
+      } else {
+        pf += r.gamma();
+        key = keyString([pf]);
+      }
+      var len = r.gamma() - 1;
+      dir.set(key, r.pos());
+      r.seek(r.pos() + len);
+    }
+    sh.dir = dir;
+    return dir;
+  }
+
+  /* Postings of a key in a block: {d: locals, c: counts, p: positions (bigram) or title flags}. */
+  function postings(block, cps) {
+    var name = shardName(block, cps), sh = shards[name], key = keyString(cps);
+    sh.cache = sh.cache || new Map();
+    if (sh.cache.has(key)) return sh.cache.get(key);
+    var at = directory(name).get(key), res = { d: [], c: [], p: [], at: new Map() };
+    if (at !== undefined) {
+      var r = new Bits(sh[0], at), big = cps.length === 2;
+      var df = r.gamma(), kd = r.bits(5), base = meta.blockStart[block], d = -1;
+      for (var i = 0; i < df; i++) {
+        d += r.rice(kd) + 1;
+        var c = r.gamma();
+        res.at.set(d, i);
+        res.d.push(d);
+        res.c.push(c);
+        if (big) {
+          var ps = new Array(c), p = -1, kp = riceK(meta.len[base + d], c);
+          for (var j = 0; j < c; j++) { p += r.rice(kp) + 1; ps[j] = p; }
+          res.p.push(ps);
+        } else {
+          res.p.push(r.bit());
+        }
+      }
+    }
+    sh.cache.set(key, res);
+    return res;
+  }
+
+  /* Offsets of the bigrams covering a term of n >= 2 code points (reader.rs). */
+  function covering(n) {
+    var v = [];
+    for (var o = 0; o + 1 < n; o += 2) v.push(o);
+    if (n % 2 === 1) v.push(n - 2);
+    return v;
+  }
+
+  function termKeys(cps) {
+    if (cps.length === 1) return [{ o: 0, cps: cps }];
+    return covering(cps.length).map(function (o) { return { o: o, cps: [cps[o], cps[o + 1]] }; });
+  }
+
+  function has(sorted, x) {
+    var lo = 0, hi = sorted.length - 1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (sorted[mid] === x) return true;
+      if (sorted[mid] < x) lo = mid + 1; else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /* Calls fn(local, titleHits, hits, firstBodyPos) for each report of the block containing the term. */
+  function termInBlock(b, cps, fn) {
+    var keys = termKeys(cps), base = meta.blockStart[b], i, k;
+    if (cps.length === 1) {
+      var u = postings(b, cps);
+      for (i = 0; i < u.d.length; i++) fn(u.d[i], u.p[i], u.c[i], -1);
+      return;
+    }
+    var lists = keys.map(function (key) { return postings(b, key.cps); });
+    var first = lists[0];
+    outer: for (i = 0; i < first.d.length; i++) {
+      var d = first.d[i], others = [];
+      for (k = 1; k < lists.length; k++) {
+        var at = lists[k].at.get(d);
+        if (at === undefined) continue outer;
+        others.push(lists[k].p[at]);
+      }
+      var tl = meta.tlen[base + d], t = 0, n = 0, fb = -1, ps = first.p[i];
+      for (var j = 0; j < ps.length; j++) {
+        var p = ps[j], ok = true;
+        for (k = 1; k < lists.length && ok; k++) ok = has(others[k - 1], p + keys[k].o);
+        if (!ok) continue;
+        n++;
+        if (p < tl) t++; else if (fb < 0) fb = p - tl;
+      }
+      if (n) fn(d, t, n, fb);
+    }
+  }
+
+  /* All reports containing every term: [{doc, tt, hits, fb}], unranked. */
+  function match(terms) {
+    var out = [];
+    for (var b = 0; b < meta.blocks; b++) {
+      var n = meta.blockStart[b + 1] === undefined ? meta.unit.length - meta.blockStart[b] : meta.blockStart[b + 1] - meta.blockStart[b];
+      var tt = new Int32Array(n), hits = new Int32Array(n), fb = new Int32Array(n).fill(-1), seen = new Int32Array(n);
+      terms.forEach(function (cps) {
+        termInBlock(b, cps, function (d, t, c, f) {
+          seen[d]++;
+          if (t) tt[d]++;
+          hits[d] += c;
+          if (f >= 0 && (fb[d] < 0 || f < fb[d])) fb[d] = f;
+        });
+      });
+      for (var d = 0; d < n; d++) {
+        if (seen[d] === terms.length) out.push({ doc: meta.blockStart[b] + d, tt: tt[d], hits: hits[d], fb: fb[d] });
+      }
+    }
+    return out;
+  }
+
+  function rank(a, b) {
+    return (b.tt - a.tt) || (b.hits - a.hits) || (meta.date[b.doc] - meta.date[a.doc]) || (a.doc - b.doc);
+  }
+
+  /* ---- page state and URL ---- */
+
+  var el = {}, state = { q: "", unit: -1, from: 0, to: 0, type: -1 }, gen = 0, shown = 0, current = null;
+
+  function readUrl() {
+    var p = new URLSearchParams(location.search), i;
+    state.q = p.get("q") || "";
+    state.unit = -1;
+    var up = p.get("unit");
+    if (up) for (i = 0; i < meta.units.length; i++) if (meta.units[i].path === up) state.unit = i;
+    state.from = parseInt(p.get("from"), 10) || 0;
+    state.to = parseInt(p.get("to"), 10) || 0;
+    state.type = p.has("type") ? meta.kinds.indexOf(p.get("type")) : -1;
+  }
+
+  function urlQuery() {
+    var p = new URLSearchParams();
+    if (state.q) p.set("q", state.q);
+    if (state.unit >= 0) p.set("unit", meta.units[state.unit].path);
+    if (state.from) p.set("from", state.from);
+    if (state.to) p.set("to", state.to);
+    if (state.type >= 0) p.set("type", meta.kinds[state.type]);
+    var s = p.toString();
+    return s ? "?" + s : "";
+  }
+
+  function writeUrl() {
+    var q = urlQuery();
+    if (q === location.search) return;
+    try { history.replaceState(null, "", q || location.pathname); } catch (e) { /* some file:// setups refuse */ }
+  }
+
+  function status(text, st, count) {
+    el.status.textContent = text;
+    el.status.setAttribute("data-state", st);
+    el.status.setAttribute("data-for", urlQuery());
+    if (count === undefined) el.status.removeAttribute("data-count");
+    else el.status.setAttribute("data-count", String(count));
+  }
+
+  /* ---- filters ---- */
+
+  function passes(doc, skip) {
+    if (skip !== "unit" && state.unit >= 0 && !isUnder(meta.unit[doc], state.unit)) return false;
+    if (skip !== "year" && state.from && meta.year[doc] < state.from) return false;
+    if (skip !== "year" && state.to && meta.year[doc] > state.to) return false;
+    if (skip !== "type" && state.type >= 0 && meta.kind[doc] !== state.type) return false;
+    return true;
+  }
+
+  function fillSelect(sel, items, value, allLabel) {
+    var html = ['<option value="">' + esc(allLabel) + "</option>"];
+    items.forEach(function (it) {
+      html.push('<option value="' + esc(it.value) + '"' + (it.value === value ? " selected" : "") +
+        (it.count || it.value === value ? "" : " disabled") + ">" + esc(it.label) + " (" + it.count + ")</option>");
+    });
+    sel.innerHTML = html.join("");
+  }
+
+  /* Facet counts: each filter counts the matches that pass the other filters. */
+  function renderFilters(matches) {
+    var units = new Int32Array(meta.units.length), kinds = new Int32Array(meta.kinds.length);
+    var years = new Int32Array(meta.ymax - meta.ymin + 1);
+    matches.forEach(function (m) {
+      var d = m.doc;
+      if (passes(d, "unit")) for (var u = meta.unit[d]; u >= 0; u = meta.units[u].parent) units[u]++;
+      if (passes(d, "type")) kinds[meta.kind[d]]++;
+      if (passes(d, "year")) years[meta.year[d] - meta.ymin]++;
+    });
+    fillSelect(el.unit, meta.units.map(function (u, i) {
+      return { value: u.path, label: new Array(u.depth + 1).join("\u3000") + u.name, count: units[i] };
+    }), state.unit >= 0 ? meta.units[state.unit].path : "", "全部单位");
+    fillSelect(el.type, meta.kinds.map(function (k, i) { return { value: k, label: k, count: kinds[i] }; }),
+      state.type >= 0 ? meta.kinds[state.type] : "", "全部类型");
+    var ys = [];
+    for (var y = meta.ymax; y >= meta.ymin; y--) ys.push({ value: String(y), label: String(y), count: years[y - meta.ymin] });
+    fillSelect(el.from, ys, state.from ? String(state.from) : "", "不限");
+    fillSelect(el.to, ys, state.to ? String(state.to) : "", "不限");
+  }
+
+  /* ---- results ---- */
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  /* Display text s with every occurrence of the terms marked, limited to [from, to) of s. */
+  function highlight(s, terms, from, to) {
+    var nm = normMap(s), spans = [];
+    terms.forEach(function (t) {
+      for (var i = nm.n.indexOf(t); i >= 0; i = nm.n.indexOf(t, i + 1)) spans.push([nm.from[i], nm.to[i + t.length - 1]]);
+    });
+    spans.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });
+    var out = [], at = from;
+    spans.forEach(function (sp) {
+      var a = Math.max(sp[0], at), b = Math.min(sp[1], to);
+      if (a >= b) return;
+      out.push(esc(s.slice(at, a)), "<mark>", esc(s.slice(a, b)), "</mark>");
+      at = b;
+    });
+    out.push(esc(s.slice(at, to)));
+    return out.join("");
+  }
+
+  function snippet(text, termStrs) {
+    var nm = normMap(text), first = -1;
+    termStrs.forEach(function (t) {
+      var i = nm.n.indexOf(t);
+      if (i >= 0 && (first < 0 || i < first)) first = i;
+    });
+    var at = first < 0 ? 0 : nm.from[first];
+    var from = Math.max(0, at - 40), to = Math.min(text.length, from + 160);
+    return (from > 0 ? "…" : "") + highlight(text, termStrs, from, to) + (to < text.length ? "…" : "");
+  }
+
+  /* ---- text shards (text.rs): canonical Huffman per block ---- */
+
+  function decodeText(sh, dict) {
+    if (sh.text !== undefined) return sh.text;
+    var counts = dict[0], syms = dict.syms || (dict.syms = Array.from(dict[1]));
+    var r = new Bits(sh[2]), out = [], parts = [];
+    for (var i = 0; i < sh[1]; i++) {
+      var code = 0, first = 0, index = 0;
+      for (var len = 0; len < counts.length; len++) {
+        code += r.bit();
+        var count = counts[len];
+        if (code < first + count) { out.push(syms[index + code - first]); break; }
+        index += count;
+        first = (first + count) * 2;
+        code *= 2;
+      }
+      if (out.length === 4096) { parts.push(out.join("")); out = []; }
+    }
+    parts.push(out.join(""));
+    sh.text = parts.join("");
+    return sh.text;
+  }
+
+  function textName(m) {
+    var h = meta.name[m.doc], k = m.fb < 0 ? 0 : Math.floor(m.fb / meta.chunk);
+    return "t/" + h.slice(0, 2) + "/" + h.slice(2) + (k ? "-" + k : "");
+  }
+
+  function showMore(my) {
+    var page = current.list.slice(shown, shown + PAGE), names = page.map(textName), dicts = {};
+    page.forEach(function (m) { dicts["t/d" + meta.block[m.doc]] = 1; });
+    loadAll(names.concat(Object.keys(dicts)), function () {
+      if (my !== gen) return;
+      var html = page.map(function (m, i) {
+        var sh = shards[names[i]], dict = shards["t/d" + meta.block[m.doc]];
+        if (!sh || !dict) return '<li class="dg-result">（无法读取索引文件 ' + esc(names[i]) + "）</li>";
+        var f = sh[0], root = window.DANGAN_ROOT || "";
+        return '<li class="dg-result"><a class="dg-title" href="' + esc(root + f.url) + '">' +
+          highlight(f.title, current.termStrs, 0, f.title.length) + '</a><div class="dg-meta"><span class="dg-unit">' +
+          esc(meta.units[meta.unit[m.doc]].name) + '</span><span class="dg-date">' + esc(f.date) +
+          '</span><span class="dg-kind">' + esc(meta.kinds[meta.kind[m.doc]]) + '</span></div><p class="dg-snippet">' +
+          snippet(decodeText(sh, dict), current.termStrs) + "</p></li>";
+      });
+      el.results.insertAdjacentHTML("beforeend", html.join(""));
+      shown += page.length;
+      el.more.hidden = shown >= current.list.length;
+      status("找到 " + current.list.length + " 篇报告" + (current.filtered ? "（已筛选）" : ""), "done", current.list.length);
+    });
+  }
+
+  function run() {
+    var my = ++gen;
+    writeUrl();
+    var termStrs = queryTerms(state.q);
+    var terms = termStrs.map(function (t) { return Array.from(t).map(function (c) { return c.codePointAt(0); }); });
+    el.results.innerHTML = "";
+    el.more.hidden = true;
+    shown = 0;
+    if (!terms.length) {
+      renderFilters([]);
+      return status(state.q ? "" : "输入词句开始查找", "empty", 0);
+    }
+    var names = {};
+    terms.forEach(function (cps) {
+      termKeys(cps).forEach(function (k) {
+        for (var b = 0; b < meta.blocks; b++) names[shardName(b, k.cps)] = 1;
+      });
+    });
+    status("正在查找…", "loading");
+    loadAll(Object.keys(names), function (ok) {
+      if (my !== gen) return;
+      if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
+      var matches = match(terms);
+      renderFilters(matches);
+      var list = matches.filter(function (m) { return passes(m.doc, ""); }).sort(rank);
+      current = { list: list, termStrs: termStrs, filtered: list.length !== matches.length };
+      if (!list.length) {
+        return status(matches.length ? "筛选条件下没有结果（共 " + matches.length + " 篇含有该词句）" :
+          "没有找到包含“" + termStrs.join(" ") + "”的报告", "done", 0);
+      }
+      showMore(my);
+    });
+  }
+
+  function readFilters() {
+    state.unit = -1;
+    for (var i = 0; i < meta.units.length; i++) if (meta.units[i].path === el.unit.value) state.unit = i;
+    state.type = el.type.value ? meta.kinds.indexOf(el.type.value) : -1;
+    state.from = parseInt(el.from.value, 10) || 0;
+    state.to = parseInt(el.to.value, 10) || 0;
+  }
+
+  function start() {
+    ["q", "unit", "from", "to", "type", "status", "results", "more", "form"].forEach(function (id) {
+      el[id] = document.getElementById("dg-" + id);
+    });
+    if (!el.q) return;
+    status("正在载入索引…", "loading");
+    load("meta", function (ok) {
+      if (!ok) return status("找不到搜索索引（_search/meta.js）。", "error");
+      meta = parseMeta(shards.meta[0], shards.meta[1]);
+      readUrl();
+      el.q.value = state.q;
+      el.q.addEventListener("input", function () { state.q = el.q.value; run(); });
+      el.form.addEventListener("submit", function (e) { e.preventDefault(); state.q = el.q.value; run(); });
+      [el.unit, el.from, el.to, el.type].forEach(function (s) {
+        s.addEventListener("change", function () { readFilters(); run(); });
+      });
+      el.more.addEventListener("click", function () { showMore(gen); });
+      run();
+    });
+  }
+
+  window.DANGAN_SEARCH = { queryTerms: queryTerms, keyHash: keyHash, normMap: normMap };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
