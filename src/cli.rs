@@ -78,6 +78,20 @@ pub enum Command {
         #[arg(long)]
         poll: bool,
     },
+    /// Build, then bring a share folder to exactly the built site, safely
+    Publish {
+        /// The share folder (a mounted SMB/NFS share, or a folder a web server serves)
+        dest: PathBuf,
+        /// List what would be copied and removed, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Let dangan manage a folder that already holds files but was not published by dangan
+        #[arg(long)]
+        adopt: bool,
+        /// Publish the output folder as it is, without building first (when `dangan watch` keeps it up to date)
+        #[arg(long)]
+        no_build: bool,
+    },
     /// Write a new report with its front matter filled in
     New {
         /// The report's title
@@ -128,6 +142,20 @@ pub fn main() -> i32 {
             quiet: cli.quiet,
             poll,
             serve: Some((bind, port)),
+        }),
+        Command::Publish {
+            ref dest,
+            dry_run,
+            adopt,
+            no_build,
+        } => cmd::publish::run(cmd::publish::Options {
+            root: cli.root.clone(),
+            out: cli.out.clone(),
+            dest: dest.clone(),
+            quiet: cli.quiet,
+            dry_run,
+            adopt,
+            build: !no_build,
         }),
         Command::New {
             ref title,

@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod model;
 pub mod output;
 pub mod paths;
+pub mod publish;
 pub mod render;
 pub mod search;
 pub mod serve;

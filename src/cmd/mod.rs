@@ -3,4 +3,5 @@
 pub mod build;
 pub mod init;
 pub mod new;
+pub mod publish;
 pub mod watch;

@@ -74,3 +74,82 @@ fn new_writes_a_report_that_builds_and_never_overwrites() {
     run.fails(2);
     assert!(run.stderr().contains("not a real date"), "{}", run.stderr());
 }
+
+#[test]
+fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("第一版", "单位", "2020-01-01", "调研报告", "正文"),
+    );
+    a.report(
+        "b.md",
+        &report("将被删除", "单位", "2020-02-01", "调研报告", "正文"),
+    );
+    std::fs::create_dir(a.root().join("share")).unwrap();
+    std::fs::write(a.root().join("share/old.html"), "someone else's").unwrap();
+    let run = a.run(&["publish", "share"]);
+    run.fails(2);
+    assert!(run.stderr().contains("--adopt"), "{}", run.stderr());
+    assert_eq!(
+        std::fs::read_dir(a.root().join("share")).unwrap().count(),
+        1,
+        "nothing was written"
+    );
+
+    let share = a.root().join("发布");
+    std::fs::create_dir(&share).unwrap();
+    a.run(&["publish", "发布"]).ok();
+    assert!(
+        std::fs::read_to_string(share.join("a.html"))
+            .unwrap()
+            .contains("第一版")
+    );
+    std::fs::write(share.join("通知.txt"), "机关的通知").unwrap();
+
+    a.report(
+        "a.md",
+        &report("第二版", "单位", "2020-01-01", "调研报告", "正文"),
+    );
+    a.remove("content/b.md");
+    let dry = a.run(&["publish", "发布", "--dry-run"]);
+    dry.ok();
+    assert!(
+        std::fs::read_to_string(share.join("a.html"))
+            .unwrap()
+            .contains("第一版"),
+        "a dry run changes nothing"
+    );
+    a.run(&["publish", "发布"]).ok();
+    assert!(
+        std::fs::read_to_string(share.join("a.html"))
+            .unwrap()
+            .contains("第二版")
+    );
+    assert!(
+        !share.join("b.html").exists(),
+        "the deleted report's page is gone from the share"
+    );
+    assert_eq!(
+        std::fs::read_to_string(share.join("通知.txt")).unwrap(),
+        "机关的通知"
+    );
+    assert_links_resolve(&share);
+
+    a.report(
+        "a.md",
+        "---\nunit: 单位\ndate: 2020-02-30\ntype: 调研报告\n---\n",
+    );
+    let run = a.run(&["publish", "发布"]);
+    run.fails(1);
+    assert!(
+        run.stderr().contains("nothing was published"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        std::fs::read_to_string(share.join("a.html"))
+            .unwrap()
+            .contains("第二版")
+    );
+}

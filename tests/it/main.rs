@@ -8,5 +8,6 @@ mod commands;
 mod errors;
 mod incremental;
 mod output;
+mod publish;
 mod search;
 mod serve;

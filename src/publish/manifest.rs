@@ -1,0 +1,230 @@
+//! DEST's manifest (`.dangan-publish.json`): which files and folders dangan put there, with the
+//! size, time stamp and content hash it saw, written atomically.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{IoContext, PublishError};
+use super::{MANIFEST_NAME, tmp_name};
+
+const FORMAT: &str = "dangan-publish 1";
+
+/// What dangan knows about one file it wrote to DEST.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub size: u64,
+    /// Modification time (ns since 1970) seen right after the file was put in place; `None`
+    /// while the file is being switched, so a resumed run re-reads it instead of trusting it.
+    pub mtime: Option<i64>,
+    /// xxh3-128 of the content, 32 hex digits.
+    pub hash: String,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    format: String,
+    pub files: BTreeMap<String, Entry>,
+    /// Folders dangan created, so it may remove them once they are empty.
+    #[serde(default)]
+    pub dirs: BTreeSet<String>,
+    /// Finished temporary copies (`.name.dangan-tmp`) not yet switched into place, keyed by the
+    /// file they are for: a run interrupted before the switch leaves them for the next to use.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub staged: BTreeMap<String, Entry>,
+    #[serde(skip)]
+    dirty: bool,
+}
+
+impl Manifest {
+    pub fn path(dest: &Path) -> PathBuf {
+        dest.join(MANIFEST_NAME)
+    }
+
+    /// The manifest of `dest`, or `None` when dangan has never published there.
+    pub fn load(dest: &Path) -> Result<Option<Manifest>, PublishError> {
+        let path = Self::path(dest);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).ctx("read", path),
+        };
+        let bad = |reason: String| PublishError::BadManifest {
+            path: path.clone(),
+            reason,
+        };
+        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        if m.format != FORMAT {
+            return Err(bad(format!("unknown format \"{}\"", m.format)));
+        }
+        Ok(Some(m))
+    }
+
+    pub fn new() -> Manifest {
+        Manifest {
+            format: FORMAT.to_string(),
+            dirty: true,
+            ..Manifest::default()
+        }
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    pub fn set(&mut self, rel: &str, entry: Entry) {
+        if self.files.get(rel) != Some(&entry) {
+            self.files.insert(rel.to_string(), entry);
+            self.dirty = true;
+        }
+    }
+
+    pub fn remove(&mut self, rel: &str) {
+        self.dirty |= self.files.remove(rel).is_some();
+    }
+
+    pub fn set_staged(&mut self, rel: &str, entry: Entry) {
+        self.staged.insert(rel.to_string(), entry);
+        self.dirty = true;
+    }
+
+    /// Keep only the staged records `keep` approves of.
+    pub fn retain_staged(&mut self, keep: impl Fn(&str) -> bool) {
+        let before = self.staged.len();
+        self.staged.retain(|rel, _| keep(rel));
+        self.dirty |= self.staged.len() != before;
+    }
+
+    pub fn add_dir(&mut self, rel: &str) {
+        self.dirty |= self.dirs.insert(rel.to_string());
+    }
+
+    pub fn remove_dir(&mut self, rel: &str) {
+        self.dirty |= self.dirs.remove(rel);
+    }
+
+    /// Write to a temporary name, flush to the server, then rename over the old manifest: a
+    /// reader (or a killed run) sees the old manifest or the new one, never half of one.
+    pub fn save(&mut self, dest: &Path) -> Result<(), PublishError> {
+        let path = Self::path(dest);
+        let tmp = dest.join(tmp_name(MANIFEST_NAME));
+        let json = serde_json::to_vec(self).expect("a manifest always serializes");
+        let mut file = fs::File::create(&tmp).ctx("write", &tmp)?;
+        file.write_all(&json).ctx("write", &tmp)?;
+        file.sync_all().ctx("write", &tmp)?;
+        drop(file);
+        fs::rename(&tmp, &path).ctx("replace", &path)?;
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+/// Paths listed in a build's own `.dangan-manifest` left in DEST by an earlier hand copy of the
+/// output folder. Its format belongs to the core, so accept the plausible ones: a JSON list of
+/// paths, a JSON object whose `files` is such a list or a map keyed by path, or one path a line.
+pub(crate) fn parse_build_list(text: &str) -> Vec<String> {
+    use serde_json::Value;
+    let from_json = |v: &Value| -> Option<Vec<String>> {
+        let files = match v {
+            Value::Object(o) => o.get("files")?,
+            other => other,
+        };
+        match files {
+            Value::Array(a) => Some(
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect(),
+            ),
+            Value::Object(o) => Some(o.keys().cloned().collect()),
+            _ => None,
+        }
+    };
+    let list = match serde_json::from_str::<Value>(text) {
+        Ok(v) => from_json(&v).unwrap_or_default(),
+        Err(_) => text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect(),
+    };
+    list.into_iter()
+        .map(|p| p.replace('\\', "/").trim_start_matches("./").to_string())
+        .filter(|p| !p.is_empty() && !p.starts_with('/') && !p.split('/').any(|c| c == ".."))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_then_load_round_trips_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::new();
+        let entry = Entry {
+            size: 3,
+            mtime: Some(-5),
+            hash: "ab".repeat(16),
+        };
+        m.set("unit/市委.html", entry.clone());
+        m.add_dir("unit");
+        m.save(dir.path()).unwrap();
+        assert!(!m.is_dirty());
+        let back = Manifest::load(dir.path()).unwrap().unwrap();
+        assert_eq!(back.files["unit/市委.html"], entry);
+        assert!(back.dirs.contains("unit"));
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [MANIFEST_NAME]);
+    }
+
+    #[test]
+    fn missing_manifest_is_none_and_garbage_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Manifest::load(dir.path()).unwrap().is_none());
+        fs::write(dir.path().join(MANIFEST_NAME), "{not json").unwrap();
+        let msg = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            msg.contains("is damaged") && msg.contains("--adopt"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn setting_the_same_entry_does_not_dirty() {
+        let mut m = Manifest::new();
+        let e = Entry {
+            size: 1,
+            mtime: None,
+            hash: String::new(),
+        };
+        m.set("a", e.clone());
+        m.dirty = false;
+        m.set("a", e);
+        assert!(!m.is_dirty());
+        m.remove("b");
+        assert!(!m.is_dirty());
+    }
+
+    #[test]
+    fn build_lists_in_several_shapes_are_read() {
+        let want = vec!["a.html".to_string(), "unit/b.html".to_string()];
+        assert_eq!(parse_build_list(r#"["a.html","unit/b.html"]"#), want);
+        assert_eq!(
+            parse_build_list(r#"{"files":["a.html","unit/b.html"]}"#),
+            want
+        );
+        assert_eq!(
+            parse_build_list(r#"{"files":{"a.html":1,"unit/b.html":2}}"#),
+            want
+        );
+        assert_eq!(parse_build_list("# files\na.html\n./unit/b.html\n\n"), want);
+        assert!(parse_build_list("../etc/passwd\n/abs").is_empty());
+    }
+}

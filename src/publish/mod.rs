@@ -1,0 +1,369 @@
+//! `dangan publish DEST`: bring a shared folder to exactly the built output, sending only what
+//! changed, in an order that never shows readers a broken site, never touching foreign files.
+//!
+//! The steps, one submodule each: `scan` both sides, check `names` for Windows shares, take the
+//! `lock`, read the `manifest`, `plan` (compare by `content`), `apply` (`stage` the copies,
+//! `switch` them into place in `order`, remove stale files).
+
+mod apply;
+mod content;
+mod error;
+mod lock;
+mod manifest;
+mod names;
+mod order;
+mod plan;
+mod scan;
+mod stage;
+mod switch;
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub use error::{BadName, PublishError};
+
+use apply::{Hook, Run};
+use error::IoContext;
+use lock::Lock;
+use manifest::Manifest;
+use plan::{Owners, Plan};
+
+/// DEST's record of the files dangan put there.
+pub const MANIFEST_NAME: &str = ".dangan-publish.json";
+/// Present while a publish runs in DEST.
+pub const LOCK_NAME: &str = ".dangan-publish.lock";
+/// The build's own list of outputs, which is not published.
+pub const BUILD_MANIFEST: &str = ".dangan-manifest";
+/// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
+pub const TMP_SUFFIX: &str = ".dangan-tmp";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublishOptions {
+    /// Compare and list, change nothing in DEST.
+    pub dry_run: bool,
+    /// Take over a DEST that holds files but no manifest (or files at the site's paths).
+    pub adopt: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishSummary {
+    /// Site paths (`/`-separated), sorted.
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+    pub bytes_sent: u64,
+    pub elapsed: Duration,
+}
+
+/// Bring `dest` to exactly the contents of the built output folder `site` (all files except
+/// `site/.dangan-manifest`), leaving files that dangan did not write where they are.
+pub fn publish(
+    site: &Path,
+    dest: &Path,
+    opts: &PublishOptions,
+) -> Result<PublishSummary, PublishError> {
+    run(site, dest, opts, &Hook::default())
+}
+
+/// `publish`, stopped after `steps` changes to DEST as if the process had been killed there
+/// (the lock file and temporary files stay behind). For tests of interrupted publishes.
+#[doc(hidden)]
+pub fn publish_killed_after(
+    site: &Path,
+    dest: &Path,
+    opts: &PublishOptions,
+    steps: usize,
+) -> Result<PublishSummary, PublishError> {
+    run(site, dest, opts, &Hook::stop_after(steps))
+}
+
+fn run(
+    site: &Path,
+    dest: &Path,
+    opts: &PublishOptions,
+    hook: &Hook,
+) -> Result<PublishSummary, PublishError> {
+    let start = Instant::now();
+    check_folders(site, dest)?;
+    let files = checked_site_files(site)?;
+    let lock = match opts.dry_run {
+        true => None,
+        false => Some(Lock::acquire(dest)?),
+    };
+    let (mut manifest, legacy, index) = survey(dest, &files, opts)?;
+    let owners = Owners {
+        manifest: &manifest,
+        adopt: opts.adopt,
+        legacy: &legacy,
+    };
+    let plan = plan::make(site, dest, &files, &index, &owners)?;
+    if opts.dry_run {
+        let sizes = plan.writes.iter().map(|w| fs::metadata(site.join(&w.rel)));
+        let to_send = sizes.map(|m| m.map(|m| m.len())).sum::<Result<u64, _>>();
+        return Ok(summary(
+            &plan,
+            plan.stale.clone(),
+            to_send.ctx("read", site)?,
+            start,
+        ));
+    }
+    let run = Run {
+        site,
+        dest,
+        hook,
+        quiet: opts.quiet,
+    };
+    match carry_out(&run, &plan, &files, &mut manifest) {
+        Ok((removed, sent)) => Ok(summary(&plan, removed, sent, start)),
+        Err(PublishError::Interrupted) => {
+            lock.expect("taken unless dry run").abandon(); // as a killed process leaves it
+            Err(PublishError::Interrupted)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The site's files, once every name is known to suit a Windows share.
+fn checked_site_files(site: &Path) -> Result<Vec<String>, PublishError> {
+    let (files, mut bad) = scan::site_files(site)?;
+    bad.extend(names::check(&files));
+    if bad.is_empty() {
+        return Ok(files);
+    }
+    bad.sort_by(|a, b| a.path.cmp(&b.path));
+    Err(PublishError::BadNames(bad))
+}
+
+/// What DEST holds and what dangan knows of it: the manifest (new if there is none, which only
+/// an empty DEST or `--adopt` allows), adopted build lists, and the listing.
+fn survey(
+    dest: &Path,
+    files: &[String],
+    opts: &PublishOptions,
+) -> Result<(Manifest, HashSet<String>, scan::DestIndex), PublishError> {
+    let loaded = Manifest::load(dest)?;
+    let legacy = match opts.adopt {
+        true => build_list(dest)?,
+        false => HashSet::new(),
+    };
+    let known = loaded.iter().flat_map(|m| m.files.keys().chain(&m.dirs));
+    let wanted = files.iter().chain(known).chain(&legacy).map(String::as_str);
+    let index = scan::dest_index(dest, wanted)?;
+    match (loaded, &index.root_example) {
+        (Some(manifest), _) => Ok((manifest, legacy, index)),
+        (None, Some(example)) if !opts.adopt => Err(PublishError::NotEmpty {
+            dest: dest.to_path_buf(),
+            example: example.clone(),
+        }),
+        (None, _) => Ok((Manifest::new(), legacy, index)),
+    }
+}
+
+fn carry_out(
+    run: &Run,
+    plan: &Plan,
+    files: &[String],
+    manifest: &mut Manifest,
+) -> Result<(Vec<String>, u64), PublishError> {
+    for (rel, entry) in &plan.unchanged {
+        manifest.set(rel, entry.clone());
+    }
+    for rel in &plan.forget {
+        manifest.remove(rel);
+    }
+    let reusable: HashSet<&str> = plan
+        .writes
+        .iter()
+        .filter(|w| w.staged.is_some())
+        .map(|w| w.rel.as_str())
+        .collect();
+    manifest.retain_staged(|rel| reusable.contains(rel));
+    let sent = apply::write_all(run, plan, manifest)?;
+    if manifest.is_dirty() {
+        manifest.save(run.dest)?; // before removing anything: the new pages are all recorded
+    }
+    let removed = apply::remove_stale(run, plan, files, manifest)?;
+    if manifest.is_dirty() {
+        manifest.save(run.dest)?;
+    }
+    Ok((removed, sent))
+}
+
+fn check_folders(site: &Path, dest: &Path) -> Result<(), PublishError> {
+    if !site.is_dir() {
+        return Err(PublishError::SiteMissing(site.to_path_buf()));
+    }
+    if !dest.is_dir() {
+        return Err(PublishError::DestMissing(dest.to_path_buf()));
+    }
+    let s = fs::canonicalize(site).ctx("find", site)?;
+    let d = fs::canonicalize(dest).ctx("find", dest)?;
+    if s.starts_with(&d) || d.starts_with(&s) {
+        return Err(PublishError::Overlap {
+            site: site.to_path_buf(),
+            dest: dest.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// With `--adopt`: the files a build's own `.dangan-manifest` lists, when an earlier hand copy
+/// of the output left it in DEST. They were written by dangan, so stale ones may go.
+fn build_list(dest: &Path) -> Result<HashSet<String>, PublishError> {
+    let path = dest.join(BUILD_MANIFEST);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            let mut list: HashSet<String> =
+                manifest::parse_build_list(&String::from_utf8_lossy(&bytes))
+                    .into_iter()
+                    .collect();
+            list.insert(BUILD_MANIFEST.to_string());
+            Ok(list)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
+        Err(e) => Err(e).ctx("read", path),
+    }
+}
+
+fn summary(plan: &Plan, mut removed: Vec<String>, sent: u64, start: Instant) -> PublishSummary {
+    let pick = |new: bool| {
+        let mut v: Vec<String> = plan
+            .writes
+            .iter()
+            .filter(|w| w.is_new == new)
+            .map(|w| w.rel.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    removed.sort();
+    PublishSummary {
+        added: pick(true),
+        changed: pick(false),
+        removed,
+        unchanged: plan.unchanged.len(),
+        bytes_sent: sent,
+        elapsed: start.elapsed(),
+    }
+}
+
+impl PublishSummary {
+    /// What to tell the user: one line, and with `list` (for `--dry-run`) every file by name.
+    pub fn report(&self, dest: &Path, dry_run: bool) -> String {
+        let mut out = String::new();
+        if dry_run {
+            for (word, paths) in [
+                ("add", &self.added),
+                ("change", &self.changed),
+                ("remove", &self.removed),
+            ] {
+                for p in paths {
+                    let _ = writeln!(out, "  {word:<6} {p}");
+                }
+            }
+        }
+        let verb = if dry_run {
+            "would publish"
+        } else {
+            "published"
+        };
+        let _ = write!(
+            out,
+            "{verb} to {}: {} added, {} changed, {} removed, {} unchanged; {} {} in {:.2} s",
+            dest.display(),
+            self.added.len(),
+            self.changed.len(),
+            self.removed.len(),
+            self.unchanged,
+            human_bytes(self.bytes_sent),
+            if dry_run { "to send" } else { "sent" },
+            self.elapsed.as_secs_f64(),
+        );
+        out
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `dir/.name.dangan-tmp`: the temporary name of a site file while it is being copied. The
+/// leading dot and the ending keep it out of listings and tell later runs it is a leftover.
+pub(crate) fn tmp_rel(rel: &str) -> String {
+    match rel.rsplit_once('/') {
+        Some((dir, name)) => format!("{dir}/{}", tmp_name(name)),
+        None => tmp_name(rel),
+    }
+}
+
+pub(crate) fn tmp_name(name: &str) -> String {
+    let plain = format!(".{name}{TMP_SUFFIX}");
+    if plain.len() <= names::MAX_NAME_BYTES {
+        plain
+    } else {
+        // Too long with the dot and ending: a short name from its hash, still recognisable.
+        format!(
+            ".{:016x}{TMP_SUFFIX}",
+            content::hash_bytes(name.as_bytes()) as u64
+        )
+    }
+}
+
+pub(crate) fn is_tmp_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(TMP_SUFFIX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temporary_names_sit_beside_their_file_and_are_recognised() {
+        assert_eq!(tmp_rel("unit/市委.html"), "unit/.市委.html.dangan-tmp");
+        assert_eq!(tmp_rel("index.html"), ".index.html.dangan-tmp");
+        let long = "报".repeat(84); // 252 bytes: too long with the dot and the ending
+        let t = tmp_name(&long);
+        assert!(t.len() < 40 && is_tmp_name(&t), "{t}");
+        assert!(!is_tmp_name("index.html") && !is_tmp_name("a.dangan-tmp"));
+    }
+
+    #[test]
+    fn the_summary_reads_as_a_sentence_and_lists_for_a_dry_run() {
+        let s = PublishSummary {
+            added: vec!["a.html".into()],
+            changed: vec![],
+            removed: vec!["old.html".into()],
+            unchanged: 7,
+            bytes_sent: 3 * 1024 * 1024 / 2,
+            elapsed: Duration::from_millis(250),
+        };
+        let line = s.report(Path::new("/share"), false);
+        assert_eq!(
+            line,
+            "published to /share: 1 added, 0 changed, 1 removed, 7 unchanged; 1.5 MB sent in 0.25 s"
+        );
+        let dry = s.report(Path::new("/share"), true);
+        assert!(
+            dry.starts_with("  add    a.html\n  remove old.html\nwould publish"),
+            "{dry}"
+        );
+        assert_eq!(human_bytes(5), "5 bytes");
+    }
+}
