@@ -11,8 +11,6 @@ use std::time::SystemTime;
 use dangan::publish::{PublishError, PublishOptions, PublishSummary, publish};
 use percent_encoding::percent_decode_str;
 
-use super::site;
-
 pub use super::site::SiteModel;
 
 /// A temporary folder with `site/` (the built output) and `dest/` (the share).
