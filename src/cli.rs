@@ -92,6 +92,30 @@ pub enum Command {
         #[arg(long)]
         no_build: bool,
     },
+    /// Turn existing reports (plain text, DOCX) into Markdown reports with front matter
+    Import {
+        /// Files or folders to import
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The unit, when the text does not name it (wins over what is found)
+        #[arg(long)]
+        unit: Option<String>,
+        /// The kind of report (wins over what the title suggests)
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        /// YYYY-MM-DD or YYYY-MM (wins over a date found in the text)
+        #[arg(long)]
+        date: Option<String>,
+        /// Where to write the reports (default: content/imported)
+        #[arg(long, value_name = "DIR")]
+        into: Option<PathBuf>,
+        /// Show what would be written, write nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Overwrite reports that exist already
+        #[arg(long)]
+        force: bool,
+    },
     /// Write a new report with its front matter filled in
     New {
         /// The report's title
@@ -157,6 +181,28 @@ pub fn main() -> i32 {
             adopt,
             build: !no_build,
         }),
+        Command::Import {
+            ref inputs,
+            ref unit,
+            ref kind,
+            ref date,
+            ref into,
+            dry_run,
+            force,
+        } => cmd::import::run(
+            &cli.root,
+            crate::import::ImportOptions {
+                inputs: inputs.clone(),
+                unit: unit.clone(),
+                kind: kind.clone(),
+                date: date.clone(),
+                into: into
+                    .clone()
+                    .unwrap_or_else(|| cli.root.join("content").join("imported")),
+                dry_run,
+                force,
+            },
+        ),
         Command::New {
             ref title,
             ref unit,

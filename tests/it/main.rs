@@ -6,6 +6,7 @@ mod support;
 mod build;
 mod commands;
 mod errors;
+mod import;
 mod incremental;
 mod output;
 mod publish;

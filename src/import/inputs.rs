@@ -1,0 +1,83 @@
+//! Collecting input files: files as given, folders walked recursively in name
+//! order, skipping hidden and Office lock files, the output folder, and
+//! Markdown files that already are reports.
+
+use std::path::{Path, PathBuf};
+
+use super::types::SkippedInput;
+
+/// Files to read, and inputs skipped outright.
+pub fn collect(inputs: &[PathBuf], into: &Path) -> (Vec<PathBuf>, Vec<SkippedInput>) {
+    let into = std::fs::canonicalize(into).ok();
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            walk(input, into.as_deref(), &mut files, &mut skipped);
+        } else if input.is_file() {
+            files.push(input.clone());
+        } else {
+            skipped.push(SkippedInput {
+                path: input.clone(),
+                reason: "no such file or folder".into(),
+            });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    let (keep, reports): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| !is_report(f));
+    skipped.extend(reports.into_iter().map(|path| SkippedInput {
+        path,
+        reason: "already a Markdown report with front matter".into(),
+    }));
+    (keep, skipped)
+}
+
+fn walk(
+    dir: &Path,
+    into: Option<&Path>,
+    files: &mut Vec<PathBuf>,
+    skipped: &mut Vec<SkippedInput>,
+) {
+    if into.is_some_and(|o| std::fs::canonicalize(dir).is_ok_and(|d| d == o)) {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            skipped.push(SkippedInput {
+                path: dir.to_path_buf(),
+                reason: format!("cannot read the folder: {e}"),
+            });
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') || name.starts_with("~$") {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, into, files, skipped);
+        } else if p.is_file() {
+            files.push(p);
+        }
+    }
+}
+
+/// A `.md` file that starts with front matter.
+fn is_report(path: &Path) -> bool {
+    let md = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+    md && std::fs::read(path).is_ok_and(|b| {
+        let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&b);
+        b.starts_with(b"---\n") || b.starts_with(b"---\r\n")
+    })
+}

@@ -1,0 +1,351 @@
+//! `dangan import`: turns plain-text and DOCX reports (often copied from Word,
+//! PDF or web pages) into Markdown reports with front matter. This file holds
+//! the pipeline: read → clean → split → title → structure → infer → write.
+
+mod clean;
+mod docx;
+mod infer;
+mod inputs;
+mod markdown;
+mod outline;
+mod read;
+mod signals;
+mod split;
+mod structure;
+mod summary;
+mod text;
+mod title;
+mod types;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+pub use summary::format_summary;
+pub use types::{
+    ImportOptions, ImportSummary, ImportedReport, Inference, RemovedLine, SkippedInput,
+};
+
+use clean::CrossFile;
+use read::{Document, Line, LineKind};
+
+/// Imports `opts.inputs` into `opts.into`. Unreadable inputs are skipped (and
+/// listed); an invalid option or a failed write is an error.
+pub fn import(opts: &ImportOptions) -> anyhow::Result<ImportSummary> {
+    let cli = Cli::check(opts)?;
+    let (files, mut skipped) = inputs::collect(&opts.inputs, &opts.into);
+    let mut docs = Vec::new();
+    for path in files {
+        match read::read_path(&path) {
+            Ok(doc) => docs.push((path, doc)),
+            Err(reason) => skipped.push(SkippedInput { path, reason }),
+        }
+    }
+    let cross = CrossFile::new(docs.iter().map(|(_, d)| d.lines.as_slice()));
+    let mut names = write::Names::default();
+    let mut reports = Vec::new();
+    for (path, doc) in docs {
+        for draft in convert(&path, doc, &cross, &cli) {
+            reports.push(finish(draft, opts, &mut names)?);
+        }
+    }
+    Ok(ImportSummary { reports, skipped })
+}
+
+/// The numbered text lines import reads from a file (DOCX: one per paragraph
+/// or table), before any cleaning — for previews and for checking that no text is lost.
+pub fn source_lines(path: &Path) -> Result<Vec<(usize, String)>, String> {
+    let doc = read::read_path(path)?;
+    Ok(doc.lines.into_iter().map(|l| (l.no, l.text)).collect())
+}
+
+/// Command-line values, checked.
+struct Cli {
+    unit: Option<String>,
+    kind: Option<String>,
+    date: Option<String>,
+}
+
+impl Cli {
+    fn check(opts: &ImportOptions) -> anyhow::Result<Cli> {
+        if opts.inputs.is_empty() {
+            bail!("no input: name the files or folders to import");
+        }
+        let text = |v: &Option<String>, flag: &str| -> anyhow::Result<Option<String>> {
+            match v.as_deref().map(str::trim) {
+                Some("") => bail!("{flag} is empty"),
+                other => Ok(other.map(str::to_string)),
+            }
+        };
+        let date = match opts.date.as_deref() {
+            Some(d) => Some(infer::check_date(d.trim()).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        Ok(Cli {
+            unit: text(&opts.unit, "--unit")?,
+            kind: text(&opts.kind, "--type")?,
+            date,
+        })
+    }
+}
+
+/// A report before its target is chosen.
+struct Draft {
+    source: PathBuf,
+    title: String,
+    fields: markdown::Fields,
+    blocks: Vec<structure::Block>,
+    removed: Vec<RemovedLine>,
+    inferred: Vec<Inference>,
+    missing: Vec<String>,
+}
+
+/// One document into one report per piece.
+fn convert(path: &Path, doc: Document, cross: &CrossFile, cli: &Cli) -> Vec<Draft> {
+    let cleaned = clean::clean(doc.lines, cross);
+    let (pieces, split_removed) = split::split(cleaned.lines);
+    let starts: Vec<usize> = pieces
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            if k == 0 {
+                0
+            } else {
+                p.label.as_ref().map_or(0, |l| l.line)
+            }
+        })
+        .collect();
+    let cx = PieceCx {
+        path,
+        hints: &cleaned.title_hints,
+        web: cleaned.web,
+        cli,
+        format: &doc.format,
+    };
+    let mut drafts: Vec<Draft> = pieces.into_iter().map(|p| piece(&cx, p)).collect();
+    for r in cleaned.removed.into_iter().chain(split_removed) {
+        let k = starts.iter().rposition(|&s| s <= r.line).unwrap_or(0);
+        drafts[k].removed.push(r);
+    }
+    for d in &mut drafts {
+        d.removed.sort_by_key(|r| r.line);
+    }
+    drafts
+}
+
+/// What a piece of a document is read with.
+struct PieceCx<'a> {
+    path: &'a Path,
+    hints: &'a [String],
+    web: bool,
+    cli: &'a Cli,
+    format: &'a str,
+}
+
+/// One piece of a document into a draft report.
+fn piece(cx: &PieceCx<'_>, p: split::Piece) -> Draft {
+    let titled = title::take_title(p.lines, p.label.as_ref(), cx.web, cx.hints);
+    let mut removed = titled.removed;
+    let mut body = titled.body;
+    lead_in(&mut body, titled.first_after, &mut removed);
+    let parts = body.iter().any(|l| {
+        outline::marker(text::trim_ws(&l.text)).is_some_and(|m| m.level == outline::Level::Part)
+    });
+    let body = structure::join_broken(structure::unflatten(body));
+    let docx_shift = titled.from_heading1 && !body.iter().any(|l| l.kind == LineKind::Heading(1));
+    let blocks = structure::to_blocks(&body, structure::Levels { parts, docx_shift });
+    let (title, title_from) = match titled.title {
+        Some(t) => (t, titled.from),
+        None => (
+            file_name(cx.path, true),
+            "the file name (no title line found)".into(),
+        ),
+    };
+    let mut inferred = vec![
+        inference("encoding", cx.format, "the file's bytes".into()),
+        inference("title", &title, title_from),
+    ];
+    let mut missing = Vec::new();
+    let fields = fields(cx, &title, &body, &mut inferred, &mut missing);
+    Draft {
+        source: cx.path.to_path_buf(),
+        title,
+        fields,
+        blocks,
+        removed,
+        inferred,
+        missing,
+    }
+}
+
+fn inference(field: &str, value: &str, from: String) -> Inference {
+    Inference {
+        field: field.into(),
+        value: value.into(),
+        from,
+    }
+}
+
+fn file_name(path: &Path, stem: bool) -> String {
+    let name = if stem {
+        path.file_stem()
+    } else {
+        path.file_name()
+    };
+    name.map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Front matter values: command line, else inferred, else listed as missing.
+fn fields(
+    cx: &PieceCx<'_>,
+    title: &str,
+    body: &[Line],
+    inferred: &mut Vec<Inference>,
+    missing: &mut Vec<String>,
+) -> markdown::Fields {
+    let mut field = |name: &str, cli: &Option<String>, found, flag: &str, hint: &str| {
+        let (value, inf) = choose(name, cli, found, flag);
+        inferred.extend(inf);
+        if value.is_none() {
+            missing.push(format!("{name}: pass {flag} {hint}"));
+        }
+        value
+    };
+    let cli = cx.cli;
+    let kind = field(
+        "type",
+        &cli.kind,
+        infer::infer_kind(title),
+        "--type",
+        KIND_HINT,
+    );
+    let date = field(
+        "date",
+        &cli.date,
+        infer::infer_date(title, body),
+        "--date",
+        DATE_HINT,
+    );
+    let unit = field(
+        "unit",
+        &cli.unit,
+        infer::infer_unit(title, body),
+        "--unit",
+        UNIT_HINT,
+    );
+    let source_name = file_name(cx.path, false);
+    markdown::Fields {
+        source_name,
+        title: title.to_string(),
+        unit,
+        date,
+        kind,
+    }
+}
+
+const KIND_HINT: &str = "TYPE (for example --type 调研报告)";
+const DATE_HINT: &str = "YYYY-MM-DD (or YYYY-MM when the day is unknown)";
+const UNIT_HINT: &str = "UNIT (the unit that wrote the report)";
+
+/// The command-line value wins; the inference is still shown when it differs.
+fn choose(
+    name: &str,
+    cli: &Option<String>,
+    found: Option<infer::Found>,
+    flag: &str,
+) -> (Option<String>, Option<Inference>) {
+    match (cli, found) {
+        (Some(v), found) => {
+            let note = found
+                .filter(|(f, _)| f != v)
+                .map(|(f, from)| format!("; the text suggests “{f}” from {from}"))
+                .unwrap_or_default();
+            (
+                Some(v.clone()),
+                Some(Inference {
+                    field: name.into(),
+                    value: v.clone(),
+                    from: format!("{flag} on the command line{note}"),
+                }),
+            )
+        }
+        (None, Some((v, from))) => (
+            Some(v.clone()),
+            Some(Inference {
+                field: name.into(),
+                value: v,
+                from,
+            }),
+        ),
+        (None, None) => (None, None),
+    }
+}
+
+/// Cuts a website's lead-in sentences off the first line after the title.
+fn lead_in(body: &mut Vec<Line>, first_after: usize, removed: &mut Vec<RemovedLine>) {
+    let Some(i) = (first_after..body.len()).find(|&i| !text::trim_ws(&body[i].text).is_empty())
+    else {
+        return;
+    };
+    if body[i].kind != LineKind::Text {
+        return;
+    }
+    let (rest, cut) = clean::strip_lead_in(&body[i].text);
+    if cut.is_empty() {
+        return;
+    }
+    let no = body[i].no;
+    removed.extend(cut.into_iter().map(|(text, rule)| RemovedLine {
+        line: no,
+        text,
+        rule,
+    }));
+    if text::trim_ws(&rest).is_empty() {
+        body.remove(i);
+    } else {
+        body[i].text = rest;
+    }
+}
+
+/// Chooses the target, then writes (or refuses, or only previews).
+fn finish(
+    d: Draft,
+    opts: &ImportOptions,
+    names: &mut write::Names,
+) -> anyhow::Result<ImportedReport> {
+    let target = names.target(&opts.into, &d.title);
+    let content = markdown::render(&d.fields, &d.blocks);
+    let refused = if !d.missing.is_empty() {
+        let fields: Vec<&str> = d
+            .missing
+            .iter()
+            .map(|m| m.split(':').next().unwrap_or(m))
+            .collect();
+        Some(format!("missing required field(s): {}", fields.join(", ")))
+    } else if target.exists() && !opts.force {
+        Some(format!(
+            "{} exists; pass --force to overwrite it",
+            target.display()
+        ))
+    } else {
+        None
+    };
+    let write_now = refused.is_none() && !opts.dry_run;
+    if write_now {
+        write::write_file(&target, &content, opts.force)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(ImportedReport {
+        source: d.source,
+        target,
+        title: d.title,
+        written: write_now,
+        removed_lines: d.removed,
+        inferred: d.inferred,
+        missing: d.missing,
+        refused,
+        markdown: content,
+    })
+}

@@ -1,0 +1,152 @@
+//! The human-readable import summary: what was (or would be) written, the
+//! structure of each report, every removed line with its rule, every inferred
+//! field with its source, and exactly what to pass for missing fields.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use super::types::{ImportSummary, ImportedReport};
+
+/// Human-readable summary text (what was written, removed lines, inferences, what to pass for missing fields).
+pub fn format_summary(s: &ImportSummary) -> String {
+    let mut out = String::new();
+    let written = s.reports.iter().filter(|r| r.written).count();
+    let dry = s.reports.iter().filter(|r| would_write(r)).count();
+    let held = s.reports.len() - written - dry;
+    let _ = writeln!(
+        out,
+        "{} report(s) from {} file(s): {written} written, {dry} would be written (dry run), {held} not written; {} input(s) skipped.",
+        s.reports.len(),
+        count_sources(s),
+        s.skipped.len()
+    );
+    let mut last_source: Option<&Path> = None;
+    for r in &s.reports {
+        if last_source != Some(r.source.as_path()) {
+            let _ = writeln!(out, "\n{}", r.source.display());
+            last_source = Some(r.source.as_path());
+        }
+        report(&mut out, r);
+    }
+    if !s.skipped.is_empty() {
+        let _ = writeln!(out, "\nSkipped:");
+        for k in &s.skipped {
+            let _ = writeln!(out, "  {}: {}", k.path.display(), k.reason);
+        }
+    }
+    next_steps(&mut out, s);
+    out
+}
+
+fn would_write(r: &ImportedReport) -> bool {
+    !r.written && r.refused.is_none() && r.missing.is_empty()
+}
+
+fn count_sources(s: &ImportSummary) -> usize {
+    let mut v: Vec<&Path> = s.reports.iter().map(|r| r.source.as_path()).collect();
+    v.dedup();
+    v.len()
+}
+
+fn report(out: &mut String, r: &ImportedReport) {
+    let status = if r.written {
+        "written".to_string()
+    } else if would_write(r) {
+        "would write (dry run)".to_string()
+    } else {
+        format!(
+            "NOT WRITTEN: {}",
+            r.refused.as_deref().unwrap_or("missing fields")
+        )
+    };
+    let _ = writeln!(out, "  -> {}  [{status}]", r.target.display());
+    for i in &r.inferred {
+        let _ = writeln!(out, "     {}: {} (from {})", i.field, i.value, i.from);
+    }
+    for m in &r.missing {
+        let _ = writeln!(out, "     missing {m}");
+    }
+    let _ = writeln!(out, "     body: {}", outline(&r.markdown));
+    if would_write(r) {
+        let fm: Vec<&str> = r.markdown.lines().take_while(|l| !l.is_empty()).collect();
+        let _ = writeln!(out, "     front matter:\n       {}", fm.join("\n       "));
+    }
+    if !r.removed_lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "     removed {} line(s) or part(s):",
+            r.removed_lines.len()
+        );
+        for l in &r.removed_lines {
+            let _ = writeln!(
+                out,
+                "       line {}: {} — {}",
+                l.line,
+                shorten(&l.text, 60),
+                l.rule
+            );
+        }
+    }
+}
+
+/// "2 ## headings, 5 ###, 0 ####, 30 paragraphs, 1 table".
+pub fn outline(markdown: &str) -> String {
+    let body = markdown.split("\n---\n").nth(1).unwrap_or(markdown);
+    let count = |p: &str| body.lines().filter(|l| l.starts_with(p)).count();
+    let paras = body
+        .split("\n\n")
+        .filter(|b| !b.trim().is_empty() && !b.starts_with('#') && !b.starts_with('|'))
+        .count();
+    format!(
+        "{} ## headings, {} ###, {} ####, {} paragraphs, {} tables",
+        count("## "),
+        count("### "),
+        count("#### "),
+        paras,
+        body.split("\n\n").filter(|b| b.starts_with('|')).count()
+    )
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// What to run for the reports not written.
+fn next_steps(out: &mut String, s: &ImportSummary) {
+    let mut lines: Vec<String> = Vec::new();
+    for r in s.reports.iter().filter(|r| !r.missing.is_empty()) {
+        let flags: Vec<&str> = r
+            .missing
+            .iter()
+            .filter_map(|m| m.split("pass ").nth(1))
+            .map(|f| f.split(" (").next().unwrap_or(f))
+            .collect();
+        let line = format!("  {}: add {}", r.source.display(), flags.join(" "));
+        if !lines.contains(&line) {
+            lines.push(line);
+        }
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nTo import the reports not written, run the import again for their file with:"
+        );
+        out.push_str(&lines.join("\n"));
+        out.push_str(
+            "\n  (reports of the same file already written are kept: without --force they are not overwritten)\n",
+        );
+    }
+    if s.reports
+        .iter()
+        .any(|r| r.refused.as_deref().is_some_and(|x| x.contains("--force")))
+    {
+        let _ = writeln!(
+            out,
+            "\nExisting files were left as they are; pass --force to overwrite them."
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! Safety: dry runs write nothing, existing files are kept without --force,
+//! reports missing a required field are not written and the summary says
+//! what to pass, command-line values win, file names are safe and unique.
+
+use std::path::{Path, PathBuf};
+
+use super::common::*;
+use dangan::import::{ImportOptions, format_summary, import};
+
+const REPORT: &str = "西城区财政局2021年工作总结\n今年以来，我局认真落实各项工作。\n一、主要工作\n完成预算编制。\n西城区财政局\n2021年12月20日\n";
+
+fn setup(files: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    for (name, text) in files {
+        std::fs::write(input.join(name), text).unwrap();
+    }
+    let into = dir.path().join("content/imported");
+    (dir, input, into)
+}
+
+fn real(input: &Path, into: &Path) -> ImportOptions {
+    ImportOptions {
+        inputs: vec![input.to_path_buf()],
+        into: into.to_path_buf(),
+        ..ImportOptions::default()
+    }
+}
+
+#[test]
+fn dry_run_writes_nothing_but_shows_the_file() {
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    let s = import(&ImportOptions {
+        dry_run: true,
+        ..real(&input, &into)
+    })
+    .unwrap();
+    assert!(!into.exists());
+    assert!(!s.reports[0].written && s.reports[0].refused.is_none());
+    let text = format_summary(&s);
+    assert!(text.contains("would write (dry run)"), "{text}");
+    assert!(
+        text.contains("title: \"西城区财政局2021年工作总结\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn inferred_fields_are_written_with_their_sources() {
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    let s = import(&real(&input, &into)).unwrap();
+    let r = &s.reports[0];
+    assert!(r.written);
+    let fm = front_matter(&std::fs::read_to_string(&r.target).unwrap());
+    assert_eq!(fm["unit"], "西城区财政局");
+    assert_eq!(fm["date"], "2021-12-20");
+    assert_eq!(fm["type"], "工作总结");
+    let from = |f: &str| {
+        r.inferred
+            .iter()
+            .find(|i| i.field == f)
+            .unwrap()
+            .from
+            .clone()
+    };
+    assert!(from("date").contains("line 6"), "{}", from("date"));
+    assert!(from("unit").contains("title"), "{}", from("unit"));
+    assert!(from("type").contains("总结"));
+}
+
+#[test]
+fn existing_files_are_kept_without_force() {
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    let first = import(&real(&input, &into)).unwrap();
+    let target = first.reports[0].target.clone();
+    std::fs::write(&target, "edited by hand").unwrap();
+    let again = import(&real(&input, &into)).unwrap();
+    assert!(!again.reports[0].written);
+    assert!(
+        again.reports[0]
+            .refused
+            .as_deref()
+            .unwrap()
+            .contains("--force")
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "edited by hand");
+    assert!(format_summary(&again).contains("pass --force"));
+    let forced = import(&ImportOptions {
+        force: true,
+        ..real(&input, &into)
+    })
+    .unwrap();
+    assert!(forced.reports[0].written);
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .starts_with("---\n# imported from a.txt")
+    );
+}
+
+#[test]
+fn missing_fields_are_not_written_and_the_summary_says_what_to_pass() {
+    let (_d, input, into) = setup(&[("a.txt", "党建工作调研报告\n为了解情况，我们开展了调研。\n")]);
+    let s = import(&real(&input, &into)).unwrap();
+    let r = &s.reports[0];
+    assert!(!r.written && !into.exists());
+    assert_eq!(r.missing.len(), 2, "{:?}", r.missing);
+    assert!(r.missing[0].starts_with("date: pass --date YYYY-MM-DD"));
+    assert!(r.missing[1].starts_with("unit: pass --unit"));
+    let text = format_summary(&s);
+    assert!(text.contains("add --date YYYY-MM-DD --unit UNIT"), "{text}");
+    let ok = import(&ImportOptions {
+        unit: Some("某单位".into()),
+        date: Some("2020-05".into()),
+        ..real(&input, &into)
+    })
+    .unwrap();
+    assert!(ok.reports[0].written);
+}
+
+#[test]
+fn command_line_values_win_and_the_inference_is_still_shown() {
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    let opts = ImportOptions {
+        unit: Some("区财政局".into()),
+        kind: Some("年度总结".into()),
+        date: Some("2022-01".into()),
+        ..real(&input, &into)
+    };
+    let s = import(&opts).unwrap();
+    let fm = front_matter(&s.reports[0].markdown);
+    assert_eq!(
+        (
+            fm["unit"].as_str(),
+            fm["type"].as_str(),
+            fm["date"].as_str()
+        ),
+        ("区财政局", "年度总结", "2022-01")
+    );
+    let unit = s.reports[0]
+        .inferred
+        .iter()
+        .find(|i| i.field == "unit")
+        .unwrap();
+    assert!(
+        unit.from.contains("--unit") && unit.from.contains("西城区财政局"),
+        "{unit:?}"
+    );
+}
+
+#[test]
+fn bad_options_are_errors() {
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    for date in ["2020-13", "2021-02-29", "2020年3月", "20200301"] {
+        let e = import(&ImportOptions {
+            date: Some(date.into()),
+            ..real(&input, &into)
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("YYYY-MM"), "{e}");
+    }
+    assert!(
+        import(&ImportOptions {
+            unit: Some(" ".into()),
+            ..real(&input, &into)
+        })
+        .is_err()
+    );
+    assert!(
+        import(&ImportOptions {
+            inputs: vec![],
+            ..real(&input, &into)
+        })
+        .is_err()
+    );
+    let s = import(&ImportOptions {
+        inputs: vec![input.join("missing.txt")],
+        ..real(&input, &into)
+    })
+    .unwrap();
+    assert!(s.skipped[0].reason.contains("no such file"));
+}
+
+#[test]
+fn file_names_are_safe_on_windows_shares_and_unique() {
+    let body = "\n今年以来，认真落实各项工作，成效明显。\n";
+    let (_d, input, into) = setup(&[
+        (
+            "a.txt",
+            &format!("关于“两新”组织的调研报告：第一期<草稿>?*{body}"),
+        ),
+        ("b.txt", &format!("CON{body}")),
+        ("c.txt", &format!("党建工作调研报告{body}")),
+        ("d.txt", &format!("党建工作调研报告{body}")),
+        (
+            "e.txt",
+            &format!("{}工作总结{body}", "很长的标题".repeat(20)),
+        ),
+    ]);
+    let s = import(&ImportOptions {
+        unit: Some("某单位".into()),
+        date: Some("2020-01".into()),
+        kind: Some("工作总结".into()),
+        ..real(&input, &into)
+    })
+    .unwrap();
+    let names: Vec<String> = s
+        .reports
+        .iter()
+        .map(|r| r.target.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names[0], "关于“两新”组织的调研报告：第一期_草稿.md",
+        "full-width colons are allowed"
+    );
+    assert_eq!(names[1], "CON_.md");
+    assert_eq!(names[2], "党建工作调研报告.md");
+    assert_eq!(names[3], "党建工作调研报告-2.md");
+    for n in &names {
+        assert!(
+            !n.contains(['<', '>', ':', '"', '\\', '|', '?', '*']),
+            "{n}"
+        );
+        assert!(n.chars().count() <= 64 && n.len() < 250, "{n}");
+        assert!(!n.trim_end_matches(".md").ends_with(['.', ' ']), "{n}");
+    }
+    assert!(
+        s.reports.iter().all(|r| r.written),
+        "{:#?}",
+        s.reports
+            .iter()
+            .map(|r| (&r.title, &r.refused))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn the_output_folder_and_existing_reports_are_not_imported_again() {
+    let (_d, input, _) = setup(&[("a.txt", REPORT)]);
+    let into = input.join("out");
+    import(&real(&input, &into)).unwrap();
+    std::fs::write(input.join("old.md"), "---\nunit: x\n---\n正文\n").unwrap();
+    let s = import(&ImportOptions {
+        force: true,
+        ..real(&input, &into)
+    })
+    .unwrap();
+    assert_eq!(s.reports.len(), 1);
+    assert!(
+        s.skipped
+            .iter()
+            .any(|k| k.path.ends_with("old.md") && k.reason.contains("front matter"))
+    );
+}
