@@ -195,38 +195,32 @@ pub fn write_files(
     out: &Path,
     files: &[OutFile],
 ) -> Result<(WriteStats, Vec<String>), OutputError> {
-    std::fs::create_dir_all(out).map_err(io_err(out))?;
-    let results: Vec<Result<bool, OutputError>> =
-        files.par_iter().map(|f| write_one(out, f)).collect();
-    let mut stats = WriteStats::default();
-    let mut changed = Vec::new();
-    for (f, r) in files.iter().zip(results) {
-        if r? {
-            stats.written += 1;
-            changed.push(f.path.clone());
-        } else {
-            stats.unchanged += 1;
-        }
-    }
-    Ok((stats, changed))
+    write_each(out, files, |f| &f.path, write_one)
 }
 
-/// Like `write_files`, for bytes held elsewhere.
+/// Like `write_files`, for bytes held elsewhere (the search index).
 pub fn write_all_bytes(
     out: &Path,
     files: &[(&str, &[u8])],
 ) -> Result<(WriteStats, Vec<String>), OutputError> {
+    write_each(out, files, |(p, _)| p, |out, (p, b)| write_bytes(out, p, b))
+}
+
+fn write_each<T: Sync>(
+    out: &Path,
+    items: &[T],
+    path: impl Fn(&T) -> &str,
+    write: impl Fn(&Path, &T) -> Result<bool, OutputError> + Sync,
+) -> Result<(WriteStats, Vec<String>), OutputError> {
     std::fs::create_dir_all(out).map_err(io_err(out))?;
-    let results: Vec<Result<bool, OutputError>> = files
-        .par_iter()
-        .map(|(p, b)| write_bytes(out, p, b))
-        .collect();
+    let results: Vec<Result<bool, OutputError>> =
+        items.par_iter().map(|item| write(out, item)).collect();
     let mut stats = WriteStats::default();
     let mut changed = Vec::new();
-    for ((p, _), r) in files.iter().zip(results) {
+    for (item, r) in items.iter().zip(results) {
         if r? {
             stats.written += 1;
-            changed.push(p.to_string());
+            changed.push(path(item).to_string());
         } else {
             stats.unchanged += 1;
         }

@@ -104,6 +104,16 @@ fn random_report(rng: &mut Rng, known: &[String]) -> String {
     )
 }
 
+/// A random report that may be deleted or moved (not one of the link targets).
+fn movable(rng: &mut Rng, reports: &[String]) -> usize {
+    loop {
+        let i = rng.below(reports.len());
+        if !reports[i].starts_with("fixed/") {
+            return i;
+        }
+    }
+}
+
 /// Applies one random change under `content/` and returns the paths it touched.
 fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<PathBuf> {
     let content = root.join("content");
@@ -117,24 +127,14 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
             vec![content.join(id)]
         }
         2 if reports.iter().any(|r| !r.starts_with("fixed/")) => {
-            let i = loop {
-                let i = rng.below(reports.len());
-                if !reports[i].starts_with("fixed/") {
-                    break i;
-                }
-            };
+            let i = movable(rng, reports);
             let id = reports.remove(i);
             std::fs::remove_file(content.join(&id)).unwrap();
             vec![content.join(id)]
         }
         3 if reports.iter().any(|r| !r.starts_with("fixed/")) => {
             // rename (move) a report
-            let i = loop {
-                let i = rng.below(reports.len());
-                if !reports[i].starts_with("fixed/") {
-                    break i;
-                }
-            };
+            let i = movable(rng, reports);
             let new_id = format!("{}r{}.md", rng.pick(&dirs), rng.next() % 100_000);
             if reports.contains(&new_id) {
                 return vec![];
