@@ -57,6 +57,10 @@ pub enum PublishError {
          with --adopt"
     )]
     BadManifest { path: PathBuf, reason: String },
+    #[error(
+        "the output folder {site} is incomplete: {missing} is listed in its .dangan-manifest but missing.\n  = help: run `dangan build` (or publish without --no-build) and publish again"
+    )]
+    SiteIncomplete { site: PathBuf, missing: String },
 
     #[error("could not {action} {path}: {source}")]
     Io {

@@ -32,6 +32,20 @@ pub(crate) fn site_files(site: &Path) -> Result<(Vec<String>, Vec<BadName>), Pub
         }
     }
     files.sort();
+    // A built output lists what the build wrote: publish exactly that, not
+    // files someone dropped into the output folder or a killed build's leftovers.
+    if let Ok(text) = std::fs::read_to_string(site.join(BUILD_MANIFEST)) {
+        let listed: std::collections::BTreeSet<String> = super::manifest::parse_build_list(&text)
+            .into_iter()
+            .collect();
+        if let Some(missing) = listed.iter().find(|p| files.binary_search(p).is_err()) {
+            return Err(PublishError::SiteIncomplete {
+                site: site.to_path_buf(),
+                missing: missing.clone(),
+            });
+        }
+        files.retain(|f| listed.contains(f));
+    }
     Ok((files, bad))
 }
 
@@ -185,17 +199,46 @@ mod tests {
     #[test]
     fn site_files_are_sorted_and_skip_the_build_manifest() {
         let dir = tempfile::tempdir().unwrap();
-        for rel in [
-            "unit/b.html",
-            "index.html",
-            ".dangan-manifest",
-            "a/.dangan-manifest",
-        ] {
+        for rel in ["unit/b.html", "index.html", "a/.dangan-manifest"] {
             touch(dir.path(), rel);
         }
+        std::fs::write(
+            dir.path().join(".dangan-manifest"),
+            "a/.dangan-manifest\nindex.html\nunit/b.html\n",
+        )
+        .unwrap();
         let (files, bad) = site_files(dir.path()).unwrap();
         assert_eq!(files, ["a/.dangan-manifest", "index.html", "unit/b.html"]);
         assert!(bad.is_empty());
+    }
+
+    #[test]
+    fn a_built_site_publishes_only_what_its_build_manifest_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        for rel in [
+            "index.html",
+            "unit/b.html",
+            "notes.txt",
+            "unit/.c.html.dangan-tmp",
+        ] {
+            touch(dir.path(), rel);
+        }
+        std::fs::write(
+            dir.path().join(".dangan-manifest"),
+            "# files written by dangan\nindex.html\nunit/b.html\n",
+        )
+        .unwrap();
+        let (files, _) = site_files(dir.path()).unwrap();
+        assert_eq!(files, ["index.html", "unit/b.html"]);
+        std::fs::write(
+            dir.path().join(".dangan-manifest"),
+            "index.html\nunit/gone.html\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            site_files(dir.path()),
+            Err(PublishError::SiteIncomplete { .. })
+        ));
     }
 
     #[test]

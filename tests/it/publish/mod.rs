@@ -308,6 +308,10 @@ fn names_a_share_cannot_hold_are_all_reported_before_copying() {
         "trailing./a.html",
     ] {
         write(&b.site.join(rel), "x");
+        // as if the build had written them: list them in its manifest
+        let manifest = b.site.join(".dangan-manifest");
+        let list = fs::read_to_string(&manifest).unwrap();
+        fs::write(&manifest, format!("{list}{rel}\n")).unwrap();
     }
     let err = b.publish().unwrap_err();
     let PublishError::BadNames(bad) = &err else {
