@@ -11,8 +11,11 @@ measures the time from the rename until every affected page is on disk:
 Prints the median and 95th percentile of each. Times include the watcher's
 debounce, the rebuild and the writes; they are read from file modification
 times polled every 0.2 ms, so they are upper bounds by about that much.
+Also prints when the search index followed (from dangan's own report of each
+rebuild: the time from the start of the rebuild until the index is written).
+Each save waits until the previous rebuild, search index included, is done.
 """
-import os, re, statistics, subprocess, sys, time
+import os, queue, re, statistics, subprocess, sys, threading, time
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10000
 EDITS = int(sys.argv[2]) if len(sys.argv) > 2 else 30
@@ -30,12 +33,18 @@ content = os.path.join(DIR, "content")
 public = os.path.join(DIR, "public")
 reports = sorted(os.path.join(dp, f) for dp, _, fs in os.walk(content) for f in fs if f.endswith(".md"))
 
-proc = subprocess.Popen([BIN, "--root", DIR, "watch", "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+proc = subprocess.Popen([BIN, "--root", DIR, "watch"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 RUN = str(time.time_ns())[-8:]  # markers unique to this run, so every save changes the text
 for line in proc.stderr:
     if line.startswith("watching"):
         break
-os.set_blocking(proc.stderr.fileno(), False)
+rebuilds = queue.Queue()  # search-index times (ms) of each rebuild, as dangan reports them
+def read_stderr():
+    for line in proc.stderr:
+        m = re.search(r"search index in (\d+) ms", line)
+        if m:
+            rebuilds.put(float(m.group(1)))
+threading.Thread(target=read_stderr, daemon=True).start()
 
 def field(text, name):
     return re.search(r"^%s: \"?([^\"\n]*)\"?$" % name, text, re.M).group(1)
@@ -87,13 +96,15 @@ def measure():
             text = new
 
 results = {"body": [], "title": []}
+search_ms = []
 try:
     measure()
 finally:
     proc.terminate()
     proc.wait()
 
+results["search index follows"] = search_ms
 for what, ms in results.items():
     ms.sort()
     p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
-    print("%-5s edit, %d saves: median %.1f ms, p95 %.1f ms, max %.1f ms" % (what, len(ms), statistics.median(ms), p95, ms[-1]))
+    print("%-5s %s, %d saves: median %.1f ms, p95 %.1f ms, max %.1f ms" % (what, "" if "search" in what else "edit", len(ms), statistics.median(ms), p95, ms[-1]))

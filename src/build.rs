@@ -37,6 +37,8 @@ pub struct Outcome {
     pub written: Option<WriteStats>,
     /// Site paths written or removed by this run.
     pub changed: Vec<String>,
+    /// When the pages were on disk (the search index follows).
+    pub pages_elapsed: Option<Duration>,
     pub elapsed: Duration,
 }
 
@@ -299,6 +301,7 @@ impl Session {
             files,
             written,
             changed,
+            pages_elapsed: None,
             elapsed: start.elapsed(),
         };
         let theme = match &self.theme {
@@ -365,6 +368,7 @@ impl Session {
             }
         }
         lap("pages written");
+        let pages_elapsed = start.elapsed();
         let mut search = self.update_search(&site);
         search.all |= rewrite_all;
         let (search_stats, search_changed) = match (&self.search, search.all) {
@@ -411,7 +415,9 @@ impl Session {
             unchanged: total - stats.written,
             ..stats
         };
-        Ok(finish(diags, total, Some(stats), changed))
+        let mut outcome = finish(diags, total, Some(stats), changed);
+        outcome.pages_elapsed = Some(pages_elapsed);
+        Ok(outcome)
     }
 
     /// Brings the search index up to date with `site`: all of it the first
