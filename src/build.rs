@@ -407,6 +407,14 @@ impl Session {
             output::write_manifest(&self.out, all.iter().map(String::as_str))?;
             self.outputs = all;
         }
+        // Stamped last: a source changed during this run makes the stamp differ, never the reverse.
+        let stamp = crate::stamp::sources(&self.opts.root);
+        std::fs::write(self.out.join(crate::stamp::STAMP_FILE), stamp).map_err(|source| {
+            OutputError::Io {
+                path: self.out.join(crate::stamp::STAMP_FILE),
+                source,
+            }
+        })?;
         self.written_jobs = jobs;
         self.written = fingerprints;
         self.pages = pages;

@@ -23,4 +23,5 @@ pub mod publish;
 pub mod render;
 pub mod search;
 pub mod serve;
+pub mod stamp;
 pub mod watch;
