@@ -16,7 +16,7 @@ pub const STAMP_FILE: &str = ".dangan-sources";
 
 /// The stamp of the sources under `root` as they are now.
 pub fn sources(root: &Path) -> String {
-    let mut h = FixedState::with_seed(0x5354_414d_50).build_hasher();
+    let mut h = FixedState::with_seed(0x0053_5441_4d50).build_hasher();
     env!("CARGO_PKG_VERSION").hash(&mut h);
     let mut files = 0u64;
     for top in [CONTENT_DIR, "themes", CONFIG_FILE] {
