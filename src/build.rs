@@ -360,7 +360,7 @@ impl Session {
         // Pages first: they are what a person waits for; the search index follows.
         let (mut stats, mut changed) = output::write_files(&self.out, &files)?;
         if !same_jobs {
-            for stale in self.pages.difference(&pages) {
+            for stale in output::removal_order(self.pages.difference(&pages)) {
                 if output::remove_stale(&self.out, stale)? {
                     stats.removed += 1;
                     changed.push(stale.clone());
@@ -398,7 +398,7 @@ impl Session {
         {
             let search_paths = self.search.iter().flat_map(|s| s.paths()).map(String::from);
             let all: BTreeSet<String> = pages.iter().cloned().chain(search_paths).collect();
-            for stale in self.outputs.difference(&all) {
+            for stale in output::removal_order(self.outputs.difference(&all)) {
                 if output::remove_stale(&self.out, stale)? {
                     stats.removed += 1;
                     changed.push(stale.clone());

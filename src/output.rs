@@ -180,7 +180,7 @@ pub fn write_changes(
     if previous != current || !out.join(MANIFEST).is_file() {
         write_manifest(out, current.iter().map(String::as_str))?;
     }
-    for stale in previous.difference(current) {
+    for stale in removal_order(previous.difference(current)) {
         if remove_stale(out, stale)? {
             stats.removed += 1;
             changed.push(stale.clone());
@@ -293,6 +293,27 @@ pub fn write_manifest<'a>(
     std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
     let target = out.join(MANIFEST);
     std::fs::rename(&tmp, &target).map_err(io_err(&target))
+}
+
+/// Stale files in the order to remove them: pages that link to others (the
+/// home page, index pages) before the pages and files they link to, so that
+/// no remaining page points at a removed one.
+pub fn removal_order<'a>(stale: impl IntoIterator<Item = &'a String>) -> Vec<&'a String> {
+    let mut v: Vec<&String> = stale.into_iter().collect();
+    v.sort_by_key(|p| (link_rank(p), p.as_str()));
+    v
+}
+
+/// 0 for the home page, 1 for index pages, 2 for report pages and
+/// attachments, 3 for assets and the search index: a page links only to
+/// files of its own rank or higher.
+fn link_rank(path: &str) -> u8 {
+    match path.split('/').next().unwrap_or("") {
+        "index.html" => 0,
+        "unit" | "year" | "type" | "search.html" | "404.html" => 1,
+        "_search" | "_assets" => 3,
+        _ => 2,
+    }
 }
 
 /// Removes a file dangan wrote earlier, then its folders if they became empty.
