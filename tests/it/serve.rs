@@ -297,3 +297,107 @@ fn watch_with_polling_picks_up_changes_for_network_shares() {
     let _ = child.wait();
     assert!(done(), "polling saw the edit and the new folder");
 }
+
+/// A running `dangan watch` whose report lines are collected.
+struct Watcher {
+    child: Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Watcher {
+    fn start(a: &Archive) -> Watcher {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("dangan"))
+            .arg("watch")
+            .current_dir(a.root())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let w = Watcher { child, lines };
+        eventually("the watcher starts", || w.count("watching") == 1);
+        w
+    }
+
+    fn count(&self, prefix: &str) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    }
+}
+
+#[test]
+fn a_burst_of_500_new_reports_and_an_atomic_save_each_end_in_few_rebuilds() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("原标题", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let w = Watcher::start(&a);
+
+    // An editor's save: write a temporary file, rename it over the report.
+    let tmp = a.root().join("content/.a.md.swp");
+    std::fs::write(
+        &tmp,
+        report("保存后的标题", "单位", "2020-03-01", "调研报告", "正文"),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, a.root().join("content/a.md")).unwrap();
+    eventually("the saved title is on the page", || {
+        a.page("a.html").contains("保存后的标题")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        w.count("rebuilt"),
+        1,
+        "one save, one rebuild: {:?}",
+        w.lines.lock().unwrap()
+    );
+
+    // Copying 500 reports in.
+    let batch = a.root().join("content/导入");
+    std::fs::create_dir(&batch).unwrap();
+    for i in 0..500 {
+        std::fs::write(
+            batch.join(format!("r{i:03}.md")),
+            report(
+                &format!("批量{i}"),
+                "单位",
+                "2021-05-01",
+                "工作总结",
+                "正文",
+            ),
+        )
+        .unwrap();
+    }
+    eventually("all 500 pages are written", || {
+        (0..500).all(|i| a.out().join(format!("导入/r{i:03}.html")).is_file())
+    });
+    eventually("the rebuild has finished, search index included", || {
+        w.count("rebuilt") >= 2
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let rebuilds = w.count("rebuilt") - 1;
+    assert!(
+        (1..=4).contains(&rebuilds),
+        "500 new files gave {rebuilds} rebuilds, not a storm"
+    );
+    assert!(a.page("unit/单位.html").contains("批量499"));
+    assert_links_resolve(&a.out());
+}
