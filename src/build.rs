@@ -259,43 +259,13 @@ impl Session {
     /// Validates and renders; writes the outputs that changed unless there are errors.
     pub fn run(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
-        let timing = std::env::var_os("DANGAN_TIMING").is_some();
-        let lap = |what: &str| {
-            if timing {
-                eprintln!(
-                    "  {:>7.1} ms  {what}",
-                    start.elapsed().as_secs_f64() * 1000.0
-                );
-            }
-        };
-        let mut diags = Diagnostics::default();
-        if let Err(ds) = &self.config {
-            diags.extend(ds.iter().cloned());
-        }
-        if let Err(ds) = &self.theme {
-            diags.extend(ds.iter().cloned());
-        }
-        diags.extend(self.walk_diags.iter().cloned());
-        let mut published = Vec::with_capacity(self.reports.len());
-        for l in self.reports.values() {
-            diags.extend(l.diags.iter().cloned());
-            published.extend(l.report.clone());
-        }
-        let drafts = published.iter().filter(|r| r.draft).count();
-        lap("diagnostics collected");
-        lap("published");
-        let (site, site_diags) = Site::new(self.config(), published, self.files.values().cloned());
-        diags.extend(site_diags);
-        lap("site model");
-        render::update_markdown(&site, &mut self.markdown, &mut self.next_stamp);
-        lap("markdown");
-        for entry in self.markdown.values() {
-            diags.extend(entry.diags.iter().cloned());
-        }
-        let out_dir = self.out.clone();
+        let lap = lap_timer(start);
+        let (site, mut diags, drafts) = self.check();
+        lap("site model and markdown");
+        let out = self.out.clone();
         let finish = |diags: Diagnostics, files, written, changed| Outcome {
             diagnostics: diags.sorted(),
-            out: out_dir.clone(),
+            out: out.clone(),
             reports: site.reports.len(),
             drafts,
             files,
@@ -316,30 +286,10 @@ impl Session {
         if rewrite_all {
             self.written.clear();
         }
-        lap("renderer and jobs");
         let fingerprints = renderer.fingerprints(&jobs);
         lap("fingerprints");
-        // Usually the same outputs as last time: compare in place, no hashing.
         let same_jobs = jobs == self.written_jobs;
-        let before: HashMap<&Job, u64> = if same_jobs {
-            HashMap::new()
-        } else {
-            self.written_jobs
-                .iter()
-                .zip(self.written.iter().copied())
-                .collect()
-        };
-        let todo: Vec<&Job> = jobs
-            .iter()
-            .zip(&fingerprints)
-            .enumerate()
-            .filter(|(i, (j, fp))| match same_jobs {
-                true => self.written.get(*i) != Some(fp),
-                false => before.get(j) != Some(fp),
-            })
-            .map(|(_, (j, _))| j)
-            .collect();
-        drop(before);
+        let todo = self.outdated(&jobs, &fingerprints, same_jobs);
         let files = match renderer.run_all(&todo) {
             Ok(f) => f,
             Err(ds) => {
@@ -347,85 +297,138 @@ impl Session {
                 return Ok(finish(diags, 0, None, Vec::new()));
             }
         };
+        lap("rendered");
         if !self.opts.write {
             return Ok(finish(diags, files.len(), None, Vec::new()));
         }
 
-        lap("rendered");
+        // Pages first: they are what a person waits for; the search index follows.
         let pages: BTreeSet<String> = if same_jobs && !self.pages.is_empty() {
             std::mem::take(&mut self.pages)
         } else {
             jobs.iter().map(|j| renderer.path(j)).collect()
         };
-        // Pages first: they are what a person waits for; the search index follows.
-        let (mut stats, mut changed) = output::write_files(&self.out, &files)?;
+        let mut w = Written::default();
+        w.add(output::write_files(&self.out, &files)?);
         if !same_jobs {
             for stale in output::removal_order(self.pages.difference(&pages)) {
-                if output::remove_stale(&self.out, stale)? {
-                    stats.removed += 1;
-                    changed.push(stale.clone());
-                }
+                w.remove(&self.out, stale)?;
             }
         }
-        lap("pages written");
         let pages_elapsed = start.elapsed();
-        let mut search = self.update_search(&site);
+        lap("pages written");
+        let new_search_paths = self.write_search(&site, rewrite_all, &mut w)?;
+        lap("search index written");
+        if !same_jobs || new_search_paths || !self.out.join(output::MANIFEST).is_file() {
+            self.reconcile(&pages, &mut w)?;
+        }
+        self.write_stamp()?;
+        self.written_jobs = jobs;
+        self.written = fingerprints;
+        self.pages = pages;
+
+        let total = self.outputs.len();
+        let stats = WriteStats {
+            unchanged: total - w.stats.written,
+            ..w.stats
+        };
+        let mut outcome = finish(diags, total, Some(stats), w.changed);
+        outcome.pages_elapsed = Some(pages_elapsed);
+        Ok(outcome)
+    }
+
+    /// Every problem known now, the site model, and the Markdown brought up to date.
+    fn check(&mut self) -> (Site, Diagnostics, usize) {
+        let mut diags = Diagnostics::default();
+        for ds in [self.config.as_ref().err(), self.theme.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            diags.extend(ds.iter().cloned());
+        }
+        diags.extend(self.walk_diags.iter().cloned());
+        let mut published = Vec::with_capacity(self.reports.len());
+        for l in self.reports.values() {
+            diags.extend(l.diags.iter().cloned());
+            published.extend(l.report.clone());
+        }
+        let drafts = published.iter().filter(|r| r.draft).count();
+        let (site, site_diags) = Site::new(self.config(), published, self.files.values().cloned());
+        diags.extend(site_diags);
+        render::update_markdown(&site, &mut self.markdown, &mut self.next_stamp);
+        for entry in self.markdown.values() {
+            diags.extend(entry.diags.iter().cloned());
+        }
+        (site, diags, drafts)
+    }
+
+    /// The jobs whose fingerprint differs from what was last written.
+    fn outdated<'j>(&self, jobs: &'j [Job], fingerprints: &[u64], same_jobs: bool) -> Vec<&'j Job> {
+        if same_jobs {
+            // Usually the same outputs as last time: compare in place, no hashing.
+            return jobs
+                .iter()
+                .zip(fingerprints)
+                .enumerate()
+                .filter(|(i, (_, fp))| self.written.get(*i) != Some(fp))
+                .map(|(_, (j, _))| j)
+                .collect();
+        }
+        let before: HashMap<&Job, u64> = self
+            .written_jobs
+            .iter()
+            .zip(self.written.iter().copied())
+            .collect();
+        jobs.iter()
+            .zip(fingerprints)
+            .filter(|(j, fp)| before.get(j) != Some(fp))
+            .map(|(j, _)| j)
+            .collect()
+    }
+
+    /// Updates the search index and writes what changed; `true` if it has new file names.
+    fn write_search(
+        &mut self,
+        site: &Site,
+        rewrite_all: bool,
+        w: &mut Written,
+    ) -> Result<bool, OutputError> {
+        let mut search = self.update_search(site);
         search.all |= rewrite_all;
-        let (search_stats, search_changed) = match (&self.search, search.all) {
+        w.add(match (&self.search, search.all) {
             (Some(index), true) => {
                 output::write_all_bytes(&self.out, &index.file_refs().collect::<Vec<_>>())?
             }
             _ => output::write_files(&self.out, &search.written)?,
-        };
-        stats.written += search_stats.written;
-        changed.extend(search_changed);
+        });
         for path in &search.removed {
-            if output::remove_stale(&self.out, path)? {
-                stats.removed += 1;
-                changed.push(path.clone());
-            }
+            w.remove(&self.out, path)?;
         }
-        let new_paths = search.all
+        Ok(search.all
+            || !search.removed.is_empty()
             || search
                 .written
                 .iter()
-                .any(|f| !self.outputs.contains(&f.path));
-        lap("search index written");
-        if !same_jobs
-            || new_paths
-            || !search.removed.is_empty()
-            || !self.out.join(output::MANIFEST).is_file()
-        {
-            let search_paths = self.search.iter().flat_map(|s| s.paths()).map(String::from);
-            let all: BTreeSet<String> = pages.iter().cloned().chain(search_paths).collect();
-            for stale in output::removal_order(self.outputs.difference(&all)) {
-                if output::remove_stale(&self.out, stale)? {
-                    stats.removed += 1;
-                    changed.push(stale.clone());
-                }
-            }
-            output::write_manifest(&self.out, all.iter().map(String::as_str))?;
-            self.outputs = all;
+                .any(|f| !self.outputs.contains(&f.path)))
+    }
+
+    /// Removes what the last build wrote and this one did not, and lists the rest in the manifest.
+    fn reconcile(&mut self, pages: &BTreeSet<String>, w: &mut Written) -> Result<(), OutputError> {
+        let search_paths = self.search.iter().flat_map(|s| s.paths()).map(String::from);
+        let all: BTreeSet<String> = pages.iter().cloned().chain(search_paths).collect();
+        for stale in output::removal_order(self.outputs.difference(&all)) {
+            w.remove(&self.out, stale)?;
         }
-        // Stamped last: a source changed during this run makes the stamp differ, never the reverse.
-        let stamp = crate::stamp::sources(&self.opts.root);
-        std::fs::write(self.out.join(crate::stamp::STAMP_FILE), stamp).map_err(|source| {
-            OutputError::Io {
-                path: self.out.join(crate::stamp::STAMP_FILE),
-                source,
-            }
-        })?;
-        self.written_jobs = jobs;
-        self.written = fingerprints;
-        self.pages = pages;
-        let total = self.outputs.len();
-        let stats = WriteStats {
-            unchanged: total - stats.written,
-            ..stats
-        };
-        let mut outcome = finish(diags, total, Some(stats), changed);
-        outcome.pages_elapsed = Some(pages_elapsed);
-        Ok(outcome)
+        output::write_manifest(&self.out, all.iter().map(String::as_str))?;
+        self.outputs = all;
+        Ok(())
+    }
+
+    /// Stamped last: a source changed during this run makes the stamp differ, never the reverse.
+    fn write_stamp(&self) -> Result<(), OutputError> {
+        let path = self.out.join(crate::stamp::STAMP_FILE);
+        std::fs::write(&path, crate::stamp::sources(&self.opts.root))
+            .map_err(|source| OutputError::Io { path, source })
     }
 
     /// Brings the search index up to date with `site`: all of it the first
@@ -483,6 +486,42 @@ impl Session {
                 })
                 .collect(),
             removed: changes.removed,
+        }
+    }
+}
+
+/// What a run wrote and removed.
+#[derive(Default)]
+struct Written {
+    stats: WriteStats,
+    changed: Vec<String>,
+}
+
+impl Written {
+    fn add(&mut self, (stats, changed): (WriteStats, Vec<String>)) {
+        self.stats.written += stats.written;
+        self.stats.unchanged += stats.unchanged;
+        self.changed.extend(changed);
+    }
+
+    fn remove(&mut self, out: &Path, path: &str) -> Result<(), OutputError> {
+        if output::remove_stale(out, path)? {
+            self.stats.removed += 1;
+            self.changed.push(path.to_string());
+        }
+        Ok(())
+    }
+}
+
+/// With DANGAN_TIMING set, prints the time since `start` at each step.
+fn lap_timer(start: Instant) -> impl Fn(&str) {
+    let timing = std::env::var_os("DANGAN_TIMING").is_some();
+    move |what| {
+        if timing {
+            eprintln!(
+                "  {:>7.1} ms  {what}",
+                start.elapsed().as_secs_f64() * 1000.0
+            );
         }
     }
 }
