@@ -290,16 +290,24 @@ impl Session {
         lap("fingerprints");
         let same_jobs = jobs == self.written_jobs;
         let todo = self.outdated(&jobs, &fingerprints, same_jobs);
-        let files = match renderer.run_all(&todo) {
-            Ok(f) => f,
-            Err(ds) => {
-                diags.extend(ds);
-                return Ok(finish(diags, 0, None, Vec::new()));
-            }
+        // Each page goes to disk under a temporary name as soon as it is
+        // rendered; all are renamed into place only if every one rendered.
+        let (staged, templates, failed) = match self.opts.write {
+            true => renderer.run_each(&todo, |f| output::stage(&self.out, &f)),
+            false => renderer.run_each(&todo, |_| Ok(None)),
         };
+        let staged: Vec<output::Staged> = staged.into_iter().flatten().collect();
+        if !templates.is_empty() || !failed.is_empty() {
+            output::discard(&self.out, staged);
+            if let Some(e) = failed.into_iter().next() {
+                return Err(e);
+            }
+            diags.extend(templates);
+            return Ok(finish(diags, 0, None, Vec::new()));
+        }
         lap("rendered");
         if !self.opts.write {
-            return Ok(finish(diags, files.len(), None, Vec::new()));
+            return Ok(finish(diags, todo.len(), None, Vec::new()));
         }
 
         // Pages first: they are what a person waits for; the search index follows.
@@ -309,7 +317,8 @@ impl Session {
             jobs.iter().map(|j| renderer.path(j)).collect()
         };
         let mut w = Written::default();
-        w.add(output::write_files(&self.out, &files)?);
+        let unchanged = todo.len() - staged.len();
+        w.add(output::commit(&self.out, staged, unchanged)?);
         if !same_jobs {
             for stale in output::removal_order(self.pages.difference(&pages)) {
                 w.remove(&self.out, stale)?;

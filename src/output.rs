@@ -228,11 +228,85 @@ fn write_each<T: Sync>(
     Ok((stats, changed))
 }
 
+/// A new or changed file written under a temporary name beside its place,
+/// waiting to be renamed into place by `commit` (or removed by `discard`).
+#[derive(Debug)]
+pub struct Staged {
+    path: String,
+    tmp: PathBuf,
+}
+
+/// Writes `f` under its temporary name if its bytes differ from what is in
+/// place; `None` if they do not.
+pub fn stage(out: &Path, f: &OutFile) -> Result<Option<Staged>, OutputError> {
+    let target = out.join(&f.path);
+    let same = match &f.content {
+        Content::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == *b),
+        Content::Copy(src) => same_file_bytes(src, &target),
+    };
+    if same {
+        return Ok(None);
+    }
+    let tmp = temp_for(out, &target)?;
+    match &f.content {
+        Content::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&tmp))?,
+        Content::Copy(src) => {
+            std::fs::copy(src, &tmp).map_err(io_err(src))?;
+        }
+    }
+    Ok(Some(Staged {
+        path: f.path.clone(),
+        tmp,
+    }))
+}
+
+/// Renames staged files into place, in waves so that a page appears only
+/// after the pages it links to. `unchanged` counts the files not staged.
+pub fn commit(
+    out: &Path,
+    staged: Vec<Staged>,
+    unchanged: usize,
+) -> Result<(WriteStats, Vec<String>), OutputError> {
+    let mut staged = staged;
+    staged.sort_by_key(|s| std::cmp::Reverse(link_rank(&s.path)));
+    for wave in staged.chunk_by(|a, b| link_rank(&a.path) == link_rank(&b.path)) {
+        let results: Vec<Result<(), OutputError>> = wave
+            .par_iter()
+            .map(|s| std::fs::rename(&s.tmp, out.join(&s.path)).map_err(io_err(&out.join(&s.path))))
+            .collect();
+        results.into_iter().collect::<Result<(), _>>()?;
+    }
+    let stats = WriteStats {
+        written: staged.len(),
+        unchanged,
+        removed: 0,
+    };
+    Ok((stats, staged.into_iter().map(|s| s.path).collect()))
+}
+
+/// Removes staged files of a build that failed, and folders they alone needed.
+pub fn discard(out: &Path, staged: Vec<Staged>) {
+    for s in staged {
+        let _ = std::fs::remove_file(&s.tmp);
+        let mut dir = s.tmp.parent();
+        while let Some(d) = dir {
+            if d == out || !d.starts_with(out) || std::fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+}
+
 /// Writes one file if its bytes differ; `true` if it was written.
 pub fn write_one(out: &Path, f: &OutFile) -> Result<bool, OutputError> {
-    match &f.content {
-        Content::Bytes(b) => write_bytes(out, &f.path, b),
-        Content::Copy(src) => copy_file(out, &f.path, src),
+    match stage(out, f)? {
+        Some(s) => {
+            let target = out.join(&s.path);
+            std::fs::rename(&s.tmp, &target).map_err(io_err(&target))?;
+            Ok(true)
+        }
+        None => Ok(false),
     }
 }
 
@@ -243,17 +317,6 @@ fn write_bytes(out: &Path, path: &str, bytes: &[u8]) -> Result<bool, OutputError
     }
     let tmp = temp_for(out, &target)?;
     std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, &target).map_err(io_err(&target))?;
-    Ok(true)
-}
-
-fn copy_file(out: &Path, path: &str, src: &Path) -> Result<bool, OutputError> {
-    let target = out.join(path);
-    if same_file_bytes(src, &target) {
-        return Ok(false);
-    }
-    let tmp = temp_for(out, &target)?;
-    std::fs::copy(src, &tmp).map_err(io_err(src))?;
     std::fs::rename(&tmp, &target).map_err(io_err(&target))?;
     Ok(true)
 }

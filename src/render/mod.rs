@@ -199,22 +199,35 @@ impl<'a> Renderer<'a> {
 
     /// Runs every job in parallel; all template errors are returned together.
     pub fn run_all(&self, jobs: &[&Job]) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-        let results: Vec<Result<OutFile, Diagnostic>> =
-            jobs.par_iter().map(|j| self.run(j)).collect();
-        let mut files = Vec::with_capacity(results.len());
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(f) => files.push(f),
-                Err(d) => errors.push(d),
-            }
-        }
-        errors.dedup();
+        let (files, errors, _) = self.run_each(jobs, Ok::<_, std::convert::Infallible>);
         if errors.is_empty() {
             Ok(files)
         } else {
             Err(errors)
         }
+    }
+
+    /// Runs every job in parallel and hands each output to `each` as soon as
+    /// it is made, so that the outputs are never all held at once. Returns
+    /// what `each` returned, the template errors, and the errors of `each`.
+    pub fn run_each<T: Send, E: Send>(
+        &self,
+        jobs: &[&Job],
+        each: impl Fn(OutFile) -> Result<T, E> + Sync,
+    ) -> (Vec<T>, Vec<Diagnostic>, Vec<E>) {
+        let results: Vec<Result<Result<T, E>, Diagnostic>> =
+            jobs.par_iter().map(|j| self.run(j).map(&each)).collect();
+        let (mut done, mut templates, mut failed) =
+            (Vec::with_capacity(results.len()), Vec::new(), Vec::new());
+        for r in results {
+            match r {
+                Ok(Ok(t)) => done.push(t),
+                Ok(Err(e)) => failed.push(e),
+                Err(d) => templates.push(d),
+            }
+        }
+        templates.dedup();
+        (done, templates, failed)
     }
 
     pub fn path(&self, job: &Job) -> String {

@@ -128,3 +128,45 @@ fn check_writes_nothing() {
     );
     assert!(!a.out().exists());
 }
+
+#[test]
+fn a_template_failing_for_one_report_leaves_the_output_as_it_was_and_no_temporary_files() {
+    let a = Archive::new();
+    for i in 0..30 {
+        a.report(
+            &format!("r{i}.md"),
+            &report(&format!("报告{i}"), "单位", "2020-01-01", "总结", "正文"),
+        );
+    }
+    a.write("dangan.toml", b"theme = \"t\"\n");
+    a.write(
+        "themes/t/templates/404.html",
+        b"{% extends \"base.html\" %}{% block main %}404{% endblock main %}",
+    );
+    a.build().ok();
+    let before = mtimes(&a);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Every page changes (new title in the layout), and one report's page cannot be rendered.
+    a.write(
+        "dangan.toml",
+        "theme = \"t\"\ntitle = \"新的站名\"\n".as_bytes(),
+    );
+    a.write(
+        "themes/t/templates/report.html",
+        "{% extends \"base.html\" %}{% block main %}{% if report.title == \"报告7\" %}{{ report.title | int }}{% endif %}{{ report.title }}{% endblock main %}".as_bytes(),
+    );
+    let run = a.build();
+    let stderr = run.stderr();
+    run.fails(1);
+    assert!(
+        stderr.contains("themes/t/templates/report.html"),
+        "{stderr}"
+    );
+    assert_eq!(mtimes(&a), before, "nothing in the output changed");
+    let leftovers: Vec<_> = walkdir::WalkDir::new(a.out())
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".dangan-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
