@@ -1,10 +1,12 @@
 //! Rendering: the list of every output the site writes, and how each is made.
 //! The only module that knows Tera (through `theme`).
 
+mod chart;
+mod feed;
+mod fingerprint;
+mod stats;
 mod theme;
 mod views;
-
-mod fingerprint;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -33,6 +35,11 @@ pub enum Job {
     TypeIndex,
     Search,
     NotFound,
+    /// The Atom feed of the whole archive.
+    Feed,
+    /// The Atom feed of one unit.
+    UnitFeed(String),
+    Sitemap,
     Asset(String),
     Attachment(String),
 }
@@ -46,9 +53,12 @@ pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
         Job::TypeIndex,
         Job::Search,
         Job::NotFound,
+        Job::Feed,
+        Job::Sitemap,
     ];
     jobs.extend(site.reports.keys().cloned().map(Job::Report));
     jobs.extend(site.units.keys().cloned().map(Job::Unit));
+    jobs.extend(site.units.keys().cloned().map(Job::UnitFeed));
     jobs.extend(site.years.keys().copied().map(Job::Year));
     jobs.extend(site.types.keys().cloned().map(Job::Type));
     jobs.extend(theme.assets.keys().cloned().map(Job::Asset));
@@ -230,6 +240,9 @@ impl<'a> Renderer<'a> {
             Job::TypeIndex => "type/index.html".into(),
             Job::Search => "search.html".into(),
             Job::NotFound => "404.html".into(),
+            Job::Feed => "feed.xml".into(),
+            Job::UnitFeed(name) => feed::unit_feed_path(&site.units[name].page),
+            Job::Sitemap => "sitemap.xml".into(),
             Job::Asset(a) => format!("_assets/{a}"),
             Job::Attachment(rel) => site.files[rel].site_path.clone(),
         }
@@ -240,6 +253,18 @@ impl<'a> Renderer<'a> {
         let content = match job {
             Job::Asset(a) => Content::Bytes(self.theme.assets[a].to_vec()),
             Job::Attachment(rel) => Content::Copy(self.site.files[rel].source.clone()),
+            Job::Feed => {
+                let site = self.site;
+                let xml = feed::atom(site, &path, &site.config.title, "index.html", &site.newest);
+                Content::Bytes(xml.into_bytes())
+            }
+            Job::UnitFeed(name) => {
+                let u = &self.site.units[name];
+                let title = format!("{} · {}", u.name, self.site.config.title);
+                let xml = feed::atom(self.site, &path, &title, &u.page, &u.reports);
+                Content::Bytes(xml.into_bytes())
+            }
+            Job::Sitemap => Content::Bytes(feed::sitemap(self.site, &path).into_bytes()),
             _ => Content::Bytes(self.page(job, &path)?.into_bytes()),
         };
         Ok(OutFile { path, content })
@@ -258,6 +283,11 @@ impl<'a> Renderer<'a> {
                 ctx.insert("years", &self.year_counts(&sv));
                 ctx.insert("types", &self.type_counts(&sv));
                 ctx.insert("unit_count", &site.units.len());
+                ctx.insert(
+                    "year_chart",
+                    &stats::years_chart(site, &sv, "years-chart", &site.newest),
+                );
+                ctx.insert("units_chart", &stats::active_units_chart(site, &sv));
                 "home.html"
             }
             Job::Report(id) => {
@@ -313,6 +343,20 @@ impl<'a> Renderer<'a> {
                     |y| (format!("{y}年"), format!("y{y}")),
                 );
                 ctx.insert("groups", &groups);
+                // Charts count the sub-units' reports too, as the unit's total does.
+                let all = stats::subtree(site, name);
+                ctx.insert(
+                    "year_chart",
+                    &stats::years_chart(site, &sv, "years-chart", &all),
+                );
+                ctx.insert(
+                    "type_chart",
+                    &stats::types_chart(site, &sv, "types-chart", &all),
+                );
+                ctx.insert(
+                    "feed_url",
+                    &crate::paths::relative_href(path, &feed::unit_feed_path(&u.page)),
+                );
                 "unit.html"
             }
             Job::UnitIndex => {
@@ -359,6 +403,7 @@ impl<'a> Renderer<'a> {
                     |m| (format!("{m}月"), format!("m{m:02}")),
                 );
                 ctx.insert("groups", &groups);
+                ctx.insert("month_chart", &stats::months_chart(site, *y, ids));
                 "year.html"
             }
             Job::YearIndex => {
@@ -441,7 +486,9 @@ impl<'a> Renderer<'a> {
                 ctx.insert("page_title", "找不到页面");
                 "404.html"
             }
-            Job::Asset(_) | Job::Attachment(_) => unreachable!("not a page"),
+            Job::Asset(_) | Job::Attachment(_) | Job::Feed | Job::UnitFeed(_) | Job::Sitemap => {
+                unreachable!("not a page")
+            }
         };
         ctx.insert("site", &sv);
         self.theme.render(template, &ctx)

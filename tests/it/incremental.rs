@@ -301,12 +301,14 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
     assert_eq!(
         changed,
         [
+            "feed.xml",
             "index.html",
             "r0.html",
             "r2.html",
             "r4.html",
             "type/总结.html",
             "unit/甲单位.html",
+            "unit/甲单位.xml",
             "year/2022.html"
         ]
     );
