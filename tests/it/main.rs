@@ -10,3 +10,4 @@ mod incremental;
 mod output;
 mod search;
 mod serve;
+mod theme;
