@@ -181,7 +181,8 @@ impl Renderer<'_> {
 
     fn hash_unit_tree(&self, h: &mut FoldHasher<'static>) {
         for (u, depth) in self.site.unit_tree() {
-            (&u.name, &u.page, u.total, u.reports.len(), depth).hash(h);
+            let parent = !u.children.is_empty();
+            (&u.name, &u.page, u.total, u.reports.len(), depth, parent).hash(h);
         }
     }
 

@@ -335,16 +335,27 @@ impl<'a> Renderer<'a> {
                     .map(|c| UnitItem::new(&sv, &site.units[c], 1))
                     .collect();
                 ctx.insert("children", &children);
+                // Charts count the sub-units' reports too, as the unit's total does.
+                let mut all = stats::subtree(site, name);
+                // A unit with no reports of its own lists its sub-units' reports instead.
+                let listed = if u.reports.is_empty() {
+                    all.sort_by(|a, b| {
+                        let (a, b) = (&site.reports[a], &site.reports[b]);
+                        a.newest_first_key().cmp(&b.newest_first_key())
+                    });
+                    &all
+                } else {
+                    &u.reports
+                };
                 let groups = group_by(
                     site,
                     &sv,
-                    &u.reports,
+                    listed,
                     |r| r.date.year,
                     |y| (format!("{y}年"), format!("y{y}")),
                 );
                 ctx.insert("groups", &groups);
-                // Charts count the sub-units' reports too, as the unit's total does.
-                let all = stats::subtree(site, name);
+                ctx.insert("from_sub_units", &u.reports.is_empty());
                 ctx.insert(
                     "year_chart",
                     &stats::years_chart(site, &sv, "years-chart", &all),
@@ -419,6 +430,10 @@ impl<'a> Renderer<'a> {
                 );
                 ctx.insert("page_title", "全部年份");
                 ctx.insert("years", &self.year_counts(&sv));
+                ctx.insert(
+                    "year_chart",
+                    &stats::years_chart(site, &sv, "years-chart", &site.newest),
+                );
                 "years.html"
             }
             Job::Type(t) => {

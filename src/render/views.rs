@@ -209,6 +209,8 @@ pub struct UnitItem<'a> {
     pub count: usize,
     pub own: usize,
     pub depth: usize,
+    /// Has sub-units: shown as the head of its branch.
+    pub parent: bool,
 }
 
 impl<'a> UnitItem<'a> {
@@ -219,6 +221,7 @@ impl<'a> UnitItem<'a> {
             count: u.total,
             own: u.reports.len(),
             depth,
+            parent: !u.children.is_empty(),
         }
     }
 }

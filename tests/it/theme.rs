@@ -254,7 +254,7 @@ fn the_sample_archive_looks_finished_in_a_real_browser() {
 
     // Its print view: no navigation chrome, the report alone, on A4.
     v.b.cdp("Emulation.setEmulatedMedia", json!({"media": "print"}));
-    v.b.viewport(794, 1123); // A4 at 96 dpi
+    v.b.viewport(590, 850); // the A4 type area, 156 × 225 mm, at 96 dpi
     for chrome in [
         ".site-header",
         ".crumbs",
