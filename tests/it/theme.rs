@@ -77,15 +77,24 @@ impl Viewer {
 
     /// Opens a page at a viewport width and checks what any page must satisfy.
     fn open(&self, page: &Path, width: u32, shot: &str) {
+        self.open_url(&file_url(page), width, shot);
+    }
+
+    fn open_url(&self, url: &str, width: u32, shot: &str) {
+        let page = url;
         self.b.viewport(width, 900);
-        self.b.goto(&file_url(page));
+        self.b.goto(url);
         self.b.wait_for(
             "the page to load",
             "return document.readyState === 'complete';",
             json!([]),
             std::time::Duration::from_secs(10),
         );
-        let what = format!("{} at {width} px", page.display());
+        self.check(&format!("{page} at {width} px"), shot);
+    }
+
+    /// What every page must satisfy as it stands now, then its screenshot.
+    fn check(&self, what: &str, shot: &str) {
         // Nothing wider than the window: no sideways scrolling.
         let widths = self.b.eval(
             "var d = document.documentElement;
@@ -236,6 +245,20 @@ fn the_sample_archive_looks_finished_in_a_real_browser() {
             "{label}"
         );
     }
+
+    // Search results on a phone.
+    let search = format!(
+        "{}?q=%E5%85%9A%E5%BB%BA",
+        file_url(&out.join("search.html"))
+    );
+    v.open_url(&search, 360, "search-360");
+    v.b.wait_for(
+        "search results",
+        "return document.querySelectorAll('#dg-results li').length > 0;",
+        json!([]),
+        std::time::Duration::from_secs(10),
+    );
+    v.check("search results at 360 px", "search-360");
 
     // A report, on a phone and on a large monitor.
     let report = out.join("调研报告/荔湾区直机关/02-现实问题及原因分析.html");
