@@ -295,7 +295,14 @@ fn the_sample_archive_looks_finished_in_a_real_browser() {
     std::fs::write(v.shots.join("report-print.png"), v.b.screenshot()).unwrap();
     v.b.cdp("Emulation.setEmulatedMedia", json!({"media": ""}));
     let pdf = v.b.print_pdf();
-    std::fs::write(v.shots.join("report-print.pdf"), &pdf).unwrap();
+    let pdf_path = v.shots.join("report-print.pdf");
+    std::fs::write(&pdf_path, &pdf).unwrap();
+    // Pictures of the printed pages, when poppler is there to draw them.
+    let _ = std::process::Command::new("pdftoppm")
+        .args(["-r", "60", "-png", "-l", "2"])
+        .arg(&pdf_path)
+        .arg(v.shots.join("report-print-page"))
+        .status();
     let text = String::from_utf8_lossy(&pdf);
     assert!(text.starts_with("%PDF"), "a PDF");
     let boxes: Vec<Vec<f64>> = text

@@ -201,6 +201,8 @@ impl Browser {
             "Emulation.setDeviceMetricsOverride",
             json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
         );
+        // Scrollbars would take their width out of the page in screenshots.
+        self.cdp("Emulation.setScrollbarsHidden", json!({"hidden": true}));
     }
 
     /// The whole page (not only the viewport) as PNG bytes.
