@@ -349,14 +349,12 @@ impl Session {
         }
 
         lap("rendered");
-        let pages: BTreeSet<String> = if same_jobs && !self.pages.is_empty() {
-            std::mem::take(&mut self.pages)
-        } else {
-            jobs.iter().map(|j| renderer.path(j)).collect()
-        };
+        // The same jobs can still write elsewhere: a report's new `slug:` moves its page.
+        let pages: BTreeSet<String> = jobs.iter().map(|j| renderer.path(j)).collect();
+        let same_pages = same_jobs && pages == self.pages;
         // Pages first: they are what a person waits for; the search index follows.
         let (mut stats, mut changed) = output::write_files(&self.out, &files)?;
-        if !same_jobs {
+        if !same_pages {
             for stale in self.pages.difference(&pages) {
                 if output::remove_stale(&self.out, stale)? {
                     stats.removed += 1;
@@ -387,7 +385,7 @@ impl Session {
                 .iter()
                 .any(|f| !self.outputs.contains(&f.path));
         lap("search index written");
-        if !same_jobs
+        if !same_pages
             || new_paths
             || !search.removed.is_empty()
             || !self.out.join(output::MANIFEST).is_file()
