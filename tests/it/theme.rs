@@ -371,6 +371,19 @@ fn a_2000_report_archive_stays_quick_to_scan() {
             .unwrap(),
     );
     v.open(&year, 360, "big-year-360");
+    // A link to a folded group unfolds it.
+    let last = v.b.eval(
+        "var s = document.querySelectorAll('section.group'); return s[s.length - 1].id;",
+        json!([]),
+    );
+    let last = last.as_str().unwrap();
+    v.b.goto(&format!("{}#{last}", file_url(&year)));
+    v.b.wait_for(
+        "the linked group to unfold",
+        "var d = document.querySelector('#' + arguments[0] + ' details'); return !!d && d.open;",
+        json!([last]),
+        std::time::Duration::from_secs(5),
+    );
     assert_links_resolve(&out);
 }
 
