@@ -9,6 +9,8 @@ command -v python3 >/dev/null || need+=(python3)
 # Browser tests drive Debian's Chromium through its ChromeDriver (no downloads).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+# A CJK font, so that the theme tests' screenshots show the Chinese text.
+fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}"

@@ -311,15 +311,13 @@ impl Session {
         }
 
         // Pages first: they are what a person waits for; the search index follows.
-        let pages: BTreeSet<String> = if same_jobs && !self.pages.is_empty() {
-            std::mem::take(&mut self.pages)
-        } else {
-            jobs.iter().map(|j| renderer.path(j)).collect()
-        };
+        // The same jobs can still write elsewhere: a report's new `slug:` moves its page.
+        let pages: BTreeSet<String> = jobs.iter().map(|j| renderer.path(j)).collect();
+        let same_pages = same_jobs && pages == self.pages;
         let mut w = Written::default();
         let unchanged = todo.len() - staged.len();
         w.add(output::commit(&self.out, staged, unchanged)?);
-        if !same_jobs {
+        if !same_pages {
             for stale in output::removal_order(self.pages.difference(&pages)) {
                 w.remove(&self.out, stale)?;
             }
@@ -328,7 +326,7 @@ impl Session {
         lap("pages written");
         let new_search_paths = self.write_search(&site, rewrite_all, &mut w)?;
         lap("search index written");
-        if !same_jobs || new_search_paths || !self.out.join(output::MANIFEST).is_file() {
+        if !same_pages || new_search_paths || !self.out.join(output::MANIFEST).is_file() {
             self.reconcile(&pages, &mut w)?;
         }
         self.write_stamp()?;

@@ -259,6 +259,7 @@ title = "报告档案"
 # description = "本单位历年调研报告、汇报材料和工作总结"
 # output = "public"            # where `dangan build` writes the site
 # theme = "mytheme"            # use themes/mytheme/ (templates and assets you override)
+# base_url = "http://intranet/档案/"   # where the site is published: feeds and sitemap link absolutely
 # newest = 20                  # how many of the newest reports the home page lists
 # allow_html = false           # true: keep raw HTML in reports as written (otherwise it is cleaned)
 # types = ["调研报告", "汇报提纲", "工作总结"]   # only these report types are accepted

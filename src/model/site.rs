@@ -19,6 +19,8 @@ pub const RESERVED_TOP: &[&str] = &[
     "index.html",
     "search.html",
     "404.html",
+    "feed.xml",
+    "sitemap.xml",
 ];
 
 #[derive(Debug, Clone, PartialEq)]

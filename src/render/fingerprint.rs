@@ -129,6 +129,12 @@ impl Renderer<'_> {
                     (&p.name, &p.page).hash(&mut h);
                 }
                 self.cards(&u.reports, &mut h);
+                if !u.children.is_empty() {
+                    // The charts count the sub-units' reports: their dates and types.
+                    let mut all = super::stats::subtree(site, name);
+                    all.sort_unstable();
+                    self.cards(&all, &mut h);
+                }
             }
             Job::UnitIndex => self.hash_unit_tree(&mut h),
             Job::Year(y) => self.cards(&site.years[y], &mut h),
@@ -138,6 +144,25 @@ impl Renderer<'_> {
                 self.cards(&site.types[t], &mut h);
             }
             Job::TypeIndex => self.hash_types(&mut h),
+            Job::Feed => {
+                let n = site.newest.len().min(super::feed::FEED_LEN);
+                self.cards(&site.newest[..n], &mut h);
+            }
+            Job::UnitFeed(name) => {
+                let u = &site.units[name];
+                let n = u.reports.len().min(super::feed::FEED_LEN);
+                (&u.name, &u.page).hash(&mut h);
+                self.cards(&u.reports[..n], &mut h);
+            }
+            Job::Sitemap => {
+                // Pages only: a report's card hash covers its page and date.
+                self.cards(&site.newest, &mut h);
+                for u in site.units.values() {
+                    u.page.hash(&mut h);
+                }
+                self.hash_years(&mut h);
+                self.hash_types(&mut h);
+            }
             Job::Search | Job::NotFound | Job::Asset(_) => {}
             Job::Attachment(rel) => {
                 let f = &site.files[rel];
@@ -156,7 +181,8 @@ impl Renderer<'_> {
 
     fn hash_unit_tree(&self, h: &mut FoldHasher<'static>) {
         for (u, depth) in self.site.unit_tree() {
-            (&u.name, &u.page, u.total, u.reports.len(), depth).hash(h);
+            let parent = !u.children.is_empty();
+            (&u.name, &u.page, u.total, u.reports.len(), depth, parent).hash(h);
         }
     }
 

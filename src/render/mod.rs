@@ -1,10 +1,12 @@
 //! Rendering: the list of every output the site writes, and how each is made.
 //! The only module that knows Tera (through `theme`).
 
+mod chart;
+mod feed;
+mod fingerprint;
+mod stats;
 mod theme;
 mod views;
-
-mod fingerprint;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -33,6 +35,11 @@ pub enum Job {
     TypeIndex,
     Search,
     NotFound,
+    /// The Atom feed of the whole archive.
+    Feed,
+    /// The Atom feed of one unit.
+    UnitFeed(String),
+    Sitemap,
     Asset(String),
     Attachment(String),
 }
@@ -46,9 +53,12 @@ pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
         Job::TypeIndex,
         Job::Search,
         Job::NotFound,
+        Job::Feed,
+        Job::Sitemap,
     ];
     jobs.extend(site.reports.keys().cloned().map(Job::Report));
     jobs.extend(site.units.keys().cloned().map(Job::Unit));
+    jobs.extend(site.units.keys().cloned().map(Job::UnitFeed));
     jobs.extend(site.years.keys().copied().map(Job::Year));
     jobs.extend(site.types.keys().cloned().map(Job::Type));
     jobs.extend(theme.assets.keys().cloned().map(Job::Asset));
@@ -243,6 +253,9 @@ impl<'a> Renderer<'a> {
             Job::TypeIndex => "type/index.html".into(),
             Job::Search => "search.html".into(),
             Job::NotFound => "404.html".into(),
+            Job::Feed => "feed.xml".into(),
+            Job::UnitFeed(name) => feed::unit_feed_path(&site.units[name].page),
+            Job::Sitemap => "sitemap.xml".into(),
             Job::Asset(a) => format!("_assets/{a}"),
             Job::Attachment(rel) => site.files[rel].site_path.clone(),
         }
@@ -253,6 +266,18 @@ impl<'a> Renderer<'a> {
         let content = match job {
             Job::Asset(a) => Content::Bytes(self.theme.assets[a].to_vec()),
             Job::Attachment(rel) => Content::Copy(self.site.files[rel].source.clone()),
+            Job::Feed => {
+                let site = self.site;
+                let xml = feed::atom(site, &path, &site.config.title, "index.html", &site.newest);
+                Content::Bytes(xml.into_bytes())
+            }
+            Job::UnitFeed(name) => {
+                let u = &self.site.units[name];
+                let title = format!("{} · {}", u.name, self.site.config.title);
+                let xml = feed::atom(self.site, &path, &title, &u.page, &u.reports);
+                Content::Bytes(xml.into_bytes())
+            }
+            Job::Sitemap => Content::Bytes(feed::sitemap(self.site, &path).into_bytes()),
             _ => Content::Bytes(self.page(job, &path)?.into_bytes()),
         };
         Ok(OutFile { path, content })
@@ -271,6 +296,11 @@ impl<'a> Renderer<'a> {
                 ctx.insert("years", &self.year_counts(&sv));
                 ctx.insert("types", &self.type_counts(&sv));
                 ctx.insert("unit_count", &site.units.len());
+                ctx.insert(
+                    "year_chart",
+                    &stats::years_chart(site, &sv, "years-chart", &site.newest),
+                );
+                ctx.insert("units_chart", &stats::active_units_chart(site, &sv));
                 "home.html"
             }
             Job::Report(id) => {
@@ -318,14 +348,39 @@ impl<'a> Renderer<'a> {
                     .map(|c| UnitItem::new(&sv, &site.units[c], 1))
                     .collect();
                 ctx.insert("children", &children);
+                // Charts count the sub-units' reports too, as the unit's total does.
+                let mut all = stats::subtree(site, name);
+                // A unit with no reports of its own lists its sub-units' reports instead.
+                let listed = if u.reports.is_empty() {
+                    all.sort_by(|a, b| {
+                        let (a, b) = (&site.reports[a], &site.reports[b]);
+                        a.newest_first_key().cmp(&b.newest_first_key())
+                    });
+                    &all
+                } else {
+                    &u.reports
+                };
                 let groups = group_by(
                     site,
                     &sv,
-                    &u.reports,
+                    listed,
                     |r| r.date.year,
                     |y| (format!("{y}年"), format!("y{y}")),
                 );
                 ctx.insert("groups", &groups);
+                ctx.insert("from_sub_units", &u.reports.is_empty());
+                ctx.insert(
+                    "year_chart",
+                    &stats::years_chart(site, &sv, "years-chart", &all),
+                );
+                ctx.insert(
+                    "type_chart",
+                    &stats::types_chart(site, &sv, "types-chart", &all),
+                );
+                ctx.insert(
+                    "feed_url",
+                    &crate::paths::relative_href(path, &feed::unit_feed_path(&u.page)),
+                );
                 "unit.html"
             }
             Job::UnitIndex => {
@@ -372,6 +427,7 @@ impl<'a> Renderer<'a> {
                     |m| (format!("{m}月"), format!("m{m:02}")),
                 );
                 ctx.insert("groups", &groups);
+                ctx.insert("month_chart", &stats::months_chart(site, *y, ids));
                 "year.html"
             }
             Job::YearIndex => {
@@ -387,6 +443,10 @@ impl<'a> Renderer<'a> {
                 );
                 ctx.insert("page_title", "全部年份");
                 ctx.insert("years", &self.year_counts(&sv));
+                ctx.insert(
+                    "year_chart",
+                    &stats::years_chart(site, &sv, "years-chart", &site.newest),
+                );
                 "years.html"
             }
             Job::Type(t) => {
@@ -454,7 +514,9 @@ impl<'a> Renderer<'a> {
                 ctx.insert("page_title", "找不到页面");
                 "404.html"
             }
-            Job::Asset(_) | Job::Attachment(_) => unreachable!("not a page"),
+            Job::Asset(_) | Job::Attachment(_) | Job::Feed | Job::UnitFeed(_) | Job::Sitemap => {
+                unreachable!("not a page")
+            }
         };
         ctx.insert("site", &sv);
         self.theme.render(template, &ctx)

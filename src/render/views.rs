@@ -19,6 +19,7 @@ pub struct SiteView<'a> {
     pub types_url: String,
     pub search_url: String,
     pub css_url: String,
+    pub feed_url: String,
     pub total: usize,
     pub generator: &'static str,
 }
@@ -35,6 +36,7 @@ impl<'a> SiteView<'a> {
             types_url: href("type/index.html"),
             search_url: href("search.html"),
             css_url: href("_assets/style.css"),
+            feed_url: href("feed.xml"),
             total: site.reports.len(),
             generator: concat!("dangan ", env!("CARGO_PKG_VERSION")),
             root,
@@ -96,8 +98,13 @@ pub struct Group<'a> {
     pub label: String,
     pub anchor: String,
     pub count: usize,
+    /// Shown unfolded: all groups of a short list, only the first of a long one.
+    pub open: bool,
     pub reports: Vec<Card<'a>>,
 }
+
+/// Lists longer than this fold all their groups but the first.
+pub const LONG_LIST: usize = 60;
 
 /// Groups `ids` (newest first) by a key, keeping the order.
 pub fn group_by<'a, K: PartialEq + Copy>(
@@ -116,14 +123,17 @@ pub fn group_by<'a, K: PartialEq + Copy>(
             _ => groups.push((k, vec![Card::new(site, sv, r)])),
         }
     }
+    let long = ids.len() > LONG_LIST;
     groups
         .into_iter()
-        .map(|(k, reports)| {
+        .enumerate()
+        .map(|(i, (k, reports))| {
             let (label, anchor) = label(k);
             Group {
                 label,
                 anchor,
                 count: reports.len(),
+                open: !long || i == 0,
                 reports,
             }
         })
@@ -199,6 +209,8 @@ pub struct UnitItem<'a> {
     pub count: usize,
     pub own: usize,
     pub depth: usize,
+    /// Has sub-units: shown as the head of its branch.
+    pub parent: bool,
 }
 
 impl<'a> UnitItem<'a> {
@@ -209,6 +221,7 @@ impl<'a> UnitItem<'a> {
             count: u.total,
             own: u.reports.len(),
             depth,
+            parent: !u.children.is_empty(),
         }
     }
 }

@@ -194,6 +194,15 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
         let a = Archive::new();
         let root = a.root();
         let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        // A unit tree: parent unit pages chart and list their sub-units' reports.
+        a.write(
+            "dangan.toml",
+            "[[units]]\nname = \"江城市委\"\n\
+             [[units]]\nname = \"荔湾区委\"\nparent = \"江城市委\"\n\
+             [[units]]\nname = \"东街道党工委\"\nparent = \"荔湾区委\"\n\
+             [[units]]\nname = \"市委办公室\"\nparent = \"江城市委\"\n"
+                .as_bytes(),
+        );
         let mut reports: Vec<String> = (0..3).map(|i| format!("fixed/k{i}.md")).collect();
         for id in &reports {
             a.report(
@@ -301,12 +310,14 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
     assert_eq!(
         changed,
         [
+            "feed.xml",
             "index.html",
             "r0.html",
             "r2.html",
             "r4.html",
             "type/总结.html",
             "unit/甲单位.html",
+            "unit/甲单位.xml",
             "year/2022.html"
         ]
     );

@@ -12,3 +12,4 @@ mod output;
 mod publish;
 mod search;
 mod serve;
+mod theme;

@@ -186,6 +186,43 @@ impl Browser {
         )
     }
 
+    /// Runs a Chrome DevTools Protocol command (ChromeDriver's extension).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd(
+            "POST",
+            "goog/cdp/execute",
+            Some(&json!({"cmd": cmd, "params": params})),
+        )
+    }
+
+    /// Resizes the viewport to `width` × `height` CSS pixels.
+    pub fn viewport(&self, width: u32, height: u32) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        );
+        // Scrollbars would take their width out of the page in screenshots.
+        self.cdp("Emulation.setScrollbarsHidden", json!({"hidden": true}));
+    }
+
+    /// The whole page (not only the viewport) as PNG bytes.
+    pub fn screenshot(&self) -> Vec<u8> {
+        let v = self.cdp(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true}),
+        );
+        decode_base64(v["data"].as_str().expect("screenshot data"))
+    }
+
+    /// The page printed to PDF as Chromium prints it, with the page's own `@page` size.
+    pub fn print_pdf(&self) -> Vec<u8> {
+        let v = self.cdp(
+            "Page.printToPDF",
+            json!({"preferCSSPageSize": true, "printBackground": false}),
+        );
+        decode_base64(v["data"].as_str().expect("pdf data"))
+    }
+
     /// Polls `script` (returning true when ready) every 20 ms, at most `limit`.
     pub fn wait_for(&self, what: &str, script: &str, args: Value, limit: Duration) {
         let t0 = Instant::now();
@@ -215,4 +252,29 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// Standard base64 (the encoding of WebDriver screenshots and PDFs).
+pub fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= u32::from(value(c)) << (18 - 6 * i);
+        }
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
 }
