@@ -11,8 +11,8 @@ measures the time from the rename until every affected page is on disk:
 Prints the median and 95th percentile of each. Times include the watcher's
 debounce, the rebuild and the writes; they are read from file modification
 times polled every 0.2 ms, so they are upper bounds by about that much.
-Also prints when the search index followed (from dangan's own report of each
-rebuild: the time from the start of the rebuild until the index is written).
+Also prints when the search index followed: the time from the save until
+dangan reports the index written (read from its output as it happens).
 Each save waits until the previous rebuild, search index included, is done.
 """
 import os, queue, re, statistics, subprocess, sys, threading, time
@@ -38,12 +38,11 @@ RUN = str(time.time_ns())[-8:]  # markers unique to this run, so every save chan
 for line in proc.stderr:
     if line.startswith("watching"):
         break
-rebuilds = queue.Queue()  # search-index times (ms) of each rebuild, as dangan reports them
+rebuilds = queue.Queue()  # when each search index update was reported
 def read_stderr():
     for line in proc.stderr:
-        m = re.search(r"search index in (\d+) ms", line)
-        if m:
-            rebuilds.put(float(m.group(1)))
+        if line.startswith("search index updated"):
+            rebuilds.put(time.perf_counter())
 threading.Thread(target=read_stderr, daemon=True).start()
 
 def field(text, name):

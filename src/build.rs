@@ -43,6 +43,20 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    fn nothing(out: PathBuf) -> Outcome {
+        Outcome {
+            diagnostics: Vec::new(),
+            out,
+            reports: 0,
+            drafts: 0,
+            files: 0,
+            written: None,
+            changed: Vec::new(),
+            pages_elapsed: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -87,6 +101,11 @@ pub struct Session {
     /// The pages among them.
     pages: BTreeSet<String>,
     search: Option<SearchIndex>,
+    /// The site whose pages were written and whose search index is to follow.
+    pending_search: Option<Site>,
+    /// What the next search update must also do (carried over failed runs).
+    search_reconcile: bool,
+    search_rewrite_all: bool,
     /// The Markdown stamp of each report as the search index has it.
     indexed: HashMap<String, u64>,
 }
@@ -126,6 +145,9 @@ impl Session {
             outputs,
             pages: BTreeSet::new(),
             search: None,
+            pending_search: None,
+            search_reconcile: false,
+            search_rewrite_all: false,
             indexed: HashMap::new(),
         };
         s.reload_theme();
@@ -256,17 +278,47 @@ impl Session {
         true
     }
 
-    /// Validates and renders; writes the outputs that changed unless there are errors.
+    /// Validates, renders and writes what changed (pages, then the search
+    /// index), unless there are errors.
     pub fn run(&mut self) -> Result<Outcome, OutputError> {
+        let mut outcome = self.run_pages()?;
+        if self.search_pending() {
+            let search = self.run_search()?;
+            outcome.changed.extend(search.changed);
+            if let (Some(p), Some(s)) = (outcome.written.as_mut(), search.written) {
+                p.written += s.written;
+                p.removed += s.removed;
+            }
+            outcome.files = search.files;
+            if let Some(w) = outcome.written.as_mut() {
+                w.unchanged = outcome.files.saturating_sub(w.written);
+            }
+            outcome.elapsed += search.elapsed;
+        }
+        Ok(outcome)
+    }
+
+    /// Whether pages were written whose search index is still to follow.
+    pub fn search_pending(&self) -> bool {
+        self.pending_search.is_some()
+    }
+
+    /// The first half of `run`: validates, renders and writes the pages that
+    /// changed; the search index is left to `run_search`.
+    pub fn run_pages(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let lap = lap_timer(start);
         let (site, mut diags, drafts) = self.check();
+        // A search update still pending belongs to a site the Markdown cache has
+        // moved past; the next good run brings the index up to date instead.
+        self.pending_search = None;
         lap("site model and markdown");
         let out = self.out.clone();
+        let reports = site.reports.len();
         let finish = |diags: Diagnostics, files, written, changed| Outcome {
             diagnostics: diags.sorted(),
             out: out.clone(),
-            reports: site.reports.len(),
+            reports,
             drafts,
             files,
             written,
@@ -324,24 +376,55 @@ impl Session {
         }
         let pages_elapsed = start.elapsed();
         lap("pages written");
-        let new_search_paths = self.write_search(&site, rewrite_all, &mut w)?;
-        lap("search index written");
-        if !same_pages || new_search_paths || !self.out.join(output::MANIFEST).is_file() {
-            self.reconcile(&pages, &mut w)?;
-        }
-        self.write_stamp()?;
+        self.search_reconcile |= !same_pages;
+        self.search_rewrite_all |= rewrite_all;
+        self.pending_search = Some(site);
         self.written_jobs = jobs;
         self.written = fingerprints;
         self.pages = pages;
 
         let total = self.outputs.len();
         let stats = WriteStats {
-            unchanged: total - w.stats.written,
+            unchanged: total.saturating_sub(w.stats.written),
             ..w.stats
         };
         let mut outcome = finish(diags, total, Some(stats), w.changed);
         outcome.pages_elapsed = Some(pages_elapsed);
         Ok(outcome)
+    }
+
+    /// The second half of `run`: brings the search index up to the pages last
+    /// written, removes what is stale, updates the manifest and the stamp.
+    pub fn run_search(&mut self) -> Result<Outcome, OutputError> {
+        let start = Instant::now();
+        let Some(site) = self.pending_search.take() else {
+            return Ok(Outcome::nothing(self.out.clone()));
+        };
+        let mut w = Written::default();
+        let rewrite_all = std::mem::take(&mut self.search_rewrite_all);
+        let new_search_paths = self.write_search(&site, rewrite_all, &mut w)?;
+        if std::mem::take(&mut self.search_reconcile)
+            || new_search_paths
+            || !self.out.join(output::MANIFEST).is_file()
+        {
+            let pages = std::mem::take(&mut self.pages);
+            let result = self.reconcile(&pages, &mut w);
+            self.pages = pages;
+            result?;
+        }
+        self.write_stamp()?;
+        let total = self.outputs.len();
+        Ok(Outcome {
+            reports: site.reports.len(),
+            files: total,
+            written: Some(WriteStats {
+                unchanged: total.saturating_sub(w.stats.written),
+                ..w.stats
+            }),
+            changed: w.changed,
+            elapsed: start.elapsed(),
+            ..Outcome::nothing(self.out.clone())
+        })
     }
 
     /// Every problem known now, the site model, and the Markdown brought up to date.

@@ -56,7 +56,12 @@ impl Status {
                 "problems"
             },
             problems,
-            changed: outcome.changed.len(),
+            // The page in the browser needs no reload for a new search index.
+            changed: outcome
+                .changed
+                .iter()
+                .filter(|p| !p.starts_with("_search/"))
+                .count(),
         }
     }
 }

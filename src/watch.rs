@@ -108,6 +108,19 @@ impl ArchiveWatcher {
     /// Blocks until something changed and things are quiet again; returns the paths.
     pub fn next_batch(&mut self) -> Result<Vec<PathBuf>> {
         let first = self.events.recv().context("the file watcher stopped")?;
+        self.batch_from(first)
+    }
+
+    /// Like `next_batch`, but gives up (`None`) if nothing changes within `wait`.
+    pub fn next_batch_within(&mut self, wait: Duration) -> Result<Option<Vec<PathBuf>>> {
+        match self.events.recv_timeout(wait) {
+            Ok(first) => self.batch_from(first).map(Some),
+            Err(RecvTimeoutError::Timeout) => Ok(None),
+            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+        }
+    }
+
+    fn batch_from(&mut self, first: notify::Result<notify::Event>) -> Result<Vec<PathBuf>> {
         let mut paths = Vec::new();
         let mut count = 0;
         let started = Instant::now();
@@ -142,19 +155,33 @@ impl ArchiveWatcher {
 }
 
 /// Rebuilds after every change, for ever; `after` sees every outcome.
+/// Pages come first; the search index is updated when no further change is
+/// waiting, so that a second save is never held up behind the first one's index.
 pub fn run(
     mut session: Session,
     mut watcher: ArchiveWatcher,
     mut after: impl FnMut(&Outcome),
 ) -> Result<()> {
     loop {
-        let paths = watcher.next_batch()?;
+        let paths = if session.search_pending() {
+            match watcher.next_batch_within(SEARCH_AFTER)? {
+                Some(paths) => paths,
+                None => {
+                    after(&session.run_search()?);
+                    continue;
+                }
+            }
+        } else {
+            watcher.next_batch()?
+        };
         if session.update(&paths) {
-            let outcome = session.run()?;
-            after(&outcome);
+            after(&session.run_pages()?);
         }
     }
 }
+
+/// How long the pages of a save stand before their search index is brought up to date.
+const SEARCH_AFTER: Duration = Duration::from_millis(20);
 
 /// Polling for file systems whose change events do not arrive (network
 /// shares). notify's PollWatcher compares modification times in whole

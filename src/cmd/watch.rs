@@ -77,13 +77,14 @@ fn print_outcome(o: &Outcome, quiet: bool, first: bool) {
                 o.reports,
                 o.out.display()
             ),
-            Some(w) => {
-                let pages = o.pages_elapsed.map_or(ms, |p| p.as_secs_f64() * 1000.0);
-                eprintln!(
-                    "rebuilt: pages in {pages:.0} ms, search index in {ms:.0} ms; {} file(s) written, {} removed",
-                    w.written, w.removed
-                )
-            }
+            Some(w) if o.pages_elapsed.is_none() => eprintln!(
+                "search index updated in {ms:.0} ms: {} file(s) written, {} removed",
+                w.written, w.removed
+            ),
+            Some(w) => eprintln!(
+                "rebuilt pages in {ms:.0} ms: {} file(s) written, {} removed",
+                w.written, w.removed
+            ),
             None => {}
         }
     }
