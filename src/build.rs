@@ -365,14 +365,23 @@ impl Session {
             }
         }
         lap("pages written");
-        let mut search = self.update_search(&site);
-        search.all |= rewrite_all;
-        let (search_stats, search_changed) = match (&self.search, search.all) {
-            (Some(index), true) => {
-                output::write_all_bytes(&self.out, &index.file_refs().collect::<Vec<_>>())?
+        // The pages' bytes are on disk: free them before the search index needs memory.
+        drop(files);
+        let mut search = self.update_search(&site)?;
+        lap("search index built");
+        let (search_stats, search_changed) = match (&self.search, search.done.take()) {
+            (_, Some(done)) => done,
+            (Some(index), None) if rewrite_all => {
+                let files = index.files();
+                let refs: Vec<(&str, &[u8])> = files
+                    .iter()
+                    .map(|(p, b)| (p.as_str(), b.as_slice()))
+                    .collect();
+                output::write_all_bytes(&self.out, &refs)?
             }
             _ => output::write_files(&self.out, &search.written)?,
         };
+        search.all |= rewrite_all;
         stats.written += search_stats.written;
         changed.extend(search_changed);
         for path in &search.removed {
@@ -416,7 +425,7 @@ impl Session {
 
     /// Brings the search index up to date with `site`: all of it the first
     /// time, then only the reports whose Markdown was rendered again.
-    fn update_search(&mut self, site: &Site) -> SearchUpdate {
+    fn update_search(&mut self, site: &Site) -> Result<SearchUpdate, OutputError> {
         let doc = |id: &String| search_doc(site, &self.markdown[id]);
         let Some(index) = self.search.as_mut() else {
             let docs: Vec<SearchDoc> = site
@@ -426,16 +435,34 @@ impl Session {
                 .par_iter()
                 .map(|id| doc(id))
                 .collect();
-            self.search = Some(SearchIndex::new(&docs));
+            // Each block's files are written as soon as they are ready.
+            let done = std::sync::Mutex::new((WriteStats::default(), Vec::new()));
+            let out = &self.out;
+            let index = SearchIndex::build(docs, |files| {
+                let refs: Vec<(&str, &[u8])> = files
+                    .iter()
+                    .map(|(p, b)| (p.as_str(), b.as_slice()))
+                    .collect();
+                let (stats, changed) = output::write_all_bytes(out, &refs)?;
+                let mut d = done.lock().expect("not poisoned");
+                d.0.written += stats.written;
+                d.0.unchanged += stats.unchanged;
+                d.1.extend(changed);
+                Ok::<(), OutputError>(())
+            })?;
+            self.search = Some(index);
             self.indexed = self
                 .markdown
                 .iter()
                 .map(|(id, e)| (id.clone(), e.stamp))
                 .collect();
-            return SearchUpdate {
+            let (stats, mut changed) = done.into_inner().expect("not poisoned");
+            changed.sort_unstable();
+            return Ok(SearchUpdate {
                 all: true,
+                done: Some((stats, changed)),
                 ..SearchUpdate::default()
-            };
+            });
         };
         let upserts: Vec<SearchDoc> = self
             .markdown
@@ -450,7 +477,7 @@ impl Session {
             .cloned()
             .collect();
         if upserts.is_empty() && removals.is_empty() {
-            return SearchUpdate::default();
+            return Ok(SearchUpdate::default());
         }
         let changes = index.apply(upserts, &removals);
         self.indexed = self
@@ -458,8 +485,9 @@ impl Session {
             .iter()
             .map(|(id, e)| (id.clone(), e.stamp))
             .collect();
-        SearchUpdate {
+        Ok(SearchUpdate {
             all: false,
+            done: None,
             written: changes
                 .written
                 .into_iter()
@@ -469,7 +497,7 @@ impl Session {
                 })
                 .collect(),
             removed: changes.removed,
-        }
+        })
     }
 }
 
@@ -477,6 +505,8 @@ impl Session {
 struct SearchUpdate {
     /// Every file of the index is new: write them all from the index.
     all: bool,
+    /// Already written (the first build writes block by block): what it wrote.
+    done: Option<(WriteStats, Vec<String>)>,
     written: Vec<OutFile>,
     removed: Vec<String>,
 }

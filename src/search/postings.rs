@@ -24,7 +24,12 @@
 
 use super::codec::{BitWriter, JsFile, rice_k};
 use super::layout::{Key, Layout, postings_name};
-use super::prepare::Prepared;
+
+/// What the postings need of one report: its normalized stream and title length.
+pub(crate) struct Doc<'a> {
+    pub stream: &'a [char],
+    pub title_len: u32,
+}
 
 /// Radix digits of the sort by key.
 const DIGIT: u32 = 13;
@@ -36,10 +41,10 @@ struct Chars {
 }
 
 impl Chars {
-    fn new(docs: &[&Prepared]) -> Chars {
+    fn new(docs: &[Doc]) -> Chars {
         let mut id = vec![u32::MAX; 0x11_0000];
         for d in docs {
-            for &c in &d.stream {
+            for &c in d.stream {
                 id[c as usize] = 0;
             }
         }
@@ -64,18 +69,18 @@ enum Sorted {
 }
 
 impl Sorted {
-    fn new(docs: &[&Prepared], chars: &Chars, starts: &[u64]) -> Sorted {
+    fn new(docs: &[Doc], chars: &Chars, starts: &[u64]) -> Sorted {
         let n = chars.chars.len() as u64;
         let total = *starts.last().unwrap_or(&0);
         fn each_pair(
-            docs: &[&Prepared],
+            docs: &[Doc],
             chars: &Chars,
             starts: &[u64],
             n: u64,
             mut f: impl FnMut(u64, u64),
         ) {
             for (d, &start) in docs.iter().zip(starts) {
-                let s = &d.stream;
+                let s = d.stream;
                 for i in 1..s.len() {
                     let (a, b) = (s[i - 1], s[i]);
                     if a != ' ' && b != ' ' {
@@ -142,7 +147,7 @@ fn radix_sort_high(v: &mut Vec<u64>, bits: u32) {
 }
 
 /// Per character: (local report, count, in title) for each report containing it.
-fn unigrams(docs: &[&Prepared], chars: &Chars) -> Vec<Vec<(u32, u32, bool)>> {
+fn unigrams(docs: &[Doc], chars: &Chars) -> Vec<Vec<(u32, u32, bool)>> {
     let n = chars.chars.len();
     let mut lists: Vec<Vec<(u32, u32, bool)>> = vec![Vec::new(); n];
     let mut count = vec![0u32; n];
@@ -219,7 +224,7 @@ impl<'a> DocFinder<'a> {
 fn encode_bigram(
     sorted: &Sorted,
     range: std::ops::Range<usize>,
-    docs: &[&Prepared],
+    docs: &[Doc],
     finder: &DocFinder,
     per_doc: &mut Vec<(u32, usize, u32)>,
 ) -> BitWriter {
@@ -258,11 +263,7 @@ fn encode_bigram(
 }
 
 /// The bucket files of one block: (registration name, bytes), one per bucket.
-pub(crate) fn build_block(
-    docs: &[&Prepared],
-    layout: Layout,
-    block: u32,
-) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn build_block(docs: &[Doc], layout: Layout, block: u32) -> Vec<(String, Vec<u8>)> {
     let chars = Chars::new(docs);
     let mut starts = Vec::with_capacity(docs.len() + 1);
     let mut total = 0u64;
