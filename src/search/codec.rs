@@ -22,6 +22,11 @@ impl BitWriter {
         self.len
     }
 
+    pub(crate) fn clear(&mut self) {
+        self.words.clear();
+        self.len = 0;
+    }
+
     /// Writes the low `n` bits of `v` (n ≤ 64).
     #[inline]
     pub(crate) fn bits(&mut self, v: u64, n: u32) {
