@@ -261,8 +261,9 @@ impl Session {
         let lap = |what: &str| {
             if timing {
                 eprintln!(
-                    "  {:>7.1} ms  {what}",
-                    start.elapsed().as_secs_f64() * 1000.0
+                    "  {:>7.1} ms  {:>7} ms cpu  {what}",
+                    start.elapsed().as_secs_f64() * 1000.0,
+                    cpu_ms().map_or("?".into(), |ms| ms.to_string())
                 );
             }
         };
@@ -509,6 +510,16 @@ struct SearchUpdate {
     done: Option<(WriteStats, Vec<String>)>,
     written: Vec<OutFile>,
     removed: Vec<String>,
+}
+
+/// CPU time of the process so far (user and system, all threads), where /proc says it.
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10) // USER_HZ is 100 on Linux
 }
 
 /// What the search index knows of a report: its text, with summary, tags and author.

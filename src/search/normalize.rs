@@ -26,12 +26,22 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use foldhash::fast::FixedState;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// Space-like characters: separators in queries, boundaries in text. Mirrored by
 /// `SPACE` in search.js (`\s` there lacks U+0085 and adds U+FEFF, hence the extras).
+#[inline]
 pub(crate) fn is_space(c: char) -> bool {
+    if c.is_ascii() {
+        // White_Space and control characters of ASCII: all of U+0000–U+0020, and DEL.
+        return c <= ' ' || c == '\x7F';
+    }
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        return false;
+    }
     c.is_whitespace()
         || c.is_control()
         || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
@@ -95,11 +105,20 @@ pub(crate) fn display_text(s: &str) -> String {
 pub(crate) fn clusters(s: &str) -> impl Iterator<Item = &str> {
     let mut rest = s;
     std::iter::from_fn(move || {
-        let mut it = rest.char_indices();
-        it.next()?;
-        let end = it
-            .find(|&(_, c)| !is_mark(c))
-            .map_or(rest.len(), |(i, _)| i);
+        let first = rest.chars().next()?;
+        let mut end = first.len_utf8();
+        // Marks start at U+0300, whose UTF-8 lead byte is 0xCC: anything below
+        // that byte is no mark, which settles most characters without decoding.
+        while let Some(&b) = rest.as_bytes().get(end) {
+            if b < 0xCC {
+                break;
+            }
+            let c = rest[end..].chars().next().expect("not at the end");
+            if !is_mark(c) {
+                break;
+            }
+            end += c.len_utf8();
+        }
         let (head, tail) = rest.split_at(end);
         rest = tail;
         Some(head)
@@ -118,7 +137,8 @@ fn is_mark(c: char) -> bool {
 thread_local! {
     /// Normalized forms of single characters outside the fast path (full-width
     /// punctuation mostly): a few hundred distinct ones repeated millions of times.
-    static MEMO: RefCell<HashMap<char, Box<[char]>>> = RefCell::new(HashMap::new());
+    static MEMO: RefCell<HashMap<char, Box<[char]>, FixedState>> =
+        RefCell::new(HashMap::with_hasher(FixedState::default()));
 }
 
 fn slow_normalize(cluster: &str, out: &mut Vec<char>) {
@@ -131,6 +151,7 @@ fn slow_normalize(cluster: &str, out: &mut Vec<char>) {
 }
 
 /// Appends the normalized form of one cluster to `out`; space-like results become ' '.
+#[inline]
 pub(crate) fn push_normalized(cluster: &str, out: &mut Vec<char>) {
     let mut chars = cluster.chars();
     if let (Some(c), None) = (chars.next(), chars.clone().next()) {
@@ -222,6 +243,25 @@ mod tests {
             vec!["基层", "党建", "1+n"]
         );
         assert!(query_terms(" \u{200B} ").is_empty());
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_definitions() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let space = c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}');
+            assert_eq!(is_space(c), space, "{c:?}");
+            if (c as u32) < 0x300 {
+                assert!(!is_combining_mark(c), "{c:?}");
+            }
+        }
+        let s = "a\u{301}\u{302}中\u{300}x\u{20DD}𠀀\u{301}";
+        let c: Vec<&str> = clusters(s).collect();
+        assert_eq!(
+            c,
+            vec!["a\u{301}\u{302}", "中\u{300}", "x\u{20DD}", "𠀀\u{301}"]
+        );
     }
 
     #[test]

@@ -197,7 +197,9 @@ fn by_bucket<O: Occurrence>(
     let first: Vec<u32> = chars.chars.iter().map(|&c| fnv_first(c as u32)).collect();
     let mask = layout.buckets - 1;
     let mut starts = vec![0usize; layout.buckets as usize + 1];
-    each_bigram(docs, chars, &first, mask, &mut |b, _, _, _| starts[b + 1] += 1);
+    each_bigram(docs, chars, &first, mask, &mut |b, _, _, _| {
+        starts[b + 1] += 1
+    });
     for b in 0..layout.buckets as usize {
         starts[b + 1] += starts[b];
     }
