@@ -102,27 +102,45 @@ pub(crate) fn display_text(s: &str) -> String {
 }
 
 /// Byte ranges of the clusters of `s` (rule 2), as the regex `\P{M}\p{M}*|\p{M}+` cuts them.
+#[cfg(test)]
 pub(crate) fn clusters(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let first = rest.chars().next()?;
-        let mut end = first.len_utf8();
-        // Marks start at U+0300, whose UTF-8 lead byte is 0xCC: anything below
-        // that byte is no mark, which settles most characters without decoding.
-        while let Some(&b) = rest.as_bytes().get(end) {
-            if b < 0xCC {
-                break;
-            }
-            let c = rest[end..].chars().next().expect("not at the end");
-            if !is_mark(c) {
-                break;
-            }
-            end += c.len_utf8();
+        if at >= s.len() {
+            return None;
         }
-        let (head, tail) = rest.split_at(end);
-        rest = tail;
-        Some(head)
+        let (end, _) = cluster_at(s, at);
+        let cl = &s[at..end];
+        at = end;
+        Some(cl)
     })
+}
+
+/// The end of the cluster starting at byte `at` of `s`, and its character when
+/// it is a single one (the common case, normalized by [`push_char`]).
+#[inline]
+pub(crate) fn cluster_at(s: &str, at: usize) -> (usize, Option<char>) {
+    let b = s.as_bytes();
+    let (c, first_end) = if b[at] < 0x80 {
+        (b[at] as char, at + 1)
+    } else {
+        let c = s[at..].chars().next().expect("at a char boundary");
+        (c, at + c.len_utf8())
+    };
+    let mut end = first_end;
+    // Marks start at U+0300, whose UTF-8 lead byte is 0xCC: anything below
+    // that byte is no mark, which settles most characters without decoding.
+    while let Some(&x) = b.get(end) {
+        if x < 0xCC {
+            break;
+        }
+        let m = s[end..].chars().next().expect("at a char boundary");
+        if !is_mark(m) {
+            break;
+        }
+        end += m.len_utf8();
+    }
+    (end, (end == first_end).then_some(c))
 }
 
 /// General_Category = Mark, with a shortcut for the ranges that hold none.
@@ -150,42 +168,53 @@ fn slow_normalize(cluster: &str, out: &mut Vec<char>) {
     );
 }
 
+/// Appends the normalized form of a one-character cluster to `out`.
+#[inline]
+pub(crate) fn push_char(c: char, out: &mut Vec<char>) {
+    // Fast path for the characters that make up nearly all of a report.
+    if c.is_ascii() {
+        out.push(if is_space(c) {
+            ' '
+        } else {
+            c.to_ascii_lowercase()
+        });
+        return;
+    }
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        out.push(c);
+        return;
+    }
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let v = m.entry(c).or_insert_with(|| {
+            let mut v = Vec::new();
+            slow_normalize(c.encode_utf8(&mut [0; 4]), &mut v);
+            v.into_boxed_slice()
+        });
+        out.extend_from_slice(v);
+    });
+}
+
 /// Appends the normalized form of one cluster to `out`; space-like results become ' '.
 #[inline]
 pub(crate) fn push_normalized(cluster: &str, out: &mut Vec<char>) {
     let mut chars = cluster.chars();
-    if let (Some(c), None) = (chars.next(), chars.clone().next()) {
-        // Fast path for the characters that make up nearly all of a report.
-        if c.is_ascii() {
-            out.push(if is_space(c) {
-                ' '
-            } else {
-                c.to_ascii_lowercase()
-            });
-            return;
-        }
-        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-            out.push(c);
-            return;
-        }
-        MEMO.with(|m| {
-            let mut m = m.borrow_mut();
-            let v = m.entry(c).or_insert_with(|| {
-                let mut v = Vec::new();
-                slow_normalize(cluster, &mut v);
-                v.into_boxed_slice()
-            });
-            out.extend_from_slice(v);
-        });
-        return;
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => push_char(c, out),
+        _ => slow_normalize(cluster, out),
     }
-    slow_normalize(cluster, out);
 }
 
 /// Rule 2 on a whole string (already a display text, or a query).
 pub(crate) fn normalize_chars(s: &str, out: &mut Vec<char>) {
-    for cl in clusters(s) {
-        push_normalized(cl, out);
+    let mut at = 0;
+    while at < s.len() {
+        let (end, single) = cluster_at(s, at);
+        match single {
+            Some(c) => push_char(c, out),
+            None => slow_normalize(&s[at..end], out),
+        }
+        at = end;
     }
 }
 

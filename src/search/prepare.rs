@@ -3,7 +3,7 @@
 
 use super::SearchDoc;
 use super::layout::{CHUNK_CHARS, CHUNK_OVERLAP, id_hash};
-use super::normalize::{clusters, display_text, push_normalized};
+use super::normalize::{cluster_at, display_text, normalize_chars, push_char, push_normalized};
 
 /// Everything the index needs from one report; a pure function of the [`SearchDoc`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,19 +39,14 @@ pub(crate) fn stream(p: &Prepared) -> Vec<char> {
     let mut s = Vec::with_capacity(p.stream_len as usize);
     title_stream(&p.title, &mut s);
     for (chunk, &cut) in p.chunks.iter().zip(&p.cuts) {
-        for cl in clusters(&chunk[..cut as usize]) {
-            push_normalized(cl, &mut s);
-        }
+        normalize_chars(&chunk[..cut as usize], &mut s);
     }
     debug_assert_eq!(s.len(), p.stream_len as usize);
     s
 }
 
 fn title_stream(title: &str, stream: &mut Vec<char>) {
-    let title = display_text(title);
-    for cl in clusters(&title) {
-        push_normalized(cl, stream);
-    }
+    normalize_chars(&display_text(title), stream);
     stream.push(' ');
 }
 
@@ -66,20 +61,24 @@ pub(crate) fn prepare(doc: &SearchDoc) -> (Prepared, Vec<char>) {
     let mut starts = vec![0usize];
     let mut overlap_end: Vec<Option<usize>> = vec![None];
     let mut since_cut = 0usize;
-    let mut offset = 0usize;
-    for cl in clusters(&body) {
+    let mut at = 0;
+    while at < body.len() {
+        let (end, single) = cluster_at(&body, at);
         let pos = stream.len() - title_len as usize;
         if pos >= CHUNK_CHARS * starts.len() {
-            starts.push(offset);
+            starts.push(at);
             overlap_end.push(None);
             since_cut = 0;
         }
         if starts.len() > 1 && since_cut == CHUNK_OVERLAP {
-            overlap_end[starts.len() - 2] = Some(offset);
+            overlap_end[starts.len() - 2] = Some(at);
         }
         since_cut += 1;
-        push_normalized(cl, &mut stream);
-        offset += cl.len();
+        match single {
+            Some(c) => push_char(c, &mut stream),
+            None => push_normalized(&body[at..end], &mut stream),
+        }
+        at = end;
     }
     let chunks = (0..starts.len())
         .map(|k| {
