@@ -118,11 +118,17 @@ pub(crate) fn clusters(s: &str) -> impl Iterator<Item = &str> {
 
 /// The end of the cluster starting at byte `at` of `s`, and its character when
 /// it is a single one (the common case, normalized by [`push_char`]).
-#[inline]
+#[inline(always)]
 pub(crate) fn cluster_at(s: &str, at: usize) -> (usize, Option<char>) {
     let b = s.as_bytes();
     let (c, first_end) = if b[at] < 0x80 {
         (b[at] as char, at + 1)
+    } else if b[at] & 0xF0 == 0xE0 {
+        // Three bytes (all of CJK): `s` is valid UTF-8, so no check is needed.
+        let cp = u32::from(b[at] & 0x0F) << 12
+            | u32::from(b[at + 1] & 0x3F) << 6
+            | u32::from(b[at + 2] & 0x3F);
+        (char::from_u32(cp).expect("valid UTF-8"), at + 3)
     } else {
         let c = s[at..].chars().next().expect("at a char boundary");
         (c, at + c.len_utf8())

@@ -162,82 +162,91 @@ impl Occurrence for u128 {
     }
 }
 
-/// Calls `g(bucket, key, report, position)` for each bigram occurrence, in stream order.
+/// Calls `g(report, position, id)` for each character of the streams (not the
+/// boundaries) and then `bigram(bucket, key)` if the character before it was one
+/// too, in stream order; after each report, `g(report, END, END, None)`.
+const END: u32 = u32::MAX;
+
+/// A character's (local report, count, in title) for each report containing it.
+type UniList = Vec<(u32, u32, bool)>;
+
 #[inline]
-fn each_bigram(
+fn each_char(
     docs: &[Doc],
     chars: &Chars,
     first: &[u32],
     mask: u32,
-    g: &mut impl FnMut(usize, u64, u32, u32),
+    g: &mut impl FnMut(u32, u32, u32, Option<(usize, u64)>),
 ) {
     let n = chars.chars.len() as u64;
     for (local, d) in docs.iter().enumerate() {
-        let s = d.stream;
-        for i in 1..s.len() {
-            let (a, b) = (s[i - 1], s[i]);
-            if a != ' ' && b != ' ' {
-                let (ia, ib) = (chars.id[a as usize], chars.id[b as usize]);
-                let bucket = bigram_hash(first[ia as usize], b as u32) & mask;
-                let key = u64::from(ia) * n + u64::from(ib);
-                g(bucket as usize, key, local as u32, i as u32 - 1);
+        let mut prev = u32::MAX;
+        for (i, &c) in d.stream.iter().enumerate() {
+            if c == ' ' {
+                prev = u32::MAX;
+                continue;
             }
+            let id = chars.id[c as usize];
+            let bigram = (prev != u32::MAX).then(|| {
+                let bucket = bigram_hash(first[prev as usize], c as u32) & mask;
+                (bucket as usize, u64::from(prev) * n + u64::from(id))
+            });
+            g(local as u32, i as u32, id, bigram);
+            prev = id;
         }
+        g(local as u32, END, END, None);
     }
 }
 
-/// The bigram occurrences of a block grouped by bucket (in stream order within
-/// each): counted, then scattered, with no sort of the whole block.
+/// Unigram lists (per character: (local report, count, in title) for each report
+/// containing it), and the bigram occurrences of a block grouped by bucket (in
+/// stream order within each): counted, then scattered, with no sort of the whole block.
 fn by_bucket<O: Occurrence>(
     docs: &[Doc],
     chars: &Chars,
     layout: Layout,
     f: &Fields,
-) -> (Vec<O>, Vec<usize>) {
+) -> (Vec<UniList>, Vec<O>, Vec<usize>) {
     let first: Vec<u32> = chars.chars.iter().map(|&c| fnv_first(c as u32)).collect();
     let mask = layout.buckets - 1;
     let mut starts = vec![0usize; layout.buckets as usize + 1];
-    each_bigram(docs, chars, &first, mask, &mut |b, _, _, _| {
-        starts[b + 1] += 1
+    let nc = chars.chars.len();
+    let mut uni: Vec<UniList> = vec![Vec::new(); nc];
+    let mut count = vec![0u32; nc];
+    let mut title = vec![false; nc];
+    let mut touched: Vec<u32> = Vec::new();
+    each_char(docs, chars, &first, mask, &mut |local, i, id, bigram| {
+        if id == END {
+            for &id in &touched {
+                let id = id as usize;
+                uni[id].push((local, count[id], title[id]));
+                (count[id], title[id]) = (0, false);
+            }
+            touched.clear();
+            return;
+        }
+        let idu = id as usize;
+        if count[idu] == 0 {
+            touched.push(id);
+        }
+        count[idu] += 1;
+        title[idu] |= i < docs[local as usize].title_len;
+        if let Some((b, _)) = bigram {
+            starts[b + 1] += 1;
+        }
     });
     for b in 0..layout.buckets as usize {
         starts[b + 1] += starts[b];
     }
     let mut next = starts.clone();
     let mut v = vec![O::default(); starts[layout.buckets as usize]];
-    each_bigram(docs, chars, &first, mask, &mut |b, key, doc, pos| {
-        v[next[b]] = O::pack(key, doc, pos, f);
-        next[b] += 1;
+    each_char(docs, chars, &first, mask, &mut |local, i, _, bigram| {
+        if let Some((b, key)) = bigram {
+            v[next[b]] = O::pack(key, local, i - 1, f);
+            next[b] += 1;
+        }
     });
-    (v, starts)
-}
-
-/// Per character: (local report, count, in title) for each report containing it.
-fn unigrams(docs: &[Doc], chars: &Chars) -> Vec<Vec<(u32, u32, bool)>> {
-    let n = chars.chars.len();
-    let mut lists: Vec<Vec<(u32, u32, bool)>> = vec![Vec::new(); n];
-    let mut count = vec![0u32; n];
-    let mut title = vec![false; n];
-    let mut touched = Vec::new();
-    for (local, d) in docs.iter().enumerate() {
-        for (i, &c) in d.stream.iter().enumerate() {
-            if c == ' ' {
-                continue;
-            }
-            let id = chars.id[c as usize] as usize;
-            if count[id] == 0 {
-                touched.push(id);
-            }
-            count[id] += 1;
-            title[id] |= (i as u32) < d.title_len;
-        }
-        for &id in &touched {
-            lists[id].push((local as u32, count[id], title[id]));
-            (count[id], title[id]) = (0, false);
-        }
-        touched.clear();
-    }
-    lists
+    (uni, v, starts)
 }
 
 fn encode_unigram(list: &[(u32, u32, bool)], w: &mut BitWriter) {
@@ -313,14 +322,13 @@ fn build_block_with<O: Occurrence>(
     layout: Layout,
     block: u32,
 ) -> Vec<(String, Vec<u8>)> {
-    let uni = unigrams(docs, chars);
+    let (uni, mut occ, starts) = by_bucket::<O>(docs, chars, layout, f);
     let mut uni_of: Vec<Vec<usize>> = (0..layout.buckets).map(|_| Vec::new()).collect();
     for (id, list) in uni.iter().enumerate() {
         if !list.is_empty() {
             uni_of[layout.bucket_of(Key::uni(chars.chars[id])) as usize].push(id);
         }
     }
-    let (mut occ, starts) = by_bucket::<O>(docs, chars, layout, f);
     let n = chars.chars.len() as u64;
     let mut scratch = Vec::new();
     let mut runs: Vec<(Key, usize, usize)> = Vec::new();
