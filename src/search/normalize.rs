@@ -75,27 +75,44 @@ pub(crate) fn is_wide(c: char) -> bool {
 
 /// Rule 1: the text as shown in snippets and stored in text shards.
 pub(crate) fn display_text(s: &str) -> String {
+    let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     // Copies runs without spaces as slices; decides at each space run.
     let mut run_start = 0;
-    let mut prev: Option<char> = None;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if !is_space(c) {
-            prev = Some(c);
+    let mut i = 0;
+    while i < b.len() {
+        let x = b[i];
+        // Printable ASCII and U+4000–U+9FFF (lead bytes E4–E9) are never space-like.
+        if x > 0x20 && x < 0x7F {
+            i += 1;
             continue;
         }
+        if (0xE4..=0xE9).contains(&x) {
+            i += 3;
+            continue;
+        }
+        let c = s[i..].chars().next().expect("at a char boundary");
+        if !is_space(c) {
+            i += c.len_utf8();
+            continue;
+        }
+        // The character before a run is never a space: runs are taken whole.
+        let prev = s[..i].chars().next_back();
         out.push_str(&s[run_start..i]);
-        while chars.next_if(|&(_, c)| is_space(c)).is_some() {}
-        match chars.peek() {
-            Some(&(j, next)) => {
-                if prev.is_some() && !(prev.is_some_and(is_wide) || is_wide(next)) {
+        let mut j = i + c.len_utf8();
+        while let Some(c) = s[j..].chars().next().filter(|&c| is_space(c)) {
+            j += c.len_utf8();
+        }
+        match s[j..].chars().next() {
+            Some(next) => {
+                if prev.is_some_and(|p| !is_wide(p) && !is_wide(next)) {
                     out.push(' ');
                 }
                 run_start = j;
             }
             None => run_start = s.len(),
         }
+        i = j;
     }
     out.push_str(&s[run_start..]);
     out
@@ -278,6 +295,56 @@ mod tests {
             vec!["基层", "党建", "1+n"]
         );
         assert!(query_terms(" \u{200B} ").is_empty());
+    }
+
+    /// Rule 1 as first written, char by char.
+    fn reference_display_text(s: &str) -> String {
+        let mut out = String::new();
+        let mut run_start = 0;
+        let mut prev: Option<char> = None;
+        let mut chars = s.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if !is_space(c) {
+                prev = Some(c);
+                continue;
+            }
+            out.push_str(&s[run_start..i]);
+            while chars.next_if(|&(_, c)| is_space(c)).is_some() {}
+            match chars.peek() {
+                Some(&(j, next)) => {
+                    if prev.is_some() && !(prev.is_some_and(is_wide) || is_wide(next)) {
+                        out.push(' ');
+                    }
+                    run_start = j;
+                }
+                None => run_start = s.len(),
+            }
+        }
+        out.push_str(&s[run_start..]);
+        out
+    }
+
+    #[test]
+    fn display_text_agrees_with_the_reference() {
+        let alphabet = [
+            "a", "Z", " ", "\n", "\t", "\u{85}", "\u{A0}", "\u{3000}", "\u{FEFF}", "\u{200B}",
+            "党", "㐀", "，", "“", "é", "\u{301}", "𠀀", "\u{7F}", "1", "—",
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 12) as usize;
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(display_text(&s), reference_display_text(&s), "{s:?}");
+        }
     }
 
     #[test]
