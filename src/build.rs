@@ -483,14 +483,21 @@ impl Session {
         rewrite_all: bool,
         w: &mut Written,
     ) -> Result<bool, OutputError> {
-        let mut search = self.update_search(site);
-        search.all |= rewrite_all;
-        w.add(match (&self.search, search.all) {
-            (Some(index), true) => {
-                output::write_all_bytes(&self.out, &index.file_refs().collect::<Vec<_>>())?
+        let mut search = self.update_search(site)?;
+        let done = match (&self.search, search.done.take()) {
+            (_, Some(done)) => done,
+            (Some(index), None) if rewrite_all => {
+                let files = index.files();
+                let refs: Vec<(&str, &[u8])> = files
+                    .iter()
+                    .map(|(p, b)| (p.as_str(), b.as_slice()))
+                    .collect();
+                output::write_all_bytes(&self.out, &refs)?
             }
             _ => output::write_files(&self.out, &search.written)?,
-        });
+        };
+        search.all |= rewrite_all;
+        w.add(done);
         for path in &search.removed {
             w.remove(&self.out, path)?;
         }
@@ -523,7 +530,7 @@ impl Session {
 
     /// Brings the search index up to date with `site`: all of it the first
     /// time, then only the reports whose Markdown was rendered again.
-    fn update_search(&mut self, site: &Site) -> SearchUpdate {
+    fn update_search(&mut self, site: &Site) -> Result<SearchUpdate, OutputError> {
         let doc = |id: &String| search_doc(site, &self.markdown[id]);
         let Some(index) = self.search.as_mut() else {
             let docs: Vec<SearchDoc> = site
@@ -533,16 +540,34 @@ impl Session {
                 .par_iter()
                 .map(|id| doc(id))
                 .collect();
-            self.search = Some(SearchIndex::new(&docs));
+            // Each block's files are written as soon as they are ready.
+            let done = std::sync::Mutex::new((WriteStats::default(), Vec::new()));
+            let out = &self.out;
+            let index = SearchIndex::build(docs, |files| {
+                let refs: Vec<(&str, &[u8])> = files
+                    .iter()
+                    .map(|(p, b)| (p.as_str(), b.as_slice()))
+                    .collect();
+                let (stats, changed) = output::write_all_bytes(out, &refs)?;
+                let mut d = done.lock().expect("not poisoned");
+                d.0.written += stats.written;
+                d.0.unchanged += stats.unchanged;
+                d.1.extend(changed);
+                Ok::<(), OutputError>(())
+            })?;
+            self.search = Some(index);
             self.indexed = self
                 .markdown
                 .iter()
                 .map(|(id, e)| (id.clone(), e.stamp))
                 .collect();
-            return SearchUpdate {
+            let (stats, mut changed) = done.into_inner().expect("not poisoned");
+            changed.sort_unstable();
+            return Ok(SearchUpdate {
                 all: true,
+                done: Some((stats, changed)),
                 ..SearchUpdate::default()
-            };
+            });
         };
         let upserts: Vec<SearchDoc> = self
             .markdown
@@ -557,7 +582,7 @@ impl Session {
             .cloned()
             .collect();
         if upserts.is_empty() && removals.is_empty() {
-            return SearchUpdate::default();
+            return Ok(SearchUpdate::default());
         }
         let changes = index.apply(upserts, &removals);
         self.indexed = self
@@ -565,8 +590,9 @@ impl Session {
             .iter()
             .map(|(id, e)| (id.clone(), e.stamp))
             .collect();
-        SearchUpdate {
+        Ok(SearchUpdate {
             all: false,
+            done: None,
             written: changes
                 .written
                 .into_iter()
@@ -576,7 +602,7 @@ impl Session {
                 })
                 .collect(),
             removed: changes.removed,
-        }
+        })
     }
 }
 
@@ -609,8 +635,9 @@ fn lap_timer(start: Instant) -> impl Fn(&str) {
     move |what| {
         if timing {
             eprintln!(
-                "  {:>7.1} ms  {what}",
-                start.elapsed().as_secs_f64() * 1000.0
+                "  {:>7.1} ms  {:>7} ms cpu  {what}",
+                start.elapsed().as_secs_f64() * 1000.0,
+                cpu_ms().map_or("?".into(), |ms| ms.to_string())
             );
         }
     }
@@ -620,8 +647,20 @@ fn lap_timer(start: Instant) -> impl Fn(&str) {
 struct SearchUpdate {
     /// Every file of the index is new: write them all from the index.
     all: bool,
+    /// Already written (the first build writes block by block): what it wrote.
+    done: Option<(WriteStats, Vec<String>)>,
     written: Vec<OutFile>,
     removed: Vec<String>,
+}
+
+/// CPU time of the process so far (user and system, all threads), where /proc says it.
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10) // USER_HZ is 100 on Linux
 }
 
 /// What the search index knows of a report: its text, with summary, tags and author.

@@ -22,6 +22,11 @@ impl BitWriter {
         self.len
     }
 
+    pub(crate) fn clear(&mut self) {
+        self.words.clear();
+        self.len = 0;
+    }
+
     /// Writes the low `n` bits of `v` (n ≤ 64).
     #[inline]
     pub(crate) fn bits(&mut self, v: u64, n: u32) {
@@ -91,9 +96,17 @@ impl BitWriter {
     }
 
     /// The stream as 15-bit values, zero-padded at the end.
+    #[cfg(test)]
     pub(crate) fn units(&self) -> Vec<u16> {
+        let mut out = Vec::with_capacity(self.len.div_ceil(15) as usize);
+        self.each_unit(|u| out.push(u));
+        out
+    }
+
+    /// Calls `f` with each 15-bit value of the stream, zero-padded at the end.
+    #[inline]
+    pub(crate) fn each_unit(&self, mut f: impl FnMut(u16)) {
         let n = self.len.div_ceil(15) as usize;
-        let mut out = Vec::with_capacity(n);
         for i in 0..n as u64 {
             let start = i * 15;
             let w = (start / 64) as usize;
@@ -102,9 +115,8 @@ impl BitWriter {
             if off > 49 && w + 1 < self.words.len() {
                 v |= self.words[w + 1] >> (64 - 15 + (64 - off));
             }
-            out.push(v as u16);
+            f(v as u16);
         }
-        out
     }
 }
 
@@ -177,25 +189,32 @@ pub(crate) fn rice_k(sum: u64, count: u64) -> u32 {
 
 /// A script file in UTF-16LE with BOM, built from pieces.
 pub(crate) struct JsFile {
-    units: Vec<u16>,
+    bytes: Vec<u8>,
 }
 
 impl JsFile {
     pub(crate) fn new() -> Self {
         JsFile {
-            units: vec![0xFEFF],
+            bytes: vec![0xFF, 0xFE],
         }
+    }
+
+    #[inline]
+    fn unit(&mut self, u: u16) {
+        self.bytes.extend_from_slice(&u.to_le_bytes());
     }
 
     /// Raw script text (syntax, numbers, already-escaped JSON).
     pub(crate) fn raw(&mut self, s: &str) -> &mut Self {
-        self.units.extend(s.encode_utf16());
+        for u in s.encode_utf16() {
+            self.unit(u);
+        }
         self
     }
 
     /// A JavaScript string literal.
     pub(crate) fn string(&mut self, s: &str) -> &mut Self {
-        self.units.push(u16::from(b'"'));
+        self.unit(u16::from(b'"'));
         for c in s.chars() {
             match c {
                 '"' => self.raw("\\\""),
@@ -207,12 +226,14 @@ impl JsFile {
                 c if (c as u32) < 0x20 => self.raw(&format!("\\u{:04x}", c as u32)),
                 c => {
                     let mut b = [0u16; 2];
-                    self.units.extend_from_slice(c.encode_utf16(&mut b));
+                    for &u in c.encode_utf16(&mut b).iter() {
+                        self.unit(u);
+                    }
                     continue;
                 }
             };
         }
-        self.units.push(u16::from(b'"'));
+        self.unit(u16::from(b'"'));
         self
     }
 
@@ -227,19 +248,15 @@ impl JsFile {
 
     /// A string literal holding a bit stream as 15-bit units.
     pub(crate) fn bits(&mut self, w: &BitWriter) -> &mut Self {
-        self.units.push(u16::from(b'"'));
-        self.units
-            .extend(w.units().into_iter().map(|u| u + UNIT_BASE));
-        self.units.push(u16::from(b'"'));
+        self.unit(u16::from(b'"'));
+        self.bytes.reserve(w.len.div_ceil(15) as usize * 2 + 2);
+        w.each_unit(|u| self.unit(u + UNIT_BASE));
+        self.unit(u16::from(b'"'));
         self
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.units.len() * 2);
-        for u in self.units {
-            out.extend_from_slice(&u.to_le_bytes());
-        }
-        out
+        self.bytes
     }
 }
 

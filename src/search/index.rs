@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use super::SearchDoc;
 use super::layout::{Layout, META_PATH, dict_name, id_hash, path_of, text_name};
 use super::meta::build_meta;
-use super::postings::build_block;
-use super::prepare::{Prepared, prepare};
+use super::postings::{Doc, build_block};
+use super::prepare::{Prepared, prepare, stream};
 use super::text::Dict;
 
 /// What an update changed in the output folder.
@@ -31,30 +31,48 @@ impl Changes {
     }
 }
 
-/// The search index of a set of reports, kept for incremental updates.
+/// The search index of a set of reports, kept for incremental updates. It keeps
+/// each report's display text (from which a block's postings and texts are
+/// recomputed when the block is touched) and a fingerprint of each file, never
+/// the files' bytes.
 pub struct SearchIndex {
     docs: BTreeMap<String, Prepared>,
     names: BTreeMap<String, u32>,
     layout: Layout,
-    files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Fingerprint>,
+}
+
+/// Length and two independent 64-bit hashes of a file's bytes: equal bytes give
+/// equal fingerprints, and different bytes the same one with odds of 2^-128.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint(u64, u64, u64);
+
+fn fingerprint(bytes: &[u8]) -> Fingerprint {
+    use std::hash::BuildHasher;
+    let a = foldhash::quality::FixedState::with_seed(0x243F_6A88_85A3_08D3);
+    let b = foldhash::quality::FixedState::with_seed(0x1319_8A2E_0370_7344);
+    Fingerprint(bytes.len() as u64, a.hash_one(bytes), b.hash_one(bytes))
 }
 
 /// Text-file names: the id's hash, bumped past collisions in id order.
-fn assign_names(docs: &BTreeMap<String, Prepared>) -> BTreeMap<String, u32> {
+fn assign_names<'a>(ids: impl Iterator<Item = (&'a String, u32)>) -> BTreeMap<String, u32> {
     let mut used = BTreeSet::new();
-    docs.iter()
-        .map(|(id, p)| {
-            let mut h = p.id_hash.rotate_left(16);
-            while !used.insert(h) {
-                h = h.wrapping_add(1);
-            }
-            (id.clone(), h)
-        })
-        .collect()
+    ids.map(|(id, hash)| {
+        let mut h = hash.rotate_left(16);
+        while !used.insert(h) {
+            h = h.wrapping_add(1);
+        }
+        (id.clone(), h)
+    })
+    .collect()
+}
+
+fn names_of(docs: &BTreeMap<String, Prepared>) -> BTreeMap<String, u32> {
+    assign_names(docs.iter().map(|(id, p)| (id, p.id_hash)))
 }
 
 /// Paths of a report's text files currently in `files`.
-fn text_paths(files: &BTreeMap<String, Vec<u8>>, name: u32) -> Vec<String> {
+fn text_paths<V>(files: &BTreeMap<String, V>, name: u32) -> Vec<String> {
     let first = path_of(&text_name(name, 0));
     let prefix = first.trim_end_matches(".js");
     files
@@ -64,41 +82,133 @@ fn text_paths(files: &BTreeMap<String, Vec<u8>>, name: u32) -> Vec<String> {
         .collect()
 }
 
+/// Everything a block owns: its postings, its text dictionary and its reports'
+/// text files. `docs` lists the block's reports in id order with their
+/// text-file names and normalized streams.
+fn block_files(
+    layout: Layout,
+    docs: &[(&Prepared, u32, Vec<char>)],
+    b: u32,
+) -> Vec<(String, Vec<u8>)> {
+    let streams: Vec<Doc> = docs
+        .iter()
+        .map(|(p, _, s)| Doc {
+            stream: s,
+            title_len: p.title_len,
+        })
+        .collect();
+    let mut out: Vec<(String, Vec<u8>)> = build_block(&streams, layout, b)
+        .into_iter()
+        .map(|(n, bytes)| (path_of(&n), bytes))
+        .collect();
+    drop(streams);
+    let prepared: Vec<&Prepared> = docs.iter().map(|(p, _, _)| *p).collect();
+    let dict = Dict::new(&prepared);
+    let name = dict_name(b);
+    out.push((path_of(&name), dict.file(&name)));
+    for (p, h, _) in docs {
+        for k in 0..p.chunks.len() {
+            let n = text_name(*h, k);
+            out.push((path_of(&n), dict.text_file(p, &n, k)));
+        }
+    }
+    out
+}
+
 impl SearchIndex {
+    /// A full build that keeps every file in memory (tests, [`super::build_index`]).
     pub fn new(docs: &[SearchDoc]) -> Self {
-        let mut prepared: Vec<Prepared> = docs.par_iter().map(prepare).collect();
-        // Duplicate ids: keep one, chosen by content so that input order never matters.
-        prepared.sort_by(|a, b| {
-            (&a.id, &a.url, &a.title, &a.chunks).cmp(&(&b.id, &b.url, &b.title, &b.chunks))
+        Self::new_with_files(docs).0
+    }
+
+    fn new_with_files(docs: &[SearchDoc]) -> (Self, Vec<(String, Vec<u8>)>) {
+        let all = std::sync::Mutex::new(Vec::new());
+        let index = Self::build(docs.to_vec(), |files| {
+            all.lock().expect("not poisoned").extend_from_slice(files);
+            Ok::<(), std::convert::Infallible>(())
         });
-        prepared.dedup_by(|later, first| later.id == first.id);
-        let docs: BTreeMap<String, Prepared> =
-            prepared.into_iter().map(|p| (p.id.clone(), p)).collect();
+        let Ok(index) = index;
+        let mut files = all.into_inner().expect("not poisoned");
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        (index, files)
+    }
+
+    /// A full build that hands each block's files to `sink` as soon as they are
+    /// ready (from several threads at once), so that the bytes of the whole index
+    /// are never in memory together; the reports' texts are freed as they are read.
+    pub fn build<E: Send>(
+        docs: Vec<SearchDoc>,
+        sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
+    ) -> Result<Self, E> {
+        let docs = unique_by_id(docs);
+        let layout = Layout::for_count(docs.len());
+        let hashes: Vec<u32> = docs.iter().map(|d| id_hash(&d.id)).collect();
+        let names = assign_names(docs.iter().map(|d| &d.id).zip(hashes.iter().copied()));
+        let mut blocks: Vec<Vec<(SearchDoc, u32)>> =
+            (0..layout.blocks).map(|_| Vec::new()).collect();
+        for (d, h) in docs.into_iter().zip(hashes) {
+            let name = names[&d.id];
+            blocks[layout.block_of(h) as usize].push((d, name));
+        }
+        // One block at a time per thread: its streams and postings are the
+        // working memory, bounded by the number of threads.
+        type Done = (Vec<Prepared>, Vec<(String, Fingerprint)>);
+        let done: Vec<Result<Done, E>> = blocks
+            .into_par_iter()
+            .enumerate()
+            .map(|(b, block)| {
+                let mut prepared = Vec::with_capacity(block.len());
+                let mut streams = Vec::with_capacity(block.len());
+                for (d, name) in block {
+                    let (p, s) = prepare(&d);
+                    drop(d);
+                    prepared.push((p, name));
+                    streams.push(s);
+                }
+                let docs: Vec<(&Prepared, u32, Vec<char>)> = prepared
+                    .iter()
+                    .zip(streams)
+                    .map(|((p, n), s)| (p, *n, s))
+                    .collect();
+                let files = block_files(layout, &docs, b as u32);
+                drop(docs);
+                sink(&files)?;
+                let prints = files
+                    .iter()
+                    .map(|(p, bytes)| (p.clone(), fingerprint(bytes)))
+                    .collect();
+                Ok((prepared.into_iter().map(|(p, _)| p).collect(), prints))
+            })
+            .collect();
         let mut index = SearchIndex {
-            names: assign_names(&docs),
-            layout: Layout::for_count(docs.len()),
-            docs,
+            docs: BTreeMap::new(),
+            names,
+            layout,
             files: BTreeMap::new(),
         };
-        index.files = index.all_files();
+        for r in done {
+            let (prepared, prints) = r?;
+            index
+                .docs
+                .extend(prepared.into_iter().map(|p| (p.id.clone(), p)));
+            index.files.extend(prints);
+        }
+        let meta = build_meta(layout, &index.blocks());
+        sink(&[(META_PATH.to_string(), meta.clone())])?;
         index
+            .files
+            .insert(META_PATH.to_string(), fingerprint(&meta));
+        Ok(index)
     }
 
     /// All index files, sorted by path: the same as [`super::build_index`].
+    /// Computed again from the reports (the index keeps no file bytes).
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
-        self.files
-            .iter()
-            .map(|(p, b)| (p.clone(), b.clone()))
-            .collect()
+        self.all_files().into_iter().collect()
     }
 
     pub(crate) fn into_files(self) -> Vec<(String, Vec<u8>)> {
-        self.files.into_iter().collect()
-    }
-
-    /// All index files, borrowed, sorted by path.
-    pub fn file_refs(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.files.iter().map(|(p, b)| (p.as_str(), b.as_slice()))
+        self.files()
     }
 
     /// Paths of all index files, sorted.
@@ -119,7 +229,7 @@ impl SearchIndex {
     /// Adds or replaces `upserts` and removes `removals` together, recomputing
     /// each touched block once (a copy of hundreds of reports is one update).
     pub fn apply(&mut self, upserts: Vec<SearchDoc>, removals: &[String]) -> Changes {
-        let prepared: Vec<Prepared> = upserts.par_iter().map(prepare).collect();
+        let prepared: Vec<Prepared> = upserts.par_iter().map(|d| prepare(d).0).collect();
         let mut changed: BTreeSet<String> = BTreeSet::new();
         for p in prepared {
             if self.docs.get(&p.id) != Some(&p) {
@@ -146,30 +256,18 @@ impl SearchIndex {
         blocks
     }
 
-    /// Everything a block owns: its postings, its text dictionary and its reports' text files.
-    fn block_files(&self, blocks: &[Vec<(&Prepared, u32)>], b: u32) -> Vec<(String, Vec<u8>)> {
-        let docs: Vec<&Prepared> = blocks[b as usize].iter().map(|(p, _)| *p).collect();
-        let mut out: Vec<(String, Vec<u8>)> = build_block(&docs, self.layout, b)
-            .into_iter()
-            .map(|(n, bytes)| (path_of(&n), bytes))
-            .collect();
-        let dict = Dict::new(&docs);
-        let name = dict_name(b);
-        out.push((path_of(&name), dict.file(&name)));
-        for (p, h) in &blocks[b as usize] {
-            for k in 0..p.chunks.len() {
-                let n = text_name(*h, k);
-                out.push((path_of(&n), dict.text_file(p, &n, k)));
-            }
-        }
-        out
+    /// A block's files, its streams computed again from the display texts.
+    fn rebuild_block(&self, block: &[(&Prepared, u32)], b: u32) -> Vec<(String, Vec<u8>)> {
+        let docs: Vec<(&Prepared, u32, Vec<char>)> =
+            block.iter().map(|&(p, n)| (p, n, stream(p))).collect();
+        block_files(self.layout, &docs, b)
     }
 
     fn all_files(&self) -> BTreeMap<String, Vec<u8>> {
         let blocks = self.blocks();
         let mut files: BTreeMap<String, Vec<u8>> = (0..self.layout.blocks)
             .into_par_iter()
-            .flat_map_iter(|b| self.block_files(&blocks, b))
+            .flat_map_iter(|b| self.rebuild_block(&blocks[b as usize], b))
             .collect::<Vec<_>>()
             .into_iter()
             .collect();
@@ -181,7 +279,7 @@ impl SearchIndex {
     /// their blocks, the blocks of reports whose text-file name moved, and meta.
     fn refresh(&mut self, ids: &BTreeSet<String>) -> Changes {
         let layout = Layout::for_count(self.docs.len());
-        let old_names = std::mem::replace(&mut self.names, assign_names(&self.docs));
+        let old_names = std::mem::replace(&mut self.names, names_of(&self.docs));
         let mut fresh: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut stale: BTreeSet<String> = BTreeSet::new();
         if layout != self.layout {
@@ -204,7 +302,7 @@ impl SearchIndex {
             let blocks = self.blocks();
             let per_block: Vec<Vec<(String, Vec<u8>)>> = touched
                 .par_iter()
-                .map(|&b| self.block_files(&blocks, b))
+                .map(|&b| self.rebuild_block(&blocks[b as usize], b))
                 .collect();
             fresh.extend(per_block.into_iter().flatten());
             fresh.insert(META_PATH.to_string(), build_meta(self.layout, &blocks));
@@ -217,11 +315,43 @@ impl SearchIndex {
             }
         }
         for (path, bytes) in fresh {
-            if self.files.get(&path) != Some(&bytes) {
-                self.files.insert(path.clone(), bytes.clone());
+            let print = fingerprint(&bytes);
+            if self.files.get(&path) != Some(&print) {
+                self.files.insert(path.clone(), print);
                 changes.written.push((path, bytes));
             }
         }
         changes
     }
+}
+
+/// One report per id: of reports sharing an id, the one first by (url, title,
+/// display text), so that input order never matters. Sorted by id.
+fn unique_by_id(mut docs: Vec<SearchDoc>) -> Vec<SearchDoc> {
+    docs.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    let mut out: Vec<SearchDoc> = Vec::with_capacity(docs.len());
+    let mut group: Vec<SearchDoc> = Vec::new();
+    let flush = |group: &mut Vec<SearchDoc>, out: &mut Vec<SearchDoc>| {
+        if group.len() > 1 {
+            let keys: Vec<Prepared> = group.iter().map(|d| prepare(d).0).collect();
+            let best = (0..group.len())
+                .min_by(|&i, &j| {
+                    let (a, b) = (&keys[i], &keys[j]);
+                    (&a.url, &a.title, &a.chunks).cmp(&(&b.url, &b.title, &b.chunks))
+                })
+                .expect("not empty");
+            out.push(group.swap_remove(best));
+            group.clear();
+        } else {
+            out.append(group);
+        }
+    };
+    for d in docs {
+        if group.last().is_some_and(|g| g.id != d.id) {
+            flush(&mut group, &mut out);
+        }
+        group.push(d);
+    }
+    flush(&mut group, &mut out);
+    out
 }

@@ -71,11 +71,29 @@ impl Key {
 
 /// FNV-1a over the key's code points, then a final mix for the low bits.
 pub(crate) fn key_hash(key: Key) -> u32 {
-    let mut h: u32 = 0x811C_9DC5;
-    h = (h ^ key.first()).wrapping_mul(0x0100_0193);
+    let h = fnv_first(key.first());
     if key.is_bigram() {
-        h = (h ^ key.second()).wrapping_mul(0x0100_0193);
+        bigram_hash(h, key.second())
+    } else {
+        mix(h)
     }
+}
+
+/// The first FNV-1a step of [`key_hash`]: computed once per character when
+/// hashing many bigrams.
+#[inline]
+pub(crate) fn fnv_first(first: u32) -> u32 {
+    (0x811C_9DC5 ^ first).wrapping_mul(0x0100_0193)
+}
+
+/// [`key_hash`] of a bigram, from [`fnv_first`] of its first character.
+#[inline]
+pub(crate) fn bigram_hash(first: u32, second: u32) -> u32 {
+    mix((first ^ second).wrapping_mul(0x0100_0193))
+}
+
+#[inline]
+fn mix(mut h: u32) -> u32 {
     h ^= h >> 15;
     h = h.wrapping_mul(0x2C1B_3C6D);
     h ^= h >> 12;

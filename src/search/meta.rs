@@ -62,7 +62,7 @@ pub(crate) fn build_meta(layout: Layout, blocks: &[Vec<(&Prepared, u32)>]) -> Ve
         w.bits(u64::from(p.month), 4);
         w.bits(u64::from(p.day), 5);
         w.gamma(u64::from(p.title_len) + 1);
-        w.gamma(p.stream.len() as u64 + 1);
+        w.gamma(u64::from(p.stream_len) + 1);
         w.bits(u64::from(*name), 32);
     }
     let header = json!({

@@ -26,12 +26,22 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use foldhash::fast::FixedState;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// Space-like characters: separators in queries, boundaries in text. Mirrored by
 /// `SPACE` in search.js (`\s` there lacks U+0085 and adds U+FEFF, hence the extras).
+#[inline]
 pub(crate) fn is_space(c: char) -> bool {
+    if c.is_ascii() {
+        // White_Space and control characters of ASCII: all of U+0000–U+0020, and DEL.
+        return c <= ' ' || c == '\x7F';
+    }
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        return false;
+    }
     c.is_whitespace()
         || c.is_control()
         || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
@@ -65,45 +75,95 @@ pub(crate) fn is_wide(c: char) -> bool {
 
 /// Rule 1: the text as shown in snippets and stored in text shards.
 pub(crate) fn display_text(s: &str) -> String {
+    let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     // Copies runs without spaces as slices; decides at each space run.
     let mut run_start = 0;
-    let mut prev: Option<char> = None;
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if !is_space(c) {
-            prev = Some(c);
+    let mut i = 0;
+    while i < b.len() {
+        let x = b[i];
+        // Printable ASCII and U+4000–U+9FFF (lead bytes E4–E9) are never space-like.
+        if x > 0x20 && x < 0x7F {
+            i += 1;
             continue;
         }
+        if (0xE4..=0xE9).contains(&x) {
+            i += 3;
+            continue;
+        }
+        let c = s[i..].chars().next().expect("at a char boundary");
+        if !is_space(c) {
+            i += c.len_utf8();
+            continue;
+        }
+        // The character before a run is never a space: runs are taken whole.
+        let prev = s[..i].chars().next_back();
         out.push_str(&s[run_start..i]);
-        while chars.next_if(|&(_, c)| is_space(c)).is_some() {}
-        match chars.peek() {
-            Some(&(j, next)) => {
-                if prev.is_some() && !(prev.is_some_and(is_wide) || is_wide(next)) {
+        let mut j = i + c.len_utf8();
+        while let Some(c) = s[j..].chars().next().filter(|&c| is_space(c)) {
+            j += c.len_utf8();
+        }
+        match s[j..].chars().next() {
+            Some(next) => {
+                if prev.is_some_and(|p| !is_wide(p) && !is_wide(next)) {
                     out.push(' ');
                 }
                 run_start = j;
             }
             None => run_start = s.len(),
         }
+        i = j;
     }
     out.push_str(&s[run_start..]);
     out
 }
 
 /// Byte ranges of the clusters of `s` (rule 2), as the regex `\P{M}\p{M}*|\p{M}+` cuts them.
+#[cfg(test)]
 pub(crate) fn clusters(s: &str) -> impl Iterator<Item = &str> {
-    let mut rest = s;
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let mut it = rest.char_indices();
-        it.next()?;
-        let end = it
-            .find(|&(_, c)| !is_mark(c))
-            .map_or(rest.len(), |(i, _)| i);
-        let (head, tail) = rest.split_at(end);
-        rest = tail;
-        Some(head)
+        if at >= s.len() {
+            return None;
+        }
+        let (end, _) = cluster_at(s, at);
+        let cl = &s[at..end];
+        at = end;
+        Some(cl)
     })
+}
+
+/// The end of the cluster starting at byte `at` of `s`, and its character when
+/// it is a single one (the common case, normalized by [`push_char`]).
+#[inline(always)]
+pub(crate) fn cluster_at(s: &str, at: usize) -> (usize, Option<char>) {
+    let b = s.as_bytes();
+    let (c, first_end) = if b[at] < 0x80 {
+        (b[at] as char, at + 1)
+    } else if b[at] & 0xF0 == 0xE0 {
+        // Three bytes (all of CJK): `s` is valid UTF-8, so no check is needed.
+        let cp = u32::from(b[at] & 0x0F) << 12
+            | u32::from(b[at + 1] & 0x3F) << 6
+            | u32::from(b[at + 2] & 0x3F);
+        (char::from_u32(cp).expect("valid UTF-8"), at + 3)
+    } else {
+        let c = s[at..].chars().next().expect("at a char boundary");
+        (c, at + c.len_utf8())
+    };
+    let mut end = first_end;
+    // Marks start at U+0300, whose UTF-8 lead byte is 0xCC: anything below
+    // that byte is no mark, which settles most characters without decoding.
+    while let Some(&x) = b.get(end) {
+        if x < 0xCC {
+            break;
+        }
+        let m = s[end..].chars().next().expect("at a char boundary");
+        if !is_mark(m) {
+            break;
+        }
+        end += m.len_utf8();
+    }
+    (end, (end == first_end).then_some(c))
 }
 
 /// General_Category = Mark, with a shortcut for the ranges that hold none.
@@ -118,7 +178,8 @@ fn is_mark(c: char) -> bool {
 thread_local! {
     /// Normalized forms of single characters outside the fast path (full-width
     /// punctuation mostly): a few hundred distinct ones repeated millions of times.
-    static MEMO: RefCell<HashMap<char, Box<[char]>>> = RefCell::new(HashMap::new());
+    static MEMO: RefCell<HashMap<char, Box<[char]>, FixedState>> =
+        RefCell::new(HashMap::with_hasher(FixedState::default()));
 }
 
 fn slow_normalize(cluster: &str, out: &mut Vec<char>) {
@@ -130,41 +191,53 @@ fn slow_normalize(cluster: &str, out: &mut Vec<char>) {
     );
 }
 
-/// Appends the normalized form of one cluster to `out`; space-like results become ' '.
-pub(crate) fn push_normalized(cluster: &str, out: &mut Vec<char>) {
-    let mut chars = cluster.chars();
-    if let (Some(c), None) = (chars.next(), chars.clone().next()) {
-        // Fast path for the characters that make up nearly all of a report.
-        if c.is_ascii() {
-            out.push(if is_space(c) {
-                ' '
-            } else {
-                c.to_ascii_lowercase()
-            });
-            return;
-        }
-        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-            out.push(c);
-            return;
-        }
-        MEMO.with(|m| {
-            let mut m = m.borrow_mut();
-            let v = m.entry(c).or_insert_with(|| {
-                let mut v = Vec::new();
-                slow_normalize(cluster, &mut v);
-                v.into_boxed_slice()
-            });
-            out.extend_from_slice(v);
+/// Appends the normalized form of a one-character cluster to `out`.
+#[inline]
+pub(crate) fn push_char(c: char, out: &mut Vec<char>) {
+    // Fast path for the characters that make up nearly all of a report.
+    if c.is_ascii() {
+        out.push(if is_space(c) {
+            ' '
+        } else {
+            c.to_ascii_lowercase()
         });
         return;
     }
-    slow_normalize(cluster, out);
+    if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        out.push(c);
+        return;
+    }
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        let v = m.entry(c).or_insert_with(|| {
+            let mut v = Vec::new();
+            slow_normalize(c.encode_utf8(&mut [0; 4]), &mut v);
+            v.into_boxed_slice()
+        });
+        out.extend_from_slice(v);
+    });
+}
+
+/// Appends the normalized form of one cluster to `out`; space-like results become ' '.
+#[inline]
+pub(crate) fn push_normalized(cluster: &str, out: &mut Vec<char>) {
+    let mut chars = cluster.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => push_char(c, out),
+        _ => slow_normalize(cluster, out),
+    }
 }
 
 /// Rule 2 on a whole string (already a display text, or a query).
 pub(crate) fn normalize_chars(s: &str, out: &mut Vec<char>) {
-    for cl in clusters(s) {
-        push_normalized(cl, out);
+    let mut at = 0;
+    while at < s.len() {
+        let (end, single) = cluster_at(s, at);
+        match single {
+            Some(c) => push_char(c, out),
+            None => slow_normalize(&s[at..end], out),
+        }
+        at = end;
     }
 }
 
@@ -222,6 +295,75 @@ mod tests {
             vec!["基层", "党建", "1+n"]
         );
         assert!(query_terms(" \u{200B} ").is_empty());
+    }
+
+    /// Rule 1 as first written, char by char.
+    fn reference_display_text(s: &str) -> String {
+        let mut out = String::new();
+        let mut run_start = 0;
+        let mut prev: Option<char> = None;
+        let mut chars = s.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if !is_space(c) {
+                prev = Some(c);
+                continue;
+            }
+            out.push_str(&s[run_start..i]);
+            while chars.next_if(|&(_, c)| is_space(c)).is_some() {}
+            match chars.peek() {
+                Some(&(j, next)) => {
+                    if prev.is_some() && !(prev.is_some_and(is_wide) || is_wide(next)) {
+                        out.push(' ');
+                    }
+                    run_start = j;
+                }
+                None => run_start = s.len(),
+            }
+        }
+        out.push_str(&s[run_start..]);
+        out
+    }
+
+    #[test]
+    fn display_text_agrees_with_the_reference() {
+        let alphabet = [
+            "a", "Z", " ", "\n", "\t", "\u{85}", "\u{A0}", "\u{3000}", "\u{FEFF}", "\u{200B}",
+            "党", "㐀", "，", "“", "é", "\u{301}", "𠀀", "\u{7F}", "1", "—",
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 12) as usize;
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+            }
+            assert_eq!(display_text(&s), reference_display_text(&s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_definitions() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let space = c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}');
+            assert_eq!(is_space(c), space, "{c:?}");
+            if (c as u32) < 0x300 {
+                assert!(!is_combining_mark(c), "{c:?}");
+            }
+        }
+        let s = "a\u{301}\u{302}中\u{300}x\u{20DD}𠀀\u{301}";
+        let c: Vec<&str> = clusters(s).collect();
+        assert_eq!(
+            c,
+            vec!["a\u{301}\u{302}", "中\u{300}", "x\u{20DD}", "𠀀\u{301}"]
+        );
     }
 
     #[test]

@@ -23,11 +23,16 @@
 //! "de"@p+3 do.
 
 use super::codec::{BitWriter, JsFile, rice_k};
-use super::layout::{Key, Layout, postings_name};
-use super::prepare::Prepared;
+use super::layout::{Key, Layout, bigram_hash, fnv_first, postings_name};
 
-/// Radix digits of the sort by key.
-const DIGIT: u32 = 13;
+/// What the postings need of one report: its normalized stream and title length.
+pub(crate) struct Doc<'a> {
+    pub stream: &'a [char],
+    pub title_len: u32,
+}
+
+/// Radix digits of the in-bucket sort by key.
+const DIGIT: u32 = 11;
 
 /// The block's characters, numbered in code point order (so keys sort like chars).
 struct Chars {
@@ -36,10 +41,10 @@ struct Chars {
 }
 
 impl Chars {
-    fn new(docs: &[&Prepared]) -> Chars {
+    fn new(docs: &[Doc]) -> Chars {
         let mut id = vec![u32::MAX; 0x11_0000];
         for d in docs {
-            for &c in &d.stream {
+            for &c in d.stream {
                 id[c as usize] = 0;
             }
         }
@@ -54,123 +59,197 @@ impl Chars {
     }
 }
 
-/// Bigram occurrences of a block sorted by key, then by position in the block's
-/// concatenated streams: `(key, gpos)` with key = id(first) × n + id(second).
-enum Sorted {
-    /// key in the high 32 bits (at most 65,536 distinct characters), radix-sorted.
-    Packed(Vec<u64>),
-    /// Any number of characters, comparison-sorted.
-    Wide(Vec<u128>),
+/// A bigram occurrence: its key (id(first) × n + id(second)), the block-local
+/// report and the position in that report's stream, packed so that comparing
+/// entries compares (key, report, position).
+trait Occurrence: Copy + Ord + Default + Send {
+    fn pack(key: u64, doc: u32, pos: u32, f: &Fields) -> Self;
+    fn key(self, f: &Fields) -> u64;
+    fn doc(self, f: &Fields) -> u32;
+    fn pos(self, f: &Fields) -> u32;
+    /// Sorts by key; entries of equal keys are already in (report, position) order.
+    fn sort_by_key(v: &mut [Self], f: &Fields, scratch: &mut Vec<Self>);
 }
 
-impl Sorted {
-    fn new(docs: &[&Prepared], chars: &Chars, starts: &[u64]) -> Sorted {
-        let n = chars.chars.len() as u64;
-        let total = *starts.last().unwrap_or(&0);
-        fn each_pair(
-            docs: &[&Prepared],
-            chars: &Chars,
-            starts: &[u64],
-            n: u64,
-            mut f: impl FnMut(u64, u64),
-        ) {
-            for (d, &start) in docs.iter().zip(starts) {
-                let s = &d.stream;
-                for i in 1..s.len() {
-                    let (a, b) = (s[i - 1], s[i]);
-                    if a != ' ' && b != ' ' {
-                        let key =
-                            u64::from(chars.id[a as usize]) * n + u64::from(chars.id[b as usize]);
-                        f(key, start + i as u64 - 1);
-                    }
-                }
-            }
-        }
-        if n * n <= 1 << 32 && total <= u64::from(u32::MAX) {
-            let mut v: Vec<u64> = Vec::with_capacity(total as usize);
-            each_pair(docs, chars, starts, n, |k, g| v.push(k << 32 | g));
-            radix_sort_high(&mut v, 64 - (n * n).saturating_sub(1).leading_zeros());
-            Sorted::Packed(v)
-        } else {
-            let mut v: Vec<u128> = Vec::with_capacity(total as usize);
-            each_pair(docs, chars, starts, n, |k, g| {
-                v.push(u128::from(k) << 64 | u128::from(g))
-            });
-            v.sort_unstable();
-            Sorted::Wide(v)
-        }
-    }
+/// Bit widths of the packed fields of a `u64` occurrence.
+struct Fields {
+    key_bits: u32,
+    doc_bits: u32,
+    pos_bits: u32,
+}
 
-    fn len(&self) -> usize {
-        match self {
-            Sorted::Packed(v) => v.len(),
-            Sorted::Wide(v) => v.len(),
-        }
-    }
+fn width(max: u64) -> u32 {
+    64 - max.leading_zeros()
+}
 
+impl Occurrence for u64 {
     #[inline]
-    fn at(&self, i: usize) -> (u64, u64) {
-        match self {
-            Sorted::Packed(v) => (v[i] >> 32, v[i] & 0xFFFF_FFFF),
-            Sorted::Wide(v) => ((v[i] >> 64) as u64, v[i] as u64),
+    fn pack(key: u64, doc: u32, pos: u32, f: &Fields) -> u64 {
+        (key << f.doc_bits | u64::from(doc)) << f.pos_bits | u64::from(pos)
+    }
+    #[inline]
+    fn key(self, f: &Fields) -> u64 {
+        self.checked_shr(f.doc_bits + f.pos_bits).unwrap_or(0)
+    }
+    #[inline]
+    fn doc(self, f: &Fields) -> u32 {
+        ((self >> f.pos_bits) & ((1u64 << f.doc_bits) - 1)) as u32
+    }
+    #[inline]
+    fn pos(self, f: &Fields) -> u32 {
+        (self & ((1u64 << f.pos_bits) - 1)) as u32
+    }
+    /// Stable LSD radix sort on the key bits (the entries fit in cache: one bucket).
+    fn sort_by_key(v: &mut [u64], f: &Fields, scratch: &mut Vec<u64>) {
+        let low = f.doc_bits + f.pos_bits;
+        scratch.clear();
+        scratch.resize(v.len(), 0);
+        let mut count = [0u32; 1 << DIGIT];
+        let mut in_v = true;
+        let mut shift = low;
+        while shift < low + f.key_bits {
+            let (src, dst): (&[u64], &mut [u64]) = if in_v {
+                (&*v, &mut scratch[..])
+            } else {
+                (&scratch[..], &mut *v)
+            };
+            let sh = shift;
+            let digit = move |x: u64| (x >> sh) as usize & ((1 << DIGIT) - 1);
+            count.fill(0);
+            for &x in src {
+                count[digit(x)] += 1;
+            }
+            shift += DIGIT;
+            if count[digit(src[0])] as usize == src.len() {
+                continue; // one digit value: nothing moves
+            }
+            let mut sum = 0;
+            for c in count.iter_mut() {
+                (*c, sum) = (sum, sum + *c);
+            }
+            for &x in src {
+                let d = digit(x);
+                dst[count[d] as usize] = x;
+                count[d] += 1;
+            }
+            in_v = !in_v;
+        }
+        if !in_v {
+            v.copy_from_slice(scratch);
         }
     }
 }
 
-/// Stable LSD radix sort on bits 32..32+`bits` (the low half is already in order).
-fn radix_sort_high(v: &mut Vec<u64>, bits: u32) {
-    let mut tmp = vec![0u64; v.len()];
-    let mut shift = 32;
-    while shift < 32 + bits {
-        let mut count = vec![0usize; 1 << DIGIT];
-        let digit = |x: u64| (x >> shift) as usize & ((1 << DIGIT) - 1);
-        for &x in v.iter() {
-            count[digit(x)] += 1;
-        }
-        let mut sum = 0;
-        for c in count.iter_mut() {
-            (*c, sum) = (sum, sum + *c);
-        }
-        for &x in v.iter() {
-            let d = digit(x);
-            tmp[count[d]] = x;
-            count[d] += 1;
-        }
-        std::mem::swap(v, &mut tmp);
-        shift += DIGIT;
+impl Occurrence for u128 {
+    #[inline]
+    fn pack(key: u64, doc: u32, pos: u32, _: &Fields) -> u128 {
+        u128::from(key) << 64 | u128::from(doc) << 32 | u128::from(pos)
+    }
+    #[inline]
+    fn key(self, _: &Fields) -> u64 {
+        (self >> 64) as u64
+    }
+    #[inline]
+    fn doc(self, _: &Fields) -> u32 {
+        (self >> 32) as u32
+    }
+    #[inline]
+    fn pos(self, _: &Fields) -> u32 {
+        self as u32
+    }
+    fn sort_by_key(v: &mut [u128], _: &Fields, _: &mut Vec<u128>) {
+        v.sort_unstable();
     }
 }
 
-/// Per character: (local report, count, in title) for each report containing it.
-fn unigrams(docs: &[&Prepared], chars: &Chars) -> Vec<Vec<(u32, u32, bool)>> {
-    let n = chars.chars.len();
-    let mut lists: Vec<Vec<(u32, u32, bool)>> = vec![Vec::new(); n];
-    let mut count = vec![0u32; n];
-    let mut title = vec![false; n];
-    let mut touched = Vec::new();
+/// Calls `g(report, position, id)` for each character of the streams (not the
+/// boundaries) and then `bigram(bucket, key)` if the character before it was one
+/// too, in stream order; after each report, `g(report, END, END, None)`.
+const END: u32 = u32::MAX;
+
+/// A character's (local report, count, in title) for each report containing it.
+type UniList = Vec<(u32, u32, bool)>;
+
+#[inline]
+fn each_char(
+    docs: &[Doc],
+    chars: &Chars,
+    first: &[u32],
+    mask: u32,
+    g: &mut impl FnMut(u32, u32, u32, Option<(usize, u64)>),
+) {
+    let n = chars.chars.len() as u64;
     for (local, d) in docs.iter().enumerate() {
+        let mut prev = u32::MAX;
         for (i, &c) in d.stream.iter().enumerate() {
             if c == ' ' {
+                prev = u32::MAX;
                 continue;
             }
-            let id = chars.id[c as usize] as usize;
-            if count[id] == 0 {
-                touched.push(id);
-            }
-            count[id] += 1;
-            title[id] |= (i as u32) < d.title_len;
+            let id = chars.id[c as usize];
+            let bigram = (prev != u32::MAX).then(|| {
+                let bucket = bigram_hash(first[prev as usize], c as u32) & mask;
+                (bucket as usize, u64::from(prev) * n + u64::from(id))
+            });
+            g(local as u32, i as u32, id, bigram);
+            prev = id;
         }
-        for &id in &touched {
-            lists[id].push((local as u32, count[id], title[id]));
-            (count[id], title[id]) = (0, false);
-        }
-        touched.clear();
+        g(local as u32, END, END, None);
     }
-    lists
 }
 
-fn encode_unigram(list: &[(u32, u32, bool)]) -> BitWriter {
-    let mut w = BitWriter::default();
+/// Unigram lists (per character: (local report, count, in title) for each report
+/// containing it), and the bigram occurrences of a block grouped by bucket (in
+/// stream order within each): counted, then scattered, with no sort of the whole block.
+fn by_bucket<O: Occurrence>(
+    docs: &[Doc],
+    chars: &Chars,
+    layout: Layout,
+    f: &Fields,
+) -> (Vec<UniList>, Vec<O>, Vec<usize>) {
+    let first: Vec<u32> = chars.chars.iter().map(|&c| fnv_first(c as u32)).collect();
+    let mask = layout.buckets - 1;
+    let mut starts = vec![0usize; layout.buckets as usize + 1];
+    let nc = chars.chars.len();
+    let mut uni: Vec<UniList> = vec![Vec::new(); nc];
+    let mut count = vec![0u32; nc];
+    let mut title = vec![false; nc];
+    let mut touched: Vec<u32> = Vec::new();
+    each_char(docs, chars, &first, mask, &mut |local, i, id, bigram| {
+        if id == END {
+            for &id in &touched {
+                let id = id as usize;
+                uni[id].push((local, count[id], title[id]));
+                (count[id], title[id]) = (0, false);
+            }
+            touched.clear();
+            return;
+        }
+        let idu = id as usize;
+        if count[idu] == 0 {
+            touched.push(id);
+        }
+        count[idu] += 1;
+        title[idu] |= i < docs[local as usize].title_len;
+        if let Some((b, _)) = bigram {
+            starts[b + 1] += 1;
+        }
+    });
+    for b in 0..layout.buckets as usize {
+        starts[b + 1] += starts[b];
+    }
+    let mut next = starts.clone();
+    let mut v = vec![O::default(); starts[layout.buckets as usize]];
+    each_char(docs, chars, &first, mask, &mut |local, i, _, bigram| {
+        if let Some((b, key)) = bigram {
+            v[next[b]] = O::pack(key, local, i - 1, f);
+            next[b] += 1;
+        }
+    });
+    (uni, v, starts)
+}
+
+fn encode_unigram(list: &[(u32, u32, bool)], w: &mut BitWriter) {
     let df = list.len() as u64;
     w.gamma(df);
     let kd = rice_k(u64::from(list[list.len() - 1].0) + 1 - df, df);
@@ -182,60 +261,24 @@ fn encode_unigram(list: &[(u32, u32, bool)]) -> BitWriter {
         w.bits(u64::from(t), 1);
         prev = i64::from(d);
     }
-    w
 }
 
-/// Finds the report holding a position of the block's concatenated streams.
-struct DocFinder<'a> {
-    starts: &'a [u64],
-    /// Report holding position k × 64, for each k.
-    coarse: Vec<u32>,
-}
-
-impl<'a> DocFinder<'a> {
-    fn new(starts: &'a [u64]) -> Self {
-        let total = *starts.last().unwrap_or(&0);
-        let mut coarse = Vec::with_capacity((total / 64 + 1) as usize);
-        let mut d = 0;
-        for k in 0..=total / 64 {
-            while d + 2 < starts.len() && starts[d + 1] <= k * 64 {
-                d += 1;
-            }
-            coarse.push(d as u32);
-        }
-        DocFinder { starts, coarse }
-    }
-
-    fn find(&self, g: u64) -> usize {
-        let mut d = self.coarse[(g / 64) as usize] as usize;
-        while self.starts[d + 1] <= g {
-            d += 1;
-        }
-        d
-    }
-}
-
-/// Encodes the bigram occurrences `sorted[range]` (one key). `per_doc` is scratch.
-fn encode_bigram(
-    sorted: &Sorted,
-    range: std::ops::Range<usize>,
-    docs: &[&Prepared],
-    finder: &DocFinder,
+/// Encodes the occurrences `run` (one key, in report and position order) into `w`.
+fn encode_bigram<O: Occurrence>(
+    run: &[O],
+    f: &Fields,
+    docs: &[Doc],
     per_doc: &mut Vec<(u32, usize, u32)>,
-) -> BitWriter {
-    let starts = finder.starts;
+    w: &mut BitWriter,
+) {
     per_doc.clear();
-    let mut end = 0u64;
-    for i in range.clone() {
-        let g = sorted.at(i).1;
-        if per_doc.is_empty() || g >= end {
-            let d = finder.find(g);
-            end = starts[d + 1];
-            per_doc.push((d as u32, i, 0));
+    for (i, o) in run.iter().enumerate() {
+        let d = o.doc(f);
+        match per_doc.last_mut() {
+            Some(last) if last.0 == d => last.2 += 1,
+            _ => per_doc.push((d, i, 1)),
         }
-        per_doc.last_mut().expect("pushed").2 += 1;
     }
-    let mut w = BitWriter::default();
     let df = per_doc.len() as u64;
     w.gamma(df);
     let kd = rice_k(u64::from(per_doc[per_doc.len() - 1].0) + 1 - df, df);
@@ -247,100 +290,111 @@ fn encode_bigram(
         // The reader knows the report's length (meta), so the parameter costs nothing.
         let kp = rice_k(docs[d as usize].stream.len() as u64, u64::from(count));
         let mut pp = -1i64;
-        for i in first..first + count as usize {
-            let p = (sorted.at(i).1 - starts[d as usize]) as i64;
+        for o in &run[first..first + count as usize] {
+            let p = i64::from(o.pos(f));
             w.rice((p - pp - 1) as u64, kp);
             pp = p;
         }
         prev = i64::from(d);
     }
-    w
 }
 
 /// The bucket files of one block: (registration name, bytes), one per bucket.
-pub(crate) fn build_block(
-    docs: &[&Prepared],
+pub(crate) fn build_block(docs: &[Doc], layout: Layout, block: u32) -> Vec<(String, Vec<u8>)> {
+    let chars = Chars::new(docs);
+    let n = chars.chars.len() as u64;
+    let f = Fields {
+        key_bits: width((n * n).saturating_sub(1)),
+        doc_bits: width(docs.len().saturating_sub(1) as u64),
+        pos_bits: width(docs.iter().map(|d| d.stream.len()).max().unwrap_or(0) as u64),
+    };
+    if f.key_bits + f.doc_bits + f.pos_bits <= 64 {
+        build_block_with::<u64>(docs, &chars, &f, layout, block)
+    } else {
+        build_block_with::<u128>(docs, &chars, &f, layout, block)
+    }
+}
+
+fn build_block_with<O: Occurrence>(
+    docs: &[Doc],
+    chars: &Chars,
+    f: &Fields,
     layout: Layout,
     block: u32,
 ) -> Vec<(String, Vec<u8>)> {
-    let chars = Chars::new(docs);
-    let mut starts = Vec::with_capacity(docs.len() + 1);
-    let mut total = 0u64;
-    for d in docs {
-        starts.push(total);
-        total += d.stream.len() as u64;
-    }
-    starts.push(total);
-    let uni = unigrams(docs, &chars);
-    let sorted = Sorted::new(docs, &chars, &starts);
-
-    // Keys per bucket, in key order: unigrams (by char), then bigram runs of `sorted`.
-    enum Entry {
-        Uni(usize),
-        Bi(usize, usize),
-    }
-    let mut buckets: Vec<Vec<(Key, Entry)>> = (0..layout.buckets).map(|_| Vec::new()).collect();
+    let (uni, mut occ, starts) = by_bucket::<O>(docs, chars, layout, f);
+    let mut uni_of: Vec<Vec<usize>> = (0..layout.buckets).map(|_| Vec::new()).collect();
     for (id, list) in uni.iter().enumerate() {
         if !list.is_empty() {
-            let key = Key::uni(chars.chars[id]);
-            buckets[layout.bucket_of(key) as usize].push((key, Entry::Uni(id)));
+            uni_of[layout.bucket_of(Key::uni(chars.chars[id])) as usize].push(id);
         }
     }
     let n = chars.chars.len() as u64;
-    let mut i = 0;
-    while i < sorted.len() {
-        let k = sorted.at(i).0;
-        let mut j = i + 1;
-        while j < sorted.len() && sorted.at(j).0 == k {
-            j += 1;
-        }
-        let key = Key::bi(chars.chars[(k / n) as usize], chars.chars[(k % n) as usize]);
-        buckets[layout.bucket_of(key) as usize].push((key, Entry::Bi(i, j)));
-        i = j;
-    }
-
-    let finder = DocFinder::new(&starts);
+    let mut scratch = Vec::new();
+    let mut runs: Vec<(Key, usize, usize)> = Vec::new();
     let mut per_doc = Vec::new();
+    let mut p = BitWriter::default();
     let mut out = Vec::with_capacity(layout.buckets as usize);
-    for (bucket, mine) in buckets.iter().enumerate() {
-        let bucket = bucket as u32;
+    for bucket in 0..layout.buckets as usize {
+        let mine = &mut occ[starts[bucket]..starts[bucket + 1]];
+        if !mine.is_empty() {
+            O::sort_by_key(mine, f, &mut scratch);
+        }
+        let mine = &occ[starts[bucket]..starts[bucket + 1]];
+        runs.clear();
+        let mut i = 0;
+        while i < mine.len() {
+            let k = mine[i].key(f);
+            let mut j = i + 1;
+            while j < mine.len() && mine[j].key(f) == k {
+                j += 1;
+            }
+            let key = Key::bi(chars.chars[(k / n) as usize], chars.chars[(k % n) as usize]);
+            runs.push((key, i, j));
+            i = j;
+        }
         let mut w = BitWriter::default();
-        w.gamma(mine.len() as u64 + 1);
+        w.gamma((uni_of[bucket].len() + runs.len()) as u64 + 1);
+        let keys = uni_of[bucket]
+            .iter()
+            .map(|&id| (Key::uni(chars.chars[id]), None))
+            .chain(runs.iter().map(|&(key, i, j)| (key, Some((i, j)))));
         let (mut prev_big, mut pf, mut ps) = (false, 0u32, 0u32);
-        for (key, entry) in mine {
+        for (key, run) in keys {
             let big = key.is_bigram();
             if big != prev_big {
                 (prev_big, pf, ps) = (big, 0, 0);
             }
             w.bits(u64::from(big), 1);
-            let (f, s) = (key.first(), key.second());
+            let (kf, ks) = (key.first(), key.second());
             if big {
-                w.gamma(u64::from(f - pf) + 1);
-                if f == pf {
-                    w.gamma(u64::from(s - ps));
+                w.gamma(u64::from(kf - pf) + 1);
+                if kf == pf {
+                    w.gamma(u64::from(ks - ps));
                 } else {
-                    w.rice(u64::from(s), 12);
+                    w.rice(u64::from(ks), 12);
                 }
-                ps = s;
+                ps = ks;
             } else {
-                w.gamma(u64::from(f - pf));
+                w.gamma(u64::from(kf - pf));
             }
-            pf = f;
-            let p = match *entry {
-                Entry::Uni(id) => encode_unigram(&uni[id]),
-                Entry::Bi(a, b) => encode_bigram(&sorted, a..b, docs, &finder, &mut per_doc),
-            };
+            pf = kf;
+            p.clear();
+            match run {
+                None => encode_unigram(&uni[chars.id[kf as usize] as usize], &mut p),
+                Some((i, j)) => encode_bigram(&mine[i..j], f, docs, &mut per_doc, &mut p),
+            }
             w.gamma(p.bit_len() + 1);
             w.append(&p);
         }
-        let name = postings_name(block, bucket);
-        let mut f = JsFile::new();
-        f.raw("DANGAN_SEARCH_SHARD(")
+        let name = postings_name(block, bucket as u32);
+        let mut file = JsFile::new();
+        file.raw("DANGAN_SEARCH_SHARD(")
             .string(&name)
             .raw(",")
             .bits(&w)
             .raw(");\n");
-        out.push((name, f.into_bytes()));
+        out.push((name, file.into_bytes()));
     }
     out
 }

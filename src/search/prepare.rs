@@ -3,7 +3,7 @@
 
 use super::SearchDoc;
 use super::layout::{CHUNK_CHARS, CHUNK_OVERLAP, id_hash};
-use super::normalize::{clusters, display_text, push_normalized};
+use super::normalize::{cluster_at, display_text, normalize_chars, push_char, push_normalized};
 
 /// Everything the index needs from one report; a pure function of the [`SearchDoc`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,23 +19,41 @@ pub(crate) struct Prepared {
     pub year: i32,
     pub unit_path: Vec<String>,
     pub kind: String,
-    /// Normalized title, one boundary, normalized body ([`super::normalize`]);
-    /// positions in the index count characters of this stream.
-    pub stream: Vec<char>,
+    /// Length of the normalized stream ([`stream`]): title, one boundary, body.
+    pub stream_len: u32,
     /// Length of the title part including the boundary: positions below are title hits.
     pub title_len: u32,
     /// Display text of the body, in chunks of [`CHUNK_CHARS`] normalized characters
     /// (chunk k starts at body position k × CHUNK_CHARS), each followed by an overlap.
     pub chunks: Vec<String>,
+    /// Per chunk, the byte length of its part before the overlap: the body is the
+    /// concatenation of these parts.
+    pub cuts: Vec<u32>,
 }
 
-pub(crate) fn prepare(doc: &SearchDoc) -> Prepared {
-    let mut stream = Vec::with_capacity(doc.text.len() / 2 + doc.title.len());
-    let title = display_text(&doc.title);
-    for cl in clusters(&title) {
-        push_normalized(cl, &mut stream);
+/// Normalized title, one boundary, normalized body ([`super::normalize`]);
+/// positions in the index count characters of this stream. Not kept per report
+/// (it is four bytes a character): recomputed from the display text when a
+/// block is built again.
+pub(crate) fn stream(p: &Prepared) -> Vec<char> {
+    let mut s = Vec::with_capacity(p.stream_len as usize);
+    title_stream(&p.title, &mut s);
+    for (chunk, &cut) in p.chunks.iter().zip(&p.cuts) {
+        normalize_chars(&chunk[..cut as usize], &mut s);
     }
+    debug_assert_eq!(s.len(), p.stream_len as usize);
+    s
+}
+
+fn title_stream(title: &str, stream: &mut Vec<char>) {
+    normalize_chars(&display_text(title), stream);
     stream.push(' ');
+}
+
+/// The report prepared, with its normalized stream ([`stream`]).
+pub(crate) fn prepare(doc: &SearchDoc) -> (Prepared, Vec<char>) {
+    let mut stream = Vec::with_capacity(doc.text.len() / 2 + doc.title.len());
+    title_stream(&doc.title, &mut stream);
     let title_len = stream.len() as u32;
 
     let body = display_text(&doc.text);
@@ -43,20 +61,24 @@ pub(crate) fn prepare(doc: &SearchDoc) -> Prepared {
     let mut starts = vec![0usize];
     let mut overlap_end: Vec<Option<usize>> = vec![None];
     let mut since_cut = 0usize;
-    let mut offset = 0usize;
-    for cl in clusters(&body) {
+    let mut at = 0;
+    while at < body.len() {
+        let (end, single) = cluster_at(&body, at);
         let pos = stream.len() - title_len as usize;
         if pos >= CHUNK_CHARS * starts.len() {
-            starts.push(offset);
+            starts.push(at);
             overlap_end.push(None);
             since_cut = 0;
         }
         if starts.len() > 1 && since_cut == CHUNK_OVERLAP {
-            overlap_end[starts.len() - 2] = Some(offset);
+            overlap_end[starts.len() - 2] = Some(at);
         }
         since_cut += 1;
-        push_normalized(cl, &mut stream);
-        offset += cl.len();
+        match single {
+            Some(c) => push_char(c, &mut stream),
+            None => push_normalized(&body[at..end], &mut stream),
+        }
+        at = end;
     }
     let chunks = (0..starts.len())
         .map(|k| {
@@ -68,6 +90,9 @@ pub(crate) fn prepare(doc: &SearchDoc) -> Prepared {
             body[starts[k]..end].to_string()
         })
         .collect();
+    let cuts = (0..starts.len())
+        .map(|k| (starts.get(k + 1).copied().unwrap_or(body.len()) - starts[k]) as u32)
+        .collect();
 
     let unit_path = if doc.unit_path.is_empty() {
         vec![doc.unit.clone()]
@@ -75,7 +100,7 @@ pub(crate) fn prepare(doc: &SearchDoc) -> Prepared {
         doc.unit_path.clone()
     };
     let (month, day) = parse_month_day(&doc.date);
-    Prepared {
+    let p = Prepared {
         id: doc.id.clone(),
         id_hash: id_hash(&doc.id),
         url: doc.url.clone(),
@@ -86,10 +111,12 @@ pub(crate) fn prepare(doc: &SearchDoc) -> Prepared {
         year: doc.year,
         unit_path,
         kind: doc.kind.clone(),
-        stream,
+        stream_len: stream.len() as u32,
         title_len,
         chunks,
-    }
+        cuts,
+    };
+    (p, stream)
 }
 
 /// "YYYY-MM-DD" or "YYYY-MM" → (month, day), 0 for a missing or unreadable part.
@@ -123,8 +150,9 @@ mod tests {
 
     #[test]
     fn stream_is_title_boundary_body() {
-        let p = prepare(&doc("标题Ａ", "正文\n第二段 x y"));
-        let s: String = p.stream.iter().collect();
+        let (p, st) = prepare(&doc("标题Ａ", "正文\n第二段 x y"));
+        assert_eq!(stream(&p), st);
+        let s: String = st.iter().collect();
         assert_eq!(s, "标题a 正文第二段x y");
         assert_eq!(p.title_len, 4);
         assert_eq!(p.chunks, vec!["正文第二段x y".to_string()]);
@@ -135,7 +163,8 @@ mod tests {
     #[test]
     fn long_bodies_are_chunked_at_fixed_positions_with_overlap() {
         let text: String = "一二三四五六七八九十".repeat(2000); // 20,000 characters
-        let p = prepare(&doc("t", &text));
+        let (p, st) = prepare(&doc("t", &text));
+        assert_eq!(stream(&p), st);
         assert_eq!(p.chunks.len(), 3);
         let c: Vec<usize> = p.chunks.iter().map(|c| c.chars().count()).collect();
         assert_eq!(

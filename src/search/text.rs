@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn canonical_codes_decode_like_search_js() {
-        let mut p = crate::search::prepare::prepare(&crate::search::SearchDoc {
+        let (mut p, _) = crate::search::prepare::prepare(&crate::search::SearchDoc {
             id: "a".into(),
             url: "a.html".into(),
             title: "t".into(),
