@@ -107,39 +107,51 @@ impl ArchiveWatcher {
 
     /// Blocks until something changed and things are quiet again; returns the paths.
     pub fn next_batch(&mut self) -> Result<Vec<PathBuf>> {
-        let first = self.events.recv().context("the file watcher stopped")?;
-        self.batch_from(first)
+        loop {
+            let first = self.events.recv().context("the file watcher stopped")?;
+            if let Some(first) = change(first) {
+                return self.batch_from(first);
+            }
+        }
     }
 
     /// Like `next_batch`, but gives up (`None`) if nothing changes within `wait`.
     pub fn next_batch_within(&mut self, wait: Duration) -> Result<Option<Vec<PathBuf>>> {
-        match self.events.recv_timeout(wait) {
-            Ok(first) => self.batch_from(first).map(Some),
-            Err(RecvTimeoutError::Timeout) => Ok(None),
-            Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+        let deadline = Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(ev) => {
+                    if let Some(first) = change(ev) {
+                        return self.batch_from(first).map(Some);
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return Ok(None),
+                Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
+            }
         }
     }
 
-    fn batch_from(&mut self, first: notify::Result<notify::Event>) -> Result<Vec<PathBuf>> {
-        let mut paths = Vec::new();
-        let mut count = 0;
+    /// Collects the paths of `first` and of every change that follows until
+    /// things are quiet. Only changes count towards a burst: reads (of
+    /// reports by the rebuild, of folders by the source stamp) are no events.
+    fn batch_from(&mut self, first: notify::Event) -> Result<Vec<PathBuf>> {
+        let mut paths = first.paths;
+        let mut count = 1;
         let started = Instant::now();
-        // Reading a file (as the rebuild itself does) is no change.
-        let add = |ev: notify::Result<notify::Event>, paths: &mut Vec<PathBuf>| match ev {
-            Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => {}
-            Ok(ev) => paths.extend(ev.paths),
-            Err(e) => eprintln!("note: file watcher: {e}"),
-        };
-        add(first, &mut paths);
         loop {
-            count += 1;
             let quiet = if count > BURST_EVENTS {
                 QUIET_BURST
             } else {
                 QUIET_SHORT
             };
             match self.events.recv_timeout(quiet) {
-                Ok(ev) => add(ev, &mut paths),
+                Ok(ev) => {
+                    if let Some(ev) = change(ev) {
+                        count += 1;
+                        paths.extend(ev.paths);
+                    }
+                }
                 Err(RecvTimeoutError::Timeout) => break,
                 Err(RecvTimeoutError::Disconnected) => anyhow::bail!("the file watcher stopped"),
             }
@@ -151,6 +163,18 @@ impl ArchiveWatcher {
         paths.dedup();
         self.watch_root()?;
         Ok(paths)
+    }
+}
+
+/// The event if it is a change: reading a file or a folder is none.
+fn change(ev: notify::Result<notify::Event>) -> Option<notify::Event> {
+    match ev {
+        Ok(ev) if matches!(ev.kind, notify::EventKind::Access(_)) => None,
+        Ok(ev) => Some(ev),
+        Err(e) => {
+            eprintln!("note: file watcher: {e}");
+            None
+        }
     }
 }
 

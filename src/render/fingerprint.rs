@@ -155,8 +155,11 @@ impl Renderer<'_> {
                 self.cards(&u.reports[..n], &mut h);
             }
             Job::Sitemap => {
-                // Pages only: a report's card hash covers its page and date.
-                self.cards(&site.newest, &mut h);
+                // Addresses and dates only: a new title leaves the sitemap as it is.
+                for id in &site.newest {
+                    let r = &site.reports[id];
+                    (&r.page, r.date).hash(&mut h);
+                }
                 for u in site.units.values() {
                     u.page.hash(&mut h);
                 }
