@@ -49,6 +49,18 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// A watch-mode session on the archive, after its first build.
+fn built_session(a: &Archive) -> Session {
+    let mut session = Session::open(BuildOptions {
+        root: a.root().to_path_buf(),
+        out: None,
+        write: true,
+    })
+    .unwrap();
+    session.run().unwrap();
+    session
+}
+
 #[track_caller]
 fn assert_same(got: &BTreeMap<String, Vec<u8>>, want: &BTreeMap<String, Vec<u8>>, what: &str) {
     let differ: Vec<&String> = want
@@ -268,13 +280,7 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
             ),
         );
     }
-    let mut session = Session::open(BuildOptions {
-        root: a.root().to_path_buf(),
-        out: None,
-        write: true,
-    })
-    .unwrap();
-    session.run().unwrap();
+    let mut session = built_session(&a);
 
     // body only: the page itself changes, no list shows the body
     a.report(
@@ -327,13 +333,7 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
 fn a_broken_report_keeps_the_last_good_output_and_fixing_it_recovers() {
     let a = Archive::new();
     a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
-    let mut session = Session::open(BuildOptions {
-        root: a.root().to_path_buf(),
-        out: None,
-        write: true,
-    })
-    .unwrap();
-    session.run().unwrap();
+    let mut session = built_session(&a);
     let before = a.page("a.html");
     a.report(
         "a.md",
