@@ -12,6 +12,7 @@ command -v python3 >/dev/null || need+=(python3)
 # A CJK font, so that the theme tests' screenshots show the Chinese text.
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}"
   else
