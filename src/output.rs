@@ -329,7 +329,28 @@ fn temp_for(out: &Path, target: &Path) -> Result<PathBuf, OutputError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    Ok(dir.join(format!(".{name}.dangan-tmp")))
+    Ok(dir.join(temp_name(&name)))
+}
+
+/// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
+pub const TMP_SUFFIX: &str = ".dangan-tmp";
+
+/// Longest file name (in bytes) that file systems and shares hold.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// The temporary name of file `name` while it is written (by a build or a
+/// publish): hidden, recognisable as a leftover, and never over-long — a
+/// name near the limit gets a short one made from its hash.
+pub fn temp_name(name: &str) -> String {
+    let plain = format!(".{name}{TMP_SUFFIX}");
+    if plain.len() <= MAX_NAME_BYTES {
+        plain
+    } else {
+        format!(
+            ".{:016x}{TMP_SUFFIX}",
+            xxhash_rust::xxh3::xxh3_64(name.as_bytes())
+        )
+    }
 }
 
 fn same_file_bytes(a: &Path, b: &Path) -> bool {

@@ -37,8 +37,8 @@ pub const MANIFEST_NAME: &str = ".dangan-publish.json";
 pub const LOCK_NAME: &str = ".dangan-publish.lock";
 /// The build's own list of outputs, which is not published.
 pub const BUILD_MANIFEST: &str = ".dangan-manifest";
-/// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
-pub const TMP_SUFFIX: &str = ".dangan-tmp";
+/// Ending of temporary names, shared with the build's own writer.
+pub use crate::output::TMP_SUFFIX;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PublishOptions {
@@ -314,16 +314,7 @@ pub(crate) fn tmp_rel(rel: &str) -> String {
 }
 
 pub(crate) fn tmp_name(name: &str) -> String {
-    let plain = format!(".{name}{TMP_SUFFIX}");
-    if plain.len() <= names::MAX_NAME_BYTES {
-        plain
-    } else {
-        // Too long with the dot and ending: a short name from its hash, still recognisable.
-        format!(
-            ".{:016x}{TMP_SUFFIX}",
-            content::hash_bytes(name.as_bytes()) as u64
-        )
-    }
+    crate::output::temp_name(name)
 }
 
 pub(crate) fn is_tmp_name(name: &str) -> bool {

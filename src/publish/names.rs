@@ -10,7 +10,7 @@ use super::{LOCK_NAME, MANIFEST_NAME, TMP_SUFFIX};
 /// our temporary suffix.
 pub(crate) const MAX_REL_PATH_UTF16: usize = 200;
 /// Longest single name: ext4 and most Linux file systems stop at 255 bytes.
-pub(crate) const MAX_NAME_BYTES: usize = 255;
+pub(crate) use crate::output::MAX_NAME_BYTES;
 
 const RESERVED: &[&str] = &["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
 

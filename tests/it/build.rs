@@ -200,6 +200,20 @@ fn slug_names_the_page_and_names_are_safe_on_windows_shares() {
 }
 
 #[test]
+fn a_report_with_a_name_near_the_file_name_limit_builds() {
+    // 246 bytes: legal on disk, too long once a temporary name adds `.` and `.dangan-tmp`.
+    let name = format!("关于{}的报告", "党建".repeat(38));
+    assert!(name.len() + 3 > 240 && name.len() + 3 <= 255);
+    let a = Archive::new();
+    a.report(
+        &format!("{name}.md"),
+        &report("长标题", "单位", "2020-01-01", "总结", "正文"),
+    );
+    a.build().ok();
+    assert!(a.out().join(format!("{name}.html")).is_file());
+}
+
+#[test]
 fn builds_without_dangan_toml_and_other_themes_override_single_templates() {
     let a = Archive::new();
     a.report("a.md", &report("报告", "甲", "2020-01-01", "总结", "正文"));
