@@ -146,49 +146,6 @@ pub fn previous_files(out: &Path) -> Result<BTreeSet<String>, OutputError> {
     Ok(BTreeSet::new())
 }
 
-/// Writes `files` into `out`; files whose bytes are already there are not
-/// touched; files of the previous build that are no longer produced are removed.
-pub fn write_site(out: &Path, files: &[OutFile]) -> Result<WriteStats, OutputError> {
-    let previous = previous_files(out)?;
-    let current: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    let (stats, _) = write_changes(out, files, &previous, &current)?;
-    Ok(stats)
-}
-
-/// Writes `files` (those of `current` that may have changed), updates the
-/// manifest to `current` and removes what `previous` had and `current` has
-/// not. Returns the counts and the site paths written or removed.
-pub fn write_changes(
-    out: &Path,
-    files: &[OutFile],
-    previous: &BTreeSet<String>,
-    current: &BTreeSet<String>,
-) -> Result<(WriteStats, Vec<String>), OutputError> {
-    std::fs::create_dir_all(out).map_err(io_err(out))?;
-    let results: Vec<Result<bool, OutputError>> =
-        files.par_iter().map(|f| write_one(out, f)).collect();
-    let mut stats = WriteStats::default();
-    let mut changed = Vec::new();
-    for (f, r) in files.iter().zip(results) {
-        if r? {
-            stats.written += 1;
-            changed.push(f.path.clone());
-        } else {
-            stats.unchanged += 1;
-        }
-    }
-    if previous != current || !out.join(MANIFEST).is_file() {
-        write_manifest(out, current.iter().map(String::as_str))?;
-    }
-    for stale in removal_order(previous.difference(current)) {
-        if remove_stale(out, stale)? {
-            stats.removed += 1;
-            changed.push(stale.clone());
-        }
-    }
-    Ok((stats, changed))
-}
-
 /// Writes (in parallel) the files whose bytes differ from what is on disk;
 /// returns the counts and the site paths written.
 pub fn write_files(
@@ -203,7 +160,12 @@ pub fn write_all_bytes(
     out: &Path,
     files: &[(&str, &[u8])],
 ) -> Result<(WriteStats, Vec<String>), OutputError> {
-    write_each(out, files, |(p, _)| p, |out, (p, b)| write_bytes(out, p, b))
+    write_each(
+        out,
+        files,
+        |(p, _)| p,
+        |out, (p, b)| put(out, p, Source::Bytes(b)),
+    )
 }
 
 fn write_each<T: Sync>(
@@ -239,23 +201,38 @@ pub struct Staged {
 /// Writes `f` under its temporary name if its bytes differ from what is in
 /// place; `None` if they do not.
 pub fn stage(out: &Path, f: &OutFile) -> Result<Option<Staged>, OutputError> {
-    let target = out.join(&f.path);
-    let same = match &f.content {
-        Content::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == *b),
-        Content::Copy(src) => same_file_bytes(src, &target),
+    let source = match &f.content {
+        Content::Bytes(b) => Source::Bytes(b),
+        Content::Copy(src) => Source::Copy(src),
+    };
+    stage_source(out, &f.path, source)
+}
+
+/// Where the bytes of an output come from.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    Copy(&'a Path),
+}
+
+fn stage_source(out: &Path, path: &str, source: Source<'_>) -> Result<Option<Staged>, OutputError> {
+    let target = out.join(path);
+    let same = match source {
+        Source::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == b),
+        Source::Copy(src) => same_file_bytes(src, &target),
     };
     if same {
         return Ok(None);
     }
     let tmp = temp_for(out, &target)?;
-    match &f.content {
-        Content::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&tmp))?,
-        Content::Copy(src) => {
+    match source {
+        Source::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&tmp))?,
+        Source::Copy(src) => {
             std::fs::copy(src, &tmp).map_err(io_err(src))?;
         }
     }
     Ok(Some(Staged {
-        path: f.path.clone(),
+        path: path.to_string(),
         tmp,
     }))
 }
@@ -300,24 +277,18 @@ pub fn discard(out: &Path, staged: Vec<Staged>) {
 
 /// Writes one file if its bytes differ; `true` if it was written.
 pub fn write_one(out: &Path, f: &OutFile) -> Result<bool, OutputError> {
-    match stage(out, f)? {
-        Some(s) => {
-            let target = out.join(&s.path);
-            std::fs::rename(&s.tmp, &target).map_err(io_err(&target))?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    commit_one(out, stage(out, f)?)
 }
 
-fn write_bytes(out: &Path, path: &str, bytes: &[u8]) -> Result<bool, OutputError> {
-    let target = out.join(path);
-    if std::fs::read(&target).is_ok_and(|old| old == bytes) {
-        return Ok(false);
-    }
-    let tmp = temp_for(out, &target)?;
-    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    std::fs::rename(&tmp, &target).map_err(io_err(&target))?;
+/// Writes bytes at `path` if they differ from what is there; `true` if written.
+fn put(out: &Path, path: &str, source: Source<'_>) -> Result<bool, OutputError> {
+    commit_one(out, stage_source(out, path, source)?)
+}
+
+fn commit_one(out: &Path, staged: Option<Staged>) -> Result<bool, OutputError> {
+    let Some(s) = staged else { return Ok(false) };
+    let target = out.join(&s.path);
+    std::fs::rename(&s.tmp, &target).map_err(io_err(&target))?;
     Ok(true)
 }
 
@@ -433,44 +404,73 @@ mod tests {
     }
 
     #[test]
-    fn writes_only_changes_and_removes_only_its_own_stale_files() {
+    fn writes_only_changes_and_removes_only_the_stale_files_it_is_given() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        let s = write_site(&out, &[file("a.html", "A"), file("d/b.html", "B")]).unwrap();
-        assert_eq!(
-            s,
-            WriteStats {
-                written: 2,
-                unchanged: 0,
-                removed: 0
-            }
-        );
+        let (s, changed) =
+            write_files(&out, &[file("a.html", "A"), file("d/b.html", "B")]).unwrap();
+        assert_eq!((s.written, s.unchanged), (2, 0));
+        assert_eq!(changed, ["a.html", "d/b.html"]);
         std::fs::write(out.join("mine.txt"), "keep").unwrap();
-        let s = write_site(&out, &[file("a.html", "A2")]).unwrap();
-        assert_eq!(
-            s,
-            WriteStats {
-                written: 1,
-                unchanged: 0,
-                removed: 1
-            }
-        );
+        let (s, changed) =
+            write_files(&out, &[file("a.html", "A2"), file("d/b.html", "B")]).unwrap();
+        assert_eq!((s.written, s.unchanged), (1, 1));
+        assert_eq!(changed, ["a.html"]);
+        assert!(remove_stale(&out, "d/b.html").unwrap());
         assert!(!out.join("d").exists(), "emptied folder is removed");
+        assert!(
+            !remove_stale(&out, "../mine.txt").unwrap(),
+            "never outside the folder"
+        );
         assert_eq!(
             std::fs::read_to_string(out.join("mine.txt")).unwrap(),
             "keep"
         );
-        let s = write_site(&out, &[file("a.html", "A2")]).unwrap();
-        assert_eq!(s.unchanged, 1);
+    }
+
+    #[test]
+    fn staged_files_appear_only_when_committed_and_vanish_when_discarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let staged: Vec<Staged> = [file("index.html", "home"), file("r/a.html", "A")]
+            .iter()
+            .filter_map(|f| stage(&out, f).unwrap())
+            .collect();
+        assert!(!out.join("index.html").exists() && !out.join("r/a.html").exists());
+        let (s, _) = commit(&out, staged, 0).unwrap();
+        assert_eq!(s.written, 2);
+        assert_eq!(std::fs::read_to_string(out.join("r/a.html")).unwrap(), "A");
+        assert!(
+            stage(&out, &file("r/a.html", "A")).unwrap().is_none(),
+            "same bytes: nothing to write"
+        );
+        let staged: Vec<Staged> = stage(&out, &file("new/b.html", "B"))
+            .unwrap()
+            .into_iter()
+            .collect();
+        discard(&out, staged);
+        assert!(
+            !out.join("new").exists(),
+            "a discarded file leaves no folder behind"
+        );
     }
 
     #[test]
     fn refuses_a_folder_it_did_not_make() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("important.docx"), "x").unwrap();
-        let err = write_site(dir.path(), &[file("a.html", "A")]).unwrap_err();
-        assert!(matches!(err, OutputError::Foreign(_)));
-        assert!(!dir.path().join("a.html").exists());
+        assert!(matches!(
+            previous_files(dir.path()),
+            Err(OutputError::Foreign(_))
+        ));
+        write_manifest(dir.path(), ["a.html"]).unwrap();
+        assert_eq!(
+            previous_files(dir.path())
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["a.html"]
+        );
     }
 
     #[test]

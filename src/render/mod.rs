@@ -207,16 +207,6 @@ impl<'a> Renderer<'a> {
         }
     }
 
-    /// Runs every job in parallel; all template errors are returned together.
-    pub fn run_all(&self, jobs: &[&Job]) -> Result<Vec<OutFile>, Vec<Diagnostic>> {
-        let (files, errors, _) = self.run_each(jobs, Ok::<_, std::convert::Infallible>);
-        if errors.is_empty() {
-            Ok(files)
-        } else {
-            Err(errors)
-        }
-    }
-
     /// Runs every job in parallel and hands each output to `each` as soon as
     /// it is made, so that the outputs are never all held at once. Returns
     /// what `each` returned, the template errors, and the errors of `each`.
