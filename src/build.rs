@@ -397,12 +397,14 @@ impl Session {
     /// written, removes what is stale, updates the manifest and the stamp.
     pub fn run_search(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
+        let lap = lap_timer(start);
         let Some(site) = self.pending_search.take() else {
             return Ok(Outcome::nothing(self.out.clone()));
         };
         let mut w = Written::default();
         let rewrite_all = std::mem::take(&mut self.search_rewrite_all);
         let new_search_paths = self.write_search(&site, rewrite_all, &mut w)?;
+        lap("search index written");
         if std::mem::take(&mut self.search_reconcile)
             || new_search_paths
             || !self.out.join(output::MANIFEST).is_file()
@@ -411,8 +413,10 @@ impl Session {
             let result = self.reconcile(&pages, &mut w);
             self.pages = pages;
             result?;
+            lap("stale files removed, manifest written");
         }
         self.write_stamp()?;
+        lap("sources stamped");
         let total = self.outputs.len();
         Ok(Outcome {
             reports: site.reports.len(),
@@ -531,6 +535,7 @@ impl Session {
     /// Brings the search index up to date with `site`: all of it the first
     /// time, then only the reports whose Markdown was rendered again.
     fn update_search(&mut self, site: &Site) -> Result<SearchUpdate, OutputError> {
+        let lap = lap_timer(Instant::now());
         let doc = |id: &String| search_doc(site, &self.markdown[id]);
         let Some(index) = self.search.as_mut() else {
             let docs: Vec<SearchDoc> = site
@@ -540,6 +545,7 @@ impl Session {
                 .par_iter()
                 .map(|id| doc(id))
                 .collect();
+            lap("search documents");
             // Each block's files are written as soon as they are ready.
             let done = std::sync::Mutex::new((WriteStats::default(), Vec::new()));
             let out = &self.out;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use super::SearchDoc;
-use super::layout::{Layout, META_PATH, dict_name, id_hash, path_of, text_name};
+use super::layout::{Key, Layout, META_PATH, dict_name, id_hash, path_of, text_name};
 use super::meta::build_meta;
 use super::postings::{Doc, build_block};
 use super::prepare::{Prepared, prepare, stream};
@@ -39,6 +39,8 @@ pub struct SearchIndex {
     docs: BTreeMap<String, Prepared>,
     names: BTreeMap<String, u32>,
     layout: Layout,
+    /// Per block, the keys with a postings file of their own.
+    heavy: Vec<Vec<Key>>,
     files: BTreeMap<String, Fingerprint>,
 }
 
@@ -71,10 +73,8 @@ fn names_of(docs: &BTreeMap<String, Prepared>) -> BTreeMap<String, u32> {
     assign_names(docs.iter().map(|(id, p)| (id, p.id_hash)))
 }
 
-/// Paths of a report's text files currently in `files`.
-fn text_paths<V>(files: &BTreeMap<String, V>, name: u32) -> Vec<String> {
-    let first = path_of(&text_name(name, 0));
-    let prefix = first.trim_end_matches(".js");
+/// Paths in `files` that start with `prefix`.
+fn paths_under<V>(files: &BTreeMap<String, V>, prefix: &str) -> Vec<String> {
     files
         .range(prefix.to_string()..)
         .take_while(|(p, _)| p.starts_with(prefix))
@@ -82,14 +82,25 @@ fn text_paths<V>(files: &BTreeMap<String, V>, name: u32) -> Vec<String> {
         .collect()
 }
 
+/// Paths of a report's text files currently in `files`.
+fn text_paths<V>(files: &BTreeMap<String, V>, name: u32) -> Vec<String> {
+    let first = path_of(&text_name(name, 0));
+    paths_under(files, first.trim_end_matches(".js"))
+}
+
+/// Paths of a block's heavy-key postings files currently in `files`.
+fn heavy_paths<V>(files: &BTreeMap<String, V>, block: u32) -> Vec<String> {
+    paths_under(files, &format!("_search/p/{block}/k"))
+}
+
+/// A block's files and the keys that have a postings file of their own.
+type BlockOut = (Vec<(String, Vec<u8>)>, Vec<Key>);
+
 /// Everything a block owns: its postings, its text dictionary and its reports'
-/// text files. `docs` lists the block's reports in id order with their
-/// text-file names and normalized streams.
-fn block_files(
-    layout: Layout,
-    docs: &[(&Prepared, u32, Vec<char>)],
-    b: u32,
-) -> Vec<(String, Vec<u8>)> {
+/// text files, and the keys that have a postings file of their own. `docs`
+/// lists the block's reports in id order with their text-file names and
+/// normalized streams.
+fn block_files(layout: Layout, docs: &[(&Prepared, u32, Vec<char>)], b: u32) -> BlockOut {
     let streams: Vec<Doc> = docs
         .iter()
         .map(|(p, _, s)| Doc {
@@ -97,7 +108,9 @@ fn block_files(
             title_len: p.title_len,
         })
         .collect();
-    let mut out: Vec<(String, Vec<u8>)> = build_block(&streams, layout, b)
+    let postings = build_block(&streams, layout, b);
+    let mut out: Vec<(String, Vec<u8>)> = postings
+        .files
         .into_iter()
         .map(|(n, bytes)| (path_of(&n), bytes))
         .collect();
@@ -112,7 +125,7 @@ fn block_files(
             out.push((path_of(&n), dict.text_file(p, &n, k)));
         }
     }
-    out
+    (out, postings.heavy)
 }
 
 impl SearchIndex {
@@ -152,7 +165,7 @@ impl SearchIndex {
         }
         // One block at a time per thread: its streams and postings are the
         // working memory, bounded by the number of threads.
-        type Done = (Vec<Prepared>, Vec<(String, Fingerprint)>);
+        type Done = (Vec<Prepared>, Vec<(String, Fingerprint)>, Vec<Key>);
         let done: Vec<Result<Done, E>> = blocks
             .into_par_iter()
             .enumerate()
@@ -170,30 +183,36 @@ impl SearchIndex {
                     .zip(streams)
                     .map(|((p, n), s)| (p, *n, s))
                     .collect();
-                let files = block_files(layout, &docs, b as u32);
+                let (files, heavy) = block_files(layout, &docs, b as u32);
                 drop(docs);
                 sink(&files)?;
                 let prints = files
                     .iter()
                     .map(|(p, bytes)| (p.clone(), fingerprint(bytes)))
                     .collect();
-                Ok((prepared.into_iter().map(|(p, _)| p).collect(), prints))
+                Ok((
+                    prepared.into_iter().map(|(p, _)| p).collect(),
+                    prints,
+                    heavy,
+                ))
             })
             .collect();
         let mut index = SearchIndex {
             docs: BTreeMap::new(),
             names,
             layout,
+            heavy: Vec::new(),
             files: BTreeMap::new(),
         };
         for r in done {
-            let (prepared, prints) = r?;
+            let (prepared, prints, heavy) = r?;
+            index.heavy.push(heavy);
             index
                 .docs
                 .extend(prepared.into_iter().map(|p| (p.id.clone(), p)));
             index.files.extend(prints);
         }
-        let meta = build_meta(layout, &index.blocks());
+        let meta = build_meta(layout, &index.blocks(), &index.heavy);
         sink(&[(META_PATH.to_string(), meta.clone())])?;
         index
             .files
@@ -204,7 +223,7 @@ impl SearchIndex {
     /// All index files, sorted by path: the same as [`super::build_index`].
     /// Computed again from the reports (the index keeps no file bytes).
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
-        self.all_files().into_iter().collect()
+        self.all_files().0.into_iter().collect()
     }
 
     pub(crate) fn into_files(self) -> Vec<(String, Vec<u8>)> {
@@ -256,23 +275,31 @@ impl SearchIndex {
         blocks
     }
 
-    /// A block's files, its streams computed again from the display texts.
-    fn rebuild_block(&self, block: &[(&Prepared, u32)], b: u32) -> Vec<(String, Vec<u8>)> {
+    /// A block's files and heavy keys, its streams computed again from the display texts.
+    fn rebuild_block(&self, block: &[(&Prepared, u32)], b: u32) -> BlockOut {
         let docs: Vec<(&Prepared, u32, Vec<char>)> =
             block.iter().map(|&(p, n)| (p, n, stream(p))).collect();
         block_files(self.layout, &docs, b)
     }
 
-    fn all_files(&self) -> BTreeMap<String, Vec<u8>> {
+    /// Every file, computed again, and each block's heavy keys.
+    fn all_files(&self) -> (BTreeMap<String, Vec<u8>>, Vec<Vec<Key>>) {
         let blocks = self.blocks();
-        let mut files: BTreeMap<String, Vec<u8>> = (0..self.layout.blocks)
+        let per_block: Vec<BlockOut> = (0..self.layout.blocks)
             .into_par_iter()
-            .flat_map_iter(|b| self.rebuild_block(&blocks[b as usize], b))
-            .collect::<Vec<_>>()
-            .into_iter()
+            .map(|b| self.rebuild_block(&blocks[b as usize], b))
             .collect();
-        files.insert(META_PATH.to_string(), build_meta(self.layout, &blocks));
-        files
+        let mut files = BTreeMap::new();
+        let mut heavy = Vec::with_capacity(per_block.len());
+        for (f, h) in per_block {
+            files.extend(f);
+            heavy.push(h);
+        }
+        files.insert(
+            META_PATH.to_string(),
+            build_meta(self.layout, &blocks, &heavy),
+        );
+        (files, heavy)
     }
 
     /// Recomputes what changes to reports `ids` (already applied to `docs`) touch:
@@ -284,7 +311,7 @@ impl SearchIndex {
         let mut stale: BTreeSet<String> = BTreeSet::new();
         if layout != self.layout {
             self.layout = layout;
-            fresh = self.all_files();
+            (fresh, self.heavy) = self.all_files();
             stale.extend(self.files.keys().cloned());
         } else {
             let block_of = |i: &str| self.layout.block_of(id_hash(i));
@@ -299,13 +326,24 @@ impl SearchIndex {
                     stale.extend(text_paths(&self.files, *n));
                 }
             }
+            for &b in &touched {
+                stale.extend(heavy_paths(&self.files, b));
+            }
             let blocks = self.blocks();
-            let per_block: Vec<Vec<(String, Vec<u8>)>> = touched
+            let per_block: Vec<(u32, BlockOut)> = touched
                 .par_iter()
-                .map(|&b| self.rebuild_block(&blocks[b as usize], b))
+                .map(|&b| (b, self.rebuild_block(&blocks[b as usize], b)))
                 .collect();
-            fresh.extend(per_block.into_iter().flatten());
-            fresh.insert(META_PATH.to_string(), build_meta(self.layout, &blocks));
+            let mut heavy = self.heavy.clone();
+            for (b, (files, keys)) in per_block {
+                fresh.extend(files);
+                heavy[b as usize] = keys;
+            }
+            fresh.insert(
+                META_PATH.to_string(),
+                build_meta(self.layout, &blocks, &heavy),
+            );
+            self.heavy = heavy;
         }
         let mut changes = Changes::default();
         for path in stale {

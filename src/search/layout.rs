@@ -117,6 +117,11 @@ pub(crate) fn postings_name(block: u32, bucket: u32) -> String {
     format!("p/{block}/{bucket}")
 }
 
+/// The registration name of a heavy key's own postings file in a block.
+pub(crate) fn heavy_name(block: u32, key: Key) -> String {
+    format!("p/{block}/k{:x}-{:x}", key.first(), key.second())
+}
+
 /// The registration name of a report's text chunk: its name hash in hex, split
 /// into a folder of 256 so that no folder grows huge.
 pub(crate) fn text_name(name: u32, chunk: usize) -> String {

@@ -5,24 +5,39 @@
 //! `DANGAN_SEARCH_SHARD("meta", {header JSON}, "<bits>")`; the bits hold, for each
 //! block and each of its reports in id order: unit index (`wu` bits), type index
 //! (`wk`), year − `ymin` (`wy`), month (4), day (5), gamma(title length + 1),
-//! gamma(stream length + 1), and the 32-bit name of its text files.
+//! gamma(stream length + 1), and the 32-bit name of its text files. The header's
+//! `heavy` lists, per block, the bigrams with a postings file of their own, as
+//! one string of character pairs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
 use super::codec::{BitWriter, JsFile};
-use super::layout::{CHUNK_CHARS, Layout};
+use super::layout::{CHUNK_CHARS, Key, Layout};
 use super::prepare::Prepared;
 
 pub(crate) const META_VERSION: u32 = 1;
+
+/// Bigram keys as one string, two characters each.
+fn pairs(keys: &[Key]) -> String {
+    keys.iter()
+        .flat_map(|k| [k.first(), k.second()])
+        .filter_map(char::from_u32)
+        .collect()
+}
 
 fn width(max: usize) -> u32 {
     usize::BITS - max.leading_zeros()
 }
 
-/// `blocks[b]` lists the block's reports in id order, each with its text-file name.
-pub(crate) fn build_meta(layout: Layout, blocks: &[Vec<(&Prepared, u32)>]) -> Vec<u8> {
+/// `blocks[b]` lists the block's reports in id order, each with its text-file
+/// name; `heavy[b]` the block's keys that have a postings file of their own.
+pub(crate) fn build_meta(
+    layout: Layout,
+    blocks: &[Vec<(&Prepared, u32)>],
+    heavy: &[Vec<Key>],
+) -> Vec<u8> {
     let all = || blocks.iter().flatten().map(|(p, _)| *p);
     let unit_paths: BTreeSet<&[String]> = all()
         .flat_map(|p| (1..=p.unit_path.len()).map(move |n| &p.unit_path[..n]))
@@ -74,6 +89,7 @@ pub(crate) fn build_meta(layout: Layout, blocks: &[Vec<(&Prepared, u32)>]) -> Ve
         "units": units,
         "kinds": kinds,
         "ymin": ymin,
+        "heavy": heavy.iter().map(|keys| pairs(keys)).collect::<Vec<_>>(),
         "wu": wu, "wk": wk, "wy": wy,
     });
     let mut f = JsFile::new();

@@ -17,13 +17,17 @@
 //!            kp = rice_k(length of the report's stream, count) (the length is in meta)
 //! ```
 //!
+//! A bigram whose postings exceed [`HEAVY_BITS`] in a block is left out of its
+//! bucket and gets a file of its own, `p/<block>/k<first>-<second>` (code points in
+//! hex), in the same format with one key; meta lists each block's heavy keys.
+//!
 //! `local` numbers the block's reports in id order. Unigrams carry counts only (a
 //! one-character term needs nothing more); bigrams carry positions, so that a
 //! longer term is verified exactly: "abcde" occurs at p iff "ab"@p, "cd"@p+2 and
 //! "de"@p+3 do.
 
 use super::codec::{BitWriter, JsFile, rice_k};
-use super::layout::{Key, Layout, bigram_hash, fnv_first, postings_name};
+use super::layout::{Key, Layout, bigram_hash, fnv_first, heavy_name, postings_name};
 
 /// What the postings need of one report: its normalized stream and title length.
 pub(crate) struct Doc<'a> {
@@ -299,8 +303,21 @@ fn encode_bigram<O: Occurrence>(
     }
 }
 
-/// The bucket files of one block: (registration name, bytes), one per bucket.
-pub(crate) fn build_block(docs: &[Doc], layout: Layout, block: u32) -> Vec<(String, Vec<u8>)> {
+/// A bigram whose postings in a block take more than this many bits gets a file
+/// of its own (listed in meta), so that a query for a rarer key that shares its
+/// bucket does not load it, and a query for it loads nothing else.
+pub(crate) const HEAVY_BITS: u64 = 4096 * 8;
+
+/// The postings files of one block and the keys that have a file of their own.
+pub(crate) struct BlockPostings {
+    /// (registration name, bytes): one per bucket, then one per heavy key.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The heavy keys, sorted.
+    pub heavy: Vec<Key>,
+}
+
+/// The postings files of one block.
+pub(crate) fn build_block(docs: &[Doc], layout: Layout, block: u32) -> BlockPostings {
     let chars = Chars::new(docs);
     let n = chars.chars.len() as u64;
     let f = Fields {
@@ -315,13 +332,50 @@ pub(crate) fn build_block(docs: &[Doc], layout: Layout, block: u32) -> Vec<(Stri
     }
 }
 
+/// Writes a key's header: kind bit and key, delta-coded against the previous key
+/// of the same file (`prev`: kind, first and second character).
+fn key_header(key: Key, prev: &mut (bool, u32, u32), w: &mut BitWriter) {
+    let big = key.is_bigram();
+    if big != prev.0 {
+        *prev = (big, 0, 0);
+    }
+    w.bits(u64::from(big), 1);
+    let (kf, ks) = (key.first(), key.second());
+    if big {
+        w.gamma(u64::from(kf - prev.1) + 1);
+        if kf == prev.1 {
+            w.gamma(u64::from(ks - prev.2));
+        } else {
+            w.rice(u64::from(ks), 12);
+        }
+        prev.2 = ks;
+    } else {
+        w.gamma(u64::from(kf - prev.1));
+    }
+    prev.1 = kf;
+}
+
+/// A postings file: its key count, then each key's header and postings.
+fn postings_file(name: &str, nkeys: usize, body: &BitWriter) -> Vec<u8> {
+    let mut w = BitWriter::default();
+    w.gamma(nkeys as u64 + 1);
+    w.append(body);
+    let mut file = JsFile::new();
+    file.raw("DANGAN_SEARCH_SHARD(")
+        .string(name)
+        .raw(",")
+        .bits(&w)
+        .raw(");\n");
+    file.into_bytes()
+}
+
 fn build_block_with<O: Occurrence>(
     docs: &[Doc],
     chars: &Chars,
     f: &Fields,
     layout: Layout,
     block: u32,
-) -> Vec<(String, Vec<u8>)> {
+) -> BlockPostings {
     let (uni, mut occ, starts) = by_bucket::<O>(docs, chars, layout, f);
     let mut uni_of: Vec<Vec<usize>> = (0..layout.buckets).map(|_| Vec::new()).collect();
     for (id, list) in uni.iter().enumerate() {
@@ -335,6 +389,8 @@ fn build_block_with<O: Occurrence>(
     let mut per_doc = Vec::new();
     let mut p = BitWriter::default();
     let mut out = Vec::with_capacity(layout.buckets as usize);
+    let mut heavy: Vec<(Key, Vec<u8>)> = Vec::new();
+    let mut one = BitWriter::default();
     for bucket in 0..layout.buckets as usize {
         let mine = &mut occ[starts[bucket]..starts[bucket + 1]];
         if !mine.is_empty() {
@@ -354,47 +410,45 @@ fn build_block_with<O: Occurrence>(
             i = j;
         }
         let mut w = BitWriter::default();
-        w.gamma((uni_of[bucket].len() + runs.len()) as u64 + 1);
+        let mut nkeys = 0;
         let keys = uni_of[bucket]
             .iter()
             .map(|&id| (Key::uni(chars.chars[id]), None))
             .chain(runs.iter().map(|&(key, i, j)| (key, Some((i, j)))));
-        let (mut prev_big, mut pf, mut ps) = (false, 0u32, 0u32);
+        let mut prev = (false, 0u32, 0u32);
         for (key, run) in keys {
-            let big = key.is_bigram();
-            if big != prev_big {
-                (prev_big, pf, ps) = (big, 0, 0);
-            }
-            w.bits(u64::from(big), 1);
-            let (kf, ks) = (key.first(), key.second());
-            if big {
-                w.gamma(u64::from(kf - pf) + 1);
-                if kf == pf {
-                    w.gamma(u64::from(ks - ps));
-                } else {
-                    w.rice(u64::from(ks), 12);
-                }
-                ps = ks;
-            } else {
-                w.gamma(u64::from(kf - pf));
-            }
-            pf = kf;
             p.clear();
             match run {
-                None => encode_unigram(&uni[chars.id[kf as usize] as usize], &mut p),
+                None => encode_unigram(&uni[chars.id[key.first() as usize] as usize], &mut p),
                 Some((i, j)) => encode_bigram(&mine[i..j], f, docs, &mut per_doc, &mut p),
             }
+            if key.is_bigram() && p.bit_len() > HEAVY_BITS {
+                let name = heavy_name(block, key);
+                one.clear();
+                key_header(key, &mut (false, 0, 0), &mut one);
+                one.gamma(p.bit_len() + 1);
+                one.append(&p);
+                heavy.push((key, postings_file(&name, 1, &one)));
+                continue;
+            }
+            key_header(key, &mut prev, &mut w);
             w.gamma(p.bit_len() + 1);
             w.append(&p);
+            nkeys += 1;
         }
         let name = postings_name(block, bucket as u32);
-        let mut file = JsFile::new();
-        file.raw("DANGAN_SEARCH_SHARD(")
-            .string(&name)
-            .raw(",")
-            .bits(&w)
-            .raw(");\n");
-        out.push((name, file.into_bytes()));
+        let bytes = postings_file(&name, nkeys, &w);
+        out.push((name, bytes));
     }
-    out
+    heavy.sort_unstable_by_key(|(k, _)| *k);
+    let keys = heavy.iter().map(|(k, _)| *k).collect();
+    out.extend(
+        heavy
+            .into_iter()
+            .map(|(k, bytes)| (heavy_name(block, k), bytes)),
+    );
+    BlockPostings {
+        files: out,
+        heavy: keys,
+    }
 }

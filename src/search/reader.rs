@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use super::codec::{BitReader, UNIT_BASE, rice_k, utf16_units};
-use super::layout::{Key, Layout, META_PATH, dict_name, path_of, postings_name, text_name};
+use super::layout::{
+    Key, Layout, META_PATH, dict_name, heavy_name, path_of, postings_name, text_name,
+};
 use super::normalize::query_terms;
 
 /// A report as the meta file describes it.
@@ -55,6 +57,8 @@ pub struct Reader<'a> {
     pub docs: Vec<DocInfo>,
     /// Index into `docs` of the first report of each block.
     block_start: Vec<usize>,
+    /// Per block, the keys with a postings file of their own.
+    heavy: Vec<BTreeSet<Key>>,
 }
 
 /// The arguments of `DANGAN_SEARCH_SHARD(...)` in a shard file (they form a JSON array).
@@ -117,6 +121,15 @@ impl<'a> Reader<'a> {
             .collect();
         let (wu, wk, wy) = (num("wu") as u32, num("wk") as u32, num("wy") as u32);
         let ymin = h["ymin"].as_i64().unwrap_or(0) as i32;
+        let heavy = h["heavy"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                let cs: Vec<char> = s.as_str().unwrap_or("").chars().collect();
+                cs.chunks_exact(2).map(|p| Key::bi(p[0], p[1])).collect()
+            })
+            .collect();
         let bits = units_of(&args[2]);
         let mut r = BitReader::new(&bits);
         let mut docs = Vec::new();
@@ -146,6 +159,7 @@ impl<'a> Reader<'a> {
             kinds,
             docs,
             block_start,
+            heavy,
         })
     }
 
@@ -156,7 +170,16 @@ impl<'a> Reader<'a> {
 
     /// Finds one key's postings in one block, noting the file it loaded.
     fn postings(&self, block: u32, key: Key, loaded: &mut BTreeSet<String>) -> Postings {
-        let path = path_of(&postings_name(block, self.layout.bucket_of(key)));
+        let heavy = self
+            .heavy
+            .get(block as usize)
+            .is_some_and(|h: &BTreeSet<Key>| h.contains(&key));
+        let name = if heavy {
+            heavy_name(block, key)
+        } else {
+            postings_name(block, self.layout.bucket_of(key))
+        };
+        let path = path_of(&name);
         let mut out = Postings::new();
         let Some(bytes) = self.files.get(path.as_str()) else {
             return out;

@@ -276,3 +276,44 @@ fn editing_one_report_touches_one_block_only() {
         "the same report again changes nothing"
     );
 }
+
+#[test]
+fn frequent_bigrams_get_files_of_their_own_and_are_found_the_same() {
+    let mut r = Rng(0x0005_DEEC_E66D);
+    let mut docs: Vec<SearchDoc> = (0..40).map(|i| random_doc(&mut r, i)).collect();
+    let mut big = random_doc(&mut r, 40);
+    big.text = "党建工作".repeat(12_000);
+    docs.push(big.clone());
+    let files = build_index(&docs);
+    let own = format!("_search/p/0/k{:x}-{:x}.js", '党' as u32, '建' as u32);
+    assert!(
+        files.iter().any(|(p, _)| *p == own),
+        "党建 occurs 12,000 times: it should have {own}"
+    );
+    let meta = &files
+        .iter()
+        .find(|(p, _)| p == "_search/meta.js")
+        .unwrap()
+        .1;
+    let meta = String::from_utf16(&super::codec::utf16_units(meta)).unwrap();
+    assert!(meta.contains("党建"), "meta lists the heavy keys");
+    for q in ["党建", "党建工作", "建工", "作党建工", "工作 党建", "党"] {
+        assert_eq!(found(&files, q), brute(&docs, q), "query {q:?}");
+    }
+    for q in queries(&mut r, &docs, 200) {
+        assert_eq!(found(&files, &q), brute(&docs, &q), "query {q:?}");
+    }
+
+    // Without the big report the heavy files go; with it again they come back.
+    let mut index = SearchIndex::new(&docs);
+    let changes = index.remove(&big.id);
+    assert!(
+        changes.removed.contains(&own),
+        "{own} removed with its report"
+    );
+    let rest: Vec<SearchDoc> = docs[..40].to_vec();
+    assert!(index.files() == build_index(&rest));
+    let changes = index.upsert(big);
+    assert!(changes.written.iter().any(|(p, _)| *p == own));
+    assert!(index.files() == build_index(&docs));
+}

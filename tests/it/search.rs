@@ -147,6 +147,9 @@ fn reports() -> Vec<SearchDoc> {
     docs[7].text.push_str("\n２０２１年完成ＰＤＣＡ循环改进。");
     docs[11].text.push_str("\n2020年度目标全部完成。");
     docs[19].text.push_str("\nGdp 统计口径调整。");
+    // So frequent that 党建 and its neighbours get postings files of their own.
+    docs[13].text.push('\n');
+    docs[13].text.push_str(&"基层党建工作落实。".repeat(8000));
     docs
 }
 
@@ -314,6 +317,11 @@ fn search_page_in_headless_chromium_over_file_urls() {
     let docs = reports();
     let archive = build_archive(&docs);
     assert_links_resolve(&archive.out());
+    let heavy = format!("_search/p/0/k{:x}-{:x}.js", '党' as u32, '建' as u32);
+    assert!(
+        archive.out().join(&heavy).is_file(),
+        "党建 should have a postings file of its own ({heavy})"
+    );
     let browser = Browser::start();
     let page = Page {
         b: &browser,

@@ -141,7 +141,12 @@
       blocks: h.blocks, buckets: h.buckets, chunk: h.chunk, kinds: h.kinds,
       units: h.units.map(function (u) { return { name: u[0], parent: u[1] }; }),
       block: new Int32Array(n), unit: new Int32Array(n), kind: new Int32Array(n), year: new Int32Array(n),
-      date: new Int32Array(n), tlen: new Int32Array(n), len: new Int32Array(n), name: [], blockStart: [], ymin: h.ymin, ymax: h.ymin
+      date: new Int32Array(n), tlen: new Int32Array(n), len: new Int32Array(n), name: [], blockStart: [], ymin: h.ymin, ymax: h.ymin,
+      heavy: (h.heavy || []).map(function (pairs) {
+        var cs = Array.from(pairs), set = new Set();
+        for (var j = 0; j + 1 < cs.length; j += 2) set.add("b" + cs[j] + cs[j + 1]);
+        return set;
+      })
     };
     var d = 0;
     for (b = 0; b < h.counts.length; b++) {
@@ -183,7 +188,11 @@
     return h >>> 0;
   }
 
+  /* A heavy bigram has a file of its own (postings.rs); any other key is in its bucket's file. */
   function shardName(block, cps) {
+    var heavy = meta.heavy[block];
+    if (cps.length === 2 && heavy && heavy.has(keyString(cps)))
+      return "p/" + block + "/k" + cps[0].toString(16) + "-" + cps[1].toString(16);
     return "p/" + block + "/" + (keyHash(cps) & (meta.buckets - 1));
   }
 
