@@ -7,8 +7,8 @@
 SITE_DIR is a built output folder (with search.html and _search/). With
 --corpus N the script writes `gen_corpus.py N` into DIR (default
 /dev/shm/dangan-search-latency; kept between runs, regenerated when N changes),
-builds it with target/release/dangan (as it is: this script runs no cargo) and
-measures DIR/public. Without queries it measures the list of
+builds it into DIR/public with target/release/dangan on every run (the binary
+as it is: this script runs no cargo) and measures that. Without queries it measures the list of
 examples/search_queries.rs. Needs Debian's Chromium and ChromeDriver
 (apt-get install -y chromium chromium-driver); Python's standard library only.
 
@@ -31,7 +31,8 @@ a microtask right after the script that set them, before the next paint.
     Page.addScriptToEvaluateOnNewDocument (through ChromeDriver's CDP
     command), which runs in every new document before any of its own scripts,
     so the change cannot happen before the observer is there and no fallback
-    (resource timing and the like) is needed. performance.now() counts from
+    is needed (resource timing would not do anyway: Chromium makes no
+    resource timing entries for file:// scripts). performance.now() counts from
     the document's time origin, the start of its navigation, so the time
     includes the page's own load, search.js, meta.js and the search. Each run
     starts from the site's 404.html, a small page of the same site, the way a
@@ -52,6 +53,8 @@ A single input event stands for typing the whole query at once (a paste, or an
 input method committing a word); real typing sends one event per committed
 character and search.js starts a search on each (there is no debounce), the
 last one wins. One untimed page load warms the browser up first.
+Exits with 2 when Chromium, ChromeDriver or the site's search page is missing,
+with 1 when a page reported an error or a search did not finish.
 """
 import argparse, http.client, json, os, pathlib, shutil, signal, socket, statistics
 import subprocess, sys, tempfile, time, urllib.parse
@@ -390,9 +393,10 @@ def main():
         if b:
             b.close()
 
-    w = max(12, max(len(q) * 2 for q in queries))  # CJK characters are two columns wide
+    w = max(12, max(len(q) * 2 + 2 for q in queries))  # CJK characters are two columns wide
     def pad(q):
-        return q + " " * (w - sum(2 if ord(c) > 0x2e7f else 1 for c in q))
+        q = q if q == q.strip() else '"%s"' % q  # show blank or padded queries
+        return q + " " * max(1, w - sum(2 if ord(c) > 0x2e7f else 1 for c in q))
     print()
     print("%s %8s  %14s  %14s" % (pad("query"), "results", "cold ms", "typed ms"))
     print("%s %8s  %6s %7s  %6s %7s" % (pad(""), "", "median", "max", "median", "max"))

@@ -14,6 +14,15 @@ pub struct Fields {
     pub kind: Option<String>,
 }
 
+/// What a field left empty needs, written into a draft's front matter.
+fn todo(field: &str) -> &'static str {
+    match field {
+        "date" => "add `date: YYYY-MM-DD` (or YYYY-MM) from the report's signature or its context",
+        "unit" => "add `unit: ` and the unit that wrote the report",
+        _ => "add `type: ` and the kind of report (调研报告, 工作总结 …)",
+    }
+}
+
 /// The complete file: front matter, blank line, body.
 pub fn render(fields: &Fields, blocks: &[Block]) -> String {
     let mut out = String::from("---\n");
@@ -31,6 +40,19 @@ pub fn render(fields: &Fields, blocks: &[Block]) -> String {
         if let Some(v) = value {
             out.push_str(&format!("{key}: {}\n", yaml_str(v)));
         }
+    }
+    let missing: Vec<&str> = optional
+        .iter()
+        .filter(|(_, v)| v.is_none())
+        .map(|(k, _)| *k)
+        .collect();
+    if !missing.is_empty() {
+        // Written, but kept out of the site until someone completes it.
+        for key in &missing {
+            out.push_str(&format!("# {key} not found in the text: {}\n", todo(key)));
+        }
+        out.push_str("# then delete the next line to publish the report\n");
+        out.push_str("draft: true\n");
     }
     out.push_str("---\n\n");
     out.push_str(&body(blocks));

@@ -317,14 +317,7 @@ fn finish(
 ) -> anyhow::Result<ImportedReport> {
     let target = names.target(&opts.into, &d.title);
     let content = markdown::render(&d.fields, &d.blocks);
-    let refused = if !d.missing.is_empty() {
-        let fields: Vec<&str> = d
-            .missing
-            .iter()
-            .map(|m| m.split(':').next().unwrap_or(m))
-            .collect();
-        Some(format!("missing required field(s): {}", fields.join(", ")))
-    } else if target.exists() && !opts.force {
+    let refused = if target.exists() && !opts.force {
         Some(format!(
             "{} exists; pass --force to overwrite it",
             target.display()

@@ -1,6 +1,7 @@
 //! The human-readable import summary: what was (or would be) written, the
 //! structure of each report, every removed line with its rule, every inferred
-//! field with its source, and exactly what to pass for missing fields.
+//! field with its source, and exactly what to add where a field is missing
+//! (such a report is written as a draft).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -13,9 +14,14 @@ pub fn format_summary(s: &ImportSummary) -> String {
     let written = s.reports.iter().filter(|r| r.written).count();
     let dry = s.reports.iter().filter(|r| would_write(r)).count();
     let held = s.reports.len() - written - dry;
+    let drafts = s
+        .reports
+        .iter()
+        .filter(|r| !r.missing.is_empty() && (r.written || would_write(r)))
+        .count();
     let _ = writeln!(
         out,
-        "{} report(s) from {} file(s): {written} written, {dry} would be written (dry run), {held} not written; {} input(s) skipped.",
+        "{} report(s) from {} file(s): {written} written, {dry} would be written (dry run), {held} not written; {drafts} of them as drafts (a required field missing); {} input(s) skipped.",
         s.reports.len(),
         count_sources(s),
         s.skipped.len()
@@ -39,7 +45,7 @@ pub fn format_summary(s: &ImportSummary) -> String {
 }
 
 fn would_write(r: &ImportedReport) -> bool {
-    !r.written && r.refused.is_none() && r.missing.is_empty()
+    !r.written && r.refused.is_none()
 }
 
 fn count_sources(s: &ImportSummary) -> usize {
@@ -49,15 +55,17 @@ fn count_sources(s: &ImportSummary) -> usize {
 }
 
 fn report(out: &mut String, r: &ImportedReport) {
-    let status = if r.written {
-        "written".to_string()
-    } else if would_write(r) {
-        "would write (dry run)".to_string()
+    let as_draft = if r.missing.is_empty() {
+        ""
     } else {
-        format!(
-            "NOT WRITTEN: {}",
-            r.refused.as_deref().unwrap_or("missing fields")
-        )
+        " as a draft"
+    };
+    let status = if r.written {
+        format!("written{as_draft}")
+    } else if would_write(r) {
+        format!("would write{as_draft} (dry run)")
+    } else {
+        format!("NOT WRITTEN: {}", r.refused.as_deref().unwrap_or("refused"))
     };
     let _ = writeln!(out, "  -> {}  [{status}]", r.target.display());
     for i in &r.inferred {
@@ -115,30 +123,45 @@ fn shorten(s: &str, n: usize) -> String {
     }
 }
 
-/// What to run for the reports not written.
+/// How to complete the drafts.
 fn next_steps(out: &mut String, s: &ImportSummary) {
-    let mut lines: Vec<String> = Vec::new();
-    for r in s.reports.iter().filter(|r| !r.missing.is_empty()) {
-        let flags: Vec<&str> = r
-            .missing
-            .iter()
-            .filter_map(|m| m.split("pass ").nth(1))
-            .map(|f| f.split(" (").next().unwrap_or(f))
-            .collect();
-        let line = format!("  {}: add {}", r.source.display(), flags.join(" "));
-        if !lines.contains(&line) {
-            lines.push(line);
-        }
-    }
-    if !lines.is_empty() {
+    let drafts: Vec<&ImportedReport> = s
+        .reports
+        .iter()
+        .filter(|r| !r.missing.is_empty() && (r.written || would_write(r)))
+        .collect();
+    if !drafts.is_empty() {
         let _ = writeln!(
             out,
-            "\nTo import the reports not written, run the import again for their file with:"
+            "\nDrafts: these reports lack a required field the text does not state. They build, but are not\npublished until the field is added to their front matter and the line `draft: true` is deleted:"
         );
-        out.push_str(&lines.join("\n"));
-        out.push_str(
-            "\n  (reports of the same file already written are kept: without --force they are not overwritten)\n",
+        for r in &drafts {
+            let fields: Vec<&str> = r
+                .missing
+                .iter()
+                .map(|m| m.split(':').next().unwrap_or(m))
+                .collect();
+            let _ = writeln!(out, "  {}: add {}", r.target.display(), fields.join(", "));
+        }
+        let mut again: Vec<String> = Vec::new();
+        for r in &drafts {
+            let flags: Vec<&str> = r
+                .missing
+                .iter()
+                .filter_map(|m| m.split("pass ").nth(1))
+                .map(|f| f.split(" (").next().unwrap_or(f))
+                .collect();
+            let line = format!("  {}: add {} --force", r.source.display(), flags.join(" "));
+            if !again.contains(&line) {
+                again.push(line);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "Or, when one value fits every report of a file, import that file again with:"
         );
+        out.push_str(&again.join("\n"));
+        out.push('\n');
     }
     if s.reports
         .iter()

@@ -35,13 +35,15 @@ pub struct ImportedReport {
     pub source: PathBuf,
     pub target: PathBuf,
     pub title: String,
-    /// False in a dry run, when refused, or when a required field is missing.
+    /// False in a dry run or when refused.
     pub written: bool,
     /// Lines (or parts of lines) of the source left out, with the rule that removed them.
     pub removed_lines: Vec<RemovedLine>,
     /// Front matter values found in the text, and where.
     pub inferred: Vec<Inference>,
     /// Required fields still missing, with the flag to pass, e.g. "date: pass --date YYYY-MM-DD (or YYYY-MM)".
+    /// A report with missing fields is written as a draft (`draft: true`), which
+    /// builds but is not published until the fields are filled in.
     pub missing: Vec<String>,
     /// Why the report was not written, e.g. "target exists; pass --force to overwrite".
     pub refused: Option<String>,

@@ -93,13 +93,27 @@ fn validate(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Report> {
     let fence_line = split.yaml_line - 1;
+    // A draft is never published, so it may wait for its required fields
+    // (`dangan import` writes a report whose date it could not find as one).
     let missing = |field: &str, example: &str| {
-        Diagnostic::error(shown, format!("the required field `{field}` is missing"))
+        if fm.draft {
+            Diagnostic::warning(
+                shown,
+                format!("this draft has no `{field}` yet; it is left out until it has one"),
+            )
             .line(fence_line)
             .field(field)
             .hint(format!(
-                "add a line `{field}: {example}` between the `---` lines"
+                "add a line `{field}: {example}` between the `---` lines, then remove `draft: true` to publish it"
             ))
+        } else {
+            Diagnostic::error(shown, format!("the required field `{field}` is missing"))
+                .line(fence_line)
+                .field(field)
+                .hint(format!(
+                    "add a line `{field}: {example}` between the `---` lines"
+                ))
+        }
     };
     let line_of = |f: &str| fm.lines.get(f).copied().unwrap_or(fence_line);
 

@@ -238,7 +238,8 @@ pub fn heading_counts(body: &str) -> [usize; 6] {
     n
 }
 
-/// Strict YAML parse of the front matter; checks the fields dangan requires.
+/// Strict YAML parse of the front matter; checks the fields dangan requires
+/// (a draft may lack them, never have them empty).
 pub fn front_matter(md: &str) -> BTreeMap<String, String> {
     let (yaml, _) = split_md(md);
     assert!(
@@ -247,13 +248,16 @@ pub fn front_matter(md: &str) -> BTreeMap<String, String> {
     );
     let map: BTreeMap<String, String> =
         serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("invalid YAML: {e}\n{yaml}"));
+    let draft = map.get("draft").is_some_and(|d| d == "true");
     for key in ["title", "unit", "date", "type"] {
         assert!(
-            map.get(key).is_some_and(|v| !v.trim().is_empty()),
+            map.get(key).is_some_and(|v| !v.trim().is_empty()) || draft && !map.contains_key(key),
             "{key} missing in {yaml}"
         );
     }
-    let d = &map["date"];
+    let Some(d) = map.get("date") else {
+        return map;
+    };
     let ok = (d.len() == 7 || d.len() == 10)
         && d.bytes().enumerate().all(|(i, b)| {
             if i == 4 || i == 7 {

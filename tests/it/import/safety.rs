@@ -1,6 +1,6 @@
 //! Safety: dry runs write nothing, existing files are kept without --force,
-//! reports missing a required field are not written and the summary says
-//! what to pass, command-line values win, file names are safe and unique.
+//! reports missing a required field are written as drafts and the summary says
+//! what to add, command-line values win, file names are safe and unique.
 
 use std::path::{Path, PathBuf};
 
@@ -100,23 +100,43 @@ fn existing_files_are_kept_without_force() {
 }
 
 #[test]
-fn missing_fields_are_not_written_and_the_summary_says_what_to_pass() {
+fn missing_fields_make_a_draft_and_the_summary_says_what_to_add() {
     let (_d, input, into) = setup(&[("a.txt", "党建工作调研报告\n为了解情况，我们开展了调研。\n")]);
     let s = import(&real(&input, &into)).unwrap();
     let r = &s.reports[0];
-    assert!(!r.written && !into.exists());
+    assert!(r.written, "written, as a draft");
     assert_eq!(r.missing.len(), 2, "{:?}", r.missing);
     assert!(r.missing[0].starts_with("date: pass --date YYYY-MM-DD"));
     assert!(r.missing[1].starts_with("unit: pass --unit"));
+    let md = std::fs::read_to_string(&r.target).unwrap();
+    let fm = front_matter(&md);
+    assert_eq!(fm["draft"], "true");
+    assert_eq!(fm["type"], "调研报告");
+    assert!(
+        !fm.contains_key("date") && !fm.contains_key("unit"),
+        "nothing invented: {fm:?}"
+    );
+    assert!(md.contains("# date not found in the text: add `date: YYYY-MM-DD`"));
     let text = format_summary(&s);
-    assert!(text.contains("add --date YYYY-MM-DD --unit UNIT"), "{text}");
+    assert!(text.contains("[written as a draft]"), "{text}");
+    assert!(
+        text.contains("党建工作调研报告.md: add date, unit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("add --date YYYY-MM-DD --unit UNIT --force"),
+        "{text}"
+    );
     let ok = import(&ImportOptions {
         unit: Some("某单位".into()),
         date: Some("2020-05".into()),
+        force: true,
         ..real(&input, &into)
     })
     .unwrap();
-    assert!(ok.reports[0].written);
+    assert!(ok.reports[0].written && ok.reports[0].missing.is_empty());
+    let fm = front_matter(&std::fs::read_to_string(&r.target).unwrap());
+    assert_eq!((fm["date"].as_str(), fm.get("draft")), ("2020-05", None));
 }
 
 #[test]

@@ -196,3 +196,72 @@ fn the_samples_import_into_reports_with_valid_front_matter() {
             .all(|r| !r.written && r.refused.is_some())
     );
 }
+
+/// The command of the issue, as a user runs it: seven reports, all accepted by
+/// `dangan build`; the two with a date in their text are published, the five
+/// without are drafts that name what they lack.
+#[test]
+fn importing_the_samples_folder_gives_seven_reports_that_build() {
+    let dir = samples_dir().expect("samples");
+    let a = crate::support::Archive::new();
+    a.write("dangan.toml", "title = \"档案\"\n".as_bytes());
+    let imported = a.run(&[
+        "import",
+        dir.to_str().unwrap(),
+        "--unit",
+        "某单位",
+        "--into",
+        "content/imported",
+    ]);
+    imported.ok();
+    let summary = imported.stderr();
+    assert!(
+        summary.contains("7 written") && summary.contains("5 of them as drafts"),
+        "{summary}"
+    );
+    let mut files: Vec<_> = std::fs::read_dir(a.root().join("content/imported"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 7, "{files:?}");
+    let mut drafts = Vec::new();
+    for f in &files {
+        let fm = front_matter(&std::fs::read_to_string(f).unwrap());
+        assert_eq!(fm["unit"], "某单位");
+        assert!(
+            fm["type"] == "调研报告" || fm["type"] == "汇报提纲",
+            "{fm:?}"
+        );
+        if fm.contains_key("draft") {
+            assert!(!fm.contains_key("date"), "no invented date: {fm:?}");
+            drafts.push(f.file_name().unwrap().to_string_lossy().into_owned());
+        } else {
+            assert_eq!(fm["date"], "2012-08", "{fm:?}");
+        }
+    }
+    assert_eq!(drafts.len(), 5, "{drafts:?}");
+
+    let built = a.build();
+    built.ok();
+    let warnings = built.stderr();
+    for d in &drafts {
+        assert!(
+            warnings.contains(&format!(
+                "{d}:1: warning: field `date`: this draft has no `date` yet"
+            )),
+            "build names the draft {d}:\n{warnings}"
+        );
+    }
+    let pages: Vec<String> = std::fs::read_dir(a.out().join("imported"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert!(pages.contains(&"XX镇城市基层党建工作的调研报告.html".to_string()));
+    let page = a.page("imported/XX镇城市基层党建工作的调研报告.html");
+    assert!(page.contains("某单位") && page.contains("2012"));
+    crate::support::assert_links_resolve(&a.out());
+}
