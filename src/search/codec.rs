@@ -13,18 +13,22 @@ pub(crate) const UNIT_BASE: u16 = 0x3000;
 /// An MSB-first bit stream.
 #[derive(Default, Clone)]
 pub(crate) struct BitWriter {
+    /// Full words.
     words: Vec<u64>,
-    len: u64,
+    /// The word being filled: its top `used` bits are written, the rest are zero.
+    acc: u64,
+    used: u32,
 }
 
 impl BitWriter {
     pub(crate) fn bit_len(&self) -> u64 {
-        self.len
+        self.words.len() as u64 * 64 + u64::from(self.used)
     }
 
     pub(crate) fn clear(&mut self) {
         self.words.clear();
-        self.len = 0;
+        self.acc = 0;
+        self.used = 0;
     }
 
     /// Writes the low `n` bits of `v` (n ≤ 64).
@@ -34,19 +38,16 @@ impl BitWriter {
             return;
         }
         let v = if n < 64 { v & ((1u64 << n) - 1) } else { v };
-        let off = (self.len % 64) as u32;
-        if off == 0 {
-            self.words.push(0);
-        }
-        let last = self.words.len() - 1;
-        let free = 64 - off;
-        if n <= free {
-            self.words[last] |= v << (free - n);
+        let free = 64 - self.used;
+        if n < free {
+            self.acc |= v << (free - n);
+            self.used += n;
         } else {
-            self.words[last] |= v >> (n - free);
-            self.words.push(v << (64 - (n - free)));
+            let rest = n - free;
+            self.words.push(self.acc | v >> rest);
+            self.acc = if rest == 0 { 0 } else { v << (64 - rest) };
+            self.used = rest;
         }
-        self.len += u64::from(n);
     }
 
     /// `q` one-bits, then a zero.
@@ -59,13 +60,18 @@ impl BitWriter {
         self.bits(((1u64 << q) - 1) << 1, q as u32 + 1);
     }
 
-    /// Elias gamma code of `n` ≥ 1.
+    /// Elias gamma code of `n` ≥ 1: as many zeros as `n` has bits after its
+    /// leading one, then `n`.
     #[inline]
     pub(crate) fn gamma(&mut self, n: u64) {
         debug_assert!(n >= 1);
         let nb = 63 - n.leading_zeros();
-        self.bits(0, nb);
-        self.bits(n, nb + 1);
+        if nb < 32 {
+            self.bits(n, 2 * nb + 1);
+        } else {
+            self.bits(0, nb);
+            self.bits(n, nb + 1);
+        }
     }
 
     /// Rice code of `v` ≥ 0 with parameter `k`.
@@ -85,20 +91,22 @@ impl BitWriter {
 
     /// Appends another stream bit for bit.
     pub(crate) fn append(&mut self, other: &BitWriter) {
-        let full = (other.len / 64) as usize;
-        for &w in &other.words[..full] {
-            self.bits(w, 64);
+        if self.used == 0 {
+            self.words.extend_from_slice(&other.words);
+        } else {
+            for &w in &other.words {
+                self.bits(w, 64);
+            }
         }
-        let rest = (other.len % 64) as u32;
-        if rest > 0 {
-            self.bits(other.words[full] >> (64 - rest), rest);
+        if other.used > 0 {
+            self.bits(other.acc >> (64 - other.used), other.used);
         }
     }
 
     /// The stream as 15-bit values, zero-padded at the end.
     #[cfg(test)]
     pub(crate) fn units(&self) -> Vec<u16> {
-        let mut out = Vec::with_capacity(self.len.div_ceil(15) as usize);
+        let mut out = Vec::with_capacity(self.bit_len().div_ceil(15) as usize);
         self.each_unit(|u| out.push(u));
         out
     }
@@ -106,14 +114,19 @@ impl BitWriter {
     /// Calls `f` with each 15-bit value of the stream, zero-padded at the end.
     #[inline]
     pub(crate) fn each_unit(&self, mut f: impl FnMut(u16)) {
-        let n = self.len.div_ceil(15) as usize;
-        for i in 0..n as u64 {
+        let word = |i: usize| match self.words.get(i) {
+            Some(&w) => w,
+            None if i == self.words.len() => self.acc,
+            None => 0,
+        };
+        let n = self.bit_len().div_ceil(15);
+        for i in 0..n {
             let start = i * 15;
             let w = (start / 64) as usize;
             let off = (start % 64) as u32;
-            let mut v = (self.words[w] << off) >> 49;
-            if off > 49 && w + 1 < self.words.len() {
-                v |= self.words[w + 1] >> (64 - 15 + (64 - off));
+            let mut v = (word(w) << off) >> 49;
+            if off > 49 {
+                v |= word(w + 1) >> (64 - 15 + (64 - off));
             }
             f(v as u16);
         }
@@ -249,7 +262,8 @@ impl JsFile {
     /// A string literal holding a bit stream as 15-bit units.
     pub(crate) fn bits(&mut self, w: &BitWriter) -> &mut Self {
         self.unit(u16::from(b'"'));
-        self.bytes.reserve(w.len.div_ceil(15) as usize * 2 + 2);
+        self.bytes
+            .reserve(w.bit_len().div_ceil(15) as usize * 2 + 2);
         w.each_unit(|u| self.unit(u + UNIT_BASE));
         self.unit(u16::from(b'"'));
         self
