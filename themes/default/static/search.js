@@ -92,35 +92,60 @@
 
   /* ---- bit streams (codec.rs) ---- */
 
-  /* Reads MSB-first bits from 15-bit units (U+3000 + value). */
+  /* Reads MSB-first bits from 15-bit units (U+3000 + value). The low `n` bits of
+   * `acc` are the next bits (at most 30, so that it stays a small integer);
+   * past the end of the string it reads zeros. */
   function Bits(s, pos) { this.s = s; this.seek(pos || 0); }
   Bits.prototype.seek = function (pos) {
     this.i = Math.floor(pos / 15);
-    this.left = 0;
+    this.acc = 0;
+    this.n = 0;
     var skip = pos % 15;
-    if (skip) { this.cur = this.s.charCodeAt(this.i++) - UNIT_BASE; this.left = 15 - skip; }
+    if (skip) { this.fill(); this.n -= skip; }
   };
-  Bits.prototype.pos = function () { return this.i * 15 - this.left; };
-  Bits.prototype.bit = function () {
-    if (this.left === 0) { this.cur = this.s.charCodeAt(this.i++) - UNIT_BASE; this.left = 15; }
-    return (this.cur >> --this.left) & 1;
-  };
-  Bits.prototype.bits = function (n) {
-    var v = 0;
-    while (n > 0) {
-      if (this.left === 0) { this.cur = this.s.charCodeAt(this.i++) - UNIT_BASE; this.left = 15; }
-      var take = n < this.left ? n : this.left;
-      this.left -= take;
-      v = v * (1 << take) + ((this.cur >> this.left) & ((1 << take) - 1));
-      n -= take;
+  Bits.prototype.fill = function () {
+    while (this.n <= 15) {
+      var c = this.s.charCodeAt(this.i++);
+      this.acc = ((this.acc & 0x7fff) << 15) | (c === c ? c - UNIT_BASE : 0);
+      this.n += 15;
     }
-    return v;
   };
-  Bits.prototype.unary = function () { var q = 0; while (this.bit()) q++; return q; };
+  Bits.prototype.pos = function () { return this.i * 15 - this.n; };
+  Bits.prototype.bit = function () {
+    if (this.n === 0) this.fill();
+    return (this.acc >>> --this.n) & 1;
+  };
+  Bits.prototype.bits = function (k) {
+    var v = 0;
+    while (k > 15) { v = v * 32768 + this.bits(15); k -= 15; }
+    if (this.n < k) this.fill();
+    this.n -= k;
+    return v * (1 << k) + ((this.acc >>> this.n) & ((1 << k) - 1));
+  };
+  /* Ones up to the next zero (consumed): their count. */
+  Bits.prototype.unary = function () {
+    var q = 0;
+    for (;;) {
+      if (this.n === 0) this.fill();
+      var zeros = ~this.acc & ((1 << this.n) - 1);
+      if (zeros === 0) { q += this.n; this.n = 0; continue; }
+      var at = 31 - Math.clz32(zeros);
+      q += this.n - 1 - at;
+      this.n = at;
+      return q;
+    }
+  };
   Bits.prototype.gamma = function () {
     var nb = 0;
-    while (!this.bit()) nb++;
-    return Math.pow(2, nb) + this.bits(nb);
+    for (;;) {
+      if (this.n === 0) this.fill();
+      var ones = this.acc & ((1 << this.n) - 1);
+      if (ones === 0) { nb += this.n; this.n = 0; continue; }
+      var at = 31 - Math.clz32(ones);
+      nb += this.n - 1 - at;
+      this.n = at;
+      return Math.pow(2, nb) + this.bits(nb);
+    }
   };
   /* codec.rs rice_k: floor(log2(max(1, floor(sum * 11 / (count * 16))))), at most 31. */
   function riceK(sum, count) {
@@ -228,14 +253,13 @@
     var name = shardName(block, cps), sh = shards[name], key = keyString(cps);
     sh.cache = sh.cache || new Map();
     if (sh.cache.has(key)) return sh.cache.get(key);
-    var at = directory(name).get(key), res = { d: [], c: [], p: [], at: new Map() };
+    var at = directory(name).get(key), res = { d: [], c: [], p: [], at: null };
     if (at !== undefined) {
       var r = new Bits(sh[0], at), big = cps.length === 2;
       var df = r.gamma(), kd = r.bits(5), base = meta.blockStart[block], d = -1;
       for (var i = 0; i < df; i++) {
         d += r.rice(kd) + 1;
         var c = r.gamma();
-        res.at.set(d, i);
         res.d.push(d);
         res.c.push(c);
         if (big) {
@@ -284,11 +308,18 @@
     }
     var lists = keys.map(function (key) { return postings(b, key.cps); });
     var first = lists[0];
+    for (k = 1; k < lists.length; k++) {
+      if (lists[k].at) continue;
+      // Entry of each report in the list, -1 for none: built once, for lookups.
+      var idx = new Int32Array(blockSize(b)).fill(-1);
+      for (i = 0; i < lists[k].d.length; i++) idx[lists[k].d[i]] = i;
+      lists[k].at = idx;
+    }
     outer: for (i = 0; i < first.d.length; i++) {
       var d = first.d[i], others = [];
       for (k = 1; k < lists.length; k++) {
-        var at = lists[k].at.get(d);
-        if (at === undefined) continue outer;
+        var at = lists[k].at[d];
+        if (at < 0) continue outer;
         others.push(lists[k].p[at]);
       }
       var tl = meta.tlen[base + d], t = 0, n = 0, fb = -1, ps = first.p[i];
@@ -303,11 +334,15 @@
     }
   }
 
+  function blockSize(b) {
+    return (b + 1 < meta.blockStart.length ? meta.blockStart[b + 1] : meta.unit.length) - meta.blockStart[b];
+  }
+
   /* All reports containing every term: [{doc, tt, hits, fb}], unranked. */
   function match(terms) {
     var out = [];
     for (var b = 0; b < meta.blocks; b++) {
-      var n = meta.blockStart[b + 1] === undefined ? meta.unit.length - meta.blockStart[b] : meta.blockStart[b + 1] - meta.blockStart[b];
+      var n = blockSize(b);
       var tt = new Int32Array(n), hits = new Int32Array(n), fb = new Int32Array(n).fill(-1), seen = new Int32Array(n);
       terms.forEach(function (cps) {
         termInBlock(b, cps, function (d, t, c, f) {
@@ -417,8 +452,9 @@
   }
 
   /* Display text s with every occurrence of the terms marked, limited to [from, to) of s. */
-  function highlight(s, terms, from, to) {
-    var nm = normMap(s), spans = [];
+  function highlight(s, terms, from, to, nm) {
+    nm = nm || normMap(s);
+    var spans = [];
     terms.forEach(function (t) {
       for (var i = nm.n.indexOf(t); i >= 0; i = nm.n.indexOf(t, i + 1)) spans.push([nm.from[i], nm.to[i + t.length - 1]]);
     });
@@ -434,38 +470,77 @@
     return out.join("");
   }
 
-  function snippet(text, termStrs) {
+  /* The text around the first term found; `more`: the text goes on after `text`.
+   * null when no term is in this part of the text. */
+  function snippet(text, termStrs, more) {
     var nm = normMap(text), first = -1;
     termStrs.forEach(function (t) {
       var i = nm.n.indexOf(t);
       if (i >= 0 && (first < 0 || i < first)) first = i;
     });
+    if (first < 0 && more) return null;
     var at = first < 0 ? 0 : nm.from[first];
     var from = Math.max(0, at - 40), to = Math.min(text.length, from + 160);
-    return (from > 0 ? "…" : "") + highlight(text, termStrs, from, to) + (to < text.length ? "…" : "");
+    return (from > 0 ? "…" : "") + highlight(text, termStrs, from, to, nm) + (to < text.length || more ? "…" : "");
+  }
+
+  /* The snippet of a result: its chunk decoded only as far as the first match
+   * needs (its position is known from the postings), all of it if that misses. */
+  function resultSnippet(m, sh, dict, termStrs) {
+    var rel = m.fb < 0 ? 0 : m.fb % meta.chunk, limit = 2 * rel + 400;
+    if (limit < sh[1]) {
+      var part = snippet(decodeText(sh, dict, limit), termStrs, true);
+      if (part !== null) return part;
+    }
+    return snippet(decodeText(sh, dict), termStrs, false);
   }
 
   /* ---- text shards (text.rs): canonical Huffman per block ---- */
 
-  function decodeText(sh, dict) {
+  /* Codes of at most L bits decode by one look-up of the next L bits:
+   * table[bits] = symbol index << 5 | code length, 0 for a longer code. */
+  function huffTable(dict) {
+    if (dict.table) return dict.table;
+    var counts = dict[0], L = Math.min(counts.length, 11), t = new Int32Array(1 << L);
+    for (var len = 1, code = 0, index = 0; len <= L; len++, code *= 2) {
+      for (var j = 0; j < counts[len - 1]; j++, code++, index++) {
+        for (var x = code << (L - len), hi = (code + 1) << (L - len); x < hi; x++) t[x] = (index << 5) | len;
+      }
+    }
+    dict.table = { L: L, t: t };
+    return dict.table;
+  }
+
+  /* The chunk's text, or its first `limit` characters. */
+  function decodeText(sh, dict, limit) {
     if (sh.text !== undefined) return sh.text;
+    var want = limit === undefined ? sh[1] : Math.min(limit, sh[1]);
     var counts = dict[0], syms = dict.syms || (dict.syms = Array.from(dict[1]));
+    var tab = huffTable(dict), L = tab.L, T = tab.t, mask = (1 << L) - 1;
     var r = new Bits(sh[2]), out = [], parts = [];
-    for (var i = 0; i < sh[1]; i++) {
-      var code = 0, first = 0, index = 0;
-      for (var len = 0; len < counts.length; len++) {
-        code += r.bit();
-        var count = counts[len];
-        if (code < first + count) { out.push(syms[index + code - first]); break; }
-        index += count;
-        first = (first + count) * 2;
-        code *= 2;
+    for (var i = 0; i < want; i++) {
+      if (r.n < L) r.fill();
+      var e = T[(r.acc >>> (r.n - L)) & mask];
+      if (e) {
+        r.n -= e & 31;
+        out.push(syms[e >>> 5]);
+      } else {
+        var code = 0, first = 0, index = 0;
+        for (var len = 0; len < counts.length; len++) {
+          code += r.bit();
+          var count = counts[len];
+          if (code < first + count) { out.push(syms[index + code - first]); break; }
+          index += count;
+          first = (first + count) * 2;
+          code *= 2;
+        }
       }
       if (out.length === 4096) { parts.push(out.join("")); out = []; }
     }
     parts.push(out.join(""));
-    sh.text = parts.join("");
-    return sh.text;
+    var text = parts.join("");
+    if (want === sh[1]) sh.text = text;
+    return text;
   }
 
   function textName(m) {
@@ -486,7 +561,7 @@
           highlight(f.title, current.termStrs, 0, f.title.length) + '</a><div class="dg-meta"><span class="dg-unit">' +
           esc(meta.units[meta.unit[m.doc]].name) + '</span><span class="dg-date">' + esc(f.date) +
           '</span><span class="dg-kind">' + esc(meta.kinds[meta.kind[m.doc]]) + '</span></div><p class="dg-snippet">' +
-          snippet(decodeText(sh, dict), current.termStrs) + "</p></li>";
+          resultSnippet(m, sh, dict, current.termStrs) + "</p></li>";
       });
       el.results.insertAdjacentHTML("beforeend", html.join(""));
       shown += page.length;
