@@ -253,26 +253,63 @@
     var name = shardName(block, cps), sh = shards[name], key = keyString(cps);
     sh.cache = sh.cache || new Map();
     if (sh.cache.has(key)) return sh.cache.get(key);
-    var at = directory(name).get(key), res = { d: [], c: [], p: [], at: null };
-    if (at !== undefined) {
-      var r = new Bits(sh[0], at), big = cps.length === 2;
-      var df = r.gamma(), kd = r.bits(5), base = meta.blockStart[block], d = -1;
+    var at = directory(name).get(key), big = cps.length === 2;
+    var r = at === undefined ? null : new Bits(sh[0], at), df = r ? r.gamma() : 0;
+    // Per entry i: report d[i], count c[i]; a bigram's positions are
+    // pos[off[i] .. off[i + 1]], a character's title flag is flag[i].
+    var res = { d: new Int32Array(df), c: new Int32Array(df), off: null, pos: null, flag: null, at: null };
+    if (big) { res.off = new Int32Array(df + 1); res.pos = new Int32Array(df ? 64 : 0); } else res.flag = new Uint8Array(df);
+    if (r) {
+      var kd = r.bits(5), base = meta.blockStart[block], d = -1, np = 0;
       for (var i = 0; i < df; i++) {
         d += r.rice(kd) + 1;
         var c = r.gamma();
-        res.d.push(d);
-        res.c.push(c);
+        res.d[i] = d;
+        res.c[i] = c;
         if (big) {
-          var ps = new Array(c), p = -1, kp = riceK(meta.len[base + d], c);
-          for (var j = 0; j < c; j++) { p += r.rice(kp) + 1; ps[j] = p; }
-          res.p.push(ps);
+          if (np + c > res.pos.length) {
+            var grown = new Int32Array(Math.max(2 * res.pos.length, np + c));
+            grown.set(res.pos);
+            res.pos = grown;
+          }
+          np = ricePositions(r, c, riceK(meta.len[base + d], c), res.pos, np);
+          res.off[i + 1] = np;
         } else {
-          res.p.push(r.bit());
+          res.flag[i] = r.bit();
         }
       }
     }
     sh.cache.set(key, res);
     return res;
+  }
+
+  /* Decodes `c` Rice-coded gaps (parameter k) from r as positions into out
+   * from index np; returns the new end. Bits.rice, with the reader's state in
+   * locals: this loop decodes every position a query loads. */
+  function ricePositions(r, c, k, out, np) {
+    var s = r.s, acc = r.acc, n = r.n, ui = r.i, p = -1, mask = (1 << k) - 1, cc;
+    if (k > 15) {
+      for (var j = 0; j < c; j++) { p += r.rice(k) + 1; out[np++] = p; }
+      return np;
+    }
+    for (var i = 0; i < c; i++) {
+      var q = 0;
+      for (;;) {
+        while (n <= 15) { cc = s.charCodeAt(ui++); acc = ((acc & 0x7fff) << 15) | (cc === cc ? cc - UNIT_BASE : 0); n += 15; }
+        var zeros = ~acc & ((1 << n) - 1);
+        if (zeros === 0) { q += n; n = 0; continue; }
+        var at = 31 - Math.clz32(zeros);
+        q += n - 1 - at;
+        n = at;
+        break;
+      }
+      while (n < k) { cc = s.charCodeAt(ui++); acc = ((acc & 0x7fff) << 15) | (cc === cc ? cc - UNIT_BASE : 0); n += 15; }
+      n -= k;
+      p += q * (mask + 1) + ((acc >>> n) & mask) + 1;
+      out[np++] = p;
+    }
+    r.acc = acc; r.n = n; r.i = ui;
+    return np;
   }
 
   /* Offsets of the bigrams covering a term of n >= 2 code points (reader.rs). */
@@ -288,8 +325,9 @@
     return covering(cps.length).map(function (o) { return { o: o, cps: [cps[o], cps[o + 1]] }; });
   }
 
-  function has(sorted, x) {
-    var lo = 0, hi = sorted.length - 1;
+  /* Whether sorted[lo .. hi) holds x. */
+  function has(sorted, lo, hi, x) {
+    hi--;
     while (lo <= hi) {
       var mid = (lo + hi) >> 1;
       if (sorted[mid] === x) return true;
@@ -303,11 +341,18 @@
     var keys = termKeys(cps), base = meta.blockStart[b], i, k;
     if (cps.length === 1) {
       var u = postings(b, cps);
-      for (i = 0; i < u.d.length; i++) fn(u.d[i], u.p[i], u.c[i], -1);
+      for (i = 0; i < u.d.length; i++) fn(u.d[i], u.flag[i], u.c[i], -1);
       return;
     }
     var lists = keys.map(function (key) { return postings(b, key.cps); });
-    var first = lists[0];
+    // The key with the fewest positions drives; the others are looked up.
+    var lead = 0;
+    for (k = 1; k < lists.length; k++) if (lists[k].off[lists[k].d.length] < lists[lead].off[lists[lead].d.length]) lead = k;
+    if (lead) {
+      lists = [lists[lead]].concat(lists.slice(0, lead), lists.slice(lead + 1));
+      keys = [keys[lead]].concat(keys.slice(0, lead), keys.slice(lead + 1));
+    }
+    var first = lists[0], o0 = keys[0].o;
     for (k = 1; k < lists.length; k++) {
       if (lists[k].at) continue;
       // Entry of each report in the list, -1 for none: built once, for lookups.
@@ -315,17 +360,19 @@
       for (i = 0; i < lists[k].d.length; i++) idx[lists[k].d[i]] = i;
       lists[k].at = idx;
     }
+    var los = new Int32Array(lists.length), his = new Int32Array(lists.length);
     outer: for (i = 0; i < first.d.length; i++) {
-      var d = first.d[i], others = [];
+      var d = first.d[i];
       for (k = 1; k < lists.length; k++) {
         var at = lists[k].at[d];
         if (at < 0) continue outer;
-        others.push(lists[k].p[at]);
+        los[k] = lists[k].off[at];
+        his[k] = lists[k].off[at + 1];
       }
-      var tl = meta.tlen[base + d], t = 0, n = 0, fb = -1, ps = first.p[i];
-      for (var j = 0; j < ps.length; j++) {
-        var p = ps[j], ok = true;
-        for (k = 1; k < lists.length && ok; k++) ok = has(others[k - 1], p + keys[k].o);
+      var tl = meta.tlen[base + d], t = 0, n = 0, fb = -1;
+      for (var j = first.off[i]; j < first.off[i + 1]; j++) {
+        var p = first.pos[j] - o0, ok = p >= 0;
+        for (k = 1; k < lists.length && ok; k++) ok = has(lists[k].pos, los[k], his[k], p + keys[k].o);
         if (!ok) continue;
         n++;
         if (p < tl) t++; else if (fb < 0) fb = p - tl;
