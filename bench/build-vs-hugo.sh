@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full-build wall time and peak memory of dangan and Hugo on the same
-# generated archive, alternating the two, median of RUNS runs each.
+# generated archive, alternating the two, median of RUNS runs each; and how
+# dangan's time splits between the pages and the search index (DANGAN_TIMING).
 #   bench/build-vs-hugo.sh [N=10000] [RUNS=3] [DIR=/dev/shm/dangan-bench]
 # Needs: python3, GNU time (/usr/bin/time), hugo (apt-get install -y hugo).
 set -euo pipefail
@@ -14,10 +15,14 @@ if [ ! -f "$DIR/.n-$N" ]; then
   bash "$SHARED/hugo.sh" "$N" "$DIR" >/dev/null
   touch "$DIR/.n-$N"
 fi
-measure() { # label, then the command; prints "label seconds peak_kb"
+measure() { # label, then the command; prints "label seconds peak_kb [pages_ms search_ms]"
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>&1
-  echo "$label $(cat "$DIR/time.txt")"
+  DANGAN_TIMING=1 /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/laps.txt"
+  local laps=""
+  if [ "$label" = dangan ]; then # the last lap of each half: pages on disk, then search index and stamp
+    laps="$(grep -F 'pages written' "$DIR/laps.txt" | awk '{print $1}') $(grep -F 'sources stamped' "$DIR/laps.txt" | awk '{print $1}')"
+  fi
+  echo "$label $(cat "$DIR/time.txt") $laps"
 }
 results=()
 for i in $(seq "$RUNS"); do
@@ -35,4 +40,7 @@ for tool in ("dangan", "hugo"):
     print(f"{tool:7s} wall median {med[tool][0]:6.2f} s  (runs: {t})  peak median {med[tool][1]/1024:7.0f} MB")
 h, d = med["hugo"], med["dangan"]
 print(f"dangan is {h[0]/d[0]:.1f}x faster than hugo and uses {h[1]/d[1]:.1f}x less memory")
+pages = statistics.median(float(r[3]) for r in rows if r[0] == "dangan")
+search = statistics.median(float(r[4]) for r in rows if r[0] == "dangan")
+print(f"dangan pages on disk median {pages/1000:.2f} s, then the search index {search/1000:.2f} s: the index adds {100*search/pages:.0f}% to the build")
 '
