@@ -435,6 +435,30 @@ fn search_page_in_headless_chromium_over_file_urls() {
 
     // Typing updates results and the URL (so the search can be bookmarked).
     page.open(&[("q", "")]);
+    // Pinyin being composed in an input method is not searched; the committed word is.
+    browser.eval(
+        "var q = document.getElementById('dg-q'); q.value = 'sanhui';
+         q.dispatchEvent(new InputEvent('input', { isComposing: true }));",
+        json!([]),
+    );
+    assert_eq!(
+        page.status(),
+        "输入词句开始查找",
+        "no search while composing"
+    );
+    browser.eval(
+        "var q = document.getElementById('dg-q'); q.value = arguments[0];
+         q.dispatchEvent(new CompositionEvent('compositionend', { data: arguments[0] }));",
+        json!(["三会一课"]),
+    );
+    browser.wait_for(
+        "committed word",
+        SETTLED,
+        json!(["三会一课"]),
+        Duration::from_secs(10),
+    );
+    page.expect("composed", "三会一课", &brute(&docs, "三会一课", |_| true));
+    page.open(&[("q", "")]);
     browser.eval(
         "var q = document.getElementById('dg-q'); q.value = arguments[0]; q.dispatchEvent(new Event('input'));",
         json!(["三会一课"]),

@@ -670,7 +670,10 @@
       meta = parseMeta(shards.meta[0], shards.meta[1]);
       readUrl();
       el.q.value = state.q;
-      el.q.addEventListener("input", function () { state.q = el.q.value; run(); });
+      // With an input method, the box holds pinyin until a word is chosen:
+      // search when it is committed, not on every keystroke of the spelling.
+      el.q.addEventListener("input", function (e) { if (!e.isComposing) { state.q = el.q.value; run(); } });
+      el.q.addEventListener("compositionend", function () { state.q = el.q.value; run(); });
       el.form.addEventListener("submit", function (e) { e.preventDefault(); state.q = el.q.value; run(); });
       [el.unit, el.from, el.to, el.type].forEach(function (s) {
         s.addEventListener("change", function () { readFilters(); run(); });
