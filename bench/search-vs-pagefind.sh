@@ -132,7 +132,7 @@ rows = [l.split() for l in open(rows_file) if l.strip()]
 def col(tool, i, conv=float):
     return [conv(r[i]) for r in rows if r[0] == tool]
 med = lambda xs: statistics.median(xs)
-MB = 1024 * 1024
+MB = 1000 * 1000  # sizes in MB of 10^6 bytes, as examples/search_queries.rs and the shared README give them
 d_wall, d_peak, d_search = col("dangan", 1), col("dangan", 2), col("dangan", 3)
 d_size, d_files = col("dangan", 4), col("dangan", 5)
 p_wall, p_peak = col("pagefind", 1), col("pagefind", 2)
