@@ -241,6 +241,22 @@ fn validate(
         format!("{dir}/{stem}.html")
     };
 
+    // A draft still missing a required field (warned about above) is never
+    // published, so nothing shows these stand-ins; it is kept only so that it
+    // counts as a draft and links to it are recognised as links to a draft.
+    let (unit, date, kind) = if fm.draft {
+        (
+            unit.or_else(|| Some(String::new())),
+            date.or(Some(ReportDate {
+                year: 0,
+                month: 1,
+                day: None,
+            })),
+            kind.or_else(|| Some(String::new())),
+        )
+    } else {
+        (unit, date, kind)
+    };
     Some(Report {
         id: id.to_string(),
         source: path.to_path_buf(),

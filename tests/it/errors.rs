@@ -170,13 +170,26 @@ fn config_and_template_errors_name_file_and_line() {
 #[test]
 fn a_draft_may_wait_for_its_required_fields_but_not_a_report() {
     let a = Archive::new();
-    a.report("ok.md", &report("甲", "单位", "2020-01-01", "总结", ""));
+    a.report(
+        "ok.md",
+        &report("甲", "单位", "2020-01-01", "总结", "见[草稿](draft.md)。"),
+    );
     a.report(
         "draft.md",
         "---\nunit: 单位\ntype: 总结\ndraft: true\n---\n正文\n",
     );
     let run = a.build();
     run.ok();
+    assert!(
+        run.stderr().contains("1 draft(s) left out"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        !run.stderr().contains("does not exist"),
+        "the link is to a draft, not to a missing report: {}",
+        run.stderr()
+    );
     assert!(
         run.stderr().contains("content/draft.md:1: warning: field `date`: this draft has no `date` yet; it is left out until it has one\n  = help: add a line `date: 2021-03-05` between the `---` lines, then remove `draft: true` to publish it"),
         "{}",
