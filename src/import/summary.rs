@@ -11,17 +11,30 @@ use super::types::{ImportSummary, ImportedReport};
 /// Human-readable summary text (what was written, removed lines, inferences, what to pass for missing fields).
 pub fn format_summary(s: &ImportSummary) -> String {
     let mut out = String::new();
-    let written = s.reports.iter().filter(|r| r.written).count();
-    let dry = s.reports.iter().filter(|r| would_write(r)).count();
-    let held = s.reports.len() - written - dry;
-    let drafts = s
+    // "7 written, 5 of them as drafts"
+    let count = |keep: &dyn Fn(&ImportedReport) -> bool, what: &str| {
+        let n = s.reports.iter().filter(|r| keep(r)).count();
+        let drafts = s
+            .reports
+            .iter()
+            .filter(|r| keep(r) && !r.missing.is_empty())
+            .count();
+        if drafts > 0 {
+            format!("{n} {what}, {drafts} of them as drafts")
+        } else {
+            format!("{n} {what}")
+        }
+    };
+    let written = count(&|r| r.written, "written");
+    let dry = count(&would_write, "would be written (dry run)");
+    let held = s
         .reports
         .iter()
-        .filter(|r| !r.missing.is_empty() && (r.written || would_write(r)))
+        .filter(|r| !r.written && !would_write(r))
         .count();
     let _ = writeln!(
         out,
-        "{} report(s) from {} file(s): {written} written, {dry} would be written (dry run), {held} not written; {drafts} of them as drafts (a required field missing); {} input(s) skipped.",
+        "{} report(s) from {} file(s): {written}; {dry}; {held} not written; {} input(s) skipped.",
         s.reports.len(),
         count_sources(s),
         s.skipped.len()
@@ -143,25 +156,35 @@ fn next_steps(out: &mut String, s: &ImportSummary) {
                 .collect();
             let _ = writeln!(out, "  {}: add {}", r.target.display(), fields.join(", "));
         }
+        // Importing a file again with a value is safe only where that value is
+        // not wanted elsewhere: every report of the file lacks the same fields.
         let mut again: Vec<String> = Vec::new();
         for r in &drafts {
+            let same_file: Vec<&ImportedReport> =
+                s.reports.iter().filter(|x| x.source == r.source).collect();
+            if !same_file.iter().all(|x| x.missing == r.missing) {
+                continue;
+            }
             let flags: Vec<&str> = r
                 .missing
                 .iter()
                 .filter_map(|m| m.split("pass ").nth(1))
                 .map(|f| f.split(" (").next().unwrap_or(f))
                 .collect();
-            let line = format!("  {}: add {} --force", r.source.display(), flags.join(" "));
+            let force = if r.written { " --force" } else { "" };
+            let line = format!("  {}: add {}{force}", r.source.display(), flags.join(" "));
             if !again.contains(&line) {
                 again.push(line);
             }
         }
-        let _ = writeln!(
-            out,
-            "Or, when one value fits every report of a file, import that file again with:"
-        );
-        out.push_str(&again.join("\n"));
-        out.push('\n');
+        if !again.is_empty() {
+            let _ = writeln!(
+                out,
+                "Or, where one value fits every report of a file, import that file again with it (--force\nreplaces the reports written from it, with any change made to them since):"
+            );
+            out.push_str(&again.join("\n"));
+            out.push('\n');
+        }
     }
     if s.reports
         .iter()

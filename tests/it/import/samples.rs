@@ -219,6 +219,14 @@ fn importing_the_samples_folder_gives_seven_reports_that_build() {
         summary.contains("7 written") && summary.contains("5 of them as drafts"),
         "{summary}"
     );
+    // Importing again with one date is offered for the single reports only:
+    // in 002 it would override the dates two of its pieces state.
+    assert!(
+        summary.contains("000_052a5e838385b4fb.txt: add --date YYYY-MM-DD --force")
+            && summary.contains("003_15a315518a7eed3d.txt: add --date YYYY-MM-DD --force")
+            && !summary.contains("002_539ed6a864e6ca0e.txt: add"),
+        "{summary}"
+    );
     let mut files: Vec<_> = std::fs::read_dir(a.root().join("content/imported"))
         .unwrap()
         .flatten()
