@@ -535,7 +535,7 @@
    * needs (its position is known from the postings), all of it if that misses. */
   function resultSnippet(m, sh, dict, termStrs) {
     var rel = m.fb < 0 ? 0 : m.fb % meta.chunk, limit = 2 * rel + 400;
-    if (limit < sh[1]) {
+    if (limit < sh[1] && sh.text === undefined) {
       var part = snippet(decodeText(sh, dict, limit), termStrs, true);
       if (part !== null) return part;
     }
