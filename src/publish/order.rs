@@ -250,21 +250,31 @@ mod tests {
         }
     }
 
-    fn order_of(items: &[(&str, bool, &[&str])]) -> Vec<String> {
-        let links: Vec<Vec<String>> = items
+    /// Items for `rels`, each new or not and with its links, ranked by path.
+    fn items<'a, R: AsRef<str>>(
+        rels: &'a [R],
+        is_new: impl Fn(usize) -> bool,
+        links: &'a [Vec<String>],
+    ) -> Vec<Item<'a>> {
+        rels.iter()
+            .zip(links)
+            .enumerate()
+            .map(|(i, (rel, links))| Item {
+                rel: rel.as_ref(),
+                rank: rank(rel.as_ref()),
+                is_new: is_new(i),
+                links,
+            })
+            .collect()
+    }
+
+    fn order_of(spec: &[(&str, bool, &[&str])]) -> Vec<String> {
+        let rels: Vec<&str> = spec.iter().map(|(rel, _, _)| *rel).collect();
+        let links: Vec<Vec<String>> = spec
             .iter()
             .map(|(_, _, l)| l.iter().map(|s| s.to_string()).collect())
             .collect();
-        let items: Vec<Item> = items
-            .iter()
-            .zip(&links)
-            .map(|((rel, is_new, _), links)| Item {
-                rel,
-                rank: rank(rel),
-                is_new: *is_new,
-                links,
-            })
-            .collect();
+        let items = items(&rels, |i| spec[i].1, &links);
         switch_waves(&items)
             .into_iter()
             .flatten()
@@ -303,16 +313,7 @@ mod tests {
             "unit/u.html",
             "index.html",
         ];
-        let items: Vec<Item> = rels
-            .iter()
-            .zip(&links)
-            .map(|(rel, links)| Item {
-                rel,
-                rank: rank(rel),
-                is_new: true,
-                links,
-            })
-            .collect();
+        let items = items(&rels, |_| true, &links);
         let waves: Vec<Vec<&str>> = switch_waves(&items)
             .into_iter()
             .map(|w| w.into_iter().map(|i| rels[i]).collect())
@@ -361,16 +362,7 @@ mod tests {
         let links: Vec<Vec<String>> = (0..names.len())
             .map(|i| names.get(i + 1).cloned().into_iter().collect())
             .collect();
-        let items: Vec<Item> = names
-            .iter()
-            .zip(&links)
-            .map(|(rel, links)| Item {
-                rel,
-                rank: rank(rel),
-                is_new: true,
-                links,
-            })
-            .collect();
+        let items = items(&names, |_| true, &links);
         let waves = switch_waves(&items);
         assert_eq!(
             waves.len(),
@@ -383,17 +375,9 @@ mod tests {
 
     #[test]
     fn removal_goes_from_the_top_pages_down_to_assets() {
-        let none: &[String] = &[];
         let rels = ["_assets/a.css", "r/a.html", "unit/u.html"];
-        let items: Vec<Item> = rels
-            .iter()
-            .map(|rel| Item {
-                rel,
-                rank: rank(rel),
-                is_new: false,
-                links: none,
-            })
-            .collect();
+        let links = vec![Vec::new(); rels.len()];
+        let items = items(&rels, |_| false, &links);
         let got: Vec<&str> = removal_order(&items).into_iter().map(|i| rels[i]).collect();
         assert_eq!(got, ["unit/u.html", "r/a.html", "_assets/a.css"]);
     }
