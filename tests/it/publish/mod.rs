@@ -15,6 +15,33 @@ fn small() -> SiteModel {
 }
 
 /// Edit one report, add one to an existing unit, delete another.
+/// The small site built and published; its model.
+fn published_small(b: &Bench) -> SiteModel {
+    let v1 = small();
+    b.build(&v1);
+    b.publish().unwrap();
+    v1
+}
+
+/// The small site published, then an edit built and its publish killed while
+/// switching (after its copies and their record, at the first rename): how many
+/// files that publish was to write.
+fn interrupted_while_switching(b: &Bench) -> usize {
+    let v1 = published_small(b);
+    b.build(&edited(&v1));
+    let dry = b
+        .publish_with(PublishOptions {
+            dry_run: true,
+            ..quiet()
+        })
+        .unwrap();
+    let writes = dry.added.len() + dry.changed.len();
+    // One step per copy, one to record them, one rename.
+    let err = publish_killed_after(&b.site, &b.dest, &quiet(), writes + 2).unwrap_err();
+    assert!(matches!(err, PublishError::Interrupted));
+    writes
+}
+
 fn edited(model: &SiteModel) -> SiteModel {
     let mut m = model.clone();
     m.reports
@@ -93,9 +120,7 @@ fn republishing_an_identical_rebuild_touches_nothing() {
 #[test]
 fn edit_add_delete_then_republish() {
     let b = Bench::new();
-    let v1 = small();
-    b.build(&v1);
-    b.publish().unwrap();
+    let v1 = published_small(&b);
     // Time stamps a share might have shifted: the manifest no longer vouches, content decides.
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
     for rel in tree(&b.dest).keys().filter(|r| !r.starts_with(".dangan")) {
@@ -149,9 +174,7 @@ fn edit_add_delete_then_republish() {
 #[test]
 fn folders_left_empty_by_deleted_reports_are_removed() {
     let b = Bench::new();
-    let v1 = small();
-    b.build(&v1);
-    b.publish().unwrap();
+    let v1 = published_small(&b);
     let mut v2 = v1.clone();
     v2.reports.retain(|id, _| !id.starts_with("reports/2012/"));
     b.build(&v2);
@@ -165,9 +188,7 @@ fn folders_left_empty_by_deleted_reports_are_removed() {
 #[test]
 fn foreign_files_survive_every_publish() {
     let b = Bench::new();
-    let v1 = small();
-    b.build(&v1);
-    b.publish().unwrap();
+    let v1 = published_small(&b);
     let foreign = [
         "通知.txt",
         "logo.png",
@@ -196,9 +217,7 @@ fn foreign_files_survive_every_publish() {
 #[test]
 fn a_name_taken_by_a_foreign_file_is_an_error_that_names_it() {
     let b = Bench::new();
-    let v1 = small();
-    b.build(&v1);
-    b.publish().unwrap();
+    let v1 = published_small(&b);
     b.foreign("unit/新单位.html", "someone's page");
     let mut v2 = v1.clone();
     v2.reports.get_mut("reports/2010/r000000").unwrap().unit = "新单位".into();
@@ -334,9 +353,7 @@ fn names_a_share_cannot_hold_are_all_reported_before_copying() {
 #[test]
 fn a_dry_run_lists_the_changes_and_writes_nothing() {
     let b = Bench::new();
-    let v1 = small();
-    b.build(&v1);
-    b.publish().unwrap();
+    let v1 = published_small(&b);
     b.build(&edited(&v1));
     let before = (tree(&b.dest), mtimes(&b.dest));
     let dry = b
@@ -524,20 +541,7 @@ fn missing_or_overlapping_folders_are_refused() {
 #[test]
 fn copies_finished_before_an_interruption_are_not_sent_again() {
     let b = Bench::new();
-    let v1 = small();
-    b.build(&v1);
-    b.publish().unwrap();
-    b.build(&edited(&v1));
-    let dry = b
-        .publish_with(PublishOptions {
-            dry_run: true,
-            ..quiet()
-        })
-        .unwrap();
-    let writes = dry.added.len() + dry.changed.len();
-    // One step per copy, one to record them, one rename: killed while switching.
-    let err = publish_killed_after(&b.site, &b.dest, &quiet(), writes + 2).unwrap_err();
-    assert!(matches!(err, PublishError::Interrupted));
+    let writes = interrupted_while_switching(&b);
     assert_eq!(
         leftovers(&b.dest).len(),
         writes - 1 + 1,
@@ -590,18 +594,7 @@ fn a_publishing_process_killed_at_random_leaves_a_working_site() {
 #[test]
 fn a_copy_left_by_an_interruption_is_not_used_once_its_file_changed() {
     let b = Bench::new();
-    let v1 = small();
-    b.build(&v1);
-    b.publish().unwrap();
-    b.build(&edited(&v1));
-    let dry = b
-        .publish_with(PublishOptions {
-            dry_run: true,
-            ..quiet()
-        })
-        .unwrap();
-    let writes = dry.added.len() + dry.changed.len();
-    publish_killed_after(&b.site, &b.dest, &quiet(), writes + 2).unwrap_err();
+    interrupted_while_switching(&b);
     // Edit, in the site, every file whose copy waits in DEST.
     let waiting: Vec<String> = leftovers(&b.dest)
         .into_iter()
