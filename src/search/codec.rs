@@ -287,20 +287,13 @@ pub(crate) fn utf16_units(bytes: &[u8]) -> Vec<u16> {
 mod tests {
     use super::*;
 
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
-
     #[test]
     fn codes_round_trip_through_units() {
-        let mut seed = 0x9E3779B97F4A7C15u64;
+        let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
         let mut vals = Vec::new();
         let mut w = BitWriter::default();
         for i in 0..5000 {
-            let r = rng(&mut seed);
+            let r = rng.u64(..);
             let v = r >> (r % 64);
             let k = (r % 20) as u32;
             match i % 4 {

@@ -2,28 +2,12 @@
 //! reference reader finds exactly the reports a brute-force substring scan finds,
 //! output is deterministic, and incremental updates equal a fresh build.
 
+use fastrand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::layout::{Layout, id_hash};
 use super::reader::Reader;
 use super::{SearchDoc, SearchIndex, build_index, normalize_for_match, query_terms};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
 
 /// Few distinct characters, so that bigrams repeat and near-misses abound.
 const ALPHABET: &[&str] = &[
@@ -32,7 +16,7 @@ const ALPHABET: &[&str] = &[
 ];
 
 fn random_text(r: &mut Rng, len: usize) -> String {
-    (0..len).map(|_| *r.pick(ALPHABET)).collect()
+    (0..len).map(|_| *r.choice(ALPHABET).unwrap()).collect()
 }
 
 fn random_doc(r: &mut Rng, i: usize) -> SearchDoc {
@@ -42,19 +26,27 @@ fn random_doc(r: &mut Rng, i: usize) -> SearchDoc {
         vec!["市委", "区委", "街道"],
         vec!["县委"],
     ];
-    let up: Vec<String> = r.pick(&units).iter().map(|s| s.to_string()).collect();
-    let year = 2015 + r.below(6) as i32;
-    let tl = 1 + r.below(8);
-    let bl = r.below(300);
+    let up: Vec<String> = r
+        .choice(&units)
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let year = 2015 + r.usize(..6) as i32;
+    let tl = 1 + r.usize(..8);
+    let bl = r.usize(..300);
     SearchDoc {
         id: format!("content/r{i:05}.md"),
         url: format!("r{i:05}.html"),
         title: random_text(r, tl),
         unit: up.last().cloned().unwrap_or_default(),
         unit_path: up,
-        date: format!("{year}-{:02}-{:02}", 1 + r.below(12), 1 + r.below(28)),
+        date: format!("{year}-{:02}-{:02}", 1 + r.usize(..12), 1 + r.usize(..28)),
         year,
-        kind: r.pick(&["调研报告", "工作总结", "讲话稿"]).to_string(),
+        kind: r
+            .choice(&["调研报告", "工作总结", "讲话稿"])
+            .unwrap()
+            .to_string(),
         text: random_text(r, bl),
     }
 }
@@ -87,19 +79,20 @@ fn found(files: &[(String, Vec<u8>)], q: &str) -> BTreeSet<String> {
 fn queries(r: &mut Rng, docs: &[SearchDoc], n: usize) -> Vec<String> {
     let mut out = Vec::new();
     for _ in 0..n {
-        let d = r.pick(docs);
-        let src: Vec<char> = normalize_for_match(if r.below(4) == 0 { &d.title } else { &d.text })
-            .chars()
-            .collect();
-        let q = if src.len() >= 2 && r.below(5) > 0 {
-            let len = 1 + r.below(src.len().min(12));
-            let s = r.below(src.len() - len + 1);
+        let d = r.choice(docs).unwrap();
+        let src: Vec<char> =
+            normalize_for_match(if r.usize(..4) == 0 { &d.title } else { &d.text })
+                .chars()
+                .collect();
+        let q = if src.len() >= 2 && r.usize(..5) > 0 {
+            let len = 1 + r.usize(..src.len().min(12));
+            let s = r.usize(..src.len() - len + 1);
             src[s..s + len].iter().collect()
         } else {
-            let len = 1 + r.below(6);
+            let len = 1 + r.usize(..6);
             random_text(r, len)
         };
-        out.push(if r.below(6) == 0 {
+        out.push(if r.usize(..6) == 0 {
             format!("{q} {}", random_text(r, 2))
         } else {
             q
@@ -110,7 +103,7 @@ fn queries(r: &mut Rng, docs: &[SearchDoc], n: usize) -> Vec<String> {
 
 #[test]
 fn queries_find_exactly_the_reports_containing_them() {
-    let mut r = Rng(0x2545_F491_4F6C_DD1D);
+    let mut r = Rng::with_seed(0x2545_F491_4F6C_DD1D);
     let docs: Vec<SearchDoc> = (0..60).map(|i| random_doc(&mut r, i)).collect();
     let files = build_index(&docs);
     let mut nonempty = 0;
@@ -127,7 +120,7 @@ fn queries_find_exactly_the_reports_containing_them() {
 
 #[test]
 fn many_blocks_and_buckets_behave_like_one() {
-    let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut r = Rng::with_seed(0x9E37_79B9_7F4A_7C15);
     let docs: Vec<SearchDoc> = (0..4100).map(|i| random_doc(&mut r, i)).collect();
     let files = build_index(&docs);
     assert!(
@@ -171,7 +164,7 @@ fn title_matches_rank_first_then_more_occurrences() {
 
 #[test]
 fn output_does_not_depend_on_input_order() {
-    let mut r = Rng(77);
+    let mut r = Rng::with_seed(77);
     let mut docs: Vec<SearchDoc> = (0..80).map(|i| random_doc(&mut r, i)).collect();
     let a = build_index(&docs);
     docs.reverse();
@@ -184,7 +177,7 @@ fn output_does_not_depend_on_input_order() {
 
 #[test]
 fn incremental_updates_equal_a_fresh_build() {
-    let mut r = Rng(4242);
+    let mut r = Rng::with_seed(4242);
     let mut current: BTreeMap<String, SearchDoc> = BTreeMap::new();
     for i in 0..30 {
         let d = random_doc(&mut r, i);
@@ -193,16 +186,25 @@ fn incremental_updates_equal_a_fresh_build() {
     let all: Vec<SearchDoc> = current.values().cloned().collect();
     let mut index = SearchIndex::new(&all);
     let mut disk: BTreeMap<String, Vec<u8>> = index.files().into_iter().collect();
-    // Enough additions to cross a layout change (41 reports → 2 buckets).
+    // Enough additions to cross a layout change (41 reports → 2 buckets): three
+    // in five steps add a report, one removes one, one replaces one.
     for step in 0..80 {
-        let changes = match r.below(4) {
+        let changes = match r.usize(..5) {
             0 if !current.is_empty() => {
-                let id = current.keys().nth(r.below(current.len())).unwrap().clone();
+                let id = current
+                    .keys()
+                    .nth(r.usize(..current.len()))
+                    .unwrap()
+                    .clone();
                 current.remove(&id);
                 index.remove(&id)
             }
             1 if !current.is_empty() => {
-                let id = current.keys().nth(r.below(current.len())).unwrap().clone();
+                let id = current
+                    .keys()
+                    .nth(r.usize(..current.len()))
+                    .unwrap()
+                    .clone();
                 let mut d = random_doc(&mut r, 0);
                 d.id = id.clone();
                 d.url = current[&id].url.clone();
@@ -241,7 +243,7 @@ fn incremental_updates_equal_a_fresh_build() {
 
 #[test]
 fn editing_one_report_touches_one_block_only() {
-    let mut r = Rng(99);
+    let mut r = Rng::with_seed(99);
     let docs: Vec<SearchDoc> = (0..4100).map(|i| random_doc(&mut r, i)).collect();
     let mut index = SearchIndex::new(&docs);
     let mut d = docs[17].clone();
@@ -279,7 +281,7 @@ fn editing_one_report_touches_one_block_only() {
 
 #[test]
 fn frequent_bigrams_get_files_of_their_own_and_are_found_the_same() {
-    let mut r = Rng(0x0005_DEEC_E66D);
+    let mut r = Rng::with_seed(0x0005_DEEC_E66D);
     let mut docs: Vec<SearchDoc> = (0..40).map(|i| random_doc(&mut r, i)).collect();
     let mut big = random_doc(&mut r, 40);
     big.text = "党建工作".repeat(12_000);

@@ -4,26 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use fastrand::Rng;
+
 use dangan::build::{BuildOptions, Session};
 
 use crate::support::*;
-
-/// A small deterministic random source (xorshift), so failures replay.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 const UNITS: &[&str] = &["江城市委", "荔湾区委", "东街道党工委", "市委办公室"];
 const TYPES: &[&str] = &["调研报告", "汇报提纲", "工作总结"];
@@ -91,35 +76,42 @@ fn fresh_build(root: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn random_report(rng: &mut Rng, known: &[String]) -> String {
-    let mut body = format!("## 一、情况{}\n\n正文{}。\n", rng.below(5), rng.below(1000));
+    let mut body = format!(
+        "## 一、情况{}\n\n正文{}。\n",
+        rng.usize(..5),
+        rng.usize(..1000)
+    );
     // links go to the reports that are never deleted; their slugs and drafts change
     let targets: Vec<&String> = known.iter().filter(|k| k.starts_with("fixed/")).collect();
-    if !targets.is_empty() && rng.below(3) == 0 {
-        body.push_str(&format!("\n见[另一篇](/{})。\n", rng.pick(&targets)));
+    if !targets.is_empty() && rng.usize(..3) == 0 {
+        body.push_str(&format!(
+            "\n见[另一篇](/{})。\n",
+            rng.choice(&targets).unwrap()
+        ));
     }
-    let draft = if rng.below(8) == 0 {
+    let draft = if rng.usize(..8) == 0 {
         "draft: true\n"
     } else {
         ""
     };
-    let slug = if rng.below(6) == 0 {
-        format!("slug: s{}\n", rng.below(1000))
+    let slug = if rng.usize(..6) == 0 {
+        format!("slug: s{}\n", rng.usize(..1000))
     } else {
         String::new()
     };
     format!(
         "---\ntitle: 报告{}\nunit: {}\ndate: {}\ntype: {}\n{draft}{slug}---\n\n{body}",
-        rng.below(50),
-        rng.pick(UNITS),
-        rng.pick(DATES),
-        rng.pick(TYPES)
+        rng.usize(..50),
+        rng.choice(UNITS).unwrap(),
+        rng.choice(DATES).unwrap(),
+        rng.choice(TYPES).unwrap()
     )
 }
 
 /// A random report that may be deleted or moved (not one of the link targets).
 fn movable(rng: &mut Rng, reports: &[String]) -> usize {
     loop {
-        let i = rng.below(reports.len());
+        let i = rng.usize(..reports.len());
         if !reports[i].starts_with("fixed/") {
             return i;
         }
@@ -130,10 +122,10 @@ fn movable(rng: &mut Rng, reports: &[String]) -> usize {
 fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<PathBuf> {
     let content = root.join("content");
     let dirs = ["", "2020/", "a/b/", "调研/"];
-    match rng.below(8) {
+    match rng.usize(..8) {
         0 | 1 if !reports.is_empty() => {
             // edit a report (front matter and body)
-            let id = rng.pick(reports).clone();
+            let id = rng.choice(reports.iter()).unwrap().clone();
             let text = random_report(rng, reports);
             std::fs::write(content.join(&id), text).unwrap();
             vec![content.join(id)]
@@ -147,7 +139,7 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
         3 if reports.iter().any(|r| !r.starts_with("fixed/")) => {
             // rename (move) a report
             let i = movable(rng, reports);
-            let new_id = format!("{}r{}.md", rng.pick(&dirs), rng.next() % 100_000);
+            let new_id = format!("{}r{}.md", rng.choice(&dirs).unwrap(), rng.u64(..100_000));
             if reports.contains(&new_id) {
                 return vec![];
             }
@@ -158,13 +150,13 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
         }
         4 => {
             // an attachment appears, changes or goes
-            let rel = format!("{}附件{}.pdf", rng.pick(&dirs), rng.below(3));
+            let rel = format!("{}附件{}.pdf", rng.choice(&dirs).unwrap(), rng.usize(..3));
             let path = content.join(&rel);
-            if path.exists() && rng.below(2) == 0 {
+            if path.exists() && rng.usize(..2) == 0 {
                 std::fs::remove_file(&path).unwrap();
             } else {
                 std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, vec![b'x'; 10 + rng.below(100)]).unwrap();
+                std::fs::write(&path, vec![b'x'; 10 + rng.usize(..100)]).unwrap();
             }
             vec![path]
         }
@@ -174,7 +166,7 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
             if !from.exists() {
                 return vec![];
             }
-            let to = content.join(format!("moved{}", rng.below(1000)));
+            let to = content.join(format!("moved{}", rng.usize(..1000)));
             std::fs::rename(&from, &to).unwrap();
             let old_prefix = "a/";
             let new_prefix = format!("{}/", to.file_name().unwrap().to_string_lossy());
@@ -186,7 +178,7 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
             vec![from, to]
         }
         _ => {
-            let id = format!("{}r{}.md", rng.pick(&dirs), rng.next() % 100_000);
+            let id = format!("{}r{}.md", rng.choice(&dirs).unwrap(), rng.u64(..100_000));
             if reports.contains(&id) {
                 return vec![];
             }
@@ -205,7 +197,7 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
     for seed in [1u64, 7, 42, 2024] {
         let a = Archive::new();
         let root = a.root();
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = Rng::with_seed(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
         // A unit tree: parent unit pages chart and list their sub-units' reports.
         a.write(
             "dangan.toml",
