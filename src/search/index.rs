@@ -10,7 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use super::SearchDoc;
-use super::layout::{Key, Layout, META_PATH, dict_name, id_hash, path_of, text_name};
+use super::layout::{
+    Key, Layout, META_PATH, dict_name, heavy_prefix, id_hash, path_of, path_prefix, text_name,
+};
 use super::meta::build_meta;
 use super::postings::{Doc, build_block};
 use super::prepare::{Prepared, prepare, stream};
@@ -84,13 +86,12 @@ fn paths_under<V>(files: &BTreeMap<String, V>, prefix: &str) -> Vec<String> {
 
 /// Paths of a report's text files currently in `files`.
 fn text_paths<V>(files: &BTreeMap<String, V>, name: u32) -> Vec<String> {
-    let first = path_of(&text_name(name, 0));
-    paths_under(files, first.trim_end_matches(".js"))
+    paths_under(files, &path_prefix(&text_name(name, 0)))
 }
 
 /// Paths of a block's heavy-key postings files currently in `files`.
 fn heavy_paths<V>(files: &BTreeMap<String, V>, block: u32) -> Vec<String> {
-    paths_under(files, &format!("_search/p/{block}/k"))
+    paths_under(files, &path_prefix(&heavy_prefix(block)))
 }
 
 /// A block's files and the keys that have a postings file of their own.

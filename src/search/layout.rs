@@ -119,7 +119,17 @@ pub(crate) fn postings_name(block: u32, bucket: u32) -> String {
 
 /// The registration name of a heavy key's own postings file in a block.
 pub(crate) fn heavy_name(block: u32, key: Key) -> String {
-    format!("p/{block}/k{:x}-{:x}", key.first(), key.second())
+    format!(
+        "{}{:x}-{:x}",
+        heavy_prefix(block),
+        key.first(),
+        key.second()
+    )
+}
+
+/// What the names of a block's heavy-key files start with.
+pub(crate) fn heavy_prefix(block: u32) -> String {
+    format!("p/{block}/k")
 }
 
 /// The registration name of a report's text chunk: its name hash in hex, split
@@ -139,7 +149,12 @@ pub(crate) fn dict_name(block: u32) -> String {
 }
 
 pub(crate) fn path_of(name: &str) -> String {
-    format!("_search/{name}.js")
+    format!("{}.js", path_prefix(name))
+}
+
+/// The path of the files whose registration names start with `prefix`, up to there.
+pub(crate) fn path_prefix(prefix: &str) -> String {
+    format!("_search/{prefix}")
 }
 
 #[cfg(test)]
