@@ -160,9 +160,10 @@ fn next_steps(out: &mut String, s: &ImportSummary) {
         // not wanted elsewhere: every report of the file lacks the same fields.
         let mut again: Vec<String> = Vec::new();
         for r in &drafts {
-            let same_file: Vec<&ImportedReport> =
-                s.reports.iter().filter(|x| x.source == r.source).collect();
-            if !same_file.iter().all(|x| x.missing == r.missing) {
+            if s.reports
+                .iter()
+                .any(|x| x.source == r.source && x.missing != r.missing)
+            {
                 continue;
             }
             let flags: Vec<&str> = r
