@@ -198,6 +198,7 @@ impl SearchIndex {
                 ))
             })
             .collect();
+        super::postings::release_scratch();
         let mut index = SearchIndex {
             docs: BTreeMap::new(),
             names,

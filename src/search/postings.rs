@@ -38,15 +38,55 @@ pub(crate) struct Doc<'a> {
 /// Radix digits of the in-bucket sort by key.
 const DIGIT: u32 = 11;
 
-/// The block's characters, numbered in code point order (so keys sort like chars).
-struct Chars {
-    chars: Vec<char>,
-    id: Vec<u32>,
+/// Buffers a thread reuses from block to block: a block's occurrences take tens
+/// of megabytes, and fresh memory for each block costs more in page faults than
+/// the scatter that fills it.
+#[derive(Default)]
+struct Scratch {
+    occurrences: Vec<u64>,
+    /// Per code point, its number in the block being built (`u32::MAX` between blocks).
+    char_id: Vec<u32>,
 }
 
-impl Chars {
-    fn new(docs: &[Doc]) -> Chars {
-        let mut id = vec![u32::MAX; 0x11_0000];
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// Runs `f` with this thread's scratch buffers (taken out for the call, so that
+/// a nested call gets fresh ones rather than a panic).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut scratch = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let r = f(&mut scratch);
+    SCRATCH.with(|s| *s.borrow_mut() = scratch);
+    r
+}
+
+/// Frees the scratch buffers of every thread of the pool (after a full build,
+/// so that watch mode does not keep them).
+pub(crate) fn release_scratch() {
+    rayon::broadcast(|_| SCRATCH.with(|s| *s.borrow_mut() = Scratch::default()));
+}
+
+/// The block's characters, numbered in code point order (so keys sort like chars).
+struct Chars<'a> {
+    chars: Vec<char>,
+    id: &'a mut Vec<u32>,
+}
+
+impl Drop for Chars<'_> {
+    fn drop(&mut self) {
+        for &c in &self.chars {
+            self.id[c as usize] = u32::MAX;
+        }
+        self.id[' ' as usize] = u32::MAX;
+    }
+}
+
+impl<'a> Chars<'a> {
+    fn new(docs: &[Doc], id: &'a mut Vec<u32>) -> Chars<'a> {
+        if id.is_empty() {
+            id.resize(0x11_0000, u32::MAX);
+        }
         for d in docs {
             for &c in d.stream {
                 id[c as usize] = 0;
@@ -203,14 +243,16 @@ fn each_char(
 }
 
 /// Unigram lists (per character: (local report, count, in title) for each report
-/// containing it), and the bigram occurrences of a block grouped by bucket (in
-/// stream order within each): counted, then scattered, with no sort of the whole block.
+/// containing it), and the bigram occurrences of a block grouped by bucket into
+/// `v` (in stream order within each; bucket b is `v[starts[b]..starts[b + 1]]`):
+/// counted, then scattered, with no sort of the whole block.
 fn by_bucket<O: Occurrence>(
     docs: &[Doc],
     chars: &Chars,
     layout: Layout,
     f: &Fields,
-) -> (Vec<UniList>, Vec<O>, Vec<usize>) {
+    v: &mut Vec<O>,
+) -> (Vec<UniList>, Vec<usize>) {
     let first: Vec<u32> = chars.chars.iter().map(|&c| fnv_first(c as u32)).collect();
     let mask = layout.buckets - 1;
     let mut starts = vec![0usize; layout.buckets as usize + 1];
@@ -243,14 +285,15 @@ fn by_bucket<O: Occurrence>(
         starts[b + 1] += starts[b];
     }
     let mut next = starts.clone();
-    let mut v = vec![O::default(); starts[layout.buckets as usize]];
+    v.clear();
+    v.resize(starts[layout.buckets as usize], O::default());
     each_char(docs, chars, &first, mask, &mut |local, i, _, bigram| {
         if let Some((b, key)) = bigram {
             v[next[b]] = O::pack(key, local, i - 1, f);
             next[b] += 1;
         }
     });
-    (uni, v, starts)
+    (uni, starts)
 }
 
 fn encode_unigram(list: &[(u32, u32, bool)], w: &mut BitWriter) {
@@ -318,18 +361,21 @@ pub(crate) struct BlockPostings {
 
 /// The postings files of one block.
 pub(crate) fn build_block(docs: &[Doc], layout: Layout, block: u32) -> BlockPostings {
-    let chars = Chars::new(docs);
-    let n = chars.chars.len() as u64;
-    let f = Fields {
-        key_bits: width((n * n).saturating_sub(1)),
-        doc_bits: width(docs.len().saturating_sub(1) as u64),
-        pos_bits: width(docs.iter().map(|d| d.stream.len()).max().unwrap_or(0) as u64),
-    };
-    if f.key_bits + f.doc_bits + f.pos_bits <= 64 {
-        build_block_with::<u64>(docs, &chars, &f, layout, block)
-    } else {
-        build_block_with::<u128>(docs, &chars, &f, layout, block)
-    }
+    with_scratch(|scratch| {
+        let chars = Chars::new(docs, &mut scratch.char_id);
+        let n = chars.chars.len() as u64;
+        let f = Fields {
+            key_bits: width((n * n).saturating_sub(1)),
+            doc_bits: width(docs.len().saturating_sub(1) as u64),
+            pos_bits: width(docs.iter().map(|d| d.stream.len()).max().unwrap_or(0) as u64),
+        };
+        if f.key_bits + f.doc_bits + f.pos_bits <= 64 {
+            let occ = &mut scratch.occurrences;
+            build_block_with::<u64>(docs, &chars, &f, layout, block, occ)
+        } else {
+            build_block_with::<u128>(docs, &chars, &f, layout, block, &mut Vec::new())
+        }
+    })
 }
 
 /// Writes a key's header: kind bit and key, delta-coded against the previous key
@@ -355,16 +401,17 @@ fn key_header(key: Key, prev: &mut (bool, u32, u32), w: &mut BitWriter) {
     prev.1 = kf;
 }
 
-/// A postings file: its key count, then each key's header and postings.
-fn postings_file(name: &str, nkeys: usize, body: &BitWriter) -> Vec<u8> {
-    let mut w = BitWriter::default();
+/// A postings file: its key count, then each key's header and postings (`w`
+/// is scratch space).
+fn postings_file(name: &str, nkeys: usize, body: &BitWriter, w: &mut BitWriter) -> Vec<u8> {
+    w.clear();
     w.gamma(nkeys as u64 + 1);
     w.append(body);
     let mut file = JsFile::new();
     file.raw("DANGAN_SEARCH_SHARD(")
         .string(name)
         .raw(",")
-        .bits(&w)
+        .bits(w)
         .raw(");\n");
     file.into_bytes()
 }
@@ -375,8 +422,9 @@ fn build_block_with<O: Occurrence>(
     f: &Fields,
     layout: Layout,
     block: u32,
+    occ: &mut Vec<O>,
 ) -> BlockPostings {
-    let (uni, mut occ, starts) = by_bucket::<O>(docs, chars, layout, f);
+    let (uni, starts) = by_bucket::<O>(docs, chars, layout, f, occ);
     let mut uni_of: Vec<Vec<usize>> = (0..layout.buckets).map(|_| Vec::new()).collect();
     for (id, list) in uni.iter().enumerate() {
         if !list.is_empty() {
@@ -391,6 +439,8 @@ fn build_block_with<O: Occurrence>(
     let mut out = Vec::with_capacity(layout.buckets as usize);
     let mut heavy: Vec<(Key, Vec<u8>)> = Vec::new();
     let mut one = BitWriter::default();
+    let mut w = BitWriter::default();
+    let mut file = BitWriter::default();
     for bucket in 0..layout.buckets as usize {
         let mine = &mut occ[starts[bucket]..starts[bucket + 1]];
         if !mine.is_empty() {
@@ -409,7 +459,7 @@ fn build_block_with<O: Occurrence>(
             runs.push((key, i, j));
             i = j;
         }
-        let mut w = BitWriter::default();
+        w.clear();
         let mut nkeys = 0;
         let keys = uni_of[bucket]
             .iter()
@@ -428,7 +478,7 @@ fn build_block_with<O: Occurrence>(
                 key_header(key, &mut (false, 0, 0), &mut one);
                 one.gamma(p.bit_len() + 1);
                 one.append(&p);
-                heavy.push((key, postings_file(&name, 1, &one)));
+                heavy.push((key, postings_file(&name, 1, &one, &mut file)));
                 continue;
             }
             key_header(key, &mut prev, &mut w);
@@ -437,7 +487,7 @@ fn build_block_with<O: Occurrence>(
             nkeys += 1;
         }
         let name = postings_name(block, bucket as u32);
-        let bytes = postings_file(&name, nkeys, &w);
+        let bytes = postings_file(&name, nkeys, &w, &mut file);
         out.push((name, bytes));
     }
     heavy.sort_unstable_by_key(|(k, _)| *k);
