@@ -494,4 +494,41 @@ fn search_page_in_headless_chromium_over_file_urls() {
     );
     let v: Value = browser.eval("return document.title;", json!([]));
     assert!(v.as_str().unwrap().starts_with("搜索"), "{v}");
+
+    // A page left open drops the files of earlier queries past its budget (here
+    // none is kept beyond the current query's), and loads them again when needed.
+    let loaded = || -> BTreeSet<String> {
+        serde_json::from_value(browser.eval("return DANGAN_SEARCH.loaded();", json!([])))
+            .expect("loaded shards")
+    };
+    let type_query = |q: &str| {
+        browser.eval(
+            "var q = document.getElementById('dg-q'); q.value = arguments[0]; q.dispatchEvent(new Event('input'));",
+            json!([q]),
+        );
+        browser.wait_for("typed query", SETTLED, json!([q]), Duration::from_secs(10));
+        page.expect(q, q, &brute(&docs, q, |_| true));
+        loaded()
+    };
+    page.open(&[("q", "三会一课")]);
+    page.expect(
+        "with every file kept",
+        "三会一课",
+        &brute(&docs, "三会一课", |_| true),
+    );
+    let fresh = loaded();
+    page.open(&[("q", "")]);
+    browser.eval("window.DANGAN_SEARCH_KEEP_UNITS = 1;", json!([]));
+    let first = type_query("基层党组织");
+    let second = type_query("三会一课");
+    assert!(
+        second.is_subset(&fresh),
+        "kept files a query for 三会一课 does not load: {:?}",
+        second.difference(&fresh).collect::<Vec<_>>()
+    );
+    assert!(
+        !first.is_subset(&second),
+        "the first query's files should have been dropped"
+    );
+    assert_eq!(type_query("基层党组织"), first, "dropped files load again");
 }

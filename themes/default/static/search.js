@@ -59,14 +59,40 @@
 
   /* ---- shard loading ---- */
 
-  var shards = Object.create(null), waiting = Object.create(null);
+  var shards = Object.create(null), waiting = Object.create(null), tick = 0;
 
   window.DANGAN_SEARCH_SHARD = function (name) {
-    shards[name] = Array.prototype.slice.call(arguments, 1);
+    var sh = Array.prototype.slice.call(arguments, 1), size = 0;
+    sh.forEach(function (a) { if (typeof a === "string") size += a.length; });
+    sh.size = size;
+    sh.used = ++tick;
+    shards[name] = sh;
   };
 
+  /* A page left open all day must not keep every file it ever loaded: past
+   * this many UTF-16 units of shard text (decoded positions and texts take
+   * about as much again), the least recently used shards that the current
+   * query does not need are dropped, and loaded again if a later query does. */
+  var KEEP_UNITS = 16 * 1024 * 1024;
+
+  function trimShards(keep) {
+    var budget = window.DANGAN_SEARCH_KEEP_UNITS || KEEP_UNITS, total = 0, old = [];
+    Object.keys(shards).forEach(function (n) {
+      total += shards[n].size;
+      if (n !== "meta" && !keep[n]) old.push(n);
+    });
+    old.sort(function (a, b) { return shards[a].used - shards[b].used; });
+    for (var i = 0; i < old.length && total > budget; i++) {
+      total -= shards[old[i]].size;
+      delete shards[old[i]];
+    }
+  }
+
   function load(name, cb) {
-    if (name in shards) return cb(true);
+    if (name in shards) {
+      shards[name].used = ++tick;
+      return cb(true);
+    }
     if (waiting[name]) return void waiting[name].push(cb);
     waiting[name] = [cb];
     var s = document.createElement("script");
@@ -611,6 +637,10 @@
           resultSnippet(m, sh, dict, current.termStrs) + "</p></li>";
       });
       el.results.insertAdjacentHTML("beforeend", html.join(""));
+      var keep = {};
+      names.forEach(function (n) { keep[n] = 1; });
+      Object.keys(dicts).forEach(function (n) { keep[n] = 1; });
+      trimShards(keep);
       shown += page.length;
       el.more.hidden = shown >= current.list.length;
       status("找到 " + current.list.length + " 篇报告" + (current.filtered ? "（已筛选）" : ""), "done", current.list.length);
@@ -640,6 +670,7 @@
       if (my !== gen) return;
       if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
       var matches = match(terms);
+      trimShards(names);
       renderFilters(matches);
       var list = matches.filter(function (m) { return passes(m.doc, ""); }).sort(rank);
       current = { list: list, termStrs: termStrs, filtered: list.length !== matches.length };
@@ -683,7 +714,10 @@
     });
   }
 
-  window.DANGAN_SEARCH = { queryTerms: queryTerms, keyHash: keyHash, normMap: normMap };
+  window.DANGAN_SEARCH = {
+    queryTerms: queryTerms, keyHash: keyHash, normMap: normMap,
+    loaded: function () { return Object.keys(shards).sort(); }
+  };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
