@@ -109,23 +109,29 @@ fn block_files(layout: Layout, docs: &[(&Prepared, u32, Vec<char>)], b: u32) -> 
             title_len: p.title_len,
         })
         .collect();
-    let postings = build_block(&streams, layout, b);
+    // Postings and texts side by side: a watch-mode update rebuilds one block.
+    let (postings, texts) = rayon::join(
+        || build_block(&streams, layout, b),
+        || {
+            let prepared: Vec<&Prepared> = docs.iter().map(|(p, _, _)| *p).collect();
+            let dict = Dict::new(&prepared);
+            let name = dict_name(b);
+            let mut out = vec![(path_of(&name), dict.file(&name))];
+            for (p, h, _) in docs {
+                for k in 0..p.chunks.len() {
+                    let n = text_name(*h, k);
+                    out.push((path_of(&n), dict.text_file(p, &n, k)));
+                }
+            }
+            out
+        },
+    );
     let mut out: Vec<(String, Vec<u8>)> = postings
         .files
         .into_iter()
         .map(|(n, bytes)| (path_of(&n), bytes))
         .collect();
-    drop(streams);
-    let prepared: Vec<&Prepared> = docs.iter().map(|(p, _, _)| *p).collect();
-    let dict = Dict::new(&prepared);
-    let name = dict_name(b);
-    out.push((path_of(&name), dict.file(&name)));
-    for (p, h, _) in docs {
-        for k in 0..p.chunks.len() {
-            let n = text_name(*h, k);
-            out.push((path_of(&n), dict.text_file(p, &n, k)));
-        }
-    }
+    out.extend(texts);
     (out, postings.heavy)
 }
 

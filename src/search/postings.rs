@@ -26,6 +26,8 @@
 //! longer term is verified exactly: "abcde" occurs at p iff "ab"@p, "cd"@p+2 and
 //! "de"@p+3 do.
 
+use rayon::prelude::*;
+
 use super::codec::{BitWriter, JsFile, rice_k};
 use super::layout::{Key, Layout, bigram_hash, fnv_first, heavy_name, postings_name};
 
@@ -431,74 +433,130 @@ fn build_block_with<O: Occurrence>(
             uni_of[layout.bucket_of(Key::uni(chars.chars[id])) as usize].push(id);
         }
     }
-    let n = chars.chars.len() as u64;
-    let mut scratch = Vec::new();
-    let mut runs: Vec<(Key, usize, usize)> = Vec::new();
-    let mut per_doc = Vec::new();
-    let mut p = BitWriter::default();
-    let mut out = Vec::with_capacity(layout.buckets as usize);
-    let mut heavy: Vec<(Key, Vec<u8>)> = Vec::new();
-    let mut one = BitWriter::default();
-    let mut w = BitWriter::default();
-    let mut file = BitWriter::default();
-    for bucket in 0..layout.buckets as usize {
-        let mine = &mut occ[starts[bucket]..starts[bucket + 1]];
-        if !mine.is_empty() {
-            O::sort_by_key(mine, f, &mut scratch);
-        }
-        let mine = &occ[starts[bucket]..starts[bucket + 1]];
-        runs.clear();
-        let mut i = 0;
-        while i < mine.len() {
-            let k = mine[i].key(f);
-            let mut j = i + 1;
-            while j < mine.len() && mine[j].key(f) == k {
-                j += 1;
-            }
-            let key = Key::bi(chars.chars[(k / n) as usize], chars.chars[(k % n) as usize]);
-            runs.push((key, i, j));
-            i = j;
-        }
-        w.clear();
-        let mut nkeys = 0;
-        let keys = uni_of[bucket]
-            .iter()
-            .map(|&id| (Key::uni(chars.chars[id]), None))
-            .chain(runs.iter().map(|&(key, i, j)| (key, Some((i, j)))));
-        let mut prev = (false, 0u32, 0u32);
-        for (key, run) in keys {
-            p.clear();
-            match run {
-                None => encode_unigram(&uni[chars.id[key.first() as usize] as usize], &mut p),
-                Some((i, j)) => encode_bigram(&mine[i..j], f, docs, &mut per_doc, &mut p),
-            }
-            if key.is_bigram() && p.bit_len() > HEAVY_BITS {
-                let name = heavy_name(block, key);
-                one.clear();
-                key_header(key, &mut (false, 0, 0), &mut one);
-                one.gamma(p.bit_len() + 1);
-                one.append(&p);
-                heavy.push((key, postings_file(&name, 1, &one, &mut file)));
-                continue;
-            }
-            key_header(key, &mut prev, &mut w);
-            w.gamma(p.bit_len() + 1);
-            w.append(&p);
-            nkeys += 1;
-        }
-        let name = postings_name(block, bucket as u32);
-        let bytes = postings_file(&name, nkeys, &w, &mut file);
-        out.push((name, bytes));
+    let mut slices: Vec<&mut [O]> = Vec::with_capacity(layout.buckets as usize);
+    let mut rest: &mut [O] = occ;
+    for b in 0..layout.buckets as usize {
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut(starts[b + 1] - starts[b]);
+        slices.push(mine);
+        rest = tail;
+    }
+    let block = BlockInput {
+        docs,
+        chars,
+        f,
+        uni: &uni,
+        block,
+    };
+    // Buckets are independent: sorted and encoded in parallel, so that a watch-mode
+    // update, which rebuilds one block, does not run on one core.
+    let per_bucket: Vec<BucketFiles> = slices
+        .into_par_iter()
+        .zip(&uni_of)
+        .enumerate()
+        .map_init(BucketScratch::default, |s, (bucket, (mine, uni_ids))| {
+            encode_bucket(&block, bucket as u32, mine, uni_ids, s)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(per_bucket.len());
+    let mut heavy = Vec::new();
+    for (bucket, (bytes, h)) in per_bucket.into_iter().enumerate() {
+        out.push((postings_name(block.block, bucket as u32), bytes));
+        heavy.extend(h);
     }
     heavy.sort_unstable_by_key(|(k, _)| *k);
     let keys = heavy.iter().map(|(k, _)| *k).collect();
     out.extend(
         heavy
             .into_iter()
-            .map(|(k, bytes)| (heavy_name(block, k), bytes)),
+            .map(|(k, bytes)| (heavy_name(block.block, k), bytes)),
     );
     BlockPostings {
         files: out,
         heavy: keys,
     }
+}
+
+/// What every bucket of a block reads.
+struct BlockInput<'a, 'c> {
+    docs: &'a [Doc<'a>],
+    chars: &'a Chars<'c>,
+    f: &'a Fields,
+    uni: &'a [UniList],
+    block: u32,
+}
+
+/// Buffers reused from bucket to bucket.
+#[derive(Default)]
+struct BucketScratch<O> {
+    sort: Vec<O>,
+    runs: Vec<(Key, usize, usize)>,
+    per_doc: Vec<(u32, usize, u32)>,
+    key: BitWriter,
+    body: BitWriter,
+    heavy: BitWriter,
+    file: BitWriter,
+}
+
+/// A bucket's postings file, and its heavy keys with their files.
+type BucketFiles = (Vec<u8>, Vec<(Key, Vec<u8>)>);
+
+/// One bucket's postings file, and the files of its heavy keys: `mine` holds the
+/// bucket's bigram occurrences (sorted here), `uni_ids` its characters.
+fn encode_bucket<O: Occurrence>(
+    block: &BlockInput,
+    bucket: u32,
+    mine: &mut [O],
+    uni_ids: &[usize],
+    s: &mut BucketScratch<O>,
+) -> BucketFiles {
+    let (chars, f) = (block.chars, block.f);
+    let n = chars.chars.len() as u64;
+    if !mine.is_empty() {
+        O::sort_by_key(mine, f, &mut s.sort);
+    }
+    let mine = &*mine;
+    s.runs.clear();
+    let mut i = 0;
+    while i < mine.len() {
+        let k = mine[i].key(f);
+        let mut j = i + 1;
+        while j < mine.len() && mine[j].key(f) == k {
+            j += 1;
+        }
+        let key = Key::bi(chars.chars[(k / n) as usize], chars.chars[(k % n) as usize]);
+        s.runs.push((key, i, j));
+        i = j;
+    }
+    let mut heavy = Vec::new();
+    s.body.clear();
+    let mut nkeys = 0;
+    let keys = uni_ids
+        .iter()
+        .map(|&id| (Key::uni(chars.chars[id]), None))
+        .chain(s.runs.iter().map(|&(key, i, j)| (key, Some((i, j)))));
+    let mut prev = (false, 0u32, 0u32);
+    for (key, run) in keys {
+        let p = &mut s.key;
+        p.clear();
+        match run {
+            None => encode_unigram(&block.uni[chars.id[key.first() as usize] as usize], p),
+            Some((i, j)) => encode_bigram(&mine[i..j], f, block.docs, &mut s.per_doc, p),
+        }
+        if key.is_bigram() && p.bit_len() > HEAVY_BITS {
+            let name = heavy_name(block.block, key);
+            let one = &mut s.heavy;
+            one.clear();
+            key_header(key, &mut (false, 0, 0), one);
+            one.gamma(p.bit_len() + 1);
+            one.append(p);
+            heavy.push((key, postings_file(&name, 1, one, &mut s.file)));
+            continue;
+        }
+        key_header(key, &mut prev, &mut s.body);
+        s.body.gamma(p.bit_len() + 1);
+        s.body.append(p);
+        nkeys += 1;
+    }
+    let name = postings_name(block.block, bucket);
+    (postings_file(&name, nkeys, &s.body, &mut s.file), heavy)
 }
