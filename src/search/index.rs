@@ -286,7 +286,7 @@ impl SearchIndex {
     /// A block's files and heavy keys, its streams computed again from the display texts.
     fn rebuild_block(&self, block: &[(&Prepared, u32)], b: u32) -> BlockOut {
         let docs: Vec<(&Prepared, u32, Vec<char>)> =
-            block.iter().map(|&(p, n)| (p, n, stream(p))).collect();
+            block.par_iter().map(|&(p, n)| (p, n, stream(p))).collect();
         block_files(self.layout, &docs, b)
     }
 
