@@ -43,7 +43,10 @@ a microtask right after the script that set them, before the next paint.
     the clock starts with performance.now() just before dispatchEvent.
   The table's times end at that change of #dg-status. The time to the next
   animation frame (requestAnimationFrame after the change, close to when the
-  results reach the screen) is printed below the table as an extra.
+  results reach the screen) is printed below the table as an extra, and so is
+  the longest task the typed search ran on the page's main thread (Chromium's
+  Long Tasks API: tasks of 50 ms or more, during which the page cannot react
+  to the next keystroke; none means every task was shorter).
 
 Caveats: the files are read by the browser, not over a network, and after the
 first run they are in the operating system's file cache (on /dev/shm they
@@ -115,10 +118,18 @@ TYPED = r"""
 var q = arguments[0], done = arguments[arguments.length - 1];
 var st = document.getElementById("dg-status"), input = document.getElementById("dg-q");
 if (!st || !input) return done({ error: "no #dg-status or #dg-q on the page" });
-var rec = { t: null, frame: null }, t0, sent = false;
+var rec = { t: null, frame: null, longest: 0 }, t0, sent = false;
+var lt = new PerformanceObserver(function (list) {
+  list.getEntries().forEach(function (e) {
+    if (e.startTime + e.duration >= t0) rec.longest = Math.max(rec.longest, e.duration);
+  });
+});
+lt.observe({ type: "longtask" });
 function send(force) {
   if (sent || rec.t === null || (rec.frame === null && !force)) return;
   sent = true;
+  lt.takeRecords().forEach(function (e) { if (e.startTime + e.duration >= t0) rec.longest = Math.max(rec.longest, e.duration); });
+  lt.disconnect();
   done(rec);
 }
 var mo = new MutationObserver(function () {
@@ -283,8 +294,8 @@ def index_size(site):
 
 
 def measure(b, search, start, queries, runs):
-    """Returns {query: {"cold": [ms], "typed": [ms], "frame": [ms], "count": set, "errors": [..]}}."""
-    res = {q: {"cold": [], "typed": [], "frame": [], "count": set(), "errors": []} for q in queries}
+    """Returns {query: {"cold": [ms], "typed": [ms], "frame": [ms], "longest": [ms], "count": set, "errors": [..]}}."""
+    res = {q: {"cold": [], "typed": [], "frame": [], "longest": [], "count": set(), "errors": []} for q in queries}
 
     def record(q, kind, r):
         if r.get("error"):
@@ -296,6 +307,8 @@ def measure(b, search, start, queries, runs):
         res[q][kind].append(r["t"])
         if r.get("frame") is not None:
             res[q]["frame"].append(r["frame"] - r["t"])
+        if r.get("longest") is not None:
+            res[q]["longest"].append(r["longest"])
         res[q]["count"].add(int(r["count"] or 0))
 
     # Warm-up, untimed: the browser's first page load starts its renderer.
@@ -400,12 +413,13 @@ def main():
     print()
     print("%s %8s  %14s  %14s" % (pad("query"), "results", "cold ms", "typed ms"))
     print("%s %8s  %6s %7s  %6s %7s" % (pad(""), "", "median", "max", "median", "max"))
-    cold_all, typed_all, frames, errors = [], [], [], []
+    cold_all, typed_all, frames, longest, errors = [], [], [], [], []
     for q in queries:
         r = res[q]
         cold_all += r["cold"]
         typed_all += r["typed"]
         frames += r["frame"]
+        longest += [(t, q) for t in r["longest"]]
         errors += ["%s: %s" % (q, e) for e in r["errors"]]
         count = "/".join(str(c) for c in sorted(r["count"])) or "?"
         print("%s %8s  %6s %7s  %6s %7s" % (
@@ -425,6 +439,11 @@ def main():
     if frames:
         print("the next animation frame came a median %.0f ms (max %.0f ms) after the results were in the page"
               % (statistics.median(frames), max(frames)))
+    if longest:
+        top, top_q = max(longest)
+        print("longest main-thread task of a typed search: median %.0f ms, max %.0f ms (%s)%s" % (
+            statistics.median(t for t, _ in longest), top, top_q,
+            "" if top else "; no task reached 50 ms"))
     print("results: reports found, as the page reports them (#dg-status data-count).")
     print("cold: from the start of navigation to the results shown; typed: from the input event to the results "
           "shown, on a loaded page. Files come from the OS file cache (warm), none from the page's memory.")

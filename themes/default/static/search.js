@@ -411,25 +411,45 @@
     return (b + 1 < meta.blockStart.length ? meta.blockStart[b + 1] : meta.unit.length) - meta.blockStart[b];
   }
 
-  /* All reports containing every term: [{doc, tt, hits, fb}], unranked. */
-  function match(terms) {
-    var out = [];
-    for (var b = 0; b < meta.blocks; b++) {
-      var n = blockSize(b);
-      var tt = new Int32Array(n), hits = new Int32Array(n), fb = new Int32Array(n).fill(-1), seen = new Int32Array(n);
-      terms.forEach(function (cps) {
-        termInBlock(b, cps, function (d, t, c, f) {
-          seen[d]++;
-          if (t) tt[d]++;
-          hits[d] += c;
-          if (f >= 0 && (fb[d] < 0 || f < fb[d])) fb[d] = f;
-        });
+  /* Appends the reports of block b containing every term to out: {doc, tt, hits, fb}. */
+  function matchBlock(b, terms, out) {
+    var n = blockSize(b);
+    var tt = new Int32Array(n), hits = new Int32Array(n), fb = new Int32Array(n).fill(-1), seen = new Int32Array(n);
+    terms.forEach(function (cps) {
+      termInBlock(b, cps, function (d, t, c, f) {
+        seen[d]++;
+        if (t) tt[d]++;
+        hits[d] += c;
+        if (f >= 0 && (fb[d] < 0 || f < fb[d])) fb[d] = f;
       });
-      for (var d = 0; d < n; d++) {
-        if (seen[d] === terms.length) out.push({ doc: meta.blockStart[b] + d, tt: tt[d], hits: hits[d], fb: fb[d] });
-      }
+    });
+    for (var d = 0; d < n; d++) {
+      if (seen[d] === terms.length) out.push({ doc: meta.blockStart[b] + d, tt: tt[d], hits: hits[d], fb: fb[d] });
     }
-    return out;
+  }
+
+  /* Runs fn as a task of its own, soon: the page can handle a keystroke in between. */
+  var soon = (function () {
+    var ch = new MessageChannel(), queue = [];
+    ch.port1.onmessage = function () { queue.shift()(); };
+    return function (fn) { queue.push(fn); ch.port2.postMessage(0); };
+  })();
+
+  /* All reports containing every term, unranked, to cb; block by block, in
+   * tasks of about SLICE_MS, so that typing stays responsive while a long
+   * query is matched. A search superseded by the next keystroke stops. */
+  var SLICE_MS = 25;
+  function match(terms, my, cb) {
+    var out = [], b = 0;
+    (function step() {
+      if (my !== gen) return;
+      var t0 = performance.now();
+      while (b < meta.blocks) {
+        matchBlock(b++, terms, out);
+        if (b < meta.blocks && performance.now() - t0 > SLICE_MS) return soon(step);
+      }
+      cb(out);
+    })();
   }
 
   function rank(a, b) {
@@ -669,16 +689,17 @@
     loadAll(Object.keys(names), function (ok) {
       if (my !== gen) return;
       if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
-      var matches = match(terms);
-      trimShards(names);
-      renderFilters(matches);
-      var list = matches.filter(function (m) { return passes(m.doc, ""); }).sort(rank);
-      current = { list: list, termStrs: termStrs, filtered: list.length !== matches.length };
-      if (!list.length) {
-        return status(matches.length ? "筛选条件下没有结果（共 " + matches.length + " 篇含有该词句）" :
-          "没有找到包含“" + termStrs.join(" ") + "”的报告", "done", 0);
-      }
-      showMore(my);
+      match(terms, my, function (matches) {
+        trimShards(names);
+        renderFilters(matches);
+        var list = matches.filter(function (m) { return passes(m.doc, ""); }).sort(rank);
+        current = { list: list, termStrs: termStrs, filtered: list.length !== matches.length };
+        if (!list.length) {
+          return status(matches.length ? "筛选条件下没有结果（共 " + matches.length + " 篇含有该词句）" :
+            "没有找到包含“" + termStrs.join(" ") + "”的报告", "done", 0);
+        }
+        showMore(my);
+      });
     });
   }
 
