@@ -19,8 +19,8 @@ measure() { # label, then the command; prints "label seconds peak_kb [pages_ms s
   local label=$1; shift
   DANGAN_TIMING=1 /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/laps.txt"
   local laps=""
-  if [ "$label" = dangan ]; then # the last lap of each half: pages on disk, then search index and stamp
-    laps="$(grep -F 'pages written' "$DIR/laps.txt" | awk '{print $1}') $(grep -F 'sources stamped' "$DIR/laps.txt" | awk '{print $1}')"
+  if [ "$label" = dangan ]; then # the last lap of each half: pages on disk, then search index and manifest
+    laps="$(grep -F 'pages written' "$DIR/laps.txt" | awk '{print $1}') $(grep -F 'search half done' "$DIR/laps.txt" | awk '{print $1}')"
   fi
   echo "$label $(cat "$DIR/time.txt") $laps"
 }

@@ -6,8 +6,8 @@
 # Each run, one after the other (never at the same time):
 #   1. dangan: a fresh full build (public/ removed first) with DANGAN_TIMING=1,
 #      under GNU time: whole-build wall and peak memory, plus the search-index
-#      phase from the laps (the `sources stamped` lap: the index built and
-#      written, stale files removed, sources stamped).
+#      phase from the laps (the `search half done` lap: the index built and
+#      written, stale files removed).
 #   2. Pagefind on the public/ that build just wrote (its output removed
 #      first), under GNU time: wall and peak memory of the whole process.
 #      Its index goes to DIR/pagefind-out, outside public/.
@@ -109,8 +109,8 @@ for i in $(seq "$RUNS"); do
       "$BIN" --root "$DIR/dangan" build --quiet >/dev/null 2>"$DIR/laps.txt"; then
     tail -n 20 "$DIR/laps.txt" >&2; die "dangan build failed in run $i"
   fi
-  search_ms=$(grep -F 'sources stamped' "$DIR/laps.txt" | awk '{print $1}' | tail -n 1)
-  [ -n "$search_ms" ] || die "no 'sources stamped' lap in dangan's DANGAN_TIMING output ($DIR/laps.txt)"
+  search_ms=$(grep -F 'search half done' "$DIR/laps.txt" | awk '{print $1}' | tail -n 1)
+  [ -n "$search_ms" ] || die "no 'search half done' lap in dangan's DANGAN_TIMING output ($DIR/laps.txt)"
   echo "dangan $(cat "$DIR/time.txt") $search_ms $(size_of "$PUBLIC/_search")" >>"$ROWS"
   # (b) Pagefind on the pages that build wrote: "pagefind seconds peak_kb - index_bytes index_files"
   rm -rf "$OUT"

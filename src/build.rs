@@ -394,7 +394,7 @@ impl Session {
     }
 
     /// The second half of `run`: brings the search index up to the pages last
-    /// written, removes what is stale, updates the manifest and the stamp.
+    /// written, removes what is stale and updates the manifest.
     pub fn run_search(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let lap = lap_timer(start);
@@ -415,8 +415,7 @@ impl Session {
             result?;
             lap("stale files removed, manifest written");
         }
-        self.write_stamp()?;
-        lap("sources stamped");
+        lap("search half done");
         let total = self.outputs.len();
         Ok(Outcome {
             reports: site.reports.len(),
@@ -523,13 +522,6 @@ impl Session {
         output::write_manifest(&self.out, all.iter().map(String::as_str))?;
         self.outputs = all;
         Ok(())
-    }
-
-    /// Stamped last: a source changed during this run makes the stamp differ, never the reverse.
-    fn write_stamp(&self) -> Result<(), OutputError> {
-        let path = self.out.join(crate::stamp::STAMP_FILE);
-        std::fs::write(&path, crate::stamp::sources(&self.opts.root))
-            .map_err(|source| OutputError::Io { path, source })
     }
 
     /// Brings the search index up to date with `site`: all of it the first

@@ -23,5 +23,4 @@ pub mod publish;
 pub mod render;
 pub mod search;
 pub mod serve;
-pub mod stamp;
 pub mod watch;
