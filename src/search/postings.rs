@@ -63,8 +63,8 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     r
 }
 
-/// Frees the scratch buffers of every thread of the pool (after a full build,
-/// so that watch mode does not keep them).
+/// Frees the scratch buffers of every thread of the pool, after a full build
+/// (watch mode then holds only the buffers its updates use, and reuses them).
 pub(crate) fn release_scratch() {
     rayon::broadcast(|_| SCRATCH.with(|s| *s.borrow_mut() = Scratch::default()));
 }
