@@ -6,6 +6,7 @@
 //! updates), so after any sequence of updates `files()` equals a fresh build.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 
 use rayon::prelude::*;
 
@@ -136,21 +137,11 @@ fn block_files(layout: Layout, docs: &[(&Prepared, u32, Vec<char>)], b: u32) -> 
 }
 
 impl SearchIndex {
-    /// A full build that keeps every file in memory (tests, [`super::build_index`]).
+    /// A full build whose files are not kept (tests): [`SearchIndex::build`]
+    /// with a sink that drops them.
     pub fn new(docs: &[SearchDoc]) -> Self {
-        Self::new_with_files(docs).0
-    }
-
-    fn new_with_files(docs: &[SearchDoc]) -> (Self, Vec<(String, Vec<u8>)>) {
-        let all = std::sync::Mutex::new(Vec::new());
-        let index = Self::build(docs.to_vec(), |files| {
-            all.lock().expect("not poisoned").extend_from_slice(files);
-            Ok::<(), std::convert::Infallible>(())
-        });
-        let Ok(index) = index;
-        let mut files = all.into_inner().expect("not poisoned");
-        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        (index, files)
+        let Ok(index) = Self::build(docs.to_vec(), |_| Ok::<(), Infallible>(()));
+        index
     }
 
     /// A full build that hands each block's files to `sink` as soon as they are
@@ -232,10 +223,6 @@ impl SearchIndex {
     /// Computed again from the reports (the index keeps no file bytes).
     pub fn files(&self) -> Vec<(String, Vec<u8>)> {
         self.all_files().0.into_iter().collect()
-    }
-
-    pub(crate) fn into_files(self) -> Vec<(String, Vec<u8>)> {
-        self.files()
     }
 
     /// Paths of all index files, sorted.

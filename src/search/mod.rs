@@ -50,5 +50,13 @@ pub struct SearchDoc {
 /// Paths start with "_search/". The same documents give the same bytes, whatever
 /// their order.
 pub fn build_index(docs: &[SearchDoc]) -> Vec<(String, Vec<u8>)> {
-    SearchIndex::new(docs).into_files()
+    // The files as `SearchIndex::build` hands them to `dangan build`'s writer.
+    let all = std::sync::Mutex::new(Vec::new());
+    let Ok(_) = SearchIndex::build(docs.to_vec(), |files| {
+        all.lock().expect("not poisoned").extend_from_slice(files);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    let mut files = all.into_inner().expect("not poisoned");
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    files
 }
