@@ -208,14 +208,16 @@ impl Occurrence for u128 {
     }
 }
 
-/// Calls `g(report, position, id)` for each character of the streams (not the
-/// boundaries) and then `bigram(bucket, key)` if the character before it was one
-/// too, in stream order; after each report, `g(report, END, END, None)`.
+/// The position and id `each_char` passes after a report's last character.
 const END: u32 = u32::MAX;
 
 /// A character's (local report, count, in title) for each report containing it.
 type UniList = Vec<(u32, u32, bool)>;
 
+/// Calls `g(local report, position, id, bigram)` for each character of the
+/// streams (not the boundaries), in stream order, where `bigram` is
+/// `Some((bucket, key))` if the character before it was one too; after each
+/// report, `g(local report, END, END, None)`.
 #[inline]
 fn each_char(
     docs: &[Doc],
