@@ -47,16 +47,14 @@ pub struct SearchIndex {
     files: BTreeMap<String, Fingerprint>,
 }
 
-/// Length and two independent 64-bit hashes of a file's bytes: equal bytes give
-/// equal fingerprints, and different bytes the same one with odds of 2^-128.
+/// Length and 128-bit hash of a file's bytes (xxh3, as publish compares files):
+/// equal bytes give equal fingerprints, different bytes the same one with odds
+/// of about 2^-128.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fingerprint(u64, u64, u64);
+struct Fingerprint(u64, u128);
 
 fn fingerprint(bytes: &[u8]) -> Fingerprint {
-    use std::hash::BuildHasher;
-    let a = foldhash::quality::FixedState::with_seed(0x243F_6A88_85A3_08D3);
-    let b = foldhash::quality::FixedState::with_seed(0x1319_8A2E_0370_7344);
-    Fingerprint(bytes.len() as u64, a.hash_one(bytes), b.hash_one(bytes))
+    Fingerprint(bytes.len() as u64, xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
 /// Text-file names: the id's hash, bumped past collisions in id order.
