@@ -218,26 +218,23 @@ pub(crate) fn push_char(c: char, out: &mut Vec<char>) {
     });
 }
 
-/// Appends the normalized form of one cluster to `out`; space-like results become ' '.
+/// Appends the normalized form of the cluster of `s` that starts at byte `at`
+/// to `out` (space-like results become ' '); returns where the cluster ends.
 #[inline]
-pub(crate) fn push_normalized(cluster: &str, out: &mut Vec<char>) {
-    let mut chars = cluster.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) => push_char(c, out),
-        _ => slow_normalize(cluster, out),
+pub(crate) fn push_cluster(s: &str, at: usize, out: &mut Vec<char>) -> usize {
+    let (end, single) = cluster_at(s, at);
+    match single {
+        Some(c) => push_char(c, out),
+        None => slow_normalize(&s[at..end], out),
     }
+    end
 }
 
 /// Rule 2 on a whole string (already a display text, or a query).
 pub(crate) fn normalize_chars(s: &str, out: &mut Vec<char>) {
     let mut at = 0;
     while at < s.len() {
-        let (end, single) = cluster_at(s, at);
-        match single {
-            Some(c) => push_char(c, out),
-            None => slow_normalize(&s[at..end], out),
-        }
-        at = end;
+        at = push_cluster(s, at, out);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::SearchDoc;
 use super::layout::{CHUNK_CHARS, CHUNK_OVERLAP, id_hash};
-use super::normalize::{cluster_at, display_text, normalize_chars, push_char, push_normalized};
+use super::normalize::{display_text, normalize_chars, push_cluster};
 
 /// Everything the index needs from one report; a pure function of the [`SearchDoc`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,7 +63,6 @@ pub(crate) fn prepare(doc: &SearchDoc) -> (Prepared, Vec<char>) {
     let mut since_cut = 0usize;
     let mut at = 0;
     while at < body.len() {
-        let (end, single) = cluster_at(&body, at);
         let pos = stream.len() - title_len as usize;
         if pos >= CHUNK_CHARS * starts.len() {
             starts.push(at);
@@ -74,11 +73,7 @@ pub(crate) fn prepare(doc: &SearchDoc) -> (Prepared, Vec<char>) {
             overlap_end[starts.len() - 2] = Some(at);
         }
         since_cut += 1;
-        match single {
-            Some(c) => push_char(c, &mut stream),
-            None => push_normalized(&body[at..end], &mut stream),
-        }
-        at = end;
+        at = push_cluster(&body, at, &mut stream);
     }
     let chunks = (0..starts.len())
         .map(|k| {
