@@ -409,10 +409,7 @@ impl Session {
             || new_search_paths
             || !self.out.join(output::MANIFEST).is_file()
         {
-            let pages = std::mem::take(&mut self.pages);
-            let result = self.reconcile(&pages, &mut w);
-            self.pages = pages;
-            result?;
+            self.reconcile(&mut w)?;
             lap("stale files removed, manifest written");
         }
         lap("search half done");
@@ -490,12 +487,9 @@ impl Session {
         let done = match (&self.search, search.done.take()) {
             (_, Some(done)) => done,
             (Some(index), None) if rewrite_all => {
-                let files = index.files();
-                let refs: Vec<(&str, &[u8])> = files
-                    .iter()
-                    .map(|(p, b)| (p.as_str(), b.as_slice()))
-                    .collect();
-                output::write_all_bytes(&self.out, &refs)?
+                let writer = BlockWriter::new(&self.out);
+                index.write_all(|files| writer.write(files))?;
+                writer.finish()
             }
             _ => output::write_files(&self.out, &search.written)?,
         };
@@ -513,9 +507,9 @@ impl Session {
     }
 
     /// Removes what the last build wrote and this one did not, and lists the rest in the manifest.
-    fn reconcile(&mut self, pages: &BTreeSet<String>, w: &mut Written) -> Result<(), OutputError> {
+    fn reconcile(&mut self, w: &mut Written) -> Result<(), OutputError> {
         let search_paths = self.search.iter().flat_map(|s| s.paths()).map(String::from);
-        let all: BTreeSet<String> = pages.iter().cloned().chain(search_paths).collect();
+        let all: BTreeSet<String> = self.pages.iter().cloned().chain(search_paths).collect();
         for stale in output::removal_order(self.outputs.difference(&all)) {
             w.remove(&self.out, stale)?;
         }
@@ -539,31 +533,17 @@ impl Session {
                 .collect();
             lap("search documents");
             // Each block's files are written as soon as they are ready.
-            let done = std::sync::Mutex::new((WriteStats::default(), Vec::new()));
-            let out = &self.out;
-            let index = SearchIndex::build(docs, |files| {
-                let refs: Vec<(&str, &[u8])> = files
-                    .iter()
-                    .map(|(p, b)| (p.as_str(), b.as_slice()))
-                    .collect();
-                let (stats, changed) = output::write_all_bytes(out, &refs)?;
-                let mut d = done.lock().expect("not poisoned");
-                d.0.written += stats.written;
-                d.0.unchanged += stats.unchanged;
-                d.1.extend(changed);
-                Ok::<(), OutputError>(())
-            })?;
+            let writer = BlockWriter::new(&self.out);
+            let index = SearchIndex::build(docs, |files| writer.write(files))?;
             self.search = Some(index);
             self.indexed = self
                 .markdown
                 .iter()
                 .map(|(id, e)| (id.clone(), e.stamp))
                 .collect();
-            let (stats, mut changed) = done.into_inner().expect("not poisoned");
-            changed.sort_unstable();
             return Ok(SearchUpdate {
                 all: true,
-                done: Some((stats, changed)),
+                done: Some(writer.finish()),
                 ..SearchUpdate::default()
             });
         };
@@ -624,6 +604,35 @@ impl Written {
             self.changed.push(path.to_string());
         }
         Ok(())
+    }
+}
+
+/// Writes the search index's files as its blocks are ready, from several
+/// threads at once, and adds up what it wrote.
+struct BlockWriter<'a> {
+    out: &'a Path,
+    done: std::sync::Mutex<Written>,
+}
+
+impl<'a> BlockWriter<'a> {
+    fn new(out: &'a Path) -> Self {
+        BlockWriter {
+            out,
+            done: std::sync::Mutex::default(),
+        }
+    }
+
+    fn write(&self, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+        let written = output::write_all_bytes(self.out, files)?;
+        self.done.lock().expect("not poisoned").add(written);
+        Ok(())
+    }
+
+    /// What was written, the paths sorted.
+    fn finish(self) -> (WriteStats, Vec<String>) {
+        let Written { stats, mut changed } = self.done.into_inner().expect("not poisoned");
+        changed.sort_unstable();
+        (stats, changed)
     }
 }
 

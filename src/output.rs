@@ -155,10 +155,10 @@ pub fn write_files(
     write_each(out, files, |f| &f.path, write_one)
 }
 
-/// Like `write_files`, for bytes held elsewhere (the search index).
+/// Like `write_files`, for (path, bytes) pairs (the search index's files).
 pub fn write_all_bytes(
     out: &Path,
-    files: &[(&str, &[u8])],
+    files: &[(String, Vec<u8>)],
 ) -> Result<(WriteStats, Vec<String>), OutputError> {
     write_each(
         out,

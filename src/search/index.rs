@@ -223,6 +223,21 @@ impl SearchIndex {
         self.all_files().0.into_iter().collect()
     }
 
+    /// Every file computed again and handed to `sink` block by block, as
+    /// [`SearchIndex::build`] does (the output folder was emptied in watch mode):
+    /// the bytes of the whole index are never in memory together.
+    pub fn write_all<E: Send>(
+        &self,
+        sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
+    ) -> Result<(), E> {
+        let blocks = self.blocks();
+        (0..self.layout.blocks)
+            .into_par_iter()
+            .try_for_each(|b| sink(&self.rebuild_block(&blocks[b as usize], b).0))?;
+        let meta = build_meta(self.layout, &blocks, &self.heavy);
+        sink(&[(META_PATH.to_string(), meta)])
+    }
+
     /// Paths of all index files, sorted.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
