@@ -418,13 +418,19 @@ mod tests {
         assert_eq!(changed, ["a.html"]);
         assert!(remove_stale(&out, "d/b.html").unwrap());
         assert!(!out.join("d").exists(), "emptied folder is removed");
+        std::fs::write(dir.path().join("outside.txt"), "keep").unwrap();
         assert!(
-            !remove_stale(&out, "../mine.txt").unwrap(),
+            !remove_stale(&out, "../outside.txt").unwrap(),
             "never outside the folder"
         );
         assert_eq!(
-            std::fs::read_to_string(out.join("mine.txt")).unwrap(),
+            std::fs::read_to_string(dir.path().join("outside.txt")).unwrap(),
             "keep"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("mine.txt")).unwrap(),
+            "keep",
+            "a file not listed stays"
         );
     }
 
