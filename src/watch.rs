@@ -134,7 +134,7 @@ impl ArchiveWatcher {
 
     /// Collects the paths of `first` and of every change that follows until
     /// things are quiet. Only changes count towards a burst: reads (of
-    /// reports by the rebuild, of folders by the source stamp) are no events.
+    /// reports by the rebuild) are no events.
     fn batch_from(&mut self, first: notify::Event) -> Result<Vec<PathBuf>> {
         let mut paths = first.paths;
         let mut count = 1;

@@ -217,13 +217,7 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
         for _ in 0..12 {
             random_change(&mut rng, root, &mut reports);
         }
-        let opts = BuildOptions {
-            root: root.to_path_buf(),
-            out: None,
-            write: true,
-        };
-        let mut session = Session::open(opts).unwrap();
-        session.run().unwrap();
+        let mut session = built_session(&a);
         let mut errors_seen = 0;
         for step in 0..30 {
             let touched = random_change(&mut rng, root, &mut reports);

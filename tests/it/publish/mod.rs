@@ -14,7 +14,6 @@ fn small() -> SiteModel {
     SiteModel::generate(24, 600)
 }
 
-/// Edit one report, add one to an existing unit, delete another.
 /// The small site built and published; its model.
 fn published_small(b: &Bench) -> SiteModel {
     let v1 = small();
@@ -42,6 +41,7 @@ fn interrupted_while_switching(b: &Bench) -> usize {
     writes
 }
 
+/// Edit one report, add one to an existing unit, delete another.
 fn edited(model: &SiteModel) -> SiteModel {
     let mut m = model.clone();
     m.reports
