@@ -212,6 +212,24 @@ impl Page<'_> {
         );
     }
 
+    /// Puts `q` in the search box, sends `event` (a JavaScript expression in
+    /// which `q` is the text) and waits until the results for `q` are shown.
+    fn type_in(&self, event: &str, q: &str) {
+        self.b.eval(
+            &format!(
+                "var q = arguments[0], box = document.getElementById('dg-q');
+                 box.value = q; box.dispatchEvent({event});"
+            ),
+            json!([q]),
+        );
+        self.b.wait_for(
+            &format!("results for {q:?} typed"),
+            SETTLED,
+            json!([q]),
+            Duration::from_secs(10),
+        );
+    }
+
     fn status(&self) -> String {
         self.b
             .eval(
@@ -446,29 +464,13 @@ fn search_page_in_headless_chromium_over_file_urls() {
         "输入词句开始查找",
         "no search while composing"
     );
-    browser.eval(
-        "var q = document.getElementById('dg-q'); q.value = arguments[0];
-         q.dispatchEvent(new CompositionEvent('compositionend', { data: arguments[0] }));",
-        json!(["三会一课"]),
-    );
-    browser.wait_for(
-        "committed word",
-        SETTLED,
-        json!(["三会一课"]),
-        Duration::from_secs(10),
+    page.type_in(
+        "new CompositionEvent('compositionend', { data: q })",
+        "三会一课",
     );
     page.expect("composed", "三会一课", &brute(&docs, "三会一课", |_| true));
     page.open(&[("q", "")]);
-    browser.eval(
-        "var q = document.getElementById('dg-q'); q.value = arguments[0]; q.dispatchEvent(new Event('input'));",
-        json!(["三会一课"]),
-    );
-    browser.wait_for(
-        "typed query",
-        SETTLED,
-        json!(["三会一课"]),
-        Duration::from_secs(10),
-    );
+    page.type_in("new Event('input')", "三会一课");
     let url_q = browser.eval(
         "return new URLSearchParams(location.search).get('q');",
         json!([]),
@@ -502,21 +504,21 @@ fn search_page_in_headless_chromium_over_file_urls() {
             .expect("loaded shards")
     };
     let type_query = |q: &str| {
-        browser.eval(
-            "var q = document.getElementById('dg-q'); q.value = arguments[0]; q.dispatchEvent(new Event('input'));",
-            json!([q]),
-        );
-        browser.wait_for("typed query", SETTLED, json!([q]), Duration::from_secs(10));
+        page.type_in("new Event('input')", q);
         page.expect(q, q, &brute(&docs, q, |_| true));
         loaded()
     };
-    page.open(&[("q", "三会一课")]);
-    page.expect(
-        "with every file kept",
-        "三会一课",
-        &brute(&docs, "三会一课", |_| true),
+    // The files a query loads on a page of its own, every result shown.
+    let files_of = |q: &str| {
+        page.open(&[("q", q)]);
+        page.expect(q, q, &brute(&docs, q, |_| true));
+        loaded()
+    };
+    let fresh = files_of("三会一课");
+    assert!(
+        fresh.iter().any(|f| f.starts_with("p/")) && fresh.iter().any(|f| f.starts_with("t/")),
+        "postings and texts loaded: {fresh:?}"
     );
-    let fresh = loaded();
     page.open(&[("q", "")]);
     browser.eval("window.DANGAN_SEARCH_KEEP_UNITS = 1;", json!([]));
     let first = type_query("基层党组织");
@@ -531,4 +533,31 @@ fn search_page_in_headless_chromium_over_file_urls() {
         "the first query's files should have been dropped"
     );
     assert_eq!(type_query("基层党组织"), first, "dropped files load again");
+
+    // Within the budget nothing is dropped; past it, the least recently used go first.
+    let (a, b, c) = (files_of("基层党组织"), fresh, files_of("gdp"));
+    page.open(&[("q", "")]);
+    type_query("基层党组织");
+    type_query("三会一课");
+    let all = type_query("gdp");
+    assert!(a.is_subset(&all), "within the budget, earlier files stay");
+    browser.eval(
+        "window.DANGAN_SEARCH_KEEP_UNITS = DANGAN_SEARCH.units() - 1;",
+        json!([]),
+    );
+    let now = type_query("三会一课");
+    let a_only: BTreeSet<&String> = a.difference(&b).filter(|f| !c.contains(*f)).collect();
+    let c_only: BTreeSet<&String> = c.difference(&b).collect();
+    assert!(
+        !a_only.is_empty() && !c_only.is_empty(),
+        "{a_only:?} {c_only:?}"
+    );
+    assert!(
+        a_only.iter().any(|f| !now.contains(*f)),
+        "the oldest query's files go first"
+    );
+    assert!(
+        c_only.iter().all(|f| now.contains(*f)),
+        "a newer query's files stay while older ones can go"
+    );
 }

@@ -657,10 +657,8 @@
           resultSnippet(m, sh, dict, current.termStrs) + "</p></li>";
       });
       el.results.insertAdjacentHTML("beforeend", html.join(""));
-      var keep = {};
-      names.forEach(function (n) { keep[n] = 1; });
-      Object.keys(dicts).forEach(function (n) { keep[n] = 1; });
-      trimShards(keep);
+      names.concat(Object.keys(dicts)).forEach(function (n) { current.keep[n] = 1; });
+      trimShards(current.keep);
       shown += page.length;
       el.more.hidden = shown >= current.list.length;
       status("找到 " + current.list.length + " 篇报告" + (current.filtered ? "（已筛选）" : ""), "done", current.list.length);
@@ -690,11 +688,13 @@
       if (my !== gen) return;
       if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
       match(terms, my, function (matches) {
-        trimShards(names);
         renderFilters(matches);
         var list = matches.filter(function (m) { return passes(m.doc, ""); }).sort(rank);
-        current = { list: list, termStrs: termStrs, filtered: list.length !== matches.length };
+        // The files this query uses (its postings, then the texts of the results
+        // shown): kept when older ones are dropped.
+        current = { list: list, termStrs: termStrs, filtered: list.length !== matches.length, keep: names };
         if (!list.length) {
+          trimShards(current.keep);
           return status(matches.length ? "筛选条件下没有结果（共 " + matches.length + " 篇含有该词句）" :
             "没有找到包含“" + termStrs.join(" ") + "”的报告", "done", 0);
         }
@@ -737,7 +737,8 @@
 
   window.DANGAN_SEARCH = {
     queryTerms: queryTerms, keyHash: keyHash, normMap: normMap,
-    loaded: function () { return Object.keys(shards).sort(); }
+    loaded: function () { return Object.keys(shards).sort(); },
+    units: function () { return Object.keys(shards).reduce(function (t, n) { return t + shards[n].size; }, 0); }
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
