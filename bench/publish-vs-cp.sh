@@ -29,7 +29,7 @@ echo "first publish: median $(median "${pub[@]}") s (runs ${pub[*]})"
 echo "cp -r:         median $(median "${cp[@]}") s (runs ${cp[*]})"
 re=()
 for i in 1 2 3 4 5; do
-  f=$(find "$DIR/archive/content" -name '*.md' | sort | sed -n "$((i * 997))p")
+  f=$(find "$DIR/archive/content" -name "*.md" | sort | sed -n "$((i * N / 6 + 1))p")
   printf '\n修订%s\n' "$(date +%s%N)" >> "$f"
   "$BIN" --root "$DIR/archive" build --quiet
   s=$EPOCHREALTIME
