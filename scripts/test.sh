@@ -16,7 +16,9 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need[@]}"
   else
-    sudo apt-get update -qq && sudo apt-get install -y -qq "${need[@]}"
+    # sudo resets the environment: DEBIAN_FRONTEND goes through env.
+    sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
   fi
 fi
 
