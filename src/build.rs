@@ -43,7 +43,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn nothing(out: PathBuf) -> Outcome {
+    pub(crate) fn nothing(out: PathBuf) -> Outcome {
         Outcome {
             diagnostics: Vec::new(),
             out,

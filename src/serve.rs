@@ -261,6 +261,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_new_search_index_alone_reloads_no_page() {
+        let mut o = Outcome::nothing(PathBuf::from("public"));
+        o.changed = vec!["_search/meta.js".into(), "_search/p/0/3.js".into()];
+        assert_eq!(Status::of(&o).changed, 0);
+        o.changed.push("2020/a.html".into());
+        assert_eq!(Status::of(&o).changed, 1);
+    }
+
+    #[test]
     fn paths_that_leave_the_folder_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
