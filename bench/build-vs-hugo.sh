@@ -3,16 +3,26 @@
 # generated archive, alternating the two, median of RUNS runs each; and how
 # dangan's time splits between the pages and the search index (DANGAN_TIMING).
 #   bench/build-vs-hugo.sh [N=10000] [RUNS=3] [DIR=/dev/shm/dangan-bench]
-# Needs: python3, GNU time (/usr/bin/time), hugo (apt-get install -y hugo).
+# Needs: python3 and GNU time (/usr/bin/time); Hugo is installed from Debian's
+# packages (hugo, 0.111 on bookworm) when it is missing.
+# The reports come from bench/gen-corpus.py, once as dangan's archive in
+# DIR/dangan and once, the same reports, as the Hugo site of bench/hugo-site/
+# in DIR/hugo.
 set -euo pipefail
 N=${1:-10000}; RUNS=${2:-3}; DIR=${3:-/dev/shm/dangan-bench}
-HERE=$(cd "$(dirname "$0")/.." && pwd); SHARED="$HERE/../shared/bench"
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+if ! command -v hugo >/dev/null; then
+  echo "installing hugo from Debian's packages ..." >&2
+  if [ "$(id -u)" = 0 ]; then apt=(env DEBIAN_FRONTEND=noninteractive apt-get); else apt=(sudo env DEBIAN_FRONTEND=noninteractive apt-get); fi
+  "${apt[@]}" install -y -qq hugo >/dev/null || { "${apt[@]}" update -qq && "${apt[@]}" install -y -qq hugo >/dev/null; }
+fi
 cargo build --release --quiet --manifest-path "$HERE/Cargo.toml"
 BIN="$HERE/target/release/dangan"
 if [ ! -f "$DIR/.n-$N" ]; then
   rm -rf "$DIR"; mkdir -p "$DIR"
-  python3 "$SHARED/gen_corpus.py" "$N" "$DIR/dangan" >/dev/null
-  bash "$SHARED/hugo.sh" "$N" "$DIR" >/dev/null
+  python3 "$HERE/bench/gen-corpus.py" "$N" "$DIR/dangan" >/dev/null
+  python3 "$HERE/bench/gen-corpus.py" "$N" "$DIR/hugo" --flavor hugo >/dev/null
+  cp -r "$HERE/bench/hugo-site/." "$DIR/hugo/"
   touch "$DIR/.n-$N"
 fi
 measure() { # label, then the command; prints "label seconds peak_kb [pages_ms search_ms]"

@@ -12,7 +12,7 @@ cargo build --release --quiet --manifest-path "$HERE/Cargo.toml"
 BIN="$HERE/target/release/dangan"
 if [ ! -f "$DIR/.n-$N" ]; then
   rm -rf "$DIR"; mkdir -p "$DIR"
-  python3 "$HERE/../shared/bench/gen_corpus.py" "$N" "$DIR/archive" >/dev/null
+  python3 "$HERE/bench/gen-corpus.py" "$N" "$DIR/archive" >/dev/null
   touch "$DIR/.n-$N"
 fi
 "$BIN" --root "$DIR/archive" build --quiet

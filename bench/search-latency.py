@@ -5,7 +5,7 @@
     bench/search-latency.py --corpus N [--dir DIR] [--runs N] [QUERY ...]
 
 SITE_DIR is a built output folder (with search.html and _search/). With
---corpus N the script writes `gen_corpus.py N` into DIR (default
+--corpus N the script writes `bench/gen-corpus.py N` into DIR (default
 /dev/shm/dangan-search-latency; kept between runs, regenerated when N changes),
 builds it into DIR/public with target/release/dangan on every run (the binary
 as it is: this script runs no cargo) and measures that. Without queries it measures the list of
@@ -65,7 +65,7 @@ import subprocess, sys, tempfile, time, urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 BIN = os.path.join(REPO, "target", "release", "dangan")
-GEN = os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py")
+GEN = os.path.join(HERE, "gen-corpus.py")
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 QUERIES = ["党建", "社区", "基层党建", "党员教育", "三会一课", "网格化管理", "2020", "1+N", "社区治理 工作总结"]

@@ -17,8 +17,7 @@
 # How Pagefind is run: its platform binary (pagefind_extended, the build with
 # Chinese and Japanese word segmentation, the one the npm wrapper picks) as
 #   pagefind_extended --site DIR/dangan/public --output-path DIR/pagefind-out
-# with Pagefind's defaults, as a user would run it on the site and as the
-# shared bench README ran it on Hugo's output. dangan's pages carry no
+# with Pagefind's defaults, as a user would run it on the site. dangan's pages carry no
 # data-pagefind-* attributes, so Pagefind indexes the whole <body> of every
 # HTML file under public/: the reports and also the home, search, 404 and the
 # unit/year/type listing pages (N + about 100 pages), header and navigation
@@ -40,7 +39,7 @@
 # both outputs and the tools also sit in DIR and the cache (tmpfs by default).
 set -euo pipefail
 N=${1:-10000}; RUNS=${2:-3}; DIR=${3:-/dev/shm/dangan-pagefind}
-HERE=$(cd "$(dirname "$0")/.." && pwd); SHARED="$HERE/../shared/bench"
+HERE=$(cd "$(dirname "$0")/.." && pwd); GEN="$HERE/bench/gen-corpus.py"
 TOOLS=${PAGEFIND_TOOLS:-/dev/shm/dangan-pagefind-tools}
 SPEC=${PAGEFIND_SPEC:-pagefind@1}
 GLOB=${PAGEFIND_GLOB:-}
@@ -51,7 +50,6 @@ case "$N$RUNS" in *[!0-9]*) die "N and RUNS must be whole numbers (got N=$N RUNS
 [ "$N" -gt 0 ] && [ "$RUNS" -gt 0 ] || die "N and RUNS must be at least 1"
 [ -x /usr/bin/time ] || die "GNU time is missing: apt-get install -y time"
 command -v python3 >/dev/null || die "python3 is missing"
-[ -f "$SHARED/gen_corpus.py" ] || die "no corpus generator at $SHARED/gen_corpus.py (shared/ beside the repo)"
 [ -x "$BIN" ] || die "no dangan binary at $BIN: run 'cargo build --release' first (or set DANGAN_BIN)"
 if [ -n "$(find "$HERE/src" "$HERE/Cargo.toml" -newer "$BIN" -print -quit 2>/dev/null)" ]; then
   echo "warning: $BIN is older than the sources; run 'cargo build --release' to time the current code" >&2
@@ -84,7 +82,7 @@ echo "$PF_VERSION (extended: $PF)"
 # The archive, once per N; then one build so that the pages exist and the caches are warm.
 if [ ! -f "$DIR/.n-$N" ]; then
   rm -rf "$DIR"; mkdir -p "$DIR"
-  python3 "$SHARED/gen_corpus.py" "$N" "$DIR/dangan" >/dev/null || die "gen_corpus.py $N failed"
+  python3 "$GEN" "$N" "$DIR/dangan" >/dev/null || die "bench/gen-corpus.py $N failed"
   touch "$DIR/.n-$N"
 fi
 PUBLIC="$DIR/dangan/public"; OUT="$DIR/pagefind-out"
@@ -132,7 +130,7 @@ rows = [l.split() for l in open(rows_file) if l.strip()]
 def col(tool, i, conv=float):
     return [conv(r[i]) for r in rows if r[0] == tool]
 med = lambda xs: statistics.median(xs)
-MB = 1000 * 1000  # sizes in MB of 10^6 bytes, as examples/search_queries.rs and the shared README give them
+MB = 1000 * 1000  # sizes in MB of 10^6 bytes, as examples/search_queries.rs gives them
 d_wall, d_peak, d_search = col("dangan", 1), col("dangan", 2), col("dangan", 3)
 d_size, d_files = col("dangan", 4), col("dangan", 5)
 p_wall, p_peak = col("pagefind", 1), col("pagefind", 2)

@@ -3,7 +3,7 @@
 
     bench/watch-latency.py [N=10000] [EDITS=30] [DIR=/dev/shm/dangan-watch]
 
-Starts `dangan watch` (release build) on `gen_corpus.py N`, then saves reports
+Starts `dangan watch` (release build) on `bench/gen-corpus.py N`, then saves reports
 the way editors do (write a temporary file, rename it over the report) and
 measures the time from the rename until every affected page is on disk:
   - a body edit: the report's page;
@@ -27,7 +27,7 @@ BIN = os.path.join(REPO, "target", "release", "dangan")
 subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path", os.path.join(REPO, "Cargo.toml")], check=True)
 if not os.path.exists(os.path.join(DIR, f".n-{N}")):
     subprocess.run(["rm", "-rf", DIR], check=True)
-    subprocess.run([sys.executable, os.path.join(REPO, "..", "shared", "bench", "gen_corpus.py"), str(N), DIR], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, os.path.join(HERE, "gen-corpus.py"), str(N), DIR], check=True, stdout=subprocess.DEVNULL)
     open(os.path.join(DIR, f".n-{N}"), "w").close()
 content = os.path.join(DIR, "content")
 public = os.path.join(DIR, "public")

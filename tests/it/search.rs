@@ -12,7 +12,7 @@ use dangan::search::{SearchDoc, normalize_for_match, query_terms};
 use serde_json::{Value, json};
 
 use crate::support::webdriver::Browser;
-use crate::support::{Archive, assert_links_resolve};
+use crate::support::{Archive, assert_links_resolve, samples_dir};
 
 const UNITS: &[&[&str]] = &[
     &["江城市委"],
@@ -29,12 +29,6 @@ const TOPICS: &[&str] = &[
     "网格化党建",
     "干部队伍建设",
 ];
-
-fn samples_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples");
-    assert!(dir.is_dir(), "{} is missing", dir.display());
-    dir
-}
 
 /// Markdown that reads back as exactly `text`: ASCII punctuation escaped.
 fn escape_markdown(text: &str) -> String {

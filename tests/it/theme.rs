@@ -326,15 +326,8 @@ fn the_sample_archive_looks_finished_in_a_real_browser() {
 
 #[test]
 fn a_2000_report_archive_stays_quick_to_scan() {
-    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen_corpus.py");
     let a = Archive::new();
-    let status = std::process::Command::new("python3")
-        .arg(&generator)
-        .arg("2000")
-        .arg(a.root())
-        .status()
-        .expect("python3 runs");
-    assert!(status.success());
+    crate::support::gen_corpus(2000, a.root());
     a.build().ok();
     let out = a.out();
     let v = Viewer::new();

@@ -10,21 +10,10 @@ use std::path::{Path, PathBuf};
 use dangan::import::{ImportOptions, ImportSummary, ImportedReport, import, source_lines};
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
-/// The shared samples: `$DANGAN_SAMPLES`, or `shared/samples` beside the repository.
-pub fn samples_dir() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("DANGAN_SAMPLES") {
-        return Some(PathBuf::from(p));
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .skip(1)
-        .take(3)
-        .map(|a| a.join("shared/samples"))
-        .find(|p| p.is_dir())
-}
+pub use crate::support::samples_dir;
 
 pub fn sample(prefix: &str) -> PathBuf {
-    let dir = samples_dir().expect("shared/samples not found (set DANGAN_SAMPLES)");
+    let dir = samples_dir();
     std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

@@ -140,7 +140,7 @@ fn sample_003_flattened_web_page() {
 
 #[test]
 fn the_samples_folder_gives_seven_reports() {
-    let dir = samples_dir().expect("samples");
+    let dir = samples_dir();
     let s = dry(&[&dir]);
     assert_eq!(s.reports.len(), 7);
     assert!(s.skipped.is_empty());
@@ -158,7 +158,7 @@ fn the_samples_folder_gives_seven_reports() {
 
 #[test]
 fn the_samples_import_into_reports_with_valid_front_matter() {
-    let dir = samples_dir().expect("samples");
+    let dir = samples_dir();
     let out = tempfile::tempdir().unwrap();
     let into = out.path().join("content/imported");
     let opts = ImportOptions {
@@ -202,7 +202,7 @@ fn the_samples_import_into_reports_with_valid_front_matter() {
 /// without are drafts that name what they lack.
 #[test]
 fn importing_the_samples_folder_gives_seven_reports_that_build() {
-    let dir = samples_dir().expect("samples");
+    let dir = samples_dir();
     let a = crate::support::Archive::new();
     a.write("dangan.toml", "title = \"档案\"\n".as_bytes());
     let imported = a.run(&[

@@ -8,6 +8,37 @@ use std::process::Output;
 
 use assert_cmd::Command;
 
+/// A file or folder under `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// The sample reports (plain text as found on the web, junk lines included):
+/// the import tests' inputs and the text the corpus generator draws from.
+pub fn samples_dir() -> PathBuf {
+    fixture("samples")
+}
+
+/// Writes `n` generated reports under `root/content/reports/` with the
+/// project's corpus generator (`bench/gen-corpus.py`).
+pub fn gen_corpus(n: usize, root: &Path) {
+    let generator = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/gen-corpus.py");
+    let out = std::process::Command::new("python3")
+        .arg(&generator)
+        .arg(n.to_string())
+        .arg(root)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        generator.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// An archive in a temporary folder.
 pub struct Archive {
     pub dir: tempfile::TempDir,
