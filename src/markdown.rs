@@ -181,7 +181,7 @@ pub fn slugify(text: &str) -> String {
     }
 }
 
-fn has_scheme(url: &str) -> Option<&str> {
+pub(crate) fn has_scheme(url: &str) -> Option<&str> {
     let colon = url.find(':')?;
     let scheme = &url[..colon];
     (!scheme.is_empty()

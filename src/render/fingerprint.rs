@@ -58,18 +58,14 @@ impl Renderer<'_> {
             })
             .collect();
         let pairs: Vec<_> = site.reports.iter().zip(self.markdown.values()).collect();
-        let mut reports = pairs
+        // What a report shows wherever it is shown whole (its page, its compilation).
+        let whole: Vec<(&str, u64)> = pairs
             .par_iter()
             .map(|((id, r), md)| {
                 debug_assert_eq!(id.as_str(), md.report.id.as_str());
                 let mut h = hasher();
                 md.stamp.hash(&mut h);
                 card_hash(site, r).hash(&mut h);
-                unit_paths[r.unit.as_str()].hash(&mut h);
-                let (older, newer) = site.neighbours(id);
-                for n in [older, newer] {
-                    n.map(|x| self.card_hashes[x.id.as_str()]).hash(&mut h);
-                }
                 if self.files_per_dir.contains_key(r.dir()) || !md.rendered.linked_files.is_empty()
                 {
                     for f in self.attachment_files(id) {
@@ -78,16 +74,41 @@ impl Renderer<'_> {
                 }
                 (id.as_str(), h.finish())
             })
+            .collect();
+        let mut reports = whole
+            .par_iter()
+            .map(|&(id, whole)| {
+                let mut h = hasher();
+                whole.hash(&mut h);
+                unit_paths[site.reports[id].unit.as_str()].hash(&mut h);
+                let (older, newer) = site.neighbours(id);
+                for n in [older, newer] {
+                    n.map(|x| self.card_hashes[x.id.as_str()]).hash(&mut h);
+                }
+                (id, h.finish())
+            })
             .collect::<Vec<_>>()
             .into_iter();
+        let whole = |id: &str| {
+            let i = whole
+                .binary_search_by(|(x, _)| (*x).cmp(id))
+                .expect("a compiled report is a report");
+            whole[i].1
+        };
         let others: Vec<u64> = jobs
             .par_iter()
-            .map(|j| {
-                if matches!(j, Job::Report(_)) {
-                    0
-                } else {
-                    self.fingerprint(j)
+            .map(|j| match j {
+                Job::Report(_) => 0,
+                Job::Compilation(unit, year, scope) => {
+                    let mut h = hasher();
+                    (j, self.path(j)).hash(&mut h);
+                    unit_paths[unit.as_str()].hash(&mut h);
+                    for id in self.compilations.reports(site, unit, *year, *scope) {
+                        whole(id).hash(&mut h);
+                    }
+                    h.finish()
                 }
+                _ => self.fingerprint(j),
             })
             .collect();
         jobs.iter()
@@ -117,7 +138,9 @@ impl Renderer<'_> {
                 self.hash_types(&mut h);
                 site.units.len().hash(&mut h);
             }
-            Job::Report(_) => unreachable!("report pages are fingerprinted in bulk"),
+            Job::Report(_) | Job::Compilation(..) => {
+                unreachable!("report pages and compilations are fingerprinted with the reports")
+            }
             Job::Unit(name) => {
                 let u = &site.units[name];
                 (&u.page, u.reports.len(), u.total).hash(&mut h);
@@ -137,7 +160,13 @@ impl Renderer<'_> {
                 }
             }
             Job::UnitIndex => self.hash_unit_tree(&mut h),
-            Job::Year(y) => self.cards(&site.years[y], &mut h),
+            Job::Year(y) => {
+                self.cards(&site.years[y], &mut h);
+                // Its list of compilations: the units' places in the tree and their counts.
+                for (u, depth, own, all) in self.year_entries(*y) {
+                    (&u.name, &u.page, depth, own, all).hash(&mut h);
+                }
+            }
             Job::YearIndex => self.hash_years(&mut h),
             Job::Type(t) => {
                 site.type_pages[t].hash(&mut h);

@@ -2,6 +2,7 @@
 //! The only module that knows Tera (through `theme`).
 
 mod chart;
+mod compilation;
 mod feed;
 mod fingerprint;
 mod stats;
@@ -13,6 +14,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use compilation::Compilations;
+pub use compilation::Scope;
 pub use theme::Theme;
 use views::*;
 
@@ -42,6 +45,8 @@ pub enum Job {
     Sitemap,
     Asset(String),
     Attachment(String),
+    /// 汇编: a unit's reports of one year on one page that prints as one document.
+    Compilation(String, i32, Scope),
 }
 
 /// Every output of the site, in a stable order.
@@ -63,6 +68,13 @@ pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
     jobs.extend(site.types.keys().cloned().map(Job::Type));
     jobs.extend(theme.assets.keys().cloned().map(Job::Asset));
     jobs.extend(site.files.keys().cloned().map(Job::Attachment));
+    let compilations = Compilations::new(site);
+    jobs.extend(
+        compilations
+            .list()
+            .into_iter()
+            .map(|(unit, year, scope)| Job::Compilation(unit.to_string(), year, scope)),
+    );
     jobs
 }
 
@@ -181,6 +193,7 @@ pub struct Renderer<'a> {
     reports_per_dir: HashMap<&'a str, usize>,
     files_per_dir: HashMap<&'a str, Vec<&'a ContentFile>>,
     card_hashes: fingerprint::CardHashes<'a>,
+    compilations: Compilations<'a>,
 }
 
 impl<'a> Renderer<'a> {
@@ -204,7 +217,13 @@ impl<'a> Renderer<'a> {
             reports_per_dir,
             files_per_dir,
             card_hashes: fingerprint::card_hashes(site),
+            compilations: Compilations::new(site),
         }
+    }
+
+    /// A report's rendered Markdown: the one way pages get at report bodies.
+    pub(crate) fn rendered(&self, id: &str) -> &'a Rendered {
+        &self.markdown[id].rendered
     }
 
     /// Runs every job in parallel and hands each output to `each` as soon as
@@ -248,6 +267,7 @@ impl<'a> Renderer<'a> {
             Job::Sitemap => "sitemap.xml".into(),
             Job::Asset(a) => format!("_assets/{a}"),
             Job::Attachment(rel) => site.files[rel].site_path.clone(),
+            Job::Compilation(unit, year, scope) => compilation::path(site, unit, *year, *scope),
         }
     }
 
@@ -295,13 +315,8 @@ impl<'a> Renderer<'a> {
             }
             Job::Report(id) => {
                 let r = &site.reports[id];
-                let view = ReportView::new(
-                    site,
-                    &sv,
-                    r,
-                    &self.markdown[id].rendered,
-                    self.attachments(id),
-                );
+                let view =
+                    ReportView::new(site, &sv, r, self.rendered(id), self.attachments(id, path));
                 let mut trail: Vec<Link> = site
                     .unit_path(&r.unit)
                     .iter()
@@ -356,6 +371,7 @@ impl<'a> Renderer<'a> {
                     listed,
                     |r| r.date.year,
                     |y| (format!("{y}年"), format!("y{y}")),
+                    |y| self.compilation_links(&sv, name, y),
                 );
                 ctx.insert("groups", &groups);
                 ctx.insert("from_sub_units", &u.reports.is_empty());
@@ -415,9 +431,11 @@ impl<'a> Renderer<'a> {
                     ids,
                     |r| r.date.month,
                     |m| (format!("{m}月"), format!("m{m:02}")),
+                    |_| Vec::new(),
                 );
                 ctx.insert("groups", &groups);
                 ctx.insert("month_chart", &stats::months_chart(site, *y, ids));
+                ctx.insert("compilations", &self.year_compilations(&sv, *y));
                 "year.html"
             }
             Job::YearIndex => {
@@ -466,6 +484,7 @@ impl<'a> Renderer<'a> {
                     ids,
                     |r| r.date.year,
                     |y| (format!("{y}年"), format!("y{y}")),
+                    |_| Vec::new(),
                 );
                 ctx.insert("groups", &groups);
                 "type.html"
@@ -503,6 +522,10 @@ impl<'a> Renderer<'a> {
                 ctx.insert("crumbs", &crumbs(&sv, vec![]));
                 ctx.insert("page_title", "找不到页面");
                 "404.html"
+            }
+            Job::Compilation(unit, year, scope) => {
+                self.compilation_page(&mut ctx, &sv, path, unit, *year, *scope);
+                "compilation.html"
             }
             Job::Asset(_) | Job::Attachment(_) | Job::Feed | Job::UnitFeed(_) | Job::Sitemap => {
                 unreachable!("not a page")
@@ -564,7 +587,7 @@ impl<'a> Renderer<'a> {
         let mut out: Vec<&ContentFile> = beside
             .filter(|f| alone || f.name().starts_with(&stem))
             .collect();
-        for linked in &self.markdown[id].rendered.linked_files {
+        for linked in &self.rendered(id).linked_files {
             out.extend(site.files.values().filter(|f| &f.site_path == linked));
         }
         out.sort_by(|a, b| a.name().cmp(b.name()).then(a.rel.cmp(&b.rel)));
@@ -572,8 +595,8 @@ impl<'a> Renderer<'a> {
         out
     }
 
-    fn attachments(&self, id: &str) -> Vec<Attachment> {
-        let page = &self.site.reports[id].page;
+    /// The report's attachments, linked from the page at `page`.
+    fn attachments(&self, id: &str, page: &str) -> Vec<Attachment> {
         self.attachment_files(id)
             .into_iter()
             .map(|f| Attachment {

@@ -101,6 +101,8 @@ pub struct Group<'a> {
     /// Shown unfolded: all groups of a short list, only the first of a long one.
     pub open: bool,
     pub reports: Vec<Card<'a>>,
+    /// Pages about the group as a whole (a unit's compilation of that year).
+    pub links: Vec<Link>,
 }
 
 /// Lists longer than this fold all their groups but the first.
@@ -113,6 +115,7 @@ pub fn group_by<'a, K: PartialEq + Copy>(
     ids: &'a [String],
     key: impl Fn(&Report) -> K,
     label: impl Fn(K) -> (String, String),
+    links: impl Fn(K) -> Vec<Link>,
 ) -> Vec<Group<'a>> {
     let mut groups: Vec<(K, Vec<Card<'a>>)> = Vec::new();
     for id in ids {
@@ -135,6 +138,7 @@ pub fn group_by<'a, K: PartialEq + Copy>(
                 count: reports.len(),
                 open: !long || i == 0,
                 reports,
+                links: links(k),
             }
         })
         .collect()

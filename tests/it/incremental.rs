@@ -223,6 +223,8 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
         // that the edits stay those of the seed).
         let mut pages_only = Rng::with_seed(seed ^ 0x5EED);
         let mut errors_seen = 0;
+        // Compilations (year/<year>/<unit>.html, with sub-units under 含下级单位/) compared.
+        let (mut own_compilations, mut with_sub_units) = (0, 0);
         for step in 0..30 {
             let touched = random_change(&mut rng, root, &mut reports);
             session.update(&touched);
@@ -245,6 +247,13 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
                 continue; // compared once the search index has followed
             }
             let incremental = tree(&root.join("public"));
+            for k in fresh.keys().filter(|k| k.starts_with("year/")) {
+                match k.matches('/').count() {
+                    2 => own_compilations += 1,
+                    3 => with_sub_units += 1,
+                    _ => {}
+                }
+            }
             let differ: Vec<_> = fresh
                 .keys()
                 .chain(incremental.keys())
@@ -258,6 +267,10 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
         assert!(
             errors_seen < 25,
             "seed {seed}: most steps had errors, the sequence tests little"
+        );
+        assert!(
+            own_compilations > 0 && with_sub_units > 0,
+            "seed {seed}: compilations compared: {own_compilations} own, {with_sub_units} with sub-units"
         );
     }
 }
@@ -280,7 +293,7 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
     }
     let mut session = built_session(&a);
 
-    // body only: the page itself changes, no list shows the body
+    // body only: the page itself and its compilation (汇编) change, no list shows the body
     a.report(
         "r2.md",
         &report("报告2", "甲单位", "2022-01-01", "总结", "新的正文"),
@@ -291,7 +304,7 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
         .changed
         .into_iter()
         .partition(|p| p.starts_with("_search/"));
-    assert_eq!(pages, vec!["r2.html"]);
+    assert_eq!(pages, vec!["r2.html", "year/2022/甲单位.html"]);
     // new words in the body: their postings and the report's text shard are rewritten
     assert!(
         search.iter().any(|p| p.starts_with("_search/p/")),
@@ -327,7 +340,8 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
             "type/总结.html",
             "unit/甲单位.html",
             "unit/甲单位.xml",
-            "year/2022.html"
+            "year/2022.html",
+            "year/2022/甲单位.html"
         ]
     );
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod build;
 mod commands;
+mod compilation;
 mod errors;
 mod import;
 mod incremental;
