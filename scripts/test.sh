@@ -11,6 +11,8 @@ command -v python3 >/dev/null || need+=(python3)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 # A CJK font, so that the theme tests' screenshots show the Chinese text.
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
+# pdftotext and pdftoppm read the printed PDFs of the theme tests.
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   if [ "$(id -u)" = 0 ]; then

@@ -464,3 +464,151 @@ fn feeds_use_report_dates_and_base_url_when_set() {
             .contains("<loc>https://intra.example/")
     );
 }
+
+/// The text of each page of a PDF, as `pdftotext -layout` (poppler) reads it.
+fn pdf_pages(pdf: &Path) -> Vec<String> {
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs: scripts/test.sh installs poppler-utils");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut pages: Vec<String> = text.split('\u{c}').map(String::from).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// Text without any white space: pdftotext spaces out what it lays out.
+fn squeeze(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[test]
+fn a_compilation_reads_on_screen_and_prints_as_one_document() {
+    let a = sample_archive();
+    let out = a.out().canonicalize().unwrap();
+    let found = crate::compilation::assert_every_unit_year_has_its_compilation(&out);
+    // The sample's biggest compilation.
+    let page = found
+        .iter()
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let bound = crate::compilation::bound_reports(page);
+    assert!(bound.len() >= 3, "{}: {bound:?}", page.display());
+    let v = Viewer::new();
+
+    v.open(page, 360, "compilation-360");
+    v.open(page, 1600, "compilation-1600");
+    assert_eq!(v.shown(".print-button"), [true], "a print button");
+    assert_eq!(
+        v.b.eval(
+            "return getComputedStyle(document.querySelector('.contents')).position;",
+            json!([])
+        ),
+        json!("sticky"),
+        "the contents follow the reader on wide screens"
+    );
+    // Each entry of the contents lands on its report: the article is at the
+    // top of the window (or the page is scrolled to its end) and its title is
+    // the entry's.
+    for (i, b) in bound.iter().enumerate() {
+        let entry = v.b.eval(
+            "var a = document.querySelectorAll('.contents a')[arguments[0]];
+             a.click(); return a.querySelector('.t').textContent;",
+            json!([i]),
+        );
+        assert_eq!(entry, json!(b.title));
+        v.b.wait_for(
+            &format!("the contents' link to {} to land", b.title),
+            "var r = document.getElementById(arguments[0]);
+             if (!r || location.hash !== '#' + arguments[0]) return false;
+             var top = r.getBoundingClientRect().top, d = document.documentElement;
+             var atEnd = window.scrollY + window.innerHeight >= d.scrollHeight - 2;
+             return (Math.abs(top) < 12 || (atEnd && top >= 0 && top < window.innerHeight))
+               && r.querySelector('h1').textContent === arguments[1];",
+            json!([b.anchor, b.title]),
+            std::time::Duration::from_secs(5),
+        );
+    }
+
+    // Printed: a cover, the contents, every report from the top of a page,
+    // the page numbers running through.
+    v.b.cdp("Emulation.setEmulatedMedia", json!({"media": "print"}));
+    v.b.viewport(590, 850);
+    assert!(
+        v.shown(".site-header, .crumbs, .print-button, .compiled-nav")
+            .iter()
+            .all(|s| !s)
+    );
+    assert_eq!(v.shown(".contents"), [true], "the contents print");
+    std::fs::write(v.shots.join("compilation-print.png"), v.b.screenshot()).unwrap();
+    v.b.cdp("Emulation.setEmulatedMedia", json!({"media": ""}));
+    let pdf_path = v.shots.join("compilation-print.pdf");
+    std::fs::write(&pdf_path, v.b.print_pdf()).unwrap();
+    let _ = std::process::Command::new("pdftoppm")
+        .args(["-r", "50", "-png", "-l", "4"])
+        .arg(&pdf_path)
+        .arg(v.shots.join("compilation-print-page"))
+        .status();
+    let pages = pdf_pages(&pdf_path);
+    let lines =
+        |p: &str| -> Vec<String> { p.lines().map(squeeze).filter(|l| !l.is_empty()).collect() };
+    let cover = squeeze(&pages[0]);
+    let html = std::fs::read_to_string(page).unwrap();
+    let title = html[html.find("<title>").unwrap() + 7..html.find(" · ").unwrap()].to_string();
+    assert!(
+        cover.contains(&squeeze(&title.replace("（含下级单位）", ""))),
+        "the cover: {cover}"
+    );
+    assert!(
+        !cover.contains('—'),
+        "the cover has no page number: {cover}"
+    );
+    assert!(
+        lines(&pages[1])[0].contains("目录"),
+        "the contents on page 2: {}",
+        pages[1]
+    );
+    for (n, p) in pages.iter().enumerate().skip(1) {
+        assert_eq!(
+            lines(p).last().map(String::as_str),
+            Some(format!("—{}—", n + 1).as_str()),
+            "page {} is numbered",
+            n + 1
+        );
+    }
+    let mut starts = Vec::new();
+    for b in &bound {
+        // A long title takes two lines.
+        let head = squeeze(&b.title);
+        let at = pages
+            .iter()
+            .position(|p| {
+                lines(p)
+                    .iter()
+                    .take(2)
+                    .cloned()
+                    .collect::<String>()
+                    .starts_with(&head)
+            })
+            .unwrap_or_else(|| panic!("no page starts with the report {}", b.title));
+        starts.push(at + 1);
+    }
+    assert_eq!(starts[0], 3, "the first report follows the contents");
+    assert!(
+        starts.windows(2).all(|w| w[0] < w[1]),
+        "in contents order: {starts:?}"
+    );
+    assert!(
+        pages.len() > starts[starts.len() - 1],
+        "the last report printed"
+    );
+}
