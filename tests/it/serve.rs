@@ -268,14 +268,7 @@ fn watch_with_polling_picks_up_changes_for_network_shares() {
         "a.md",
         &report("轮询之前", "单位", "2020-03-01", "调研报告", "正文"),
     );
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("dangan"))
-        .args(["watch", "--poll"])
-        .current_dir(a.root())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    eventually("the first build", || a.out().join("a.html").is_file());
-    std::thread::sleep(Duration::from_millis(300));
+    let _w = Watcher::start(&a, &["--poll"]);
     a.report(
         "a.md",
         &report("轮询之后", "单位", "2020-03-01", "调研报告", "正文"),
@@ -284,21 +277,15 @@ fn watch_with_polling_picks_up_changes_for_network_shares() {
         "sub/b.md",
         &report("新文件夹里的报告", "单位", "2020-03-02", "调研报告", "正文"),
     );
-    let done = || {
+    eventually("polling saw the edit and the new folder", || {
         a.out().join("a.html").is_file()
             && a.page("a.html").contains("轮询之后")
             && a.out().join("sub/b.html").is_file()
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(done(), "polling saw the edit and the new folder");
+    });
 }
 
-/// A running `dangan watch` whose report lines are collected.
+/// A running `dangan watch` whose report lines are collected; killed when
+/// dropped, so that a failed test leaves no watcher behind.
 struct Watcher {
     child: Child,
     lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -312,10 +299,12 @@ impl Drop for Watcher {
 }
 
 impl Watcher {
-    fn start(a: &Archive) -> Watcher {
+    fn start(a: &Archive, flags: &[&str]) -> Watcher {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("dangan"))
             .arg("watch")
+            .args(flags)
             .current_dir(a.root())
+            .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
@@ -340,40 +329,89 @@ impl Watcher {
             .filter(|l| l.starts_with(prefix))
             .count()
     }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Rebuilds of the pages that changed the output: what a reader sees as
+    /// a page reloading. A rebuild that wrote and removed nothing (a change
+    /// event that arrived late, on a busy machine) is invisible to the reader.
+    fn visible_rebuilds(&self) -> usize {
+        self.lines()
+            .iter()
+            .filter(|l| l.starts_with("rebuilt"))
+            .filter(|l| !l.ends_with(": 0 file(s) written, 0 removed"))
+            .count()
+    }
 }
 
 #[test]
-fn a_burst_of_500_new_reports_and_an_atomic_save_each_end_in_few_rebuilds() {
+fn an_editors_atomic_save_changes_the_pages_once() {
     let a = Archive::new();
     a.report(
         "a.md",
         &report("原标题", "单位", "2020-03-01", "调研报告", "正文"),
     );
-    let w = Watcher::start(&a);
+    let w = Watcher::start(&a, &[]);
 
     // An editor's save: write a temporary file, rename it over the report.
+    // However far apart the two steps are (here a moment, as for a long
+    // report), the pages change once, to the saved text: the temporary file
+    // is never part of the site.
     let tmp = a.root().join("content/.a.md.swp");
     std::fs::write(
         &tmp,
         report("保存后的标题", "单位", "2020-03-01", "调研报告", "正文"),
     )
     .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
     std::fs::rename(&tmp, a.root().join("content/a.md")).unwrap();
     eventually("the saved title is on the page", || {
         a.page("a.html").contains("保存后的标题")
     });
+    eventually("the search index has followed", || {
+        w.count("search index updated") >= 1
+    });
     std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        w.count("rebuilt"),
-        1,
-        "one save, one rebuild: {:?}",
-        w.lines.lock().unwrap()
+    let lines = w.lines();
+    assert_eq!(w.visible_rebuilds(), 1, "one save, one change: {lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("error")),
+        "no step of the save is an error: {lines:?}"
     );
+    assert!(!a.out().join(".a.md.swp").exists());
+}
 
-    // Copying 500 reports in.
+#[test]
+fn a_burst_of_500_new_reports_ends_in_few_rebuilds() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("原标题", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let w = Watcher::start(&a, &[]);
+
+    // Copying 500 reports in, as a file manager does: 50 runs of 10 files,
+    // with short pauses between the runs. The watcher must take the whole
+    // copy as one burst, not rebuild after each run (or each file).
+    const PAUSE: Duration = Duration::from_millis(40);
     let batch = a.root().join("content/导入");
     std::fs::create_dir(&batch).unwrap();
+    let started = Instant::now();
+    let mut last_write = Instant::now();
+    let mut long_gaps = 0;
     for i in 0..500 {
+        if i % 10 == 0 && i > 0 {
+            std::thread::sleep(PAUSE);
+        }
+        // The watcher may end a burst after a quiet moment of 150 ms; a gap
+        // that long in this copy, because the machine is busy, may rightly
+        // cost a rebuild, and so may the one after it (a new burst starts
+        // by waiting for quiet only briefly).
+        if last_write.elapsed() > Duration::from_millis(120) {
+            long_gaps += 1;
+        }
         std::fs::write(
             batch.join(format!("r{i:03}.md")),
             report(
@@ -385,18 +423,31 @@ fn a_burst_of_500_new_reports_and_an_atomic_save_each_end_in_few_rebuilds() {
             ),
         )
         .unwrap();
+        last_write = Instant::now();
     }
+    let copying = started.elapsed();
     eventually("all 500 pages are written", || {
         (0..500).all(|i| a.out().join(format!("导入/r{i:03}.html")).is_file())
     });
     eventually("the search index has followed", || {
-        w.count("search index updated") >= 2
+        w.count("search index updated") >= 1
+            && w.lines()
+                .last()
+                .is_some_and(|l| l.starts_with("search index updated"))
     });
     std::thread::sleep(Duration::from_millis(500));
-    let rebuilds = w.count("rebuilt") - 1;
+    // A burst is cut after 3 s at the latest (the copy and the quiet moment
+    // after it): on a busy machine a slow copy may take several of those.
+    // And a watcher kept waiting a while may see one quiet moment more than
+    // the copy had.
+    let cuts = ((copying + Duration::from_secs(1)).as_secs() / 3) as usize;
+    let allowed = 2 + 2 * long_gaps + cuts;
+    let rebuilds = w.visible_rebuilds();
     assert!(
-        (1..=4).contains(&rebuilds),
-        "500 new files gave {rebuilds} rebuilds, not a storm"
+        (1..=allowed).contains(&rebuilds),
+        "500 new files gave {rebuilds} rebuilds (allowed {allowed}: the copy took {copying:?} \
+         with {long_gaps} pauses over 120 ms): {:?}",
+        w.lines()
     );
     assert!(a.page("unit/单位.html").contains("批量499"));
     assert_links_resolve(&a.out());
