@@ -26,12 +26,10 @@ pub fn run(
         return Ok(EXIT_ENV);
     }
     let date = match date {
-        Some(d) => match ReportDate::parse(d) {
+        Some(d) => match ReportDate::parse_flag("--date", d) {
             Ok(d) => d,
-            Err(why) => {
-                eprintln!(
-                    "error: --date {why}\n  = help: write the date as YYYY-MM-DD (2021-03-05) or YYYY-MM (2021-03)"
-                );
+            Err(message) => {
+                eprintln!("error: {message}");
                 return Ok(EXIT_ENV);
             }
         },

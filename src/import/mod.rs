@@ -27,6 +27,7 @@ pub use types::{
     ImportOptions, ImportSummary, ImportedReport, Inference, RemovedLine, SkippedInput,
 };
 
+use crate::model::ReportDate;
 use clean::CrossFile;
 use read::{Document, Line, LineKind};
 
@@ -79,7 +80,11 @@ impl Cli {
             }
         };
         let date = match opts.date.as_deref() {
-            Some(d) => Some(infer::check_date(d.trim()).map_err(anyhow::Error::msg)?),
+            Some(d) => Some(
+                ReportDate::parse_flag("--date", d)
+                    .map_err(anyhow::Error::msg)?
+                    .to_string(),
+            ),
             None => None,
         };
         Ok(Cli {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, display_path};
-use crate::model::{ContentFile, Report, ReportDate};
+use crate::model::{ContentFile, DATE_HELP, Report, ReportDate};
 use crate::paths::safe_path;
 
 pub const CONTENT_DIR: &str = "content";
@@ -157,15 +157,19 @@ fn validate(
                 Diagnostic::error(shown, "is empty")
                     .at(line_of("date"), 1)
                     .field("date")
-                    .hint("write the date as YYYY-MM-DD, or YYYY-MM when the day is unknown"),
+                    .hint(DATE_HELP),
             );
             None
         }
         Some(text) => match ReportDate::parse(text) {
             Ok(d) => Some(d),
             Err(why) => {
-                diags.push(Diagnostic::error(shown, why).at(line_of("date"), 1).field("date")
-                    .hint("write the date as YYYY-MM-DD (2021-03-05), or YYYY-MM (2021-03) when the day is unknown"));
+                diags.push(
+                    Diagnostic::error(shown, why)
+                        .at(line_of("date"), 1)
+                        .field("date")
+                        .hint(DATE_HELP),
+                );
                 None
             }
         },

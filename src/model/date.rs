@@ -10,6 +10,10 @@ pub struct ReportDate {
     pub day: Option<u8>,
 }
 
+/// What every message about a date says would fix it.
+pub const DATE_HELP: &str =
+    "write the date as YYYY-MM-DD (2021-03-05), or YYYY-MM (2021-03) when the day is unknown";
+
 impl ReportDate {
     /// Parses `YYYY-MM-DD` or `YYYY-MM`; the error says what is wrong in plain words.
     pub fn parse(text: &str) -> Result<ReportDate, String> {
@@ -24,33 +28,41 @@ impl ReportDate {
                 "\"{t}\" is not a date in the form YYYY-MM-DD or YYYY-MM"
             ));
         }
-        let year: i32 = parts[0]
-            .parse()
-            .map_err(|_| format!("\"{t}\" has no valid year"))?;
-        let month: u8 = parts[1]
-            .parse()
-            .map_err(|_| format!("\"{t}\" has no valid month"))?;
+        // Four and two ASCII digits: the numbers fit.
+        let num = |p: &str| p.parse::<u32>().expect("digits");
+        let day = parts.get(2).map(|d| num(d));
+        ReportDate::new(num(parts[0]), num(parts[1]), day).map_err(|why| format!("\"{t}\" {why}"))
+    }
+
+    /// A date given on the command line with `flag`: the error is the whole
+    /// message, with what would fix it (`new` and `import` say the same).
+    pub fn parse_flag(flag: &str, text: &str) -> Result<ReportDate, String> {
+        ReportDate::parse(text).map_err(|why| format!("{flag} {why}\n  = help: {DATE_HELP}"))
+    }
+
+    /// A date from its numbers, checked against the calendar: the one rule
+    /// for what a report's date may be, wherever the numbers come from.
+    /// The error completes a sentence that names the date.
+    pub fn new(year: u32, month: u32, day: Option<u32>) -> Result<ReportDate, String> {
         if !(1..=12).contains(&month) {
-            return Err(format!(
-                "\"{t}\" has month {month}, but months run from 01 to 12"
-            ));
+            return Err(format!("has month {month}, but months run from 01 to 12"));
         }
         if !(1900..=2200).contains(&year) {
             return Err(format!(
-                "\"{t}\" has year {year}, which is not plausible for a report"
+                "has year {year}, which is not plausible for a report"
             ));
         }
-        let day = match parts.get(2) {
+        let (year, month) = (year as i32, month as u8);
+        let day = match day {
             None => None,
-            Some(d) => {
-                let day: u8 = d.parse().map_err(|_| format!("\"{t}\" has no valid day"))?;
+            Some(day) => {
                 let last = days_in_month(year, month);
-                if day == 0 || day > last {
+                if day == 0 || day > u32::from(last) {
                     return Err(format!(
-                        "\"{t}\" is not a real date: {year}-{month:02} has {last} days"
+                        "is not a real date: {year}-{month:02} has {last} days"
                     ));
                 }
-                Some(day)
+                Some(day as u8)
             }
         };
         Ok(ReportDate { year, month, day })
@@ -115,5 +127,24 @@ mod tests {
                 .contains("YYYY-MM-DD")
         );
         assert!(ReportDate::parse("21-3-5").is_err());
+        assert!(
+            ReportDate::parse("1850-01")
+                .unwrap_err()
+                .contains("year 1850")
+        );
+    }
+
+    #[test]
+    fn a_date_from_numbers_follows_the_same_rules() {
+        assert_eq!(
+            ReportDate::new(2020, 2, Some(29)).unwrap().to_string(),
+            "2020-02-29"
+        );
+        assert_eq!(
+            ReportDate::new(2021, 2, Some(29)).unwrap_err(),
+            "is not a real date: 2021-02 has 28 days"
+        );
+        assert!(ReportDate::new(2021, 0, None).is_err());
+        assert!(ReportDate::new(99, 1, None).is_err());
     }
 }

@@ -4,6 +4,6 @@ mod date;
 mod report;
 mod site;
 
-pub use date::ReportDate;
+pub use date::{DATE_HELP, ReportDate};
 pub use report::{ContentFile, Report};
 pub use site::{Site, Unit};

@@ -75,6 +75,45 @@ fn new_writes_a_report_that_builds_and_never_overwrites() {
     assert!(run.stderr().contains("not a real date"), "{}", run.stderr());
 }
 
+/// Issue 16: `new` and `import` read `--date` with one rule and say the same
+/// thing about a wrong one, down to what would fix it.
+#[test]
+fn new_and_import_give_the_same_message_for_a_wrong_date() {
+    let a = Archive::new();
+    a.write(
+        "旧材料/报告.txt",
+        "关于某事的调研报告\n\n正文。\n".as_bytes(),
+    );
+    for (date, says) in [
+        ("2021-02-30", "2021-02 has 28 days"),
+        ("2021-13", "months run from 01 to 12"),
+        ("1850-03-01", "not plausible for a report"),
+        ("2021/03/05", "not a date in the form YYYY-MM-DD or YYYY-MM"),
+    ] {
+        let new = a.run(&[
+            "new",
+            "报告",
+            "--unit",
+            "单位",
+            "--type",
+            "调研报告",
+            "--date",
+            date,
+        ]);
+        new.fails(2);
+        let import = a.run(&["import", "旧材料", "--unit", "单位", "--date", date]);
+        import.fails(2);
+        assert!(new.stderr().contains(says), "{date}: {}", new.stderr());
+        assert_eq!(import.stderr(), new.stderr(), "{date}");
+        assert!(
+            new.stderr().contains("help: write the date as YYYY-MM-DD"),
+            "{}",
+            new.stderr()
+        );
+    }
+    assert!(!a.root().join("content").exists(), "nothing was written");
+}
+
 #[test]
 fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
     let a = Archive::new();
