@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod diag;
+pub mod human;
 pub mod import;
 pub mod load;
 pub mod markdown;

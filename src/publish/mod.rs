@@ -281,26 +281,11 @@ impl PublishSummary {
             self.changed.len(),
             self.removed.len(),
             self.unchanged,
-            human_bytes(self.bytes_sent),
+            crate::human::byte_size(self.bytes_sent),
             if dry_run { "to send" } else { "sent" },
             self.elapsed.as_secs_f64(),
         );
         out
-    }
-}
-
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["bytes", "KB", "MB", "GB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -355,6 +340,5 @@ mod tests {
             dry.starts_with("  add    a.html\n  remove old.html\nwould publish"),
             "{dry}"
         );
-        assert_eq!(human_bytes(5), "5 bytes");
     }
 }

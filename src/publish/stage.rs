@@ -65,7 +65,7 @@ pub(crate) fn stage_all(
         all.extend(staged);
         if !bar.is_hidden() {
             let sent: u64 = all.iter().map(|s| s.sent).sum();
-            bar.set_message(format!("({:.1} MB sent)", sent as f64 / 1e6));
+            bar.set_message(sent_message(sent));
         }
         let due = unrecorded_bytes >= RECORD_BYTES || last_record.elapsed() >= RECORD_EVERY;
         let done = all.len() == writes.len();
@@ -160,4 +160,18 @@ fn read_site(
         sink(page)?;
         Ok((content::hash_bytes(page), page.len() as u64))
     })
+}
+
+/// The progress bar's note: sizes read as in the summary at the end.
+fn sent_message(sent: u64) -> String {
+    format!("({} sent)", crate::human::byte_size(sent))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_progress_counts_bytes_as_the_summary_does() {
+        // 1.5 million bytes: the summary says 1.4 MB, and so must the bar.
+        assert_eq!(super::sent_message(1_500_000), "(1.4 MB sent)");
+    }
 }

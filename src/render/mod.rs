@@ -602,7 +602,7 @@ impl<'a> Renderer<'a> {
             .map(|f| Attachment {
                 name: f.name().to_string(),
                 url: crate::paths::relative_href(page, &f.site_path),
-                size: human_size(f.size),
+                size: crate::human::byte_size(f.size),
             })
             .collect()
     }

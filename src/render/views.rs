@@ -247,19 +247,3 @@ pub fn crumbs(sv: &SiteView<'_>, rest: Vec<Link>) -> Vec<Link> {
     out.extend(rest);
     out
 }
-
-/// `12.3 KB`-style sizes.
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
-    let mut size = bytes as f64;
-    let mut unit = 0;
-    while size >= 1024.0 && unit < UNITS.len() - 1 {
-        size /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{size:.1} {}", UNITS[unit])
-    }
-}
