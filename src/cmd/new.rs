@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 
 use crate::cli::{EXIT_ENV, EXIT_OK};
 use crate::load::CONTENT_DIR;
+use crate::load::front_matter::quote;
 use crate::model::ReportDate;
 use crate::paths::safe_component;
 
@@ -53,9 +54,9 @@ pub fn run(
     }
     let text = format!(
         "---\ntitle: {}\nunit: {}\ndate: {date}\ntype: {}\ntags: []\n---\n\n## 一、\n\n",
-        yaml_string(title),
-        yaml_string(unit),
-        yaml_string(kind)
+        quote(title),
+        quote(unit),
+        quote(kind)
     );
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -65,20 +66,4 @@ pub fn run(
         eprintln!("wrote {}", path.display());
     }
     Ok(EXIT_OK)
-}
-
-/// A double-quoted YAML string.
-pub fn yaml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

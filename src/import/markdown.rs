@@ -3,6 +3,7 @@
 //! placeholders such as ****, ____ and × render exactly as written.
 
 use super::structure::Block;
+use crate::load::front_matter::quote;
 
 /// Front matter values of one report.
 #[derive(Debug, Default, Clone)]
@@ -30,7 +31,7 @@ pub fn render(fields: &Fields, blocks: &[Block]) -> String {
         "# imported from {} by dangan import\n",
         one_line(&fields.source_name)
     ));
-    out.push_str(&format!("title: {}\n", yaml_str(&fields.title)));
+    out.push_str(&format!("title: {}\n", quote(&fields.title)));
     let optional = [
         ("unit", &fields.unit),
         ("date", &fields.date),
@@ -38,7 +39,7 @@ pub fn render(fields: &Fields, blocks: &[Block]) -> String {
     ];
     for (key, value) in optional {
         if let Some(v) = value {
-            out.push_str(&format!("{key}: {}\n", yaml_str(v)));
+            out.push_str(&format!("{key}: {}\n", quote(v)));
         }
     }
     let missing: Vec<&str> = optional
@@ -63,22 +64,6 @@ fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
-}
-
-/// A YAML double-quoted scalar.
-pub fn yaml_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The Markdown body: blocks separated by blank lines, list items by newlines.

@@ -316,9 +316,77 @@ pub fn closest_field(key: &str) -> Option<&'static str> {
         .map(|(_, f)| f)
 }
 
+/// A value as `new` and `import` write it into front matter: a YAML
+/// double-quoted scalar on one line, which `parse` reads back as the same
+/// text. A field is one line, so line breaks and tabs become spaces;
+/// characters that would be invisible in an editor (control characters,
+/// line separators, byte order marks, bidirectional overrides) are written
+/// as `\u` escapes, so that the person editing the file sees them.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_read_back_as_written() {
+        let hostile = [
+            "关于\"某事\"的报告",
+            "C:\\报告\\",
+            "a: b # not a comment",
+            "---",
+            "- [x] {y} & *z ! % @ `q` '",
+            "第一行\n第二行\r\n\t第三行",
+            "响\u{7}铃\u{0}空\u{1b}[31m\u{7f}\u{85}",
+            "分\u{2028}行\u{2029}段\u{feff}",
+            "\u{202e}txt.exe",
+            "😀 ２０２０",
+        ];
+        for value in hostile {
+            let text = format!(
+                "---\ntitle: {}\nunit: 单位\ndate: 2020-01-01\ntype: 调研报告\n---\n正文\n",
+                quote(value)
+            );
+            let (fm, d) = parse_str(&text);
+            assert!(d.is_empty(), "{value:?}: {d:?}");
+            let one_line: String = value
+                .chars()
+                .map(|c| {
+                    if matches!(c, '\n' | '\r' | '\t') {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            assert_eq!(fm.title.as_deref(), Some(one_line.trim()), "{text}");
+            let line = text.lines().nth(1).unwrap();
+            assert!(
+                !line
+                    .chars()
+                    .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{feff}' | '\u{202e}')),
+                "nothing invisible in the file: {line:?}"
+            );
+        }
+    }
 
     fn parse_str(text: &str) -> (FrontMatter, Vec<Diagnostic>) {
         let s = split("a.md", text).unwrap();

@@ -114,6 +114,37 @@ fn new_and_import_give_the_same_message_for_a_wrong_date() {
     assert!(!a.root().join("content").exists(), "nothing was written");
 }
 
+/// Issue 16: `new` writes front matter as `import` does: a title pasted with
+/// a line break stays on one line, and an invisible character shows.
+#[test]
+fn new_writes_a_pasted_title_on_one_line() {
+    let a = Archive::new();
+    a.run(&[
+        "new",
+        "关于某事\n的\u{202e}调研报告",
+        "--unit",
+        "市委\t办公室",
+        "--type",
+        "调研报告",
+        "--date",
+        "2024-03-05",
+    ])
+    .ok();
+    let dir = a.root().join("content/2024");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("title: \"关于某事 的\\u202E调研报告\"\nunit: \"市委 办公室\"\n"),
+        "{text}"
+    );
+    a.build().ok();
+}
+
 #[test]
 fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
     let a = Archive::new();
