@@ -115,18 +115,11 @@ pub(crate) fn resolve(page_rel: &str, href: &str) -> Option<String> {
         return None;
     }
     let decoded = percent_decode_str(target).decode_utf8().ok()?;
-    let mut parts: Vec<&str> = page_rel.split('/').collect();
-    parts.pop(); // the page's own name
-    for seg in decoded.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            s => parts.push(s),
-        }
+    if decoded.starts_with('/') {
+        return None; // an encoded leading slash is no relative link either
     }
-    (!parts.is_empty()).then(|| parts.join("/"))
+    let dir = page_rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+    crate::paths::join_relative(dir, &decoded).filter(|p| !p.is_empty())
 }
 
 fn has_scheme(target: &str) -> bool {
@@ -174,6 +167,7 @@ mod tests {
             "mailto:a@b.cn",
             "javascript:void(0)",
             "/abs.html",
+            "%2Fetc/passwd",
             "../../x.html",
             "",
         ] {
