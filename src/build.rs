@@ -15,7 +15,7 @@ use crate::load::{self, CONTENT_DIR, discover};
 use crate::model::{ContentFile, Report, Site};
 use crate::output::{self, Content, OutFile, OutputError, WriteStats};
 use crate::render::{self, Job, MdEntry, Renderer, Theme};
-use crate::search::{SearchDoc, SearchIndex};
+use crate::search::{SearchIndex, SearchMeta, SearchText};
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -488,7 +488,8 @@ impl Session {
             (_, Some(done)) => done,
             (Some(index), None) if rewrite_all => {
                 let writer = BlockWriter::new(&self.out);
-                index.write_all(|files| writer.write(files))?;
+                let text = |id: &str| Ok(search_text(&self.markdown[id]));
+                index.write_all(text, |files| writer.write(files))?;
                 writer.finish()
             }
             _ => output::write_files(&self.out, &search.written)?,
@@ -522,19 +523,16 @@ impl Session {
     /// time, then only the reports whose Markdown was rendered again.
     fn update_search(&mut self, site: &Site) -> Result<SearchUpdate, OutputError> {
         let lap = lap_timer(Instant::now());
-        let doc = |id: &String| search_doc(site, &self.markdown[id]);
+        let meta = |id: &String| search_meta(site, &self.markdown[id].report);
+        // The texts come from the Markdown cache, block by block.
+        let markdown = &self.markdown;
+        let text = |id: &str| Ok(search_text(&markdown[id]));
         let Some(index) = self.search.as_mut() else {
-            let docs: Vec<SearchDoc> = site
-                .reports
-                .keys()
-                .collect::<Vec<_>>()
-                .par_iter()
-                .map(|id| doc(id))
-                .collect();
+            let metas: Vec<SearchMeta> = site.reports.keys().map(meta).collect();
             lap("search documents");
             // Each block's files are written as soon as they are ready.
             let writer = BlockWriter::new(&self.out);
-            let index = SearchIndex::build(docs, |files| writer.write(files))?;
+            let index = SearchIndex::build(metas, text, |files| writer.write(files))?;
             self.search = Some(index);
             self.indexed = self
                 .markdown
@@ -547,11 +545,11 @@ impl Session {
                 ..SearchUpdate::default()
             });
         };
-        let upserts: Vec<SearchDoc> = self
+        let upserts: Vec<SearchMeta> = self
             .markdown
             .iter()
             .filter(|(id, e)| self.indexed.get(*id) != Some(&e.stamp))
-            .map(|(id, _)| doc(id))
+            .map(|(id, _)| meta(id))
             .collect();
         let removals: Vec<String> = self
             .indexed
@@ -562,7 +560,7 @@ impl Session {
         if upserts.is_empty() && removals.is_empty() {
             return Ok(SearchUpdate::default());
         }
-        let changes = index.apply(upserts, &removals);
+        let changes = index.apply(upserts, &removals, text)?;
         self.indexed = self
             .markdown
             .iter()
@@ -670,8 +668,26 @@ fn cpu_ms() -> Option<u64> {
     Some(ticks * 10) // USER_HZ is 100 on Linux
 }
 
-/// What the search index knows of a report: its text, with summary, tags and author.
-fn search_doc(site: &Site, md: &MdEntry) -> SearchDoc {
+/// What the search index keeps of a report.
+fn search_meta(site: &Site, r: &Report) -> SearchMeta {
+    SearchMeta {
+        id: r.id.clone(),
+        url: crate::paths::encode_path(&r.page),
+        title: r.title.clone(),
+        unit: r.unit.clone(),
+        unit_path: site
+            .unit_path(&r.unit)
+            .iter()
+            .map(|u| u.name.clone())
+            .collect(),
+        date: r.date.to_string(),
+        year: r.date.year,
+        kind: r.kind.clone(),
+    }
+}
+
+/// What the search index reads of a report: its text, with summary, tags and author.
+fn search_text(md: &MdEntry) -> SearchText {
     let r = &md.report;
     let mut text = md.rendered.text.clone();
     for extra in [r.summary.as_deref(), r.author.as_deref()]
@@ -685,21 +701,7 @@ fn search_doc(site: &Site, md: &MdEntry) -> SearchDoc {
         text.push('\n');
         text.push_str(&r.tags.join(" "));
     }
-    SearchDoc {
-        id: r.id.clone(),
-        url: crate::paths::encode_path(&r.page),
-        title: r.title.clone(),
-        unit: r.unit.clone(),
-        unit_path: site
-            .unit_path(&r.unit)
-            .iter()
-            .map(|u| u.name.clone())
-            .collect(),
-        date: r.date.to_string(),
-        year: r.date.year,
-        kind: r.kind.clone(),
-        text,
-    }
+    SearchText::body(text)
 }
 
 fn read_report(root: &Path, content: &Path, path: &Path, config: &Config) -> Loaded {

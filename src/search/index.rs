@@ -10,14 +10,14 @@ use std::convert::Infallible;
 
 use rayon::prelude::*;
 
-use super::SearchDoc;
 use super::layout::{
     Key, Layout, META_PATH, dict_name, heavy_prefix, id_hash, path_of, path_prefix, text_name,
 };
 use super::meta::build_meta;
 use super::postings::{Doc, build_block};
-use super::prepare::{Prepared, prepare, stream};
+use super::prepare::{Body, Prepared, prepare};
 use super::text::Dict;
+use super::{SearchDoc, SearchMeta, SearchText, texts_of};
 
 /// What an update changed in the output folder.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -35,9 +35,9 @@ impl Changes {
 }
 
 /// The search index of a set of reports, kept for incremental updates. It keeps
-/// each report's display text (from which a block's postings and texts are
-/// recomputed when the block is touched) and a fingerprint of each file, never
-/// the files' bytes.
+/// what it needs of each report but its text (asked for again when the
+/// report's block is built again) and a fingerprint of each file, never the
+/// files' bytes.
 pub struct SearchIndex {
     docs: BTreeMap<String, Prepared>,
     names: BTreeMap<String, u32>,
@@ -96,14 +96,17 @@ fn heavy_paths<V>(files: &BTreeMap<String, V>, block: u32) -> Vec<String> {
 /// A block's files and the keys that have a postings file of their own.
 type BlockOut = (Vec<(String, Vec<u8>)>, Vec<Key>);
 
+/// One report of a block while the block is built: what the index keeps of it,
+/// its text-file name, its display text and its normalized stream.
+type Pulled = (Prepared, u32, Body, Vec<char>);
+
 /// Everything a block owns: its postings, its text dictionary and its reports'
 /// text files, and the keys that have a postings file of their own. `docs`
-/// lists the block's reports in id order with their text-file names and
-/// normalized streams.
-fn block_files(layout: Layout, docs: &[(&Prepared, u32, Vec<char>)], b: u32) -> BlockOut {
+/// lists the block's reports in id order.
+fn block_files(layout: Layout, docs: &[Pulled], b: u32) -> BlockOut {
     let streams: Vec<Doc> = docs
         .iter()
-        .map(|(p, _, s)| Doc {
+        .map(|(p, _, _, s)| Doc {
             stream: s,
             title_len: p.title_len,
         })
@@ -112,14 +115,14 @@ fn block_files(layout: Layout, docs: &[(&Prepared, u32, Vec<char>)], b: u32) -> 
     let (postings, texts) = rayon::join(
         || build_block(&streams, layout, b),
         || {
-            let prepared: Vec<&Prepared> = docs.iter().map(|(p, _, _)| *p).collect();
-            let dict = Dict::new(&prepared);
+            let bodies: Vec<&Body> = docs.iter().map(|(_, _, body, _)| body).collect();
+            let dict = Dict::new(&bodies);
             let name = dict_name(b);
             let mut out = vec![(path_of(&name), dict.file(&name))];
-            for (p, h, _) in docs {
-                for k in 0..p.chunks.len() {
+            for (p, h, body, _) in docs {
+                for k in 0..body.chunks.len() {
                     let n = text_name(*h, k);
-                    out.push((path_of(&n), dict.text_file(p, &n, k)));
+                    out.push((path_of(&n), dict.text_file(p, body, &n, k)));
                 }
             }
             out
@@ -134,63 +137,65 @@ fn block_files(layout: Layout, docs: &[(&Prepared, u32, Vec<char>)], b: u32) -> 
     (out, postings.heavy)
 }
 
+/// Asks for the texts of a block's reports (several at once) and prepares them.
+fn pull<E: Send>(
+    block: &[(&SearchMeta, u32)],
+    text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
+) -> Result<Vec<Pulled>, E> {
+    block
+        .par_iter()
+        .map(|&(m, name)| {
+            let t = text(&m.id)?;
+            let (p, body, stream) = prepare(m, &t);
+            Ok((p, name, body, stream))
+        })
+        .collect()
+}
+
 impl SearchIndex {
     /// A full build whose files are not kept (tests): [`SearchIndex::build`]
     /// with a sink that drops them.
     pub fn new(docs: &[SearchDoc]) -> Self {
-        let Ok(index) = Self::build(docs.to_vec(), |_| Ok::<(), Infallible>(()));
+        let metas = docs.iter().map(SearchDoc::meta).collect();
+        let Ok(index) = Self::build(metas, texts_of(docs), |_| Ok::<(), Infallible>(()));
         index
     }
 
-    /// A full build that hands each block's files to `sink` as soon as they are
-    /// ready (from several threads at once), so that the bytes of the whole index
-    /// are never in memory together; the reports' texts are freed as they are read.
+    /// A full build of the index of `metas`. Each report's text is asked of
+    /// `text` (by id) only while its block is built, and dropped after; each
+    /// block's files are handed to `sink` as soon as they are ready (from
+    /// several threads at once). So neither the texts nor the bytes of the
+    /// whole index are ever in memory together.
     pub fn build<E: Send>(
-        docs: Vec<SearchDoc>,
+        metas: Vec<SearchMeta>,
+        text: impl Fn(&str) -> Result<SearchText, E> + Sync,
         sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
     ) -> Result<Self, E> {
-        let docs = unique_by_id(docs);
-        let layout = Layout::for_count(docs.len());
-        let hashes: Vec<u32> = docs.iter().map(|d| id_hash(&d.id)).collect();
-        let names = assign_names(docs.iter().map(|d| &d.id).zip(hashes.iter().copied()));
-        let mut blocks: Vec<Vec<(SearchDoc, u32)>> =
+        let metas = unique_by_id(metas);
+        let layout = Layout::for_count(metas.len());
+        let hashes: Vec<u32> = metas.iter().map(|d| id_hash(&d.id)).collect();
+        let names = assign_names(metas.iter().map(|d| &d.id).zip(hashes.iter().copied()));
+        let mut blocks: Vec<Vec<(&SearchMeta, u32)>> =
             (0..layout.blocks).map(|_| Vec::new()).collect();
-        for (d, h) in docs.into_iter().zip(hashes) {
-            let name = names[&d.id];
-            blocks[layout.block_of(h) as usize].push((d, name));
+        for (d, h) in metas.iter().zip(hashes) {
+            blocks[layout.block_of(h) as usize].push((d, names[&d.id]));
         }
-        // One block at a time per thread: its streams and postings are the
-        // working memory, bounded by the number of threads.
+        // One block at a time per thread: its texts, streams and postings are
+        // the working memory, bounded by the number of threads.
         type Done = (Vec<Prepared>, Vec<(String, Fingerprint)>, Vec<Key>);
         let done: Vec<Result<Done, E>> = blocks
             .into_par_iter()
             .enumerate()
             .map(|(b, block)| {
-                let mut prepared = Vec::with_capacity(block.len());
-                let mut streams = Vec::with_capacity(block.len());
-                for (d, name) in block {
-                    let (p, s) = prepare(&d);
-                    drop(d);
-                    prepared.push((p, name));
-                    streams.push(s);
-                }
-                let docs: Vec<(&Prepared, u32, Vec<char>)> = prepared
-                    .iter()
-                    .zip(streams)
-                    .map(|((p, n), s)| (p, *n, s))
-                    .collect();
+                let docs = pull(&block, &text)?;
                 let (files, heavy) = block_files(layout, &docs, b as u32);
-                drop(docs);
+                let prepared = docs.into_iter().map(|(p, ..)| p).collect();
                 sink(&files)?;
                 let prints = files
                     .iter()
                     .map(|(p, bytes)| (p.clone(), fingerprint(bytes)))
                     .collect();
-                Ok((
-                    prepared.into_iter().map(|(p, _)| p).collect(),
-                    prints,
-                    heavy,
-                ))
+                Ok((prepared, prints, heavy))
             })
             .collect();
         super::postings::release_scratch();
@@ -206,7 +211,7 @@ impl SearchIndex {
             index.heavy.push(heavy);
             index
                 .docs
-                .extend(prepared.into_iter().map(|p| (p.id.clone(), p)));
+                .extend(prepared.into_iter().map(|p| (p.meta.id.clone(), p)));
             index.files.extend(prints);
         }
         let meta = build_meta(layout, &index.blocks(), &index.heavy);
@@ -218,22 +223,27 @@ impl SearchIndex {
     }
 
     /// All index files, sorted by path: the same as [`super::build_index`].
-    /// Computed again from the reports (the index keeps no file bytes).
-    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
-        self.all_files().0.into_iter().collect()
+    /// Computed again from the reports' texts (the index keeps no file bytes).
+    pub fn files<E: Send>(
+        &self,
+        text: impl Fn(&str) -> Result<SearchText, E> + Sync,
+    ) -> Result<Vec<(String, Vec<u8>)>, E> {
+        Ok(self.all_files(&text)?.0.into_iter().collect())
     }
 
     /// Every file computed again and handed to `sink` block by block, as
     /// [`SearchIndex::build`] does (the output folder was emptied in watch mode):
-    /// the bytes of the whole index are never in memory together.
+    /// the texts and the bytes of the whole index are never in memory together.
     pub fn write_all<E: Send>(
         &self,
+        text: impl Fn(&str) -> Result<SearchText, E> + Sync,
         sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
     ) -> Result<(), E> {
         let blocks = self.blocks();
-        (0..self.layout.blocks)
-            .into_par_iter()
-            .try_for_each(|b| sink(&self.rebuild_block(&blocks[b as usize], b).0))?;
+        (0..self.layout.blocks).into_par_iter().try_for_each(|b| {
+            let (files, _) = self.rebuild_block(&blocks[b as usize], b, &text)?;
+            sink(&files)
+        })?;
         let meta = build_meta(self.layout, &blocks, &self.heavy);
         sink(&[(META_PATH.to_string(), meta)])
     }
@@ -243,26 +253,21 @@ impl SearchIndex {
         self.files.keys().map(String::as_str)
     }
 
-    /// Adds or replaces a report; returns the files whose bytes changed.
-    pub fn upsert(&mut self, doc: SearchDoc) -> Changes {
-        self.apply(vec![doc], &[])
-    }
-
-    /// Removes a report; returns the files whose bytes changed or disappeared.
-    pub fn remove(&mut self, id: &str) -> Changes {
-        self.apply(Vec::new(), &[id.to_string()])
-    }
-
-    /// Adds or replaces `upserts` and removes `removals` together, recomputing
-    /// each touched block once (a copy of hundreds of reports is one update).
-    pub fn apply(&mut self, upserts: Vec<SearchDoc>, removals: &[String]) -> Changes {
-        let prepared: Vec<Prepared> = upserts.par_iter().map(|d| prepare(d).0).collect();
+    /// Adds or replaces the reports `upserts` (whose text may have changed) and
+    /// removes `removals` together, recomputing each touched block once (a copy
+    /// of hundreds of reports is one update); the texts of the touched blocks'
+    /// reports are asked of `text` again. Returns the files whose bytes changed
+    /// or disappeared.
+    pub fn apply<E: Send>(
+        &mut self,
+        upserts: Vec<SearchMeta>,
+        removals: &[String],
+        text: impl Fn(&str) -> Result<SearchText, E> + Sync,
+    ) -> Result<Changes, E> {
         let mut changed: BTreeSet<String> = BTreeSet::new();
-        for p in prepared {
-            if self.docs.get(&p.id) != Some(&p) {
-                changed.insert(p.id.clone());
-                self.docs.insert(p.id.clone(), p);
-            }
+        for m in unique_by_id(upserts) {
+            changed.insert(m.id.clone());
+            self.docs.insert(m.id.clone(), Prepared::of_meta(m));
         }
         for id in removals {
             if self.docs.remove(id).is_some() {
@@ -270,9 +275,9 @@ impl SearchIndex {
             }
         }
         if changed.is_empty() {
-            return Changes::default();
+            return Ok(Changes::default());
         }
-        self.refresh(&changed)
+        self.refresh(&changed, &text)
     }
 
     fn blocks(&self) -> Vec<Vec<(&Prepared, u32)>> {
@@ -283,20 +288,30 @@ impl SearchIndex {
         blocks
     }
 
-    /// A block's files and heavy keys, its streams computed again from the display texts.
-    fn rebuild_block(&self, block: &[(&Prepared, u32)], b: u32) -> BlockOut {
-        let docs: Vec<(&Prepared, u32, Vec<char>)> =
-            block.par_iter().map(|&(p, n)| (p, n, stream(p))).collect();
-        block_files(self.layout, &docs, b)
+    /// A block's files and heavy keys, from its reports' texts asked for again.
+    fn rebuild_block<E: Send>(
+        &self,
+        block: &[(&Prepared, u32)],
+        b: u32,
+        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
+    ) -> Result<BlockOut, E> {
+        let metas: Vec<(&SearchMeta, u32)> = block.iter().map(|(p, n)| (&p.meta, *n)).collect();
+        let docs = pull(&metas, text)?;
+        Ok(block_files(self.layout, &docs, b))
     }
 
-    /// Every file, computed again, and each block's heavy keys.
-    fn all_files(&self) -> (BTreeMap<String, Vec<u8>>, Vec<Vec<Key>>) {
+    /// Every file, computed again, and each block's heavy keys; the prepared
+    /// reports brought up to date with their texts.
+    #[allow(clippy::type_complexity)]
+    fn all_files<E: Send>(
+        &self,
+        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
+    ) -> Result<(BTreeMap<String, Vec<u8>>, Vec<Vec<Key>>), E> {
         let blocks = self.blocks();
         let per_block: Vec<BlockOut> = (0..self.layout.blocks)
             .into_par_iter()
-            .map(|b| self.rebuild_block(&blocks[b as usize], b))
-            .collect();
+            .map(|b| self.rebuild_block(&blocks[b as usize], b, text))
+            .collect::<Result<_, E>>()?;
         let mut files = BTreeMap::new();
         let mut heavy = Vec::with_capacity(per_block.len());
         for (f, h) in per_block {
@@ -307,19 +322,46 @@ impl SearchIndex {
             META_PATH.to_string(),
             build_meta(self.layout, &blocks, &heavy),
         );
-        (files, heavy)
+        Ok((files, heavy))
+    }
+
+    /// Lengths recorded for the reports of `touched` blocks, from their texts
+    /// (meta holds them): the texts are asked for once more, in parallel.
+    fn measure<E: Send>(
+        &mut self,
+        touched: &BTreeSet<u32>,
+        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
+    ) -> Result<(), E> {
+        let layout = self.layout;
+        let fresh: Vec<Prepared> = self
+            .docs
+            .values()
+            .filter(|p| touched.contains(&layout.block_of(p.id_hash)))
+            .collect::<Vec<_>>()
+            .par_iter()
+            .map(|p| Ok(prepare(&p.meta, &text(&p.meta.id)?).0))
+            .collect::<Result<_, E>>()?;
+        for p in fresh {
+            self.docs.insert(p.meta.id.clone(), p);
+        }
+        Ok(())
     }
 
     /// Recomputes what changes to reports `ids` (already applied to `docs`) touch:
     /// their blocks, the blocks of reports whose text-file name moved, and meta.
-    fn refresh(&mut self, ids: &BTreeSet<String>) -> Changes {
+    fn refresh<E: Send>(
+        &mut self,
+        ids: &BTreeSet<String>,
+        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
+    ) -> Result<Changes, E> {
         let layout = Layout::for_count(self.docs.len());
         let old_names = std::mem::replace(&mut self.names, names_of(&self.docs));
         let mut fresh: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut stale: BTreeSet<String> = BTreeSet::new();
         if layout != self.layout {
             self.layout = layout;
-            (fresh, self.heavy) = self.all_files();
+            self.measure(&(0..layout.blocks).collect(), text)?;
+            (fresh, self.heavy) = self.all_files(text)?;
             stale.extend(self.files.keys().cloned());
         } else {
             let block_of = |i: &str| self.layout.block_of(id_hash(i));
@@ -337,11 +379,12 @@ impl SearchIndex {
             for &b in &touched {
                 stale.extend(heavy_paths(&self.files, b));
             }
+            self.measure(&touched, text)?;
             let blocks = self.blocks();
             let per_block: Vec<(u32, BlockOut)> = touched
                 .par_iter()
-                .map(|&b| (b, self.rebuild_block(&blocks[b as usize], b)))
-                .collect();
+                .map(|&b| Ok((b, self.rebuild_block(&blocks[b as usize], b, text)?)))
+                .collect::<Result<_, E>>()?;
             let mut heavy = self.heavy.clone();
             for (b, (files, keys)) in per_block {
                 fresh.extend(files);
@@ -367,37 +410,14 @@ impl SearchIndex {
                 changes.written.push((path, bytes));
             }
         }
-        changes
+        Ok(changes)
     }
 }
 
-/// One report per id: of reports sharing an id, the one first by (url, title,
-/// display text), so that input order never matters. Sorted by id.
-fn unique_by_id(mut docs: Vec<SearchDoc>) -> Vec<SearchDoc> {
-    docs.par_sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    let mut out: Vec<SearchDoc> = Vec::with_capacity(docs.len());
-    let mut group: Vec<SearchDoc> = Vec::new();
-    let flush = |group: &mut Vec<SearchDoc>, out: &mut Vec<SearchDoc>| {
-        if group.len() > 1 {
-            let keys: Vec<Prepared> = group.iter().map(|d| prepare(d).0).collect();
-            let best = (0..group.len())
-                .min_by(|&i, &j| {
-                    let (a, b) = (&keys[i], &keys[j]);
-                    (&a.url, &a.title, &a.chunks).cmp(&(&b.url, &b.title, &b.chunks))
-                })
-                .expect("not empty");
-            out.push(group.swap_remove(best));
-            group.clear();
-        } else {
-            out.append(group);
-        }
-    };
-    for d in docs {
-        if group.last().is_some_and(|g| g.id != d.id) {
-            flush(&mut group, &mut out);
-        }
-        group.push(d);
-    }
-    flush(&mut group, &mut out);
-    out
+/// One report per id: of reports sharing an id, the first in [`SearchMeta`]
+/// order, so that input order never matters. Sorted by id.
+fn unique_by_id(mut metas: Vec<SearchMeta>) -> Vec<SearchMeta> {
+    metas.par_sort_unstable();
+    metas.dedup_by(|a, b| a.id == b.id);
+    metas
 }

@@ -58,11 +58,11 @@ pub(crate) fn build_meta(
             json!([p[p.len() - 1], parent])
         })
         .collect();
-    let kinds: BTreeSet<&str> = all().map(|p| p.kind.as_str()).collect();
+    let kinds: BTreeSet<&str> = all().map(|p| p.meta.kind.as_str()).collect();
     let kind_index: BTreeMap<&str, usize> =
         kinds.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let ymin = all().map(|p| p.year).min().unwrap_or(0);
-    let ymax = all().map(|p| p.year).max().unwrap_or(0);
+    let ymin = all().map(|p| p.meta.year).min().unwrap_or(0);
+    let ymax = all().map(|p| p.meta.year).max().unwrap_or(0);
     let (wu, wk, wy) = (
         width(units.len().saturating_sub(1)),
         width(kinds.len().saturating_sub(1)),
@@ -72,8 +72,8 @@ pub(crate) fn build_meta(
     let mut w = BitWriter::default();
     for (p, name) in blocks.iter().flatten() {
         w.bits(unit_index[&p.unit_path[..]] as u64, wu);
-        w.bits(kind_index[p.kind.as_str()] as u64, wk);
-        w.bits((p.year - ymin) as u64, wy);
+        w.bits(kind_index[p.meta.kind.as_str()] as u64, wk);
+        w.bits((p.meta.year - ymin) as u64, wy);
         w.bits(u64::from(p.month), 4);
         w.bits(u64::from(p.day), 5);
         w.gamma(u64::from(p.title_len) + 1);

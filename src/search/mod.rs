@@ -25,9 +25,10 @@ mod text;
 pub use index::{Changes, SearchIndex};
 pub use normalize::{normalize_for_match, query_terms};
 
-/// One report, as the core hands it to the indexer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SearchDoc {
+/// What the index keeps of a report between runs: everything but its text,
+/// which it asks for block by block ([`SearchIndex::build`]) and drops after.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SearchMeta {
     /// Stable id (the report's content path); the sort key.
     pub id: String,
     /// Site-relative URL, already percent-encoded, e.g. "reports/2020/r000001.html".
@@ -42,8 +43,88 @@ pub struct SearchDoc {
     pub year: i32,
     /// The report type (调研报告 …).
     pub kind: String,
+}
+
+/// A report's searchable text, in named parts: the report itself first (name
+/// ""), then whatever else belongs to it (an attachment's text, named after the
+/// attachment). No match crosses from one part into the next.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SearchText {
+    pub parts: Vec<TextPart>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TextPart {
+    /// "" for the report itself, else e.g. "附件1-党员名册.docx".
+    pub name: String,
+    /// Plain text, paragraphs separated by "\n".
+    pub text: String,
+}
+
+impl SearchText {
+    /// The report's own text, as its only part.
+    pub fn body(text: String) -> SearchText {
+        SearchText {
+            parts: vec![TextPart {
+                name: String::new(),
+                text,
+            }],
+        }
+    }
+
+    /// The text of the report itself (part "").
+    pub(crate) fn own(&self) -> &str {
+        self.parts
+            .iter()
+            .find(|p| p.name.is_empty())
+            .map_or("", |p| p.text.as_str())
+    }
+}
+
+/// One report with its text: a [`SearchMeta`] and the body of its [`SearchText`]
+/// in one value, as tests and benchmarks write them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchDoc {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub unit: String,
+    pub unit_path: Vec<String>,
+    pub date: String,
+    pub year: i32,
+    pub kind: String,
     /// Plain text of the body (and summary/tags), paragraphs separated by "\n".
     pub text: String,
+}
+
+impl SearchDoc {
+    pub fn meta(&self) -> SearchMeta {
+        SearchMeta {
+            id: self.id.clone(),
+            url: self.url.clone(),
+            title: self.title.clone(),
+            unit: self.unit.clone(),
+            unit_path: self.unit_path.clone(),
+            date: self.date.clone(),
+            year: self.year,
+            kind: self.kind.clone(),
+        }
+    }
+
+    pub fn text(&self) -> SearchText {
+        SearchText::body(self.text.clone())
+    }
+}
+
+/// A text loader over reports held in memory: the first of `docs` with each id.
+pub fn texts_of(
+    docs: &[SearchDoc],
+) -> impl Fn(&str) -> Result<SearchText, std::convert::Infallible> + Sync + '_ {
+    let mut by_id: std::collections::HashMap<&str, &SearchDoc> = std::collections::HashMap::new();
+    for d in docs {
+        by_id.entry(d.id.as_str()).or_insert(d);
+    }
+    move |id| Ok(by_id.get(id).map(|d| d.text()).unwrap_or_default())
 }
 
 /// All index files, as (path relative to the output folder, bytes), sorted by path.
@@ -52,7 +133,8 @@ pub struct SearchDoc {
 pub fn build_index(docs: &[SearchDoc]) -> Vec<(String, Vec<u8>)> {
     // The files as `SearchIndex::build` hands them to `dangan build`'s writer.
     let all = std::sync::Mutex::new(Vec::new());
-    let Ok(_) = SearchIndex::build(docs.to_vec(), |files| {
+    let metas = docs.iter().map(SearchDoc::meta).collect();
+    let Ok(_) = SearchIndex::build(metas, texts_of(docs), |files| {
         all.lock().expect("not poisoned").extend_from_slice(files);
         Ok::<(), std::convert::Infallible>(())
     });

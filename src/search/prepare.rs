@@ -1,28 +1,31 @@
 //! Per-report preparation: the normalized stream the postings are built from, the
 //! fields the filters need, and the display text cut into snippet chunks.
 
-use super::SearchDoc;
 use super::layout::{CHUNK_CHARS, CHUNK_OVERLAP, id_hash};
 use super::normalize::{display_text, normalize_chars, push_cluster};
+use super::{SearchMeta, SearchText};
 
-/// Everything the index needs from one report; a pure function of the [`SearchDoc`].
+/// What the index keeps of one report between runs; a pure function of its
+/// [`SearchMeta`] and text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Prepared {
-    pub id: String,
+    pub meta: SearchMeta,
     pub id_hash: u32,
-    pub url: String,
-    pub title: String,
-    pub date: String,
-    /// Sort key of the date: (month, day), 0 when unknown; the year is `year`.
+    /// Sort key of the date: (month, day), 0 when unknown; the year is in `meta`.
     pub month: u32,
     pub day: u32,
-    pub year: i32,
+    /// The unit and its ancestors, root first (never empty).
     pub unit_path: Vec<String>,
-    pub kind: String,
     /// Length of the normalized stream ([`stream`]): title, one boundary, body.
     pub stream_len: u32,
     /// Length of the title part including the boundary: positions below are title hits.
     pub title_len: u32,
+}
+
+/// A report's text as the index shows it, asked for again whenever its block
+/// is built and dropped after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Body {
     /// Display text of the body, in chunks of [`CHUNK_CHARS`] normalized characters
     /// (chunk k starts at body position k × CHUNK_CHARS), each followed by an overlap.
     pub chunks: Vec<String>,
@@ -35,10 +38,11 @@ pub(crate) struct Prepared {
 /// positions in the index count characters of this stream. Not kept per report
 /// (it is four bytes a character): recomputed from the display text when a
 /// block is built again.
-pub(crate) fn stream(p: &Prepared) -> Vec<char> {
+#[cfg(test)]
+pub(crate) fn stream(p: &Prepared, body: &Body) -> Vec<char> {
     let mut s = Vec::with_capacity(p.stream_len as usize);
-    title_stream(&p.title, &mut s);
-    for (chunk, &cut) in p.chunks.iter().zip(&p.cuts) {
+    title_stream(&p.meta.title, &mut s);
+    for (chunk, &cut) in body.chunks.iter().zip(&body.cuts) {
         normalize_chars(&chunk[..cut as usize], &mut s);
     }
     debug_assert_eq!(s.len(), p.stream_len as usize);
@@ -50,13 +54,14 @@ fn title_stream(title: &str, stream: &mut Vec<char>) {
     stream.push(' ');
 }
 
-/// The report prepared, with its normalized stream ([`stream`]).
-pub(crate) fn prepare(doc: &SearchDoc) -> (Prepared, Vec<char>) {
-    let mut stream = Vec::with_capacity(doc.text.len() / 2 + doc.title.len());
+/// The report prepared, with its display text and normalized stream ([`stream`]).
+pub(crate) fn prepare(doc: &SearchMeta, text: &SearchText) -> (Prepared, Body, Vec<char>) {
+    let text = text.own();
+    let mut stream = Vec::with_capacity(text.len() / 2 + doc.title.len());
     title_stream(&doc.title, &mut stream);
     let title_len = stream.len() as u32;
 
-    let body = display_text(&doc.text);
+    let body = display_text(text);
     // Chunk starts (byte offsets in `body`) and, per chunk, where its overlap ends.
     let mut starts = vec![0usize];
     let mut overlap_end: Vec<Option<usize>> = vec![None];
@@ -89,29 +94,32 @@ pub(crate) fn prepare(doc: &SearchDoc) -> (Prepared, Vec<char>) {
         .map(|k| (starts.get(k + 1).copied().unwrap_or(body.len()) - starts[k]) as u32)
         .collect();
 
-    let unit_path = if doc.unit_path.is_empty() {
-        vec![doc.unit.clone()]
-    } else {
-        doc.unit_path.clone()
-    };
-    let (month, day) = parse_month_day(&doc.date);
-    let p = Prepared {
-        id: doc.id.clone(),
-        id_hash: id_hash(&doc.id),
-        url: doc.url.clone(),
-        title: doc.title.clone(),
-        date: doc.date.clone(),
-        month,
-        day,
-        year: doc.year,
-        unit_path,
-        kind: doc.kind.clone(),
-        stream_len: stream.len() as u32,
-        title_len,
-        chunks,
-        cuts,
-    };
-    (p, stream)
+    let mut p = Prepared::of_meta(doc.clone());
+    p.stream_len = stream.len() as u32;
+    p.title_len = title_len;
+    (p, Body { chunks, cuts }, stream)
+}
+
+impl Prepared {
+    /// What the index keeps of a report whose text is yet to be read (its
+    /// lengths are 0 until then).
+    pub(crate) fn of_meta(meta: SearchMeta) -> Prepared {
+        let unit_path = if meta.unit_path.is_empty() {
+            vec![meta.unit.clone()]
+        } else {
+            meta.unit_path.clone()
+        };
+        let (month, day) = parse_month_day(&meta.date);
+        Prepared {
+            id_hash: id_hash(&meta.id),
+            month,
+            day,
+            unit_path,
+            stream_len: 0,
+            title_len: 0,
+            meta,
+        }
+    }
 }
 
 /// "YYYY-MM-DD" or "YYYY-MM" → (month, day), 0 for a missing or unreadable part.
@@ -129,8 +137,8 @@ fn parse_month_day(date: &str) -> (u32, u32) {
 mod tests {
     use super::*;
 
-    fn doc(title: &str, text: &str) -> SearchDoc {
-        SearchDoc {
+    fn doc(title: &str, text: &str) -> (SearchMeta, SearchText) {
+        let d = crate::search::SearchDoc {
             id: "a.md".into(),
             url: "a.html".into(),
             title: title.into(),
@@ -140,17 +148,19 @@ mod tests {
             year: 2020,
             kind: "K".into(),
             text: text.into(),
-        }
+        };
+        (d.meta(), d.text())
     }
 
     #[test]
     fn stream_is_title_boundary_body() {
-        let (p, st) = prepare(&doc("标题Ａ", "正文\n第二段 x y"));
-        assert_eq!(stream(&p), st);
+        let (m, t) = doc("标题Ａ", "正文\n第二段 x y");
+        let (p, body, st) = prepare(&m, &t);
+        assert_eq!(stream(&p, &body), st);
         let s: String = st.iter().collect();
         assert_eq!(s, "标题a 正文第二段x y");
         assert_eq!(p.title_len, 4);
-        assert_eq!(p.chunks, vec!["正文第二段x y".to_string()]);
+        assert_eq!(body.chunks, vec!["正文第二段x y".to_string()]);
         assert_eq!((p.month, p.day), (5, 0));
         assert_eq!(p.unit_path, vec!["U".to_string()]);
     }
@@ -158,10 +168,11 @@ mod tests {
     #[test]
     fn long_bodies_are_chunked_at_fixed_positions_with_overlap() {
         let text: String = "一二三四五六七八九十".repeat(2000); // 20,000 characters
-        let (p, st) = prepare(&doc("t", &text));
-        assert_eq!(stream(&p), st);
-        assert_eq!(p.chunks.len(), 3);
-        let c: Vec<usize> = p.chunks.iter().map(|c| c.chars().count()).collect();
+        let (m, t) = doc("t", &text);
+        let (p, body, st) = prepare(&m, &t);
+        assert_eq!(stream(&p, &body), st);
+        assert_eq!(body.chunks.len(), 3);
+        let c: Vec<usize> = body.chunks.iter().map(|c| c.chars().count()).collect();
         assert_eq!(
             c,
             vec![
@@ -174,6 +185,6 @@ mod tests {
         let second: String = chars[CHUNK_CHARS..2 * CHUNK_CHARS + CHUNK_OVERLAP]
             .iter()
             .collect();
-        assert_eq!(p.chunks[1], second);
+        assert_eq!(body.chunks[1], second);
     }
 }

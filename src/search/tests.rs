@@ -7,7 +7,27 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::layout::{Layout, id_hash};
 use super::reader::Reader;
-use super::{SearchDoc, SearchIndex, build_index, normalize_for_match, query_terms};
+use super::{
+    Changes, SearchDoc, SearchIndex, build_index, normalize_for_match, query_terms, texts_of,
+};
+
+/// Adds or replaces `d` in an index of `docs` (which already hold `d` as it is now).
+fn upsert(index: &mut SearchIndex, docs: &[SearchDoc], d: &SearchDoc) -> Changes {
+    let Ok(changes) = index.apply(vec![d.meta()], &[], texts_of(docs));
+    changes
+}
+
+/// Removes `id` from an index of `docs` (which no longer hold it).
+fn remove(index: &mut SearchIndex, docs: &[SearchDoc], id: &str) -> Changes {
+    let Ok(changes) = index.apply(Vec::new(), &[id.to_string()], texts_of(docs));
+    changes
+}
+
+/// Every file of an index of `docs`, computed again.
+fn files_of(index: &SearchIndex, docs: &[SearchDoc]) -> Vec<(String, Vec<u8>)> {
+    let Ok(files) = index.files(texts_of(docs));
+    files
+}
 
 /// Few distinct characters, so that bigrams repeat and near-misses abound.
 const ALPHABET: &[&str] = &[
@@ -185,7 +205,7 @@ fn incremental_updates_equal_a_fresh_build() {
     }
     let all: Vec<SearchDoc> = current.values().cloned().collect();
     let mut index = SearchIndex::new(&all);
-    let mut disk: BTreeMap<String, Vec<u8>> = index.files().into_iter().collect();
+    let mut disk: BTreeMap<String, Vec<u8>> = files_of(&index, &all).into_iter().collect();
     // Enough additions to cross a layout change (41 reports → 2 buckets): three
     // in five steps add a report, one removes one, one replaces one.
     for step in 0..80 {
@@ -197,7 +217,8 @@ fn incremental_updates_equal_a_fresh_build() {
                     .unwrap()
                     .clone();
                 current.remove(&id);
-                index.remove(&id)
+                let all: Vec<SearchDoc> = current.values().cloned().collect();
+                remove(&mut index, &all, &id)
             }
             1 if !current.is_empty() => {
                 let id = current
@@ -209,12 +230,14 @@ fn incremental_updates_equal_a_fresh_build() {
                 d.id = id.clone();
                 d.url = current[&id].url.clone();
                 current.insert(id, d.clone());
-                index.upsert(d)
+                let all: Vec<SearchDoc> = current.values().cloned().collect();
+                upsert(&mut index, &all, &d)
             }
             _ => {
                 let d = random_doc(&mut r, 100 + step);
                 current.insert(d.id.clone(), d.clone());
-                index.upsert(d)
+                let all: Vec<SearchDoc> = current.values().cloned().collect();
+                upsert(&mut index, &all, &d)
             }
         };
         for p in &changes.removed {
@@ -233,7 +256,12 @@ fn incremental_updates_equal_a_fresh_build() {
             disk == fresh,
             "step {step}: applied changes differ from a fresh build"
         );
-        assert!(index.files().into_iter().collect::<BTreeMap<_, _>>() == fresh);
+        assert!(
+            files_of(&index, &all)
+                .into_iter()
+                .collect::<BTreeMap<_, _>>()
+                == fresh
+        );
     }
     assert!(
         current.len() > 41,
@@ -248,7 +276,9 @@ fn editing_one_report_touches_one_block_only() {
     let mut index = SearchIndex::new(&docs);
     let mut d = docs[17].clone();
     d.text.push_str("新增的一句话。");
-    let changes = index.upsert(d.clone());
+    let mut edited = docs.clone();
+    edited[17] = d.clone();
+    let changes = upsert(&mut index, &edited, &d);
     assert!(changes.removed.is_empty());
     let blocks: BTreeSet<&str> = changes
         .written
@@ -274,7 +304,7 @@ fn editing_one_report_touches_one_block_only() {
         "{texts} text files for {in_block} reports in the block"
     );
     assert!(
-        index.upsert(d).is_empty(),
+        upsert(&mut index, &edited, &d).is_empty(),
         "the same report again changes nothing"
     );
 }
@@ -319,15 +349,15 @@ fn frequent_bigrams_get_files_of_their_own_and_are_found_the_same() {
         }
         disk.extend(changes.written);
     };
-    let changes = index.remove(&big.id);
+    let rest: Vec<SearchDoc> = docs[..45].to_vec();
+    let changes = remove(&mut index, &rest, &big.id);
     assert!(
         changes.removed.contains(&own),
         "{own} removed with its report"
     );
     apply(&mut disk, changes);
-    let rest: Vec<SearchDoc> = docs[..45].to_vec();
     assert!(disk == build_index(&rest).into_iter().collect());
-    let changes = index.upsert(big);
+    let changes = upsert(&mut index, &docs, &big);
     assert!(changes.written.iter().any(|(p, _)| *p == own));
     apply(&mut disk, changes);
     assert!(disk == build_index(&docs).into_iter().collect());

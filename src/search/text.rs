@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use serde_json::json;
 
 use super::codec::{BitWriter, JsFile};
-use super::prepare::Prepared;
+use super::prepare::{Body, Prepared};
 
 /// The Huffman code of one block's text.
 pub(crate) struct Dict {
@@ -28,7 +28,7 @@ pub(crate) struct Dict {
 }
 
 impl Dict {
-    pub(crate) fn new(docs: &[&Prepared]) -> Dict {
+    pub(crate) fn new(docs: &[&Body]) -> Dict {
         let mut freq: BTreeMap<char, u64> = BTreeMap::new();
         let mut bmp_freq = vec![0u64; 0x1_0000];
         for d in docs {
@@ -110,11 +110,11 @@ impl Dict {
     }
 
     /// A report's text file for chunk `k`: its display fields and the coded chunk.
-    pub(crate) fn text_file(&self, p: &Prepared, name: &str, k: usize) -> Vec<u8> {
-        let fields = json!({ "title": p.title, "url": p.url, "date": p.date });
+    pub(crate) fn text_file(&self, p: &Prepared, body: &Body, name: &str, k: usize) -> Vec<u8> {
+        let fields = json!({ "title": p.meta.title, "url": p.meta.url, "date": p.meta.date });
         let mut w = BitWriter::default();
         let mut n = 0;
-        for c in p.chunks[k].chars() {
+        for c in body.chunks[k].chars() {
             let (code, len) = self.code(c);
             w.bits(code, len);
             n += 1;
@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn canonical_codes_decode_like_search_js() {
-        let (mut p, _) = crate::search::prepare::prepare(&crate::search::SearchDoc {
+        let doc = crate::search::SearchDoc {
             id: "a".into(),
             url: "a.html".into(),
             title: "t".into(),
@@ -185,11 +185,12 @@ mod tests {
             year: 2020,
             kind: "k".into(),
             text: String::new(),
-        });
-        p.chunks = vec!["党建党建工作，党建abc𠀀 \"\\".to_string(), "党".to_string()];
-        let dict = Dict::new(&[&p]);
-        for (k, chunk) in p.chunks.iter().enumerate() {
-            let bytes = dict.text_file(&p, "t/x", k);
+        };
+        let (p, mut body, _) = crate::search::prepare::prepare(&doc.meta(), &doc.text());
+        body.chunks = vec!["党建党建工作，党建abc𠀀 \"\\".to_string(), "党".to_string()];
+        let dict = Dict::new(&[&body]);
+        for (k, chunk) in body.chunks.iter().enumerate() {
+            let bytes = dict.text_file(&p, &body, "t/x", k);
             let units = utf16_units(&bytes);
             let text = String::from_utf16(&units).unwrap();
             let bits: Vec<u16> = text[text.rfind(",\"").unwrap() + 2..text.len() - 4]
