@@ -42,29 +42,49 @@ pub struct Bound {
     pub html: String,
 }
 
+/// Each `(attribute value, element text)` of the elements starting with
+/// `start` (which ends with `="`): plain string search, as these run over
+/// thousands of pages in unoptimised test builds.
+fn attr_and_text<'h>(html: &'h str, start: &str) -> Vec<(&'h str, &'h str)> {
+    html.match_indices(start)
+        .map(|(i, _)| {
+            let rest = &html[i + start.len()..];
+            let value = &rest[..rest.find('"').unwrap()];
+            let text = &rest[rest.find('>').unwrap() + 1..];
+            (value, &text[..text.find('<').unwrap_or(text.len())])
+        })
+        .collect()
+}
+
+/// `html` cut before each occurrence of `start`: (value of the attribute that
+/// `start` ends in, the part from there to the next occurrence).
+fn sections<'h>(html: &'h str, start: &str) -> Vec<(&'h str, &'h str)> {
+    let at: Vec<usize> = html.match_indices(start).map(|(i, _)| i).collect();
+    at.iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let part = &html[i..at.get(k + 1).copied().unwrap_or(html.len())];
+            let rest = &part[start.len()..];
+            (&rest[..rest.find('"').unwrap()], part)
+        })
+        .collect()
+}
+
 /// The reports a compilation binds, in page order.
 pub fn bound_reports(compilation: &Path) -> Vec<Bound> {
     let html = read(compilation);
-    let start = Regex::new(r#"<article class="report" id="(r\d+)""#).unwrap();
-    let title = Regex::new(r#"<h1 id="t-r\d+">([^<]*)</h1>"#).unwrap();
-    let own = Regex::new(r#"<a href="([^"]*)">单篇页面</a>"#).unwrap();
-    let starts: Vec<(usize, String)> = start
-        .captures_iter(&html)
-        .map(|c| (c.get(0).unwrap().start(), c[1].to_string()))
-        .collect();
-    starts
-        .iter()
-        .enumerate()
-        .map(|(i, (at, anchor))| {
-            let end = starts.get(i + 1).map_or(html.len(), |(e, _)| *e);
-            let part = &html[*at..end];
+    sections(&html, "<article class=\"report\" id=\"")
+        .into_iter()
+        .map(|(anchor, part)| {
+            let title = attr_and_text(part, "<h1 id=\"");
+            let own = attr_and_text(part, "<a href=\"")
+                .into_iter()
+                .find(|(_, text)| *text == "单篇页面")
+                .expect("a link to its page");
             Bound {
-                anchor: anchor.clone(),
-                title: title.captures(part).expect("a title")[1].to_string(),
-                page: resolve(
-                    compilation,
-                    &own.captures(part).expect("a link to its page")[1],
-                ),
+                anchor: anchor.to_string(),
+                title: title.first().expect("a title").1.to_string(),
+                page: resolve(compilation, own.0),
                 html: part.to_string(),
             }
         })
@@ -106,9 +126,6 @@ pub fn assert_ids_unique_and_fragments_land(page: &Path) {
 /// compilations found.
 #[track_caller]
 pub fn assert_every_unit_year_has_its_compilation(out: &Path) -> BTreeSet<PathBuf> {
-    let group = Regex::new(r#"<section class="group" id="y(\d+)">"#).unwrap();
-    let link = Regex::new(r#"<a class="compilation-link" href="([^"]*)">([^<]*)</a>"#).unwrap();
-    let listed = Regex::new(r#"<a class="title" href="([^"]*)">"#).unwrap();
     let mut found = BTreeSet::new();
     let mut groups = 0;
     for e in std::fs::read_dir(out.join("unit")).unwrap() {
@@ -117,23 +134,18 @@ pub fn assert_every_unit_year_has_its_compilation(out: &Path) -> BTreeSet<PathBu
             continue;
         }
         let html = read(&page);
-        let starts: Vec<(usize, String)> = group
-            .captures_iter(&html)
-            .map(|c| (c.get(0).unwrap().start(), c[1].to_string()))
-            .collect();
-        for (i, (at, year)) in starts.iter().enumerate() {
+        for (year, part) in sections(&html, "<section class=\"group\" id=\"y") {
             groups += 1;
-            let end = starts.get(i + 1).map_or(html.len(), |(e, _)| *e);
-            let part = &html[*at..end];
             let summary = &part[..part.find("</summary>").unwrap()];
-            let reports: BTreeSet<PathBuf> = listed
-                .captures_iter(part)
-                .map(|c| resolve(&page, &c[1]))
+            let reports: BTreeSet<PathBuf> = attr_and_text(part, "<a class=\"title\" href=\"")
+                .into_iter()
+                .map(|(href, _)| resolve(&page, href))
                 .collect();
-            let links: Vec<(PathBuf, String)> = link
-                .captures_iter(summary)
-                .map(|c| (resolve(&page, &c[1]), c[2].to_string()))
-                .collect();
+            let links: Vec<(PathBuf, &str)> =
+                attr_and_text(summary, "<a class=\"compilation-link\" href=\"")
+                    .into_iter()
+                    .map(|(href, text)| (resolve(&page, href), text))
+                    .collect();
             let what = format!("{} {year}年", page.display());
             if links.is_empty() {
                 assert!(
@@ -144,7 +156,7 @@ pub fn assert_every_unit_year_has_its_compilation(out: &Path) -> BTreeSet<PathBu
             }
             for (c, text) in &links {
                 assert!(
-                    text.contains("汇编") && text.contains(year.as_str()),
+                    text.contains("汇编") && text.contains(year),
                     "{what}: link text {text:?}"
                 );
                 found.insert(c.clone());

@@ -378,6 +378,11 @@ fn a_2000_report_archive_stays_quick_to_scan() {
         std::time::Duration::from_secs(5),
     );
     assert_links_resolve(&out);
+    // Every unit-year of the generated archive has its compilation (汇编).
+    let compilations = crate::compilation::assert_every_unit_year_has_its_compilation(
+        &out.canonicalize().unwrap(),
+    );
+    assert!(compilations.len() > 500, "{}", compilations.len());
 }
 
 /// Pages name no outside resource: every `src`, `href` and CSS `url()` is local.
