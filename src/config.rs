@@ -23,6 +23,7 @@ struct RawConfig {
     #[serde(default)]
     closed_units: bool,
     newest: Option<usize>,
+    compilations: Option<bool>,
     #[serde(default)]
     units: Vec<RawUnit>,
 }
@@ -60,6 +61,8 @@ pub struct Config {
     pub closed_units: bool,
     /// How many of the newest reports the home page lists.
     pub newest: usize,
+    /// Whether each unit-year gets a compilation (汇编) page.
+    pub compilations: bool,
     /// Declared units by name, in file order.
     pub units: Vec<UnitDecl>,
 }
@@ -76,6 +79,7 @@ impl Default for Config {
             types: None,
             closed_units: false,
             newest: 20,
+            compilations: true,
             units: Vec::new(),
         }
     }
@@ -121,6 +125,7 @@ impl Config {
             types: raw.types,
             closed_units: raw.closed_units,
             newest: raw.newest.unwrap_or(defaults.newest),
+            compilations: raw.compilations.unwrap_or(defaults.compilations),
             units: raw
                 .units
                 .into_iter()
@@ -264,6 +269,7 @@ title = "报告档案"
 # allow_html = false           # true: keep raw HTML in reports as written (otherwise it is cleaned)
 # types = ["调研报告", "汇报提纲", "工作总结"]   # only these report types are accepted
 # closed_units = false         # true: only the units declared below are accepted
+# compilations = true          # false: no 汇编 pages (a unit's year of reports on one printable page)
 
 # Units, optionally with a parent, a short ASCII name for URLs and a display order:
 # [[units]]

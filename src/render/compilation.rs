@@ -44,6 +44,12 @@ pub struct Compilations<'a> {
 
 impl<'a> Compilations<'a> {
     pub fn new(site: &'a Site) -> Self {
+        if !site.config.compilations {
+            return Compilations {
+                own: BTreeMap::new(),
+                with_sub_units: BTreeMap::new(),
+            };
+        }
         let own: BTreeMap<&str, Vec<(i32, Range<usize>)>> = site
             .units
             .values()

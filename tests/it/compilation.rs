@@ -517,3 +517,21 @@ fn an_edit_rewrites_the_compilation_in_watch_mode() {
         "oldest first"
     );
 }
+
+#[test]
+fn compilations_can_be_turned_off() {
+    let a = Archive::new();
+    a.write("dangan.toml", b"compilations = false\n");
+    a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
+    a.build().ok();
+    assert!(!a.out().join("year/2020").exists());
+    assert!(!a.page("unit/单位.html").contains("汇编"));
+    assert!(!a.page("year/2020.html").contains("汇编"));
+    a.write("dangan.toml", b"compilations = true\n");
+    a.build().ok();
+    assert!(
+        a.page("year/2020/单位.html")
+            .contains("<h1 id=\"t-r1\">甲</h1>")
+    );
+    assert!(a.page("unit/单位.html").contains("2020年报告汇编"));
+}
