@@ -6,8 +6,8 @@
 Starts `dangan watch` (release build) on `bench/gen-corpus.py N`, then saves reports
 the way editors do (write a temporary file, rename it over the report) and
 measures the time from the rename until every affected page is on disk:
-  - a body edit: the report's page;
-  - a title edit: the report's page and the unit, year and type pages that list it.
+  - a body edit: the report's page and its unit's compilation (汇编) of the year;
+  - a title edit: those and the unit, year and type pages that list it.
 Prints the median and 95th percentile of each. Times include the watcher's
 debounce, the rebuild and the writes; they are read from file modification
 times polled every 0.2 ms, so they are upper bounds by about that much.
@@ -81,12 +81,15 @@ def measure():
         page = os.path.join(public, rel)
         unit, date, kind = field(text, "unit"), field(text, "date"), field(text, "type")
         lists = [os.path.join(public, "unit", unit + ".html"), os.path.join(public, "year", date[:4] + ".html"), os.path.join(public, "type", kind + ".html")]
+        # The unit's compilation (汇编) of the year binds the report whole: every save rewrites it.
+        compilation = os.path.join(public, "year", date[:4], unit + ".html")
+        bound = [compilation] if os.path.exists(compilation) else []
         for what in ("body", "title"):
             marker = "标记%s%s%d" % (RUN, what, i)
             if what == "body":
-                new, pages = text + "\n\n" + marker + "\n", [page]
+                new, pages = text + "\n\n" + marker + "\n", [page] + bound
             else:
-                new, pages = re.sub(r"^title: .*$", 'title: "%s"' % marker, text, count=1, flags=re.M), [page] + lists
+                new, pages = re.sub(r"^title: .*$", 'title: "%s"' % marker, text, count=1, flags=re.M), [page] + lists + bound
             before = {p: mtime(p) for p in pages}
             start = time.perf_counter()
             save(path, new)
