@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::paths::MAX_NAME_BYTES;
+
 /// Lists the files dangan wrote, so that only those are ever deleted.
 pub const MANIFEST: &str = ".dangan-manifest";
 const MANIFEST_HEADER: &str = "# files written by dangan; dangan deletes only files listed here";
@@ -305,9 +307,6 @@ fn temp_for(out: &Path, target: &Path) -> Result<PathBuf, OutputError> {
 
 /// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
 pub const TMP_SUFFIX: &str = ".dangan-tmp";
-
-/// Longest file name (in bytes) that file systems and shares hold.
-pub const MAX_NAME_BYTES: usize = 255;
 
 /// The temporary name of file `name` while it is written (by a build or a
 /// publish): hidden, recognisable as a leftover, and never over-long — a

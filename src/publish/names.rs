@@ -1,18 +1,10 @@
-//! Share-proof names: what a Windows (SMB) share cannot hold, checked before anything is copied.
-
-use std::collections::BTreeMap;
+//! Share-proof names: what a Windows (SMB) share cannot hold, checked before anything is
+//! copied. The rule itself is `crate::paths`' (the build follows it too); this adds publish's
+//! own reserved names and words the problems for the publish summary.
 
 use super::error::BadName;
 use super::{LOCK_NAME, MANIFEST_NAME, TMP_SUFFIX};
-
-/// Longest relative path, in UTF-16 units, that we let through. Windows' classic limit is 260
-/// for the whole path; this leaves 60 for the share's own prefix (`\\server\share\folder\`) and
-/// our temporary suffix.
-pub(crate) const MAX_REL_PATH_UTF16: usize = 200;
-/// Longest single name: ext4 and most Linux file systems stop at 255 bytes.
-pub(crate) use crate::output::MAX_NAME_BYTES;
-
-const RESERVED: &[&str] = &["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"];
+use crate::paths::{self, ClashKind, PathProblem};
 
 /// Check every site path (`/`-separated) and return all problems found, sorted by path.
 pub(crate) fn check(paths: &[String]) -> Vec<BadName> {
@@ -25,108 +17,38 @@ pub(crate) fn check(paths: &[String]) -> Vec<BadName> {
             });
         }
     }
-    bad.extend(case_clashes(paths));
+    bad.extend(
+        paths::clashes(paths.iter().map(String::as_str))
+            .into_iter()
+            .map(|c| BadName {
+                path: c.at,
+                problem: match c.kind {
+                    ClashKind::CaseOnly => {
+                        format!("differs only in letter case from \"{}\"", c.other)
+                    }
+                    ClashKind::FileAndFolder => format!(
+                        "is a file where \"{}\" needs a folder, or the other way round",
+                        c.other
+                    ),
+                },
+            }),
+    );
     bad.sort_by(|a, b| a.path.cmp(&b.path));
     bad
 }
 
 fn path_problem(path: &str) -> Option<String> {
-    for name in path.split('/') {
-        if let Some(p) = name_problem(name) {
-            return Some(if name == path {
-                p
-            } else {
-                format!("\"{name}\" {p}")
-            });
+    match paths::path_problem(path) {
+        Some((Some(name), p)) if name != path => Some(format!("\"{name}\" {p}")),
+        Some((_, p @ PathProblem::TooLong(_))) => {
+            Some(format!("{p}: use a shorter file name or slug"))
         }
-    }
-    let units = path.encode_utf16().count();
-    if units > MAX_REL_PATH_UTF16 {
-        return Some(format!(
-            "the path is {units} characters long; shares refuse paths much over \
-             {MAX_REL_PATH_UTF16}: use a shorter file name or slug"
-        ));
-    }
-    if path == MANIFEST_NAME || path == LOCK_NAME || path.ends_with(TMP_SUFFIX) {
-        return Some("this name is reserved for dangan publish's own files".to_string());
-    }
-    None
-}
-
-/// Why one path component cannot live on a Windows share, if it cannot.
-pub(crate) fn name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("is an empty name".to_string());
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| matches!(c, '<' | '>' | ':' | '"' | '\\' | '|' | '?' | '*') || (*c as u32) < 32)
-    {
-        let shown = if (c as u32) < 32 {
-            format!("control character U+{:04X}", c as u32)
-        } else {
-            format!("'{c}'")
-        };
-        return Some(format!(
-            "contains {shown}, which Windows does not allow in names"
-        ));
-    }
-    if name.ends_with(' ') || name.ends_with('.') {
-        return Some("ends with a space or a dot, which Windows drops".to_string());
-    }
-    if is_reserved(name) {
-        return Some(
-            "is a device name reserved by Windows (CON, PRN, AUX, NUL, COM1…, LPT1…)".into(),
-        );
-    }
-    if name.len() > MAX_NAME_BYTES {
-        return Some(format!(
-            "is {} bytes long; names stop at {MAX_NAME_BYTES}",
-            name.len()
-        ));
-    }
-    None
-}
-
-fn is_reserved(name: &str) -> bool {
-    // Windows ignores the extension and trailing spaces: "con.txt" and "LPT1 .html" are devices.
-    let stem = name.split('.').next().unwrap_or(name).trim_end();
-    let upper = stem.to_uppercase();
-    if RESERVED.contains(&upper.as_str()) {
-        return true;
-    }
-    let digits = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '¹', '²', '³'];
-    let mut chars = upper.chars();
-    let prefix: String = chars.by_ref().take(3).collect();
-    let rest: Vec<char> = chars.collect();
-    (prefix == "COM" || prefix == "LPT") && rest.len() == 1 && digits.contains(&rest[0])
-}
-
-/// Paths (or folders on the way to them) whose names differ only in letter case: a Windows
-/// share keeps one of them.
-fn case_clashes(paths: &[String]) -> Vec<BadName> {
-    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
-    let mut bad = Vec::new();
-    for path in paths {
-        for (end, _) in path.match_indices('/').chain([(path.len(), "")]) {
-            let prefix = &path[..end];
-            let folded = prefix.to_lowercase();
-            match seen.get(&folded) {
-                Some(other) if *other != prefix => {
-                    bad.push(BadName {
-                        path: prefix.to_string(),
-                        problem: format!("differs only in letter case from \"{other}\""),
-                    });
-                    break;
-                }
-                Some(_) => {}
-                None => {
-                    seen.insert(folded, prefix);
-                }
-            }
+        Some((_, p)) => Some(p.to_string()),
+        None if path == MANIFEST_NAME || path == LOCK_NAME || path.ends_with(TMP_SUFFIX) => {
+            Some("this name is reserved for dangan publish's own files".to_string())
         }
+        None => None,
     }
-    bad
 }
 
 #[cfg(test)]

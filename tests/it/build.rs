@@ -1,7 +1,8 @@
 //! The happy path: pages, indexes, links and escaping.
 
 use crate::support::*;
-use dangan::output::{MAX_NAME_BYTES, TMP_SUFFIX};
+use dangan::output::TMP_SUFFIX;
+use dangan::paths::MAX_NAME_BYTES;
 
 fn small_archive() -> Archive {
     let a = Archive::new();
