@@ -14,6 +14,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
 use crate::model::{ContentFile, Report, Site};
 use crate::output::{self, Content, OutFile, OutputError, WriteStats};
+use crate::output_names;
 use crate::render::{self, Job, MdEntry, Renderer, Theme};
 use crate::search::{SearchIndex, SearchMeta, SearchText};
 
@@ -308,7 +309,7 @@ impl Session {
     pub fn run_pages(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let lap = lap_timer(start);
-        let (site, mut diags, drafts) = self.check();
+        let (site, jobs, mut diags, drafts) = self.check();
         // A search update still pending belongs to a site the Markdown cache has
         // moved past; the next good run brings the index up to date instead.
         self.pending_search = None;
@@ -332,7 +333,6 @@ impl Session {
         };
 
         let renderer = Renderer::new(&site, theme, &self.markdown);
-        let jobs = render::jobs(&site, theme);
         // The output folder was deleted or emptied: write everything again.
         let rewrite_all = self.opts.write && !self.out.join(output::MANIFEST).is_file();
         if rewrite_all {
@@ -427,8 +427,9 @@ impl Session {
         })
     }
 
-    /// Every problem known now, the site model, and the Markdown brought up to date.
-    fn check(&mut self) -> (Site, Diagnostics, usize) {
+    /// Every problem known now, the site model with its outputs (none
+    /// without a theme), and the Markdown brought up to date.
+    fn check(&mut self) -> (Site, Vec<Job>, Diagnostics, usize) {
         let mut diags = Diagnostics::default();
         for ds in [self.config.as_ref().err(), self.theme.as_ref().err()]
             .into_iter()
@@ -443,13 +444,17 @@ impl Session {
             published.extend(l.report.clone());
         }
         let drafts = published.iter().filter(|r| r.draft).count();
-        let (site, site_diags) = Site::new(self.config(), published, self.files.values().cloned());
-        diags.extend(site_diags);
+        let site = Site::new(self.config(), published, self.files.values().cloned());
+        let jobs = match &self.theme {
+            Ok(theme) => render::jobs(&site, theme),
+            Err(_) => Vec::new(),
+        };
+        diags.extend(output_names::check(&site, &jobs, &self.out));
         render::update_markdown(&site, &mut self.markdown, &mut self.next_stamp);
         for entry in self.markdown.values() {
             diags.extend(entry.diags.iter().cloned());
         }
-        (site, diags, drafts)
+        (site, jobs, diags, drafts)
     }
 
     /// The jobs whose fingerprint differs from what was last written.

@@ -19,6 +19,7 @@ pub mod load;
 pub mod markdown;
 pub mod model;
 pub mod output;
+pub mod output_names;
 pub mod paths;
 pub mod publish;
 pub mod render;

@@ -6,4 +6,4 @@ mod site;
 
 pub use date::{DATE_HELP, ReportDate};
 pub use report::{ContentFile, Report};
-pub use site::{Site, Unit};
+pub use site::{RESERVED_TOP, Site, Unit};

@@ -1,12 +1,10 @@
 //! The whole site: published reports keyed by id, and the unit/year/type indexes.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use super::{ContentFile, Report};
 use crate::config::Config;
-use crate::diag::Diagnostic;
 use crate::paths::safe_component;
 
 /// Folders and files at the top of the output that dangan writes itself.
@@ -75,13 +73,12 @@ pub struct Site {
 }
 
 impl Site {
-    /// Builds the indexes; outputs that collide are reported.
+    /// Builds the indexes. (Whether the outputs fit together is `output_names`' to check.)
     pub fn new(
         config: Config,
         reports: impl IntoIterator<Item = Arc<Report>>,
         files: impl IntoIterator<Item = ContentFile>,
-    ) -> (Site, Vec<Diagnostic>) {
-        let mut diags = Vec::new();
+    ) -> Site {
         let mut drafts = BTreeSet::new();
         let mut published = BTreeMap::new();
         for r in reports {
@@ -106,16 +103,7 @@ impl Site {
             newest: Vec::new(),
             unit_position: HashMap::default(),
         };
-        // Independent passes over all reports: run them side by side.
-        let (ix, collisions) = rayon::join(
-            || site.index(),
-            || {
-                let mut d = Vec::new();
-                check_collisions(&site.reports, &site.files, &mut d);
-                d
-            },
-        );
-        diags.extend(collisions);
+        let ix = site.index();
         site.newest = ix.newest;
         site.units = ix.units;
         site.root_units = ix.root_units;
@@ -123,7 +111,7 @@ impl Site {
         site.types = ix.types;
         site.type_pages = ix.type_pages;
         site.unit_position = ix.unit_position;
-        (site, diags)
+        site
     }
 
     /// The indexes of `self.reports`; reads only `config` and `reports`.
@@ -280,55 +268,4 @@ fn unique_page(dir: &str, base: &str, taken: &mut HashMap<String, usize>) -> Str
     }
     taken.insert(name.to_lowercase(), n);
     format!("{dir}/{name}.html")
-}
-
-/// Two sources writing one output file (names differing only in case count
-/// as one, as on Windows shares), or a report in a folder dangan uses itself.
-fn check_collisions(
-    reports: &BTreeMap<String, Arc<Report>>,
-    files: &BTreeMap<String, ContentFile>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let outputs = reports
-        .values()
-        .map(|r| (&r.page, &r.id))
-        .chain(files.values().map(|f| (&f.site_path, &f.rel)));
-    let mut owners: HashMap<Cow<str>, Vec<&String>> =
-        HashMap::with_capacity(reports.len() + files.len());
-    for (out, source) in outputs {
-        let top = out.split('/').next().unwrap_or("");
-        if RESERVED_TOP.iter().any(|r| r.eq_ignore_ascii_case(top)) {
-            diags.push(
-                Diagnostic::error(
-                    format!("content/{source}"),
-                    format!("would be written to {out}, which dangan uses for its own pages"),
-                )
-                .hint(format!("rename the file or folder `{top}` under content/")),
-            );
-        }
-        // Names differing only in case are one file on a Windows share.
-        let key = if out.chars().any(char::is_uppercase) {
-            Cow::Owned(out.to_lowercase())
-        } else {
-            Cow::Borrowed(out.as_str())
-        };
-        owners.entry(key).or_default().push(source);
-    }
-    let mut clashes: Vec<(&Cow<str>, &Vec<&String>)> =
-        owners.iter().filter(|(_, who)| who.len() > 1).collect();
-    clashes.sort();
-    for (out, who) in clashes {
-        let mut who: Vec<String> = who.iter().map(|w| format!("content/{w}")).collect();
-        who.sort();
-        diags.push(
-            Diagnostic::error(
-                who[0].clone(),
-                format!(
-                    "would be written to the same file as {} ({out})",
-                    who[1..].join(" and ")
-                ),
-            )
-            .hint("rename one of the files, or give one report another `slug:`"),
-        );
-    }
 }

@@ -78,6 +78,28 @@ pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
     jobs
 }
 
+/// The site path a job writes.
+pub fn job_path(site: &Site, job: &Job) -> String {
+    match job {
+        Job::Home => "index.html".into(),
+        Job::Report(id) => site.reports[id].page.clone(),
+        Job::Unit(name) => site.units[name].page.clone(),
+        Job::UnitIndex => "unit/index.html".into(),
+        Job::Year(y) => Site::year_page(*y),
+        Job::YearIndex => "year/index.html".into(),
+        Job::Type(t) => site.type_pages[t].clone(),
+        Job::TypeIndex => "type/index.html".into(),
+        Job::Search => "search.html".into(),
+        Job::NotFound => "404.html".into(),
+        Job::Feed => "feed.xml".into(),
+        Job::UnitFeed(name) => feed::unit_feed_path(&site.units[name].page),
+        Job::Sitemap => "sitemap.xml".into(),
+        Job::Asset(a) => format!("_assets/{a}"),
+        Job::Attachment(rel) => site.files[rel].site_path.clone(),
+        Job::Compilation(unit, year, scope) => compilation::path(site, unit, *year, *scope),
+    }
+}
+
 /// Brings `cache` up to date with `site`: renders (in parallel) the reports
 /// that are new, changed, or whose links now resolve differently.
 pub fn update_markdown(
@@ -250,25 +272,7 @@ impl<'a> Renderer<'a> {
     }
 
     pub fn path(&self, job: &Job) -> String {
-        let site = self.site;
-        match job {
-            Job::Home => "index.html".into(),
-            Job::Report(id) => site.reports[id].page.clone(),
-            Job::Unit(name) => site.units[name].page.clone(),
-            Job::UnitIndex => "unit/index.html".into(),
-            Job::Year(y) => Site::year_page(*y),
-            Job::YearIndex => "year/index.html".into(),
-            Job::Type(t) => site.type_pages[t].clone(),
-            Job::TypeIndex => "type/index.html".into(),
-            Job::Search => "search.html".into(),
-            Job::NotFound => "404.html".into(),
-            Job::Feed => "feed.xml".into(),
-            Job::UnitFeed(name) => feed::unit_feed_path(&site.units[name].page),
-            Job::Sitemap => "sitemap.xml".into(),
-            Job::Asset(a) => format!("_assets/{a}"),
-            Job::Attachment(rel) => site.files[rel].site_path.clone(),
-            Job::Compilation(unit, year, scope) => compilation::path(site, unit, *year, *scope),
-        }
+        job_path(self.site, job)
     }
 
     pub fn run(&self, job: &Job) -> Result<OutFile, Diagnostic> {

@@ -170,3 +170,176 @@ fn a_template_failing_for_one_report_leaves_the_output_as_it_was_and_no_temporar
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Every file under the output folder with its bytes, and whether any
+/// temporary file is among them.
+fn snapshot(a: &Archive) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = walkdir::WalkDir::new(a.out())
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path()
+                    .strip_prefix(a.out())
+                    .unwrap()
+                    .display()
+                    .to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue #12 item 2: names a file system or a Windows share cannot hold, and
+/// outputs that cannot stand side by side, fail `check` exactly as they fail
+/// `build`, with the report and the field named, and the previous site stays.
+#[test]
+fn output_names_that_cannot_be_written_fail_check_and_build_alike() {
+    let long_dir = "目".repeat(60);
+    // (what, files under content/, part of the message)
+    type Case<'a> = (&'a str, Vec<(String, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "a unit of 90 characters",
+            vec![(
+                "b.md".into(),
+                report("乙", &"单".repeat(90), "2020-01-01", "总结", "正文"),
+            )],
+            "content/b.md:3:1: error: field `unit`: the page of unit",
+        ),
+        (
+            "a type of 95 characters",
+            vec![(
+                "b.md".into(),
+                report("乙", "单位", "2020-01-01", &"类".repeat(95), "正文"),
+            )],
+            "content/b.md:5:1: error: field `type`: the page of type",
+        ),
+        (
+            "a file name of 252 bytes",
+            vec![(
+                format!("{}.md", "长".repeat(84)),
+                report("乙", "单位", "2020-01-01", "总结", "正文"),
+            )],
+            "error: field `file name`: its page would be named",
+        ),
+        (
+            "a slug of 252 bytes",
+            vec![(
+                "b.md".into(),
+                format!(
+                    "---\nunit: 单位\ndate: 2020-01-01\ntype: 总结\nslug: {}\n---\n",
+                    "s".repeat(252)
+                ),
+            )],
+            "content/b.md:5:1: error: field `slug`: its page would be named",
+        ),
+        (
+            "a report beside a folder of its page's name",
+            vec![
+                (
+                    "x.md".into(),
+                    report("乙", "单位", "2020-01-01", "总结", "正文"),
+                ),
+                ("x.html/附件.pdf".into(), "%PDF".into()),
+            ],
+            "content/x.md: error: its page would be written to x.html, where content/x.html/附件.pdf needs a folder",
+        ),
+        (
+            "folders differing only in letter case",
+            vec![
+                (
+                    "Dept/a.md".into(),
+                    report("乙", "单位", "2020-01-01", "总结", "正文"),
+                ),
+                (
+                    "dept/b.md".into(),
+                    report("丙", "单位", "2020-01-01", "总结", "正文"),
+                ),
+            ],
+            "content/dept/b.md: error: would be written into the folder dept, which differs only in letter case from the folder Dept of content/Dept/a.md",
+        ),
+        (
+            "a path of 213 characters",
+            vec![(
+                format!("{long_dir}/{long_dir}/{long_dir}/{}.md", "报".repeat(25)),
+                report("乙", "单位", "2020-01-01", "总结", "正文"),
+            )],
+            "characters long; Windows shares refuse paths much over 200",
+        ),
+    ];
+    for (what, files, message) in cases {
+        let a = Archive::new();
+        a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
+        a.build().ok();
+        let before = snapshot(&a);
+        a.report(
+            "a.md",
+            &report("甲改", "单位", "2020-01-01", "总结", "正文"),
+        );
+        for (rel, text) in &files {
+            a.report(rel, text);
+        }
+        let check = a.run(&["check"]);
+        check.fails(1);
+        assert!(
+            check.stderr().contains(message),
+            "{what}: {}",
+            check.stderr()
+        );
+        let build = a.build();
+        build.fails(1);
+        assert!(
+            build.stderr().contains(message),
+            "{what}: {}",
+            build.stderr()
+        );
+        assert!(
+            snapshot(&a) == before,
+            "{what}: the previous site changed:\n{}",
+            build.stderr()
+        );
+    }
+}
+
+/// Issue #20 item 4: a name changed for Windows is said, with the name it is published as.
+#[test]
+fn names_changed_for_windows_are_warned_about_and_publish_takes_them() {
+    let a = Archive::new();
+    a.report(
+        "aux.md",
+        &report(
+            "甲",
+            "单位",
+            "2020-01-01",
+            "总结",
+            "见[附件](2020/nul.pdf)。",
+        ),
+    );
+    a.report(
+        "2020/CON .md",
+        &report("乙", "单位", "2020-01-01", "总结", "正文"),
+    );
+    a.write("content/2020/nul.pdf", b"%PDF");
+    let run = a.build();
+    run.ok();
+    let err = run.stderr();
+    for expected in [
+        "content/aux.md: warning: field `file name`: is published as _aux.html, because \"aux.html\" is a device name reserved by Windows",
+        "content/2020/nul.pdf: warning: field `file name`: is published as 2020/_nul.pdf",
+        "content/2020/CON .md: warning: field `file name`: is published as 2020/_CON .html",
+        "= help: rename the file to a name Windows accepts, for example \"_aux.md\"",
+    ] {
+        assert!(err.contains(expected), "{expected}\nin:\n{err}");
+    }
+    assert!(a.page("_aux.html").contains("_nul.pdf"));
+    assert!(a.out().join("2020/_CON .html").is_file());
+    assert_links_resolve(&a.out());
+    // Issue #16: what the build makes, publish accepts.
+    std::fs::create_dir(a.root().join("share")).unwrap();
+    a.run(&["publish", "share", "--no-build"]).ok();
+    assert!(a.root().join("share/2020/_CON .html").is_file());
+}
