@@ -13,7 +13,7 @@ use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
 use crate::model::{ContentFile, Report, Site};
-use crate::output::{self, Content, OutFile, OutputError, WriteStats};
+use crate::output::{self, OutputError, WriteStats};
 use crate::output_names;
 use crate::render::{self, Job, MdEntry, Renderer, Theme};
 use crate::search::{SearchIndex, SearchMeta, SearchText};
@@ -109,6 +109,12 @@ pub struct Session {
     search_rewrite_all: bool,
     /// The Markdown stamp of each report as the search index has it.
     indexed: HashMap<String, u64>,
+    /// The output folder, held while this session writes it.
+    lock: Option<output::Lock>,
+    /// This run's writes, not yet in place.
+    pending: Option<Pending>,
+    /// `run`: pages and search index are renamed into place together.
+    hold: bool,
 }
 
 impl Session {
@@ -150,6 +156,9 @@ impl Session {
             search_reconcile: false,
             search_rewrite_all: false,
             indexed: HashMap::new(),
+            lock: None,
+            pending: None,
+            hold: false,
         };
         s.reload_theme();
         s.reload_content();
@@ -279,23 +288,38 @@ impl Session {
         true
     }
 
-    /// Validates, renders and writes what changed (pages, then the search
-    /// index), unless there are errors.
+    /// Validates, renders and writes what changed (pages and the search
+    /// index), unless there are errors. Nothing is renamed into place until
+    /// every page and every file of the search index is written: a run that
+    /// fails leaves the previous site exactly as it was.
     pub fn run(&mut self) -> Result<Outcome, OutputError> {
-        let mut outcome = self.run_pages()?;
-        if self.search_pending() {
-            let search = self.run_search()?;
-            outcome.changed.extend(search.changed);
-            if let (Some(p), Some(s)) = (outcome.written.as_mut(), search.written) {
-                p.written += s.written;
-                p.removed += s.removed;
-            }
-            outcome.files = search.files;
-            if let Some(w) = outcome.written.as_mut() {
-                w.unchanged = outcome.files.saturating_sub(w.written);
-            }
-            outcome.elapsed += search.elapsed;
+        self.hold = true;
+        let result = self.run_held();
+        self.hold = false;
+        if result.is_err() {
+            self.abandon();
         }
+        result
+    }
+
+    fn run_held(&mut self) -> Result<Outcome, OutputError> {
+        let start = Instant::now();
+        let mut outcome = self.pages_step()?;
+        if outcome.written.is_none() {
+            return Ok(outcome);
+        }
+        if self.search_pending() {
+            self.search_step()?;
+        }
+        let (stats, changed) = self.flush()?;
+        outcome.files = self.outputs.len();
+        outcome.written = Some(WriteStats {
+            unchanged: outcome.files.saturating_sub(stats.written),
+            ..stats
+        });
+        outcome.changed = changed;
+        outcome.elapsed = start.elapsed();
+        outcome.pages_elapsed = Some(outcome.elapsed);
         Ok(outcome)
     }
 
@@ -304,9 +328,18 @@ impl Session {
         self.pending_search.is_some()
     }
 
-    /// The first half of `run`: validates, renders and writes the pages that
-    /// changed; the search index is left to `run_search`.
+    /// The first half of `run` (for `watch`, where a person waits for the
+    /// pages): validates, renders and writes the pages that changed; the
+    /// search index is left to `run_search`.
     pub fn run_pages(&mut self) -> Result<Outcome, OutputError> {
+        let result = self.pages_step();
+        if result.is_err() {
+            self.abandon();
+        }
+        result
+    }
+
+    fn pages_step(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let lap = lap_timer(start);
         let (site, jobs, mut diags, drafts) = self.check();
@@ -327,11 +360,13 @@ impl Session {
             pages_elapsed: None,
             elapsed: start.elapsed(),
         };
-        let theme = match &self.theme {
-            Ok(t) if !diags.has_errors() => t,
-            _ => return Ok(finish(diags, 0, None, Vec::new())),
-        };
-
+        if self.theme.is_err() || diags.has_errors() {
+            return Ok(finish(diags, 0, None, Vec::new()));
+        }
+        if self.opts.write {
+            self.begin_staging()?;
+        }
+        let theme = self.theme.as_ref().expect("checked above");
         let renderer = Renderer::new(&site, theme, &self.markdown);
         // The output folder was deleted or emptied: write everything again.
         let rewrite_all = self.opts.write && !self.out.join(output::MANIFEST).is_file();
@@ -342,15 +377,16 @@ impl Session {
         lap("fingerprints");
         let same_jobs = jobs == self.written_jobs;
         let todo = self.outdated(&jobs, &fingerprints, same_jobs);
-        // Each page goes to disk under a temporary name as soon as it is
-        // rendered; all are renamed into place only if every one rendered.
-        let (staged, templates, failed) = match self.opts.write {
-            true => renderer.run_each(&todo, |f| output::stage(&self.out, &f)),
-            false => renderer.run_each(&todo, |_| Ok(None)),
-        };
-        let staged: Vec<output::Staged> = staged.into_iter().flatten().collect();
+        // Each page goes to the staging folder as soon as it is rendered; all
+        // are renamed into place only if every one rendered.
+        let staging = self.pending.as_ref().map(|p| &p.staging);
+        let (_, templates, failed) = renderer.run_each(&todo, |f| match staging {
+            Some(s) => s.stage(&f),
+            None => Ok(false),
+        });
+        drop(renderer);
         if !templates.is_empty() || !failed.is_empty() {
-            output::discard(&self.out, staged);
+            self.pending = None;
             if let Some(e) = failed.into_iter().next() {
                 return Err(e);
             }
@@ -362,34 +398,40 @@ impl Session {
             return Ok(finish(diags, todo.len(), None, Vec::new()));
         }
 
-        // Pages first: they are what a person waits for; the search index follows.
         // The same jobs can still write elsewhere: a report's new `slug:` moves its page.
-        let pages: BTreeSet<String> = jobs.iter().map(|j| renderer.path(j)).collect();
+        let pages: BTreeSet<String> = jobs.iter().map(|j| render::job_path(&site, j)).collect();
         let same_pages = same_jobs && pages == self.pages;
-        let mut w = Written::default();
-        let unchanged = todo.len() - staged.len();
-        w.add(output::commit(&self.out, staged, unchanged)?);
         if !same_pages {
-            for stale in output::removal_order(self.pages.difference(&pages)) {
-                w.remove(&self.out, stale)?;
-            }
+            let stale = self.pages.difference(&pages).cloned();
+            self.pending
+                .as_mut()
+                .expect("begun above")
+                .stale
+                .extend(stale);
         }
-        let pages_elapsed = start.elapsed();
-        lap("pages written");
         self.search_reconcile |= !same_pages;
         self.search_rewrite_all |= rewrite_all;
         self.pending_search = Some(site);
         self.written_jobs = jobs;
         self.written = fingerprints;
         self.pages = pages;
-
         let total = self.outputs.len();
+        if self.hold {
+            return Ok(finish(
+                diags,
+                total,
+                Some(WriteStats::default()),
+                Vec::new(),
+            ));
+        }
+        let (stats, changed) = self.flush()?;
+        lap("pages written");
         let stats = WriteStats {
-            unchanged: total.saturating_sub(w.stats.written),
-            ..w.stats
+            unchanged: total.saturating_sub(stats.written),
+            ..stats
         };
-        let mut outcome = finish(diags, total, Some(stats), w.changed);
-        outcome.pages_elapsed = Some(pages_elapsed);
+        let mut outcome = finish(diags, total, Some(stats), changed);
+        outcome.pages_elapsed = Some(start.elapsed());
         Ok(outcome)
     }
 
@@ -397,34 +439,45 @@ impl Session {
     /// written, removes what is stale and updates the manifest.
     pub fn run_search(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
-        let lap = lap_timer(start);
+        let result = self.search_step().and_then(|reports| {
+            let (stats, changed) = self.flush()?;
+            let total = self.outputs.len();
+            Ok(Outcome {
+                reports,
+                files: total,
+                written: Some(WriteStats {
+                    unchanged: total.saturating_sub(stats.written),
+                    ..stats
+                }),
+                changed,
+                elapsed: start.elapsed(),
+                ..Outcome::nothing(self.out.clone())
+            })
+        });
+        if result.is_err() {
+            self.abandon();
+        }
+        result
+    }
+
+    /// Stages the search index of the pages last staged, and what its
+    /// update makes stale; returns the number of reports.
+    fn search_step(&mut self) -> Result<usize, OutputError> {
+        let lap = lap_timer(Instant::now());
         let Some(site) = self.pending_search.take() else {
-            return Ok(Outcome::nothing(self.out.clone()));
+            return Ok(0);
         };
-        let mut w = Written::default();
+        self.begin_staging()?;
         let rewrite_all = std::mem::take(&mut self.search_rewrite_all);
-        let new_search_paths = self.write_search(&site, rewrite_all, &mut w)?;
-        lap("search index written");
+        let new_search_paths = self.stage_search(&site, rewrite_all)?;
+        lap("search index staged");
         if std::mem::take(&mut self.search_reconcile)
             || new_search_paths
             || !self.out.join(output::MANIFEST).is_file()
         {
-            self.reconcile(&mut w)?;
-            lap("stale files removed, manifest written");
+            self.reconcile();
         }
-        lap("search half done");
-        let total = self.outputs.len();
-        Ok(Outcome {
-            reports: site.reports.len(),
-            files: total,
-            written: Some(WriteStats {
-                unchanged: total.saturating_sub(w.stats.written),
-                ..w.stats
-            }),
-            changed: w.changed,
-            elapsed: start.elapsed(),
-            ..Outcome::nothing(self.out.clone())
-        })
+        Ok(site.reports.len())
     }
 
     /// Every problem known now, the site model with its outputs (none
@@ -481,47 +534,86 @@ impl Session {
             .collect()
     }
 
-    /// Updates the search index and writes what changed; `true` if it has new file names.
-    fn write_search(
-        &mut self,
-        site: &Site,
-        rewrite_all: bool,
-        w: &mut Written,
-    ) -> Result<bool, OutputError> {
+    /// Updates the search index and stages what changed; `true` if it has new file names.
+    fn stage_search(&mut self, site: &Site, rewrite_all: bool) -> Result<bool, OutputError> {
         let mut search = self.update_search(site)?;
-        let done = match (&self.search, search.done.take()) {
-            (_, Some(done)) => done,
-            (Some(index), None) if rewrite_all => {
-                let writer = BlockWriter::new(&self.out);
-                let text = |id: &str| Ok(search_text(&self.markdown[id]));
-                index.write_all(text, |files| writer.write(files))?;
-                writer.finish()
+        let staging = &self.pending.as_ref().expect("staging begun").staging;
+        if !search.done {
+            match &self.search {
+                Some(index) if rewrite_all => {
+                    let text = |id: &str| Ok(search_text(&self.markdown[id]));
+                    index.write_all(text, |files| stage_all(staging, files))?;
+                }
+                _ => {
+                    let files = &search.written;
+                    search.all |= files.iter().any(|(p, _)| !self.outputs.contains(p));
+                    stage_all(staging, files)?;
+                }
             }
-            _ => output::write_files(&self.out, &search.written)?,
-        };
-        search.all |= rewrite_all;
-        w.add(done);
-        for path in &search.removed {
-            w.remove(&self.out, path)?;
         }
-        Ok(search.all
-            || !search.removed.is_empty()
-            || search
-                .written
-                .iter()
-                .any(|f| !self.outputs.contains(&f.path)))
+        search.all |= rewrite_all;
+        let pending = self.pending.as_mut().expect("staging begun");
+        pending.stale.extend(search.removed.iter().cloned());
+        Ok(search.all || !search.removed.is_empty())
     }
 
-    /// Removes what the last build wrote and this one did not, and lists the rest in the manifest.
-    fn reconcile(&mut self, w: &mut Written) -> Result<(), OutputError> {
+    /// Lists every output of this run for the manifest, and makes stale
+    /// what the last run wrote and this one does not.
+    fn reconcile(&mut self) {
         let search_paths = self.search.iter().flat_map(|s| s.paths()).map(String::from);
         let all: BTreeSet<String> = self.pages.iter().cloned().chain(search_paths).collect();
-        for stale in output::removal_order(self.outputs.difference(&all)) {
-            w.remove(&self.out, stale)?;
+        let pending = self.pending.as_mut().expect("staging begun");
+        pending.stale.extend(self.outputs.difference(&all).cloned());
+        pending.list = Some(all);
+    }
+
+    /// Begins this run's staging, taking the output folder on first use.
+    fn begin_staging(&mut self) -> Result<(), OutputError> {
+        if self.pending.is_some() {
+            return Ok(());
         }
-        output::write_manifest(&self.out, all.iter().map(String::as_str))?;
-        self.outputs = all;
+        if !self.lock.as_ref().is_some_and(|l| l.holds(&self.out)) {
+            self.lock = None;
+            self.lock = Some(output::Lock::acquire(&self.out)?);
+            // Another process may have written the folder since this session looked.
+            self.outputs = output::previous_files(&self.out)?;
+            output::remove_leftovers(&self.out)?;
+        }
+        self.pending = Some(Pending {
+            staging: output::Staging::begin(&self.out)?,
+            stale: Vec::new(),
+            list: None,
+        });
         Ok(())
+    }
+
+    /// Renames what this run staged into place, removes what it made stale
+    /// and writes the manifest.
+    fn flush(&mut self) -> Result<(WriteStats, Vec<String>), OutputError> {
+        let Some(p) = self.pending.take() else {
+            return Ok((WriteStats::default(), Vec::new()));
+        };
+        let done = p.staging.commit(p.stale, &mut self.outputs)?;
+        if let Some(list) = p.list {
+            if list != self.outputs || !self.out.join(output::MANIFEST).is_file() {
+                output::write_manifest(&self.out, list.iter().map(String::as_str))?;
+            }
+            self.outputs = list;
+        }
+        Ok(done)
+    }
+
+    /// After a failed run: its temporaries go, and the next run writes
+    /// whatever differs from the disk, whatever this one had done.
+    fn abandon(&mut self) {
+        self.pending = None;
+        self.pending_search = None;
+        self.written.clear();
+        self.written_jobs.clear();
+        self.search = None;
+        self.indexed.clear();
+        self.search_reconcile = true;
+        self.search_rewrite_all = true;
     }
 
     /// Brings the search index up to date with `site`: all of it the first
@@ -535,9 +627,9 @@ impl Session {
         let Some(index) = self.search.as_mut() else {
             let metas: Vec<SearchMeta> = site.reports.keys().map(meta).collect();
             lap("search documents");
-            // Each block's files are written as soon as they are ready.
-            let writer = BlockWriter::new(&self.out);
-            let index = SearchIndex::build(metas, text, |files| writer.write(files))?;
+            // Each block's files are staged as soon as they are ready.
+            let staging = &self.pending.as_ref().expect("staging begun").staging;
+            let index = SearchIndex::build(metas, text, |files| stage_all(staging, files))?;
             self.search = Some(index);
             self.indexed = self
                 .markdown
@@ -546,7 +638,7 @@ impl Session {
                 .collect();
             return Ok(SearchUpdate {
                 all: true,
-                done: Some(writer.finish()),
+                done: true,
                 ..SearchUpdate::default()
             });
         };
@@ -573,70 +665,27 @@ impl Session {
             .collect();
         Ok(SearchUpdate {
             all: false,
-            done: None,
-            written: changes
-                .written
-                .into_iter()
-                .map(|(path, bytes)| OutFile {
-                    path,
-                    content: Content::Bytes(bytes),
-                })
-                .collect(),
+            done: false,
+            written: changes.written,
             removed: changes.removed,
         })
     }
 }
 
-/// What a run wrote and removed.
-#[derive(Default)]
-struct Written {
-    stats: WriteStats,
-    changed: Vec<String>,
+/// A run's writes, waiting in the staging folder to be renamed into place.
+struct Pending {
+    staging: output::Staging,
+    /// Files the run makes stale, removed after the renames.
+    stale: Vec<String>,
+    /// The run's outputs, for the manifest, when they changed.
+    list: Option<BTreeSet<String>>,
 }
 
-impl Written {
-    fn add(&mut self, (stats, changed): (WriteStats, Vec<String>)) {
-        self.stats.written += stats.written;
-        self.stats.unchanged += stats.unchanged;
-        self.changed.extend(changed);
-    }
-
-    fn remove(&mut self, out: &Path, path: &str) -> Result<(), OutputError> {
-        if output::remove_stale(out, path)? {
-            self.stats.removed += 1;
-            self.changed.push(path.to_string());
-        }
-        Ok(())
-    }
-}
-
-/// Writes the search index's files as its blocks are ready, from several
-/// threads at once, and adds up what it wrote.
-struct BlockWriter<'a> {
-    out: &'a Path,
-    done: std::sync::Mutex<Written>,
-}
-
-impl<'a> BlockWriter<'a> {
-    fn new(out: &'a Path) -> Self {
-        BlockWriter {
-            out,
-            done: std::sync::Mutex::default(),
-        }
-    }
-
-    fn write(&self, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
-        let written = output::write_all_bytes(self.out, files)?;
-        self.done.lock().expect("not poisoned").add(written);
-        Ok(())
-    }
-
-    /// What was written, the paths sorted.
-    fn finish(self) -> (WriteStats, Vec<String>) {
-        let Written { stats, mut changed } = self.done.into_inner().expect("not poisoned");
-        changed.sort_unstable();
-        (stats, changed)
-    }
+/// Stages the search index's files (from several threads at once).
+fn stage_all(staging: &output::Staging, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    files
+        .par_iter()
+        .try_for_each(|(path, bytes)| staging.stage_bytes(path, bytes).map(drop))
 }
 
 /// With DANGAN_TIMING set, prints the time since `start` at each step.
@@ -657,9 +706,9 @@ fn lap_timer(start: Instant) -> impl Fn(&str) {
 struct SearchUpdate {
     /// Every file of the index is new: write them all from the index.
     all: bool,
-    /// Already written (the first build writes block by block): what it wrote.
-    done: Option<(WriteStats, Vec<String>)>,
-    written: Vec<OutFile>,
+    /// Already staged (the first build stages block by block).
+    done: bool,
+    written: Vec<(String, Vec<u8>)>,
     removed: Vec<String>,
 }
 

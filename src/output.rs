@@ -1,9 +1,13 @@
-//! The only place that writes to the output folder: writes files whose bytes
-//! changed, removes files of earlier builds that are gone, keeps a manifest.
+//! The only place that writes to the output folder: holds it (one writer at a
+//! time), writes the files whose bytes changed to a staging folder, renames
+//! them all into place only once every one is written, removes files of
+//! earlier builds that are gone, and keeps a manifest of what it wrote.
 
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -11,6 +15,8 @@ use crate::paths::MAX_NAME_BYTES;
 
 /// Lists the files dangan wrote, so that only those are ever deleted.
 pub const MANIFEST: &str = ".dangan-manifest";
+/// The manifest while it is written.
+const MANIFEST_TMP: &str = ".dangan-manifest.tmp";
 const MANIFEST_HEADER: &str = "# files written by dangan; dangan deletes only files listed here";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +57,14 @@ pub enum OutputError {
         relation: &'static str,
         other: PathBuf,
     },
+    #[error(
+        "the output folder {out} is being written by another dangan ({holder}); two at once would remove each other's files.\n  = help: wait for it to finish or stop it (Ctrl-C where it runs), or write into another folder with --out"
+    )]
+    Busy { out: PathBuf, holder: String },
+    #[error(
+        "{path} is {what} that dangan did not write, where this build must write; nothing was changed.\n  = help: move it out of the output folder, then build again"
+    )]
+    InTheWay { path: PathBuf, what: &'static str },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -141,73 +155,343 @@ pub fn previous_files(out: &Path) -> Result<BTreeSet<String>, OutputError> {
     if let Some(m) = read_manifest(out)? {
         return Ok(m);
     }
+    // What an interrupted first run leaves does not make it foreign.
     let mut entries = std::fs::read_dir(out).map_err(io_err(out))?;
-    if entries.next().is_some() {
+    let ours = |name: &std::ffi::OsStr| [STAGING, MANIFEST_TMP].iter().any(|n| name == *n);
+    if entries.any(|e| e.is_ok_and(|e| !ours(&e.file_name()))) {
         return Err(OutputError::Foreign(out.to_path_buf()));
     }
     Ok(BTreeSet::new())
 }
 
-/// Writes (in parallel) the files whose bytes differ from what is on disk;
-/// returns the counts and the site paths written.
-pub fn write_files(
-    out: &Path,
-    files: &[OutFile],
-) -> Result<(WriteStats, Vec<String>), OutputError> {
-    write_each(out, files, |f| &f.path, write_one)
+/// The folder inside the output folder where a run writes its files before
+/// renaming them into place: whatever an interrupted run leaves is in one
+/// place, which the next run removes.
+pub const STAGING: &str = ".dangan-tmp";
+/// The output folder, held for writing by this process until dropped: two
+/// builds at once would remove each other's files. The folder itself is
+/// locked (flock), so that holding it changes nothing inside it.
+#[derive(Debug)]
+pub struct Lock {
+    /// `None` where the file system cannot lock folders (some network shares).
+    file: Option<std::fs::File>,
 }
 
-/// Like `write_files`, for (path, bytes) pairs (the search index's files).
-pub fn write_all_bytes(
-    out: &Path,
-    files: &[(String, Vec<u8>)],
-) -> Result<(WriteStats, Vec<String>), OutputError> {
-    write_each(
-        out,
-        files,
-        |(p, _)| p,
-        |out, (p, b)| put(out, p, Source::Bytes(b)),
-    )
-}
-
-fn write_each<T: Sync>(
-    out: &Path,
-    items: &[T],
-    path: impl Fn(&T) -> &str,
-    write: impl Fn(&Path, &T) -> Result<bool, OutputError> + Sync,
-) -> Result<(WriteStats, Vec<String>), OutputError> {
-    std::fs::create_dir_all(out).map_err(io_err(out))?;
-    let results: Vec<Result<bool, OutputError>> =
-        items.par_iter().map(|item| write(out, item)).collect();
-    let mut stats = WriteStats::default();
-    let mut changed = Vec::new();
-    for (item, r) in items.iter().zip(results) {
-        if r? {
-            stats.written += 1;
-            changed.push(path(item).to_string());
-        } else {
-            stats.unchanged += 1;
+impl Lock {
+    /// Takes the output folder (creating it), or says who holds it.
+    pub fn acquire(out: &Path) -> Result<Lock, OutputError> {
+        std::fs::create_dir_all(out).map_err(io_err(out))?;
+        let file = std::fs::File::open(out).map_err(io_err(out))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock { file: Some(file) }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(OutputError::Busy {
+                out: out.to_path_buf(),
+                holder: holder(&file).unwrap_or_else(|| "another process".to_string()),
+            }),
+            Err(std::fs::TryLockError::Error(_)) => Ok(Lock { file: None }),
         }
     }
-    Ok((stats, changed))
+
+    /// Whether this still holds `out` (and not a folder since deleted).
+    pub fn holds(&self, out: &Path) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let (Some(file), Ok(now)) = (&self.file, std::fs::metadata(out)) else {
+                return self.file.is_none() && out.is_dir();
+            };
+            file.metadata()
+                .is_ok_and(|m| (m.dev(), m.ino()) == (now.dev(), now.ino()))
+        }
+        #[cfg(not(unix))]
+        out.is_dir()
+    }
 }
 
-/// A new or changed file written under a temporary name beside its place,
-/// waiting to be renamed into place by `commit` (or removed by `discard`).
+/// Which process holds the lock on `file`, as far as Linux's /proc/locks says.
+fn holder(file: &std::fs::File) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = file.metadata().ok()?;
+        let dev = m.dev();
+        let id = format!(
+            "{:02x}:{:02x}:{}",
+            libc::major(dev),
+            libc::minor(dev),
+            m.ino()
+        );
+        let locks = std::fs::read_to_string("/proc/locks").ok()?;
+        let pid = locks.lines().find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(1) == Some(&"FLOCK") && f.get(5) == Some(&id.as_str())).then(|| f[4].to_string())
+        })?;
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .skip(1)
+            .take(4)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        Some(format!("process {pid}, `dangan {}`", args.join(" ")))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        None
+    }
+}
+
+/// Removes what interrupted runs left in `out`: the staging folder, the
+/// manifest's temporary copy, and temporary files beside their targets
+/// (`.name.dangan-tmp`, as earlier versions wrote them). Only dangan's
+/// names are touched, and no link is followed.
+pub fn remove_leftovers(out: &Path) -> Result<(), OutputError> {
+    let staging = out.join(STAGING);
+    if std::fs::symlink_metadata(&staging).is_ok() {
+        remove_all(&staging)?;
+    }
+    let walk = walkdir::WalkDir::new(out).min_depth(1).into_iter();
+    for entry in walk.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy();
+        let leftover = (name.starts_with('.') && name.ends_with(TMP_SUFFIX))
+            || (entry.depth() == 1 && name == MANIFEST_TMP);
+        if leftover && !entry.file_type().is_dir() {
+            std::fs::remove_file(entry.path()).map_err(io_err(entry.path()))?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_all(path: &Path) -> Result<(), OutputError> {
+    match std::fs::remove_dir_all(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(path)(e)),
+        _ => Ok(()),
+    }
+}
+
+/// One run's writes: each new or changed file is written in the staging
+/// folder as soon as it is ready; `commit` renames them all into place once
+/// everything is written. Dropped without `commit`, it removes what it wrote,
+/// leaving the output folder as it was.
 #[derive(Debug)]
-pub struct Staged {
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    next: AtomicUsize,
+    staged: Mutex<Vec<Staged>>,
+    unchanged: AtomicUsize,
+    /// Paths in the output folder that stand where a folder or a file of
+    /// this run must go, found while staging.
+    obstacles: Mutex<BTreeSet<String>>,
+    /// Folders (site paths) known to be real folders or absent.
+    clear_dirs: Mutex<std::collections::HashSet<String>>,
+}
+
+#[derive(Debug)]
+struct Staged {
     path: String,
     tmp: PathBuf,
 }
 
-/// Writes `f` under its temporary name if its bytes differ from what is in
-/// place; `None` if they do not.
-pub fn stage(out: &Path, f: &OutFile) -> Result<Option<Staged>, OutputError> {
-    let source = match &f.content {
-        Content::Bytes(b) => Source::Bytes(b),
-        Content::Copy(src) => Source::Copy(src),
-    };
-    stage_source(out, &f.path, source)
+impl Staging {
+    /// Starts a run's writes in `out`, which this process holds (`Lock`).
+    pub fn begin(out: &Path) -> Result<Staging, OutputError> {
+        let dir = out.join(STAGING);
+        remove_all(&dir)?;
+        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            next: AtomicUsize::new(0),
+            staged: Mutex::default(),
+            unchanged: AtomicUsize::new(0),
+            obstacles: Mutex::default(),
+            clear_dirs: Mutex::default(),
+        })
+    }
+
+    /// Writes `f` to the staging folder if its bytes differ from what is in
+    /// place; `true` if they did. Safe to call from several threads.
+    pub fn stage(&self, f: &OutFile) -> Result<bool, OutputError> {
+        let source = match &f.content {
+            Content::Bytes(b) => Source::Bytes(b),
+            Content::Copy(src) => Source::Copy(src),
+        };
+        self.stage_source(&f.path, source)
+    }
+
+    /// Like `stage`, for bytes (the search index's files).
+    pub fn stage_bytes(&self, path: &str, bytes: &[u8]) -> Result<bool, OutputError> {
+        self.stage_source(path, Source::Bytes(bytes))
+    }
+
+    fn stage_source(&self, path: &str, source: Source<'_>) -> Result<bool, OutputError> {
+        let target = self.out.join(path);
+        let same = match source {
+            Source::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == b),
+            Source::Copy(src) => same_file_bytes(src, &target),
+        };
+        if same && self.is_clear(path)? {
+            self.unchanged.fetch_add(1, Ordering::Relaxed);
+            return Ok(false);
+        }
+        let tmp = self
+            .dir
+            .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
+        // A failure names the output being written, not its temporary name.
+        match source {
+            Source::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&target))?,
+            Source::Copy(src) => copy_regular(src, &tmp, &target)?,
+        };
+        self.is_clear(path)?;
+        let staged = Staged {
+            path: path.to_string(),
+            tmp,
+        };
+        self.staged.lock().expect("not poisoned").push(staged);
+        Ok(true)
+    }
+
+    /// Whether `path` can be renamed into place as it is: every folder on
+    /// the way a real folder (or absent), and no folder at the path itself.
+    /// What stands in the way is noted for `commit`.
+    fn is_clear(&self, path: &str) -> Result<bool, OutputError> {
+        let mut obstacle = None;
+        for (i, _) in path.match_indices('/') {
+            let dir = &path[..i];
+            if self.clear_dirs.lock().expect("not poisoned").contains(dir) {
+                continue;
+            }
+            match std::fs::symlink_metadata(self.out.join(dir)) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => {
+                    obstacle = Some(dir);
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                Err(e) => return Err(io_err(&self.out.join(dir))(e)),
+            }
+            self.clear_dirs
+                .lock()
+                .expect("not poisoned")
+                .insert(dir.to_string());
+        }
+        if obstacle.is_none()
+            && std::fs::symlink_metadata(self.out.join(path)).is_ok_and(|m| m.is_dir())
+        {
+            obstacle = Some(path);
+        }
+        match obstacle {
+            Some(o) => {
+                self.obstacles
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(o.to_string());
+                Ok(false)
+            }
+            None => Ok(true),
+        }
+    }
+
+    /// Renames every staged file into place, then removes `stale` files.
+    /// `listed` is what the manifest lists: before a file is renamed to a
+    /// path it does not list yet, the manifest lists it, so that nothing
+    /// dangan puts in the folder is ever unknown to a later run.
+    pub fn commit(
+        self,
+        stale: impl IntoIterator<Item = String>,
+        listed: &mut BTreeSet<String>,
+    ) -> Result<(WriteStats, Vec<String>), OutputError> {
+        let mut staged = std::mem::take(&mut *self.staged.lock().expect("not poisoned"));
+        staged.sort_by(|a, b| {
+            (std::cmp::Reverse(link_rank(&a.path)), &a.path)
+                .cmp(&(std::cmp::Reverse(link_rank(&b.path)), &b.path))
+        });
+        let mut stale: Vec<String> = stale.into_iter().collect();
+        stale.sort_by(|a, b| (link_rank(a), a).cmp(&(link_rank(b), b)));
+        stale.dedup();
+        let first = self.clear_the_way(&stale)?;
+        if staged.iter().any(|s| !listed.contains(&s.path)) {
+            listed.extend(staged.iter().map(|s| s.path.clone()));
+            write_manifest(&self.out, listed.iter().map(String::as_str))?;
+        }
+        let mut removed = Vec::new();
+        for path in stale.iter().filter(|p| first.contains(*p)) {
+            if remove_stale(&self.out, path)? {
+                removed.push(path.clone());
+            }
+        }
+        for wave in staged.chunk_by(|a, b| link_rank(&a.path) == link_rank(&b.path)) {
+            let results: Vec<Result<(), OutputError>> = wave
+                .par_iter()
+                .map(|s| {
+                    let target = self.out.join(&s.path);
+                    if let Some(dir) = target.parent() {
+                        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+                    }
+                    std::fs::rename(&s.tmp, &target).map_err(io_err(&target))
+                })
+                .collect();
+            results.into_iter().collect::<Result<(), _>>()?;
+        }
+        for path in stale.iter().filter(|p| !first.contains(*p)) {
+            if remove_stale(&self.out, path)? {
+                removed.push(path.clone());
+            }
+        }
+        let stats = WriteStats {
+            written: staged.len(),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            removed: removed.len(),
+        };
+        let mut changed: Vec<String> = staged.into_iter().map(|s| s.path).collect();
+        changed.extend(removed);
+        Ok((stats, changed))
+    }
+
+    /// The stale files to remove before renaming, because they stand where
+    /// this run needs a folder or a file; anything else in the way (a file,
+    /// folder or link that dangan did not write) stops the run here, before
+    /// anything changed.
+    fn clear_the_way(&self, stale: &[String]) -> Result<BTreeSet<String>, OutputError> {
+        let obstacles = std::mem::take(&mut *self.obstacles.lock().expect("not poisoned"));
+        let stale_set: BTreeSet<&str> = stale.iter().map(String::as_str).collect();
+        let mut first = BTreeSet::new();
+        for o in obstacles {
+            let path = self.out.join(&o);
+            let meta = std::fs::symlink_metadata(&path).map_err(io_err(&path))?;
+            let inside: Vec<String> = match meta.is_dir() {
+                true => walkdir::WalkDir::new(&path)
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|e| !e.file_type().is_dir())
+                    .map(|e| {
+                        let rel = e.path().strip_prefix(&self.out).unwrap_or(e.path());
+                        rel.to_string_lossy().replace('\\', "/")
+                    })
+                    .collect(),
+                false => vec![o.clone()],
+            };
+            if meta.is_symlink() || inside.iter().any(|p| !stale_set.contains(p.as_str())) {
+                let what = match (meta.is_symlink(), meta.is_dir()) {
+                    (true, _) => "a symbolic link",
+                    (false, true) => "a folder",
+                    (false, false) => "a file",
+                };
+                return Err(OutputError::InTheWay { path, what });
+            }
+            first.extend(inside);
+        }
+        Ok(first)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Committed or not, nothing of the run stays in the staging folder.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Where the bytes of an output come from.
@@ -217,92 +501,26 @@ enum Source<'a> {
     Copy(&'a Path),
 }
 
-fn stage_source(out: &Path, path: &str, source: Source<'_>) -> Result<Option<Staged>, OutputError> {
-    let target = out.join(path);
-    let same = match source {
-        Source::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == b),
-        Source::Copy(src) => same_file_bytes(src, &target),
-    };
-    if same {
-        return Ok(None);
+/// Copies an attachment, refusing a symbolic link that was put in its place
+/// since the content folder was read: nothing outside the archive is read
+/// through a link.
+fn copy_regular(src: &Path, tmp: &Path, target: &Path) -> Result<(), OutputError> {
+    let mut from = open_no_follow(src)?;
+    let mut to = std::fs::File::create(tmp).map_err(io_err(target))?;
+    io::copy(&mut from, &mut to).map_err(io_err(target))?;
+    Ok(())
+}
+
+/// Opens a file for reading unless it is a symbolic link.
+pub fn open_no_follow(path: &Path) -> Result<std::fs::File, OutputError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
     }
-    let tmp = temp_for(out, &target)?;
-    match source {
-        Source::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&tmp))?,
-        Source::Copy(src) => {
-            std::fs::copy(src, &tmp).map_err(io_err(src))?;
-        }
-    }
-    Ok(Some(Staged {
-        path: path.to_string(),
-        tmp,
-    }))
-}
-
-/// Renames staged files into place, in waves so that a page appears only
-/// after the pages it links to. `unchanged` counts the files not staged.
-pub fn commit(
-    out: &Path,
-    staged: Vec<Staged>,
-    unchanged: usize,
-) -> Result<(WriteStats, Vec<String>), OutputError> {
-    let mut staged = staged;
-    staged.sort_by_key(|s| std::cmp::Reverse(link_rank(&s.path)));
-    for wave in staged.chunk_by(|a, b| link_rank(&a.path) == link_rank(&b.path)) {
-        let results: Vec<Result<(), OutputError>> = wave
-            .par_iter()
-            .map(|s| std::fs::rename(&s.tmp, out.join(&s.path)).map_err(io_err(&out.join(&s.path))))
-            .collect();
-        results.into_iter().collect::<Result<(), _>>()?;
-    }
-    let stats = WriteStats {
-        written: staged.len(),
-        unchanged,
-        removed: 0,
-    };
-    Ok((stats, staged.into_iter().map(|s| s.path).collect()))
-}
-
-/// Removes staged files of a build that failed, and folders they alone needed.
-pub fn discard(out: &Path, staged: Vec<Staged>) {
-    for s in staged {
-        let _ = std::fs::remove_file(&s.tmp);
-        let mut dir = s.tmp.parent();
-        while let Some(d) = dir {
-            if d == out || !d.starts_with(out) || std::fs::remove_dir(d).is_err() {
-                break;
-            }
-            dir = d.parent();
-        }
-    }
-}
-
-/// Writes one file if its bytes differ; `true` if it was written.
-pub fn write_one(out: &Path, f: &OutFile) -> Result<bool, OutputError> {
-    commit_one(out, stage(out, f)?)
-}
-
-/// Writes bytes at `path` if they differ from what is there; `true` if written.
-fn put(out: &Path, path: &str, source: Source<'_>) -> Result<bool, OutputError> {
-    commit_one(out, stage_source(out, path, source)?)
-}
-
-fn commit_one(out: &Path, staged: Option<Staged>) -> Result<bool, OutputError> {
-    let Some(s) = staged else { return Ok(false) };
-    let target = out.join(&s.path);
-    std::fs::rename(&s.tmp, &target).map_err(io_err(&target))?;
-    Ok(true)
-}
-
-/// A temporary name beside `target` (its folder created), renamed over it when complete.
-fn temp_for(out: &Path, target: &Path) -> Result<PathBuf, OutputError> {
-    let dir = target.parent().unwrap_or(out);
-    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(dir.join(temp_name(&name)))
+    options.open(path).map_err(io_err(path))
 }
 
 /// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
@@ -343,30 +561,23 @@ pub fn write_manifest<'a>(
         text.push_str(p);
         text.push('\n');
     }
-    let tmp = out.join(format!("{MANIFEST}.tmp"));
+    let tmp = out.join(MANIFEST_TMP);
     std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
     let target = out.join(MANIFEST);
     std::fs::rename(&tmp, &target).map_err(io_err(&target))
 }
 
-/// Stale files in the order to remove them: pages that link to others (the
-/// home page, index pages) before the pages and files they link to, so that
-/// no remaining page points at a removed one.
-pub fn removal_order<'a>(stale: impl IntoIterator<Item = &'a String>) -> Vec<&'a String> {
-    let mut v: Vec<&String> = stale.into_iter().collect();
-    v.sort_by_key(|p| (link_rank(p), p.as_str()));
-    v
-}
-
-/// 0 for the home page, 1 for index pages, 2 for report pages and
-/// attachments, 3 for assets and the search index: a page links only to
-/// files of its own rank or higher.
+/// Files are renamed into place from the highest rank down and removed from
+/// the lowest up, so that no page in place ever links to a file that is not:
+/// 4 assets, 3 report pages and attachments, 2 the search index (which names
+/// report pages), 1 index pages, 0 the home page.
 fn link_rank(path: &str) -> u8 {
     match path.split('/').next().unwrap_or("") {
         "index.html" => 0,
         "unit" | "year" | "type" | "search.html" | "404.html" => 1,
-        "_search" | "_assets" => 3,
-        _ => 2,
+        "_search" => 2,
+        "_assets" => 4,
+        _ => 3,
     }
 }
 
@@ -375,7 +586,14 @@ pub fn remove_stale(out: &Path, site_path: &str) -> Result<bool, OutputError> {
     if site_path.split('/').any(|c| c == ".." || c.is_empty()) {
         return Ok(false); // a manifest line that would leave the folder: never act on it
     }
+    // Never through a link to elsewhere; a folder someone put there is not ours.
+    let through_link = site_path.match_indices('/').any(|(i, _)| {
+        std::fs::symlink_metadata(out.join(&site_path[..i])).is_ok_and(|m| !m.is_dir())
+    });
     let path = out.join(site_path);
+    if through_link || std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+        return Ok(false);
+    }
     let removed = match std::fs::remove_file(&path) {
         Ok(()) => true,
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
@@ -402,17 +620,26 @@ mod tests {
         }
     }
 
+    fn write(out: &Path, files: &[OutFile], stale: &[&str]) -> (WriteStats, Vec<String>) {
+        let staging = Staging::begin(out).unwrap();
+        for f in files {
+            staging.stage(f).unwrap();
+        }
+        let mut listed = BTreeSet::new();
+        staging
+            .commit(stale.iter().map(|s| s.to_string()), &mut listed)
+            .unwrap()
+    }
+
     #[test]
     fn writes_only_changes_and_removes_only_the_stale_files_it_is_given() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        let (s, changed) =
-            write_files(&out, &[file("a.html", "A"), file("d/b.html", "B")]).unwrap();
+        let (s, changed) = write(&out, &[file("a.html", "A"), file("d/b.html", "B")], &[]);
         assert_eq!((s.written, s.unchanged), (2, 0));
         assert_eq!(changed, ["a.html", "d/b.html"]);
         std::fs::write(out.join("mine.txt"), "keep").unwrap();
-        let (s, changed) =
-            write_files(&out, &[file("a.html", "A2"), file("d/b.html", "B")]).unwrap();
+        let (s, changed) = write(&out, &[file("a.html", "A2"), file("d/b.html", "B")], &[]);
         assert_eq!((s.written, s.unchanged), (1, 1));
         assert_eq!(changed, ["a.html"]);
         assert!(remove_stale(&out, "d/b.html").unwrap());
@@ -431,33 +658,158 @@ mod tests {
             "keep",
             "a file not listed stays"
         );
+        assert!(!out.join(STAGING).exists());
     }
 
     #[test]
-    fn staged_files_appear_only_when_committed_and_vanish_when_discarded() {
+    fn staged_files_appear_only_when_committed_and_vanish_when_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        let staged: Vec<Staged> = [file("index.html", "home"), file("r/a.html", "A")]
-            .iter()
-            .filter_map(|f| stage(&out, f).unwrap())
-            .collect();
-        assert!(!out.join("index.html").exists() && !out.join("r/a.html").exists());
-        let (s, _) = commit(&out, staged, 0).unwrap();
+        let staging = Staging::begin(&out).unwrap();
+        staging.stage(&file("index.html", "home")).unwrap();
+        staging.stage(&file("r/a.html", "A")).unwrap();
+        assert!(!out.join("index.html").exists() && !out.join("r").exists());
+        let mut listed = BTreeSet::new();
+        let (s, _) = staging.commit([], &mut listed).unwrap();
         assert_eq!(s.written, 2);
         assert_eq!(std::fs::read_to_string(out.join("r/a.html")).unwrap(), "A");
+        assert_eq!(
+            read_manifest(&out).unwrap().unwrap(),
+            listed,
+            "the manifest listed the new files before they were renamed in"
+        );
+        let staging = Staging::begin(&out).unwrap();
         assert!(
-            stage(&out, &file("r/a.html", "A")).unwrap().is_none(),
+            !staging.stage(&file("r/a.html", "A")).unwrap(),
             "same bytes: nothing to write"
         );
-        let staged: Vec<Staged> = stage(&out, &file("new/b.html", "B"))
-            .unwrap()
-            .into_iter()
-            .collect();
-        discard(&out, staged);
-        assert!(
-            !out.join("new").exists(),
-            "a discarded file leaves no folder behind"
+        staging.stage(&file("new/b.html", "B")).unwrap();
+        drop(staging);
+        assert!(!out.join("new").exists() && !out.join(STAGING).exists());
+    }
+
+    #[test]
+    fn a_stale_file_where_a_folder_must_go_is_removed_first_and_a_foreign_one_stops_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write(&out, &[file("x.html", "page")], &[]);
+        // The report x.md is gone and an attachment folder x.html/ takes its place.
+        let (_, changed) = write(&out, &[file("x.html/a.pdf", "pdf")], &["x.html"]);
+        assert_eq!(changed, ["x.html/a.pdf", "x.html"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("x.html/a.pdf")).unwrap(),
+            "pdf"
         );
+        // And back again.
+        write(&out, &[file("x.html", "page")], &["x.html/a.pdf"]);
+        assert_eq!(std::fs::read_to_string(out.join("x.html")).unwrap(), "page");
+
+        std::fs::create_dir(out.join("mine.html")).unwrap();
+        std::fs::write(out.join("mine.html/notes.txt"), "mine").unwrap();
+        let staging = Staging::begin(&out).unwrap();
+        staging.stage(&file("mine.html", "page")).unwrap();
+        staging.stage(&file("index.html", "home")).unwrap();
+        let err = staging.commit([], &mut BTreeSet::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OutputError::InTheWay {
+                    what: "a folder",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(!out.join("index.html").exists(), "nothing was renamed");
+        assert_eq!(
+            std::fs::read_to_string(out.join("mine.html/notes.txt")).unwrap(),
+            "mine"
+        );
+        assert!(!out.join(STAGING).exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn nothing_is_written_or_removed_through_a_link_in_the_output_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("a.html"), "theirs").unwrap();
+        write(&out, &[file("d/a.html", "ours")], &[]);
+        std::fs::remove_dir_all(out.join("d")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("d")).unwrap();
+        assert!(!remove_stale(&out, "d/a.html").unwrap());
+        let staging = Staging::begin(&out).unwrap();
+        staging.stage(&file("d/a.html", "new")).unwrap();
+        let err = staging.commit([], &mut BTreeSet::new()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OutputError::InTheWay {
+                    what: "a symbolic link",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.join("a.html")).unwrap(),
+            "theirs"
+        );
+    }
+
+    #[test]
+    fn the_lock_keeps_a_second_writer_out_and_says_who_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let lock = Lock::acquire(&out).unwrap();
+        let err = Lock::acquire(&out).unwrap_err();
+        #[cfg(target_os = "linux")]
+        assert!(
+            err.to_string()
+                .contains(&format!("process {}", std::process::id())),
+            "{err}"
+        );
+        assert!(lock.holds(&out));
+        drop(lock);
+        let lock = Lock::acquire(&out).unwrap();
+        assert_eq!(
+            std::fs::read_dir(&out).unwrap().count(),
+            0,
+            "holding it puts nothing inside"
+        );
+        std::fs::remove_dir(&out).unwrap();
+        std::fs::create_dir(&out).unwrap();
+        assert!(!lock.holds(&out), "a folder made anew is not the one held");
+    }
+
+    #[test]
+    fn leftovers_of_interrupted_runs_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        std::fs::create_dir_all(out.join(STAGING)).unwrap();
+        std::fs::write(out.join(STAGING).join("0"), "half").unwrap();
+        std::fs::create_dir_all(out.join("2020")).unwrap();
+        std::fs::write(out.join("2020/.a.html.dangan-tmp"), "half").unwrap();
+        std::fs::write(out.join("2020/a.html"), "page").unwrap();
+        std::fs::write(out.join("2020/a.dangan-tmp"), "a user's").unwrap();
+        std::fs::write(out.join(MANIFEST_TMP), "half").unwrap();
+        remove_leftovers(&out).unwrap();
+        let mut left: Vec<String> = walkdir::WalkDir::new(&out)
+            .min_depth(1)
+            .into_iter()
+            .map(|e| {
+                e.unwrap()
+                    .path()
+                    .strip_prefix(&out)
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        left.sort();
+        assert_eq!(left, ["2020", "2020/a.dangan-tmp", "2020/a.html"]);
     }
 
     #[test]

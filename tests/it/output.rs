@@ -343,3 +343,125 @@ fn names_changed_for_windows_are_warned_about_and_publish_takes_them() {
     a.run(&["publish", "share", "--no-build"]).ok();
     assert!(a.root().join("share/2020/_CON .html").is_file());
 }
+
+/// Files under `dir` (relative path, bytes), sorted.
+fn files_under(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue #12 item 2: the disk fills up while the search index is written (a
+/// tmpfs of just the right size holds the output folder, mounted in a mount
+/// namespace of the test's own): the build fails naming the file, and the
+/// previous site is byte for byte as it was, with no temporary file left.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_disk_filling_up_while_the_search_index_is_written_leaves_the_previous_site() {
+    let a = Archive::new();
+    // Varied text, so that the search index is large beside the pages.
+    let write_reports = |reports: std::ops::Range<u64>| {
+        for i in reports {
+            let mut rng = fastrand::Rng::with_seed(i);
+            let body: String = (0..1500)
+                .map(|_| char::from_u32(0x4e00 + rng.u32(..3000)).unwrap())
+                .collect();
+            a.report(
+                &format!("r{i}.md"),
+                &report(&format!("报告{i}"), "单位", "2020-01-01", "总结", &body),
+            );
+        }
+    };
+    write_reports(0..60);
+    a.build().ok();
+    let root = a.root();
+    let cp = |from: &str, to: &str| {
+        let ok = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(root.join(from))
+            .arg(root.join(to))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "cp -a {from} {to}");
+    };
+    cp("public", "v1");
+    // As many new reports again: the search index doubles.
+    write_reports(60..120);
+    // What the next build writes: pages and search index, in tmpfs's 4 KiB pages.
+    cp("v1", "scratch");
+    a.run(&["build", "--out", "scratch"]).ok();
+    let v1 = files_under(&root.join("v1"));
+    let old: std::collections::HashMap<_, _> = v1.iter().cloned().collect();
+    let pages4k = |len: usize| len.div_ceil(4096) * 4096;
+    let (mut pages, mut search) = (0, 0);
+    for (path, bytes) in files_under(&root.join("scratch")) {
+        if old.get(&path) != Some(&bytes) {
+            match path.starts_with("_search/") {
+                true => search += pages4k(bytes.len()),
+                false => pages += pages4k(bytes.len()),
+            }
+        }
+    }
+    std::fs::remove_dir_all(root.join("scratch")).unwrap();
+    assert!(
+        search >= 64 * 1024,
+        "the search index changes enough: {search}"
+    );
+    let held: usize = v1.iter().map(|(_, b)| pages4k(b.len())).sum();
+    // Room for the pages and a quarter of the search index.
+    let size = held + pages + search / 4;
+
+    let script = r#"set -e
+        mount -t tmpfs -o "size=$1" tmpfs "$2/public"
+        cp -a "$2/v1/." "$2/public/"
+        set +e
+        "$3" --root "$2" build 2>"$2/stderr"
+        echo $? >"$2/code"
+        mkdir "$2/after" && cp -a "$2/public/." "$2/after/""#;
+    let bin = assert_cmd::cargo::cargo_bin("dangan");
+    let status = std::process::Command::new("unshare")
+        .args([
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(size.to_string())
+        .arg(root)
+        .arg(&bin)
+        .status()
+        .expect("unshare (util-linux) runs");
+    assert!(
+        status.success(),
+        "this test mounts a tmpfs in a user and mount namespace of its own (unshare -rm); the kernel must allow that"
+    );
+    let stderr = std::fs::read_to_string(root.join("stderr")).unwrap();
+    let code = std::fs::read_to_string(root.join("code")).unwrap();
+    assert_eq!(code.trim(), "2", "{stderr}");
+    assert!(
+        stderr.contains("No space left on device") && stderr.contains("public/_search/"),
+        "the failure names the search index's file: {stderr}"
+    );
+    let after = files_under(&root.join("after"));
+    assert!(
+        after == v1,
+        "the output folder changed: {:?}",
+        after
+            .iter()
+            .map(|(p, _)| p)
+            .filter(|p| !old.contains_key(*p))
+            .collect::<Vec<_>>()
+    );
+}
