@@ -110,7 +110,7 @@ impl<'a> Compilations<'a> {
         n > 0 && (scope == Scope::Own || n <= WITH_SUB_UNITS_LIMIT)
     }
 
-    /// The ids of the reports it binds, oldest first.
+    /// The ids of the reports it binds, oldest first, one day's by file path.
     pub fn reports(&self, site: &'a Site, unit: &str, year: i32, scope: Scope) -> Vec<&'a str> {
         let units = match scope {
             Scope::Own => vec![site.units[unit].name.as_str()],
@@ -123,7 +123,9 @@ impl<'a> Compilations<'a> {
                 ids.extend(u.reports[range.clone()].iter().map(|id| &*site.reports[id]));
             }
         }
-        ids.sort_by(|a, b| (a.date, &a.title, &a.id).cmp(&(b.date, &b.title, &b.id)));
+        // Reports of one day in the order of their files, which offices number
+        // (01-…, 02-…); titles would put （三） before （二）.
+        ids.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
         ids.into_iter().map(|r| r.id.as_str()).collect()
     }
 }

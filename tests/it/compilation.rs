@@ -301,7 +301,9 @@ fn every_unit_year_of_a_generated_archive_has_its_compilation() {
 
         // Its reports, oldest first, each whole.
         let mut want = reports.clone();
-        want.sort_by(|x, y| (&x.3, &x.1, &x.0).cmp(&(&y.3, &y.1, &y.0)));
+        // Oldest first; a month-only date before that month's days; one day's
+        // reports in the order of their files.
+        want.sort_by(|x, y| (&x.3, &x.0).cmp(&(&y.3, &y.0)));
         let bound = bound_reports(&compilation);
         let titles: Vec<&str> = bound.iter().map(|b| b.title.as_str()).collect();
         let want_titles: Vec<&str> = want.iter().map(|m| m.1.as_str()).collect();
@@ -534,4 +536,37 @@ fn compilations_can_be_turned_off() {
             .contains("<h1 id=\"t-r1\">甲</h1>")
     );
     assert!(a.page("unit/单位.html").contains("2020年报告汇编"));
+}
+
+#[test]
+fn one_days_reports_are_bound_in_the_order_of_their_files() {
+    let a = Archive::new();
+    for (file, title) in [
+        ("01-a.md", "汇报提纲（一）：党建"),
+        ("02-b.md", "汇报提纲（二）：经济"),
+        ("03-c.md", "汇报提纲（三）：问题"),
+    ] {
+        a.report(
+            file,
+            &report(title, "单位", "2020-09-08", "汇报提纲", "正文"),
+        );
+    }
+    a.report(
+        "00-z.md",
+        &report("更早的报告", "单位", "2020-09-07", "总结", "正文"),
+    );
+    a.build().ok();
+    let titles: Vec<String> = bound_reports(&a.out().join("year/2020/单位.html"))
+        .into_iter()
+        .map(|b| b.title)
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "更早的报告",
+            "汇报提纲（一）：党建",
+            "汇报提纲（二）：经济",
+            "汇报提纲（三）：问题"
+        ]
+    );
 }
