@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::addresses::{self, RECORD_FILE, Record};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
@@ -115,6 +116,11 @@ pub struct Session {
     pending: Option<Pending>,
     /// `run`: pages and search index are renamed into place together.
     hold: bool,
+    /// The address record as in its file, with the problems of reading it.
+    addresses: Record,
+    addresses_diags: Vec<Diagnostic>,
+    /// The record as the run being made leaves it, once it has no errors.
+    addresses_next: Option<Record>,
 }
 
 impl Session {
@@ -159,7 +165,11 @@ impl Session {
             lock: None,
             pending: None,
             hold: false,
+            addresses: Record::default(),
+            addresses_diags: Vec::new(),
+            addresses_next: None,
         };
+        s.reload_addresses();
         s.reload_theme();
         s.reload_content();
         Ok(s)
@@ -175,6 +185,33 @@ impl Session {
 
     fn config(&self) -> Config {
         self.config.clone().unwrap_or_default()
+    }
+
+    /// Reads the address record again; `true` if it says something new.
+    fn reload_addresses(&mut self) -> bool {
+        let (record, diags) = Record::read(&self.opts.root);
+        let changed = !record.same(&self.addresses) || diags != self.addresses_diags;
+        self.addresses = record;
+        self.addresses_diags = diags;
+        changed
+    }
+
+    /// Writes the address record as this run leaves it, if that differs from its file.
+    fn write_addresses(&mut self) -> Result<(), OutputError> {
+        let Some(next) = self.addresses_next.take() else {
+            return Ok(());
+        };
+        if next.same(&self.addresses) {
+            return Ok(());
+        }
+        let root = &self.opts.root;
+        next.write(root).map_err(|source| OutputError::Io {
+            path: root.join(RECORD_FILE),
+            source,
+        })?;
+        // With the lines the file now has, for later messages.
+        self.addresses = Record::parse(&next.to_text()).0;
+        Ok(())
     }
 
     fn reload_theme(&mut self) {
@@ -224,6 +261,11 @@ impl Session {
             if path.starts_with(&self.out) {
                 // Our own writes are not changes; a deleted output folder is.
                 relevant |= self.opts.write && !self.out.join(output::MANIFEST).is_file();
+                continue;
+            }
+            if path == &root.join(RECORD_FILE) {
+                // Our own writes read back the same; a hand edit or a merge does not.
+                relevant |= self.reload_addresses();
                 continue;
             }
             if path == &root.join(CONFIG_FILE) {
@@ -497,7 +539,18 @@ impl Session {
             published.extend(l.report.clone());
         }
         let drafts = published.iter().filter(|r| r.draft).count();
-        let site = Site::new(self.config(), published, self.files.values().cloned());
+        let mut site = Site::new(self.config(), published, self.files.values().cloned());
+        let resolved = addresses::resolve(
+            &self.addresses,
+            &site,
+            |id| self.reports.contains_key(id),
+            self.opts.write,
+        );
+        site.redirects = resolved.redirects;
+        diags.extend(self.addresses_diags.iter().cloned());
+        diags.extend(resolved.diags);
+        self.addresses_next = Some(resolved.record);
+        // Redirect pages are outputs like any other: listed, and checked, with them.
         let jobs = match &self.theme {
             Ok(theme) => render::jobs(&site, theme),
             Err(_) => Vec::new(),
@@ -594,6 +647,7 @@ impl Session {
             return Ok((WriteStats::default(), Vec::new()));
         };
         let done = p.staging.commit(p.stale, &mut self.outputs)?;
+        self.write_addresses()?;
         if let Some(list) = p.list {
             if list != self.outputs || !self.out.join(output::MANIFEST).is_file() {
                 output::write_manifest(&self.out, list.iter().map(String::as_str))?;

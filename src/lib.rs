@@ -8,6 +8,7 @@
 // Diagnostics are returned by value on purpose: they are rare and carry the whole message.
 #![allow(clippy::result_large_err)]
 
+pub mod addresses;
 pub mod build;
 pub mod cli;
 pub mod cmd;

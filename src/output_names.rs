@@ -63,6 +63,8 @@ enum Origin<'a> {
     Unit(&'a str),
     Type(&'a str),
     Asset(&'a str),
+    /// A page at an old address (of the address record), leading to this report.
+    Redirect(&'a Report),
     /// One of dangan's own pages (home, index pages, feeds …).
     Own,
 }
@@ -75,6 +77,7 @@ impl<'a> Origin<'a> {
             Job::Unit(u) | Job::UnitFeed(u) | Job::Compilation(u, _, _) => Origin::Unit(u),
             Job::Type(t) => Origin::Type(t),
             Job::Asset(a) => Origin::Asset(a),
+            Job::Redirect(a) => Origin::Redirect(&site.reports[&site.redirects[a]]),
             _ => Origin::Own,
         }
     }
@@ -101,6 +104,7 @@ impl<'a> Origin<'a> {
                 Some(theme) => format!("themes/{theme}/static/{a}"),
                 None => format!("(built-in theme) static/{a}"),
             },
+            Origin::Redirect(_) => crate::addresses::RECORD_FILE.to_string(),
             Origin::Own => "the site's own pages".to_string(),
         }
     }
@@ -114,7 +118,7 @@ impl<'a> Origin<'a> {
             Origin::Unit(u) if unit_report(site, u).is_none() => Some("units.name"),
             Origin::Unit(_) => Some("unit"),
             Origin::Type(_) => Some("type"),
-            Origin::Own => None,
+            Origin::Redirect(_) | Origin::Own => None,
         }
     }
 
@@ -125,6 +129,7 @@ impl<'a> Origin<'a> {
             Origin::Attachment(_) | Origin::Asset(_) => "it".to_string(),
             Origin::Unit(u) => format!("the page of unit \"{}\"", abbreviated(u)),
             Origin::Type(t) => format!("the page of type \"{}\"", abbreviated(t)),
+            Origin::Redirect(r) => format!("the page at an old address of content/{}", r.id),
             Origin::Own => "a page of dangan's own".to_string(),
         }
     }
@@ -182,6 +187,10 @@ impl<'a> Origin<'a> {
                 "declare a short name for the unit's page in dangan.toml:\n      [[units]]\n      name = \"{u}\"\n      slug = \"…\""
             ),
             (Origin::Type(_), _) => "use a shorter type".to_string(),
+            (Origin::Redirect(_), _) => format!(
+                "delete the line of that address from {}: it cannot be a page",
+                crate::addresses::RECORD_FILE
+            ),
             (Origin::Own, _) => "rename what this page is named after".to_string(),
         }
     }

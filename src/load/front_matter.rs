@@ -9,7 +9,7 @@ use crate::diag::Diagnostic;
 
 /// The front matter fields a report may have.
 pub const KNOWN_FIELDS: &[&str] = &[
-    "title", "unit", "date", "type", "tags", "summary", "author", "draft", "slug",
+    "title", "unit", "date", "type", "tags", "summary", "author", "draft", "slug", "aliases",
 ];
 
 /// Field names people write in Chinese, with the field they mean.
@@ -26,6 +26,8 @@ const CHINESE_FIELDS: &[(&str, &str)] = &[
     ("摘要", "summary"),
     ("作者", "author"),
     ("草稿", "draft"),
+    ("别名", "aliases"),
+    ("旧地址", "aliases"),
 ];
 
 /// A report file cut in two.
@@ -90,6 +92,8 @@ pub struct FrontMatter {
     pub author: Option<String>,
     pub draft: bool,
     pub slug: Option<String>,
+    /// Old addresses of the report as written, each with its line.
+    pub aliases: Vec<(String, usize)>,
     /// Line of each field that was present, for later messages.
     pub lines: BTreeMap<String, usize>,
     /// The YAML could not be read at all (already reported).
@@ -135,6 +139,7 @@ pub fn parse(path: &str, split: &Split<'_>) -> (FrontMatter, Vec<Diagnostic>) {
             "author" => fm.author = scalar(path, key, v, &mut diags, at),
             "slug" => fm.slug = scalar(path, key, v, &mut diags, at),
             "tags" => fm.tags = tags(path, v, &mut diags, at),
+            "aliases" => fm.aliases = aliases(path, split, line, v, &mut diags, at),
             "draft" => match v {
                 Value::Bool(b) => fm.draft = *b,
                 Value::Null => {}
@@ -289,6 +294,63 @@ fn tags(
     }
     let mut seen = std::collections::HashSet::new();
     out.retain(|t| seen.insert(t.clone()));
+    out
+}
+
+/// The texts of `aliases:` (one text, or a list of texts), each with the
+/// line it is written on: its own line in a block list, else the key's.
+fn aliases(
+    path: &str,
+    split: &Split<'_>,
+    key_line: usize,
+    v: &Value,
+    diags: &mut Vec<Diagnostic>,
+    at: impl Fn(Diagnostic) -> Diagnostic,
+) -> Vec<(String, usize)> {
+    let hint = "write the old addresses as a list: `aliases: [2019/旧报告.md, 2019/旧报告.html]`";
+    let items: &[Value] = match v {
+        Value::Null => &[],
+        Value::Array(items) => items,
+        one => std::slice::from_ref(one),
+    };
+    let yaml_lines: Vec<&str> = split.yaml.lines().collect();
+    // Items are searched for in order, each from the line after the previous one's.
+    let mut from = key_line;
+    let mut out = Vec::new();
+    for item in items {
+        let text = match item {
+            Value::String(s) => s.trim().to_string(),
+            Value::Number(n) => n.to_string(),
+            Value::Null => continue,
+            other => {
+                diags.push(
+                    at(Diagnostic::error(
+                        path,
+                        format!(
+                            "has an item that is {}, but each alias is one address",
+                            describe(other)
+                        ),
+                    ))
+                    .hint(hint),
+                );
+                continue;
+            }
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let line = (from..split.yaml_line + yaml_lines.len())
+            .find(|l| {
+                yaml_lines
+                    .get(l - split.yaml_line)
+                    .is_some_and(|t| t.contains(text.as_str()))
+            })
+            .unwrap_or(key_line);
+        if line > key_line {
+            from = line + 1;
+        }
+        out.push((text, line));
+    }
     out
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, display_path};
-use crate::model::{ContentFile, DATE_HELP, Report, ReportDate};
+use crate::model::{Alias, ContentFile, DATE_HELP, Report, ReportDate};
 use crate::paths::safe_path;
 
 pub const CONTENT_DIR: &str = "content";
@@ -216,6 +216,29 @@ fn validate(
                 .hint("use letters, digits, Chinese characters, - and _ only (no / \\ : * ? \" < > |)"));
     }
 
+    let aliases = fm
+        .aliases
+        .iter()
+        .filter_map(|(text, line)| {
+            match crate::addresses::parse_alias(text, config.base_url.as_deref()) {
+                Ok(target) => Some(Alias {
+                    target,
+                    text: text.clone(),
+                    line: *line,
+                }),
+                Err(p) => {
+                    diags.push(
+                        Diagnostic::error(shown, format!("\"{text}\" {}", p.message))
+                            .at(*line, 1)
+                            .field("aliases")
+                            .hint(p.hint),
+                    );
+                    None
+                }
+            }
+        })
+        .collect();
+
     let (heading_title, body) = title_heading(split.body);
     let (body, body_line) = match body {
         Some((rest, skipped_lines))
@@ -224,6 +247,15 @@ fn validate(
             (rest.to_string(), split.body_line + skipped_lines)
         }
         _ => (split.body.to_string(), split.body_line),
+    };
+    let key = match (&unit, &date, &kind) {
+        (Some(u), Some(d), Some(k)) => crate::addresses::report_key(
+            fm.title.as_deref().or(heading_title.as_deref()),
+            u,
+            &d.to_string(),
+            k,
+        ),
+        _ => 0,
     };
     let title = fm.title.clone().or(heading_title).unwrap_or_else(|| {
         Path::new(id)
@@ -275,6 +307,8 @@ fn validate(
         page: safe_path(&page),
         body,
         body_line,
+        key,
+        aliases,
     })
 }
 

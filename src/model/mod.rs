@@ -5,5 +5,5 @@ mod report;
 mod site;
 
 pub use date::{DATE_HELP, ReportDate};
-pub use report::{ContentFile, Report};
+pub use report::{Alias, AliasTarget, ContentFile, Report};
 pub use site::{RESERVED_TOP, Site, Unit};

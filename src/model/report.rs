@@ -25,6 +25,29 @@ pub struct Report {
     pub body: String,
     /// Line of the source file where `body` starts.
     pub body_line: usize,
+    /// What tells this report apart when it moves: a hash of its title, unit,
+    /// date and type (see `addresses::report_key`).
+    pub key: u64,
+    /// Old addresses that lead to this report (`aliases:`).
+    pub aliases: Vec<Alias>,
+}
+
+/// One entry of a report's `aliases:`, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    pub target: AliasTarget,
+    /// As written, for messages.
+    pub text: String,
+    /// Line of the report file it is written on.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasTarget {
+    /// An old report file under `content/` (`2019/旧报告.md`): the addresses it had.
+    Report(String),
+    /// An old address of the site (`2019/旧报告.html`).
+    Page(String),
 }
 
 impl Report {

@@ -68,6 +68,9 @@ pub struct Site {
     pub type_pages: BTreeMap<String, String>,
     /// All reports, newest first.
     pub newest: Vec<String>,
+    /// Old addresses (site paths) and the id of the report each leads to;
+    /// filled in by `addresses::resolve`.
+    pub redirects: BTreeMap<String, String>,
     /// Where each report stands in its unit's list.
     unit_position: Positions,
 }
@@ -101,6 +104,7 @@ impl Site {
             types: BTreeMap::new(),
             type_pages: BTreeMap::new(),
             newest: Vec::new(),
+            redirects: BTreeMap::new(),
             unit_position: HashMap::default(),
         };
         let ix = site.index();

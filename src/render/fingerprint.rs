@@ -200,6 +200,10 @@ impl Renderer<'_> {
                 let f = &site.files[rel];
                 (&f.source, f.size, f.modified).hash(&mut h);
             }
+            Job::Redirect(address) => {
+                let id = &site.redirects[address];
+                (id, self.card_hashes[id.as_str()]).hash(&mut h);
+            }
         }
         h.finish()
     }

@@ -47,6 +47,8 @@ pub enum Job {
     Attachment(String),
     /// 汇编: a unit's reports of one year on one page that prints as one document.
     Compilation(String, i32, Scope),
+    /// A page at an old address (`Site::redirects`) that leads to the report now.
+    Redirect(String),
 }
 
 /// Every output of the site, in a stable order.
@@ -75,6 +77,7 @@ pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
             .into_iter()
             .map(|(unit, year, scope)| Job::Compilation(unit.to_string(), year, scope)),
     );
+    jobs.extend(site.redirects.keys().cloned().map(Job::Redirect));
     jobs
 }
 
@@ -97,6 +100,7 @@ pub fn job_path(site: &Site, job: &Job) -> String {
         Job::Asset(a) => format!("_assets/{a}"),
         Job::Attachment(rel) => site.files[rel].site_path.clone(),
         Job::Compilation(unit, year, scope) => compilation::path(site, unit, *year, *scope),
+        Job::Redirect(address) => address.clone(),
     }
 }
 
@@ -530,6 +534,13 @@ impl<'a> Renderer<'a> {
             Job::Compilation(unit, year, scope) => {
                 self.compilation_page(&mut ctx, &sv, path, unit, *year, *scope);
                 "compilation.html"
+            }
+            Job::Redirect(address) => {
+                let r = &site.reports[&site.redirects[address]];
+                ctx.insert("crumbs", &crumbs(&sv, vec![]));
+                ctx.insert("page_title", &r.title);
+                ctx.insert("moved", &MovedView::new(site, &sv, path, r));
+                "moved.html"
             }
             Job::Asset(_) | Job::Attachment(_) | Job::Feed | Job::UnitFeed(_) | Job::Sitemap => {
                 unreachable!("not a page")

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::markdown::Rendered;
 use crate::model::{Report, Site, Unit};
-use crate::paths::{encode_fragment, encode_path};
+use crate::paths::{encode_fragment, encode_path, relative_href};
 
 /// Common to every page.
 #[derive(Serialize)]
@@ -201,6 +201,27 @@ impl<'a> ReportView<'a> {
             prev: older.map(link),
             next: newer.map(link),
             year_url: format!("{}#y{}", sv.href(&site.units[&r.unit].page), r.date.year),
+        }
+    }
+}
+
+/// A page at an old address: the report it leads to.
+#[derive(Serialize)]
+pub struct MovedView<'a> {
+    #[serde(flatten)]
+    pub card: Card<'a>,
+    /// The report's address as a reader sees it in the address bar.
+    pub address: &'a str,
+    /// Relative to the old address, for the link and the refresh.
+    pub href: String,
+}
+
+impl<'a> MovedView<'a> {
+    pub fn new(site: &'a Site, sv: &SiteView<'_>, path: &str, r: &'a Report) -> Self {
+        MovedView {
+            card: Card::new(site, sv, r),
+            address: &r.page,
+            href: relative_href(path, &r.page),
         }
     }
 }
