@@ -192,8 +192,29 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
     }
 }
 
+fn read_record(root: &Path) -> Option<Vec<u8>> {
+    std::fs::read(root.join(dangan::addresses::RECORD_FILE)).ok()
+}
+
+fn write_record(root: &Path, bytes: &Option<Vec<u8>>) {
+    let path = root.join(dangan::addresses::RECORD_FILE);
+    match bytes {
+        Some(b) => std::fs::write(path, b).unwrap(),
+        None => {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn is_redirect(page: &[u8]) -> bool {
+    String::from_utf8_lossy(page).contains("http-equiv=\"refresh\"")
+}
+
 #[test]
 fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
+    // Moves, renames and slug changes leave pages at the old addresses, and
+    // deletions warnings: both must happen for the comparison to test them.
+    let (mut redirects_seen, mut moved_away_seen) = (0, 0);
     for seed in [1u64, 7, 42, 2024, 5, 11, 99, 123] {
         let a = Archive::new();
         let root = a.root();
@@ -229,12 +250,32 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
             let touched = random_change(&mut rng, root, &mut reports);
             session.update(&touched);
             let later = step < 29 && pages_only.usize(..3) == 0;
+            // The address record as the session found it: the fresh build
+            // starts from the same one, and must leave the same.
+            let record_before = read_record(root);
             let outcome = if later {
                 session.run_pages().unwrap()
             } else {
                 session.run().unwrap()
             };
+            let record_after = read_record(root);
+            write_record(root, &record_before);
             let (fresh_diags, fresh) = fresh(root);
+            assert_eq!(
+                read_record(root),
+                record_after,
+                "seed {seed} step {step}: the same address record as a fresh build"
+            );
+            redirects_seen += outcome
+                .changed
+                .iter()
+                .filter(|p| fresh.get(*p).is_some_and(|b| is_redirect(b)))
+                .count();
+            moved_away_seen += outcome
+                .diagnostics
+                .iter()
+                .filter(|d| d.message.contains("now leads nowhere"))
+                .count();
             assert_eq!(
                 outcome.diagnostics, fresh_diags,
                 "seed {seed} step {step}: same problems as a fresh build"
@@ -273,6 +314,10 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
             "seed {seed}: compilations compared: {own_compilations} own, {with_sub_units} with sub-units"
         );
     }
+    assert!(
+        redirects_seen > 10 && moved_away_seen > 5,
+        "{redirects_seen} redirect pages written, {moved_away_seen} addresses gone"
+    );
 }
 
 #[test]
@@ -377,4 +422,46 @@ fn a_broken_report_keeps_the_last_good_output_and_fixing_it_recovers() {
         &fresh_build(a.root()),
         "after the output folder was deleted",
     );
+}
+
+#[test]
+fn a_move_seen_as_a_removal_then_an_addition_still_leaves_a_page_at_the_old_address() {
+    let a = Archive::new();
+    a.report(
+        "2019/报告.md",
+        &report("报告", "市委办公室", "2019-03-01", "调研报告", "正文"),
+    );
+    a.report(
+        "2019/另一份.md",
+        &report("另一份", "市委办公室", "2019-04-01", "调研报告", "正文"),
+    );
+    let mut session = built_session(&a);
+    let (old, new) = (
+        a.root().join("content/2019/报告.md"),
+        a.root().join("content/归档/报告.md"),
+    );
+    let text = std::fs::read_to_string(&old).unwrap();
+
+    // A file manager's move may arrive as two changes, each rebuilt on its own.
+    std::fs::remove_file(&old).unwrap();
+    session.update(std::slice::from_ref(&old));
+    let o = session.run().unwrap();
+    assert!(
+        o.diagnostics
+            .iter()
+            .any(|d| d.message.contains("2019/报告.html")),
+        "{:?}",
+        o.diagnostics
+    );
+    assert!(!a.out().join("2019/报告.html").exists());
+
+    a.report("归档/报告.md", &text);
+    session.update(std::slice::from_ref(&new));
+    let o = session.run().unwrap();
+    assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
+    assert!(
+        a.page("2019/报告.html")
+            .contains("url=../%E5%BD%92%E6%A1%A3/%E6%8A%A5%E5%91%8A.html\"")
+    );
+    assert_same(&tree(&a.out()), &fresh_build(a.root()), "after the move");
 }

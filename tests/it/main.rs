@@ -11,6 +11,7 @@ mod import;
 mod incremental;
 mod output;
 mod publish;
+mod redirect;
 mod search;
 mod serve;
 mod theme;
