@@ -384,11 +384,11 @@ impl Session {
     fn pages_step(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let lap = lap_timer(start);
-        let (site, jobs, mut diags, drafts) = self.check();
+        let (site, jobs, mut diags, drafts) = self.check(&lap);
         // A search update still pending belongs to a site the Markdown cache has
         // moved past; the next good run brings the index up to date instead.
         self.pending_search = None;
-        lap("site model and markdown");
+        lap("markdown");
         let out = self.out.clone();
         let reports = site.reports.len();
         let finish = |diags: Diagnostics, files, written, changed| Outcome {
@@ -524,7 +524,7 @@ impl Session {
 
     /// Every problem known now, the site model with its outputs (none
     /// without a theme), and the Markdown brought up to date.
-    fn check(&mut self) -> (Site, Vec<Job>, Diagnostics, usize) {
+    fn check(&mut self, lap: &dyn Fn(&str)) -> (Site, Vec<Job>, Diagnostics, usize) {
         let mut diags = Diagnostics::default();
         for ds in [self.config.as_ref().err(), self.theme.as_ref().err()]
             .into_iter()
@@ -540,6 +540,7 @@ impl Session {
         }
         let drafts = published.iter().filter(|r| r.draft).count();
         let mut site = Site::new(self.config(), published, self.files.values().cloned());
+        lap("site model");
         let resolved = addresses::resolve(
             &self.addresses,
             &site,
@@ -550,6 +551,7 @@ impl Session {
         diags.extend(self.addresses_diags.iter().cloned());
         diags.extend(resolved.diags);
         self.addresses_next = Some(resolved.record);
+        lap("old addresses");
         // Redirect pages are outputs like any other: listed, and checked, with them.
         let jobs = match &self.theme {
             Ok(theme) => render::jobs(&site, theme),

@@ -465,3 +465,45 @@ fn a_move_seen_as_a_removal_then_an_addition_still_leaves_a_page_at_the_old_addr
     );
     assert_same(&tree(&a.out()), &fresh_build(a.root()), "after the move");
 }
+
+#[test]
+fn an_address_let_go_in_the_record_while_watching_leaves_the_site() {
+    let a = Archive::new();
+    a.report(
+        "甲.md",
+        &report("甲", "市委办公室", "2020-01-01", "工作总结", "正文"),
+    );
+    let mut session = built_session(&a);
+    let record = a.root().join(dangan::addresses::RECORD_FILE);
+    assert!(
+        !session.update(std::slice::from_ref(&record)),
+        "the record as the build wrote it is no change"
+    );
+    std::fs::rename(
+        a.root().join("content/甲.md"),
+        a.root().join("content/乙.md"),
+    )
+    .unwrap();
+    session.update(&[
+        a.root().join("content/甲.md"),
+        a.root().join("content/乙.md"),
+    ]);
+    session.run().unwrap();
+    assert!(a.page("甲.html").contains("url=%E4%B9%99.html\""));
+
+    // Someone deletes the old address's line (or a merge brings a new record).
+    let text = std::fs::read_to_string(&record).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("甲.html\t"))
+        .collect();
+    std::fs::write(&record, kept.join("\n") + "\n").unwrap();
+    assert!(session.update(std::slice::from_ref(&record)));
+    session.run().unwrap();
+    assert!(!a.out().join("甲.html").exists());
+    assert_same(
+        &tree(&a.out()),
+        &fresh_build(a.root()),
+        "after the record changed",
+    );
+}

@@ -675,3 +675,56 @@ fn aliases_keep_old_addresses_of_a_report_that_moved_and_changed_or_was_merged()
     assert!(!run.stderr().contains("warning"), "{}", run.stderr());
     assert!(a.out().join("2019/附录.html").is_file());
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from).into_iter().map(Result::unwrap) {
+        let target = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_publish_stopped_at_any_step_never_leaves_an_old_address_leading_to_a_missing_page() {
+    let a = five_reports();
+    let share = tempfile::tempdir().unwrap();
+    let published = share.path().join("v1");
+    std::fs::create_dir(&published).unwrap();
+    a.build().ok();
+    a.run(&["publish", published.to_str().unwrap(), "--quiet"])
+        .ok();
+    move_rename_reslug_delete(&a);
+    a.build().ok();
+    let opts = dangan::publish::PublishOptions {
+        quiet: true,
+        ..Default::default()
+    };
+    for steps in 0.. {
+        let dest = share.path().join(format!("run{steps}"));
+        copy_tree(&published, &dest);
+        let done = dangan::publish::publish_killed_after(&a.out(), &dest, &opts, steps).is_ok();
+        for (old, new, title) in MOVES {
+            let page = std::fs::read_to_string(dest.join(old)).unwrap();
+            if page.contains("http-equiv=\"refresh\"") {
+                let target = std::fs::read_to_string(dest.join(new)).unwrap_or_else(|_| {
+                    panic!("stopped after {steps}: {old} leads to {new}, not there yet")
+                });
+                assert!(target.contains(&format!("<h1>{title}</h1>")));
+            } else {
+                assert!(!done, "{old} is a page leading to {new} once published");
+                assert!(
+                    page.contains(&format!("<h1>{title}</h1>")),
+                    "{old} is whole"
+                );
+            }
+        }
+        if done {
+            assert!(steps > 5, "the publish had several steps to stop at");
+            break;
+        }
+        std::fs::remove_dir_all(&dest).unwrap();
+    }
+}

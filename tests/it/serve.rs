@@ -146,8 +146,14 @@ fn edits_additions_renames_and_deletions_show_up_in_served_pages() {
         a.root().join("content/2022/丙.md"),
     )
     .unwrap();
+    // Its old address leads to it now (#19).
     eventually("the renamed report moves", || {
-        get(s.port, &format!("/2021/{}", enc("乙.html"))).0 == 404
+        get(s.port, &format!("/2021/{}", enc("乙.html")))
+            .2
+            .contains(&format!(
+                "url=../2022/{}\"",
+                dangan::paths::encode_path("丙.html")
+            ))
             && get(s.port, &format!("/2022/{}", enc("丙.html"))).0 == 200
     });
 
@@ -159,6 +165,7 @@ fn edits_additions_renames_and_deletions_show_up_in_served_pages() {
         "the deleted report's page and the emptied year page are removed",
         || {
             get(s.port, &format!("/2022/{}", enc("丙.html"))).0 == 404
+                && get(s.port, &format!("/2021/{}", enc("乙.html"))).0 == 404
                 && broken_links(&a.out()).is_empty()
         },
     );
