@@ -91,6 +91,9 @@ struct Cx<'a, P> {
     by_key: HashMap<u64, Vec<&'a Report>>,
     /// Record addresses by the report file their entries name.
     by_file: HashMap<&'a str, Vec<&'a str>>,
+    /// Folders of the site named like a page (`x.html/`), lower-cased: rare,
+    /// and the only ones a redirect page could collide with.
+    page_named_folders: HashSet<String>,
 }
 
 fn lower(s: &str) -> Cow<'_, str> {
@@ -132,6 +135,17 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
                 by_file.entry(e.report.as_str()).or_default().push(address);
             }
         }
+        let mut page_named_folders = HashSet::new();
+        for path in taken.keys() {
+            let mut end = 0;
+            for part in path.split('/') {
+                end += part.len();
+                if end < path.len() && (part.ends_with(".html") || part.ends_with(".htm")) {
+                    page_named_folders.insert(path[..end].to_string());
+                }
+                end += 1;
+            }
+        }
         let mut by_key: HashMap<u64, Vec<&Report>> = HashMap::new();
         for r in site.reports.values() {
             by_key.entry(r.key).or_default().push(r);
@@ -144,6 +158,7 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
             recorded,
             by_key,
             by_file,
+            page_named_folders,
         }
     }
 
@@ -414,8 +429,7 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
             }
             prefix.push_str(part);
         }
-        let folder = format!("{l}/");
-        if self.taken.keys().any(|k| k.starts_with(&folder)) {
+        if self.page_named_folders.contains(l.as_ref()) {
             return Err(format!("the site has a folder {address}"));
         }
         Ok(())
@@ -580,4 +594,149 @@ fn alias_error_at(r: &Report, alias: &Alias, message: impl Into<String>) -> Diag
     )
     .line(alias.line)
     .field("aliases")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::model::ReportDate;
+
+    fn report(id: &str, page: &str, key: u64, draft: bool) -> Arc<Report> {
+        Arc::new(Report {
+            id: id.into(),
+            source: Default::default(),
+            title: id.into(),
+            unit: "单位".into(),
+            date: ReportDate {
+                year: 2020,
+                month: 1,
+                day: Some(1),
+            },
+            kind: "总结".into(),
+            tags: Vec::new(),
+            summary: None,
+            author: None,
+            draft,
+            page: page.into(),
+            body: String::new(),
+            body_line: 1,
+            key,
+            aliases: Vec::new(),
+        })
+    }
+
+    /// Reports as (id, page, key); a page of `None` makes a draft.
+    fn run(record: &str, reports: &[(&str, Option<&str>, u64)]) -> Resolution {
+        run_with_broken(record, reports, &[])
+    }
+
+    /// Also with report files that are there but have errors.
+    fn run_with_broken(
+        record: &str,
+        reports: &[(&str, Option<&str>, u64)],
+        broken: &[&str],
+    ) -> Resolution {
+        let (record, diags) = Record::parse(record);
+        assert!(diags.is_empty(), "{diags:?}");
+        let reports: Vec<Arc<Report>> = reports
+            .iter()
+            .map(|(id, page, key)| report(id, page.unwrap_or("draft.html"), *key, page.is_none()))
+            .collect();
+        let mut ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
+        ids.extend(broken.iter().map(|b| b.to_string()));
+        let (site, _) = Site::new(Config::default(), reports, []);
+        resolve(&record, &site, |id| ids.iter().any(|i| i == id), true)
+    }
+
+    fn redirects(r: &Resolution) -> Vec<(&str, &str)> {
+        r.redirects
+            .iter()
+            .map(|(a, id)| (a.as_str(), id.as_str()))
+            .collect()
+    }
+
+    const K: &str = "000000000000000a";
+
+    #[test]
+    fn of_reports_sharing_a_key_the_one_at_a_new_address_is_the_one_that_moved() {
+        let r = run(
+            &format!("a.html\ta.md\t{K}\nb.html\tb.md\t{K}\n"),
+            &[
+                ("b.md", Some("b.html"), 10),
+                ("c/a2.md", Some("c/a2.html"), 10),
+            ],
+        );
+        assert_eq!(redirects(&r), [("a.html", "c/a2.md")]);
+        assert!(r.diags.is_empty(), "{:?}", r.diags);
+    }
+
+    #[test]
+    fn then_the_one_with_the_same_file_name() {
+        let r = run(
+            &format!("x/a.html\tx/a.md\t{K}\nx/b.html\tx/b.md\t{K}\n"),
+            &[
+                ("y/a.md", Some("y/a.html"), 10),
+                ("y/b.md", Some("y/b.html"), 10),
+            ],
+        );
+        assert_eq!(
+            redirects(&r),
+            [("x/a.html", "y/a.md"), ("x/b.html", "y/b.md")]
+        );
+    }
+
+    #[test]
+    fn otherwise_the_address_is_warned_about_once_naming_the_candidates() {
+        let record = format!("a.html\ta.md\t{K}\n");
+        let reports = [("p.md", Some("p.html"), 10), ("q.md", Some("q.html"), 10)];
+        let r = run(&record, &reports);
+        assert!(r.redirects.is_empty());
+        assert_eq!(r.diags.len(), 1);
+        let d = &r.diags[0];
+        assert!(
+            !d.is_error() && d.message.contains("content/p.md and content/q.md"),
+            "{d:?}"
+        );
+        assert!(r.record.entries["a.html"][0].removed);
+        let again = run(&r.record.to_text(), &reports);
+        assert!(again.diags.is_empty() && again.redirects.is_empty());
+    }
+
+    #[test]
+    fn addresses_differing_only_in_case_are_one_file_on_a_share() {
+        let r = run(
+            &format!("A.html\tA.md\t{K}\n"),
+            &[("a.md", Some("a.html"), 10)],
+        );
+        assert!(
+            r.redirects.is_empty() && r.diags.is_empty(),
+            "{:?}",
+            r.diags
+        );
+        assert_eq!(r.record.entries.keys().collect::<Vec<_>>(), ["a.html"]);
+    }
+
+    #[test]
+    fn a_report_with_errors_keeps_its_addresses_without_a_word_and_a_draft_is_named() {
+        let r = run_with_broken(
+            &format!("a.html\ta.md\t{K}\nd.html\td.md\t{K}\n"),
+            &[("d.md", None, 11)],
+            &["a.md"],
+        );
+        let text = r.record.to_text();
+        assert!(text.contains(&format!("\na.html\ta.md\t{K}\n")), "{text}");
+        assert!(
+            text.contains(&format!("\nd.html\td.md\t{K}\tremoved\n")),
+            "{text}"
+        );
+        assert_eq!(r.diags.len(), 1);
+        assert!(
+            r.diags[0].message.contains("content/d.md is a draft"),
+            "{:?}",
+            r.diags
+        );
+    }
 }
