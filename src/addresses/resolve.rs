@@ -91,9 +91,8 @@ struct Cx<'a, P> {
     by_key: HashMap<u64, Vec<&'a Report>>,
     /// Record addresses by the report file their entries name.
     by_file: HashMap<&'a str, Vec<&'a str>>,
-    /// Folders of the site named like a page (`x.html/`), lower-cased: rare,
-    /// and the only ones a redirect page could collide with.
-    page_named_folders: HashSet<String>,
+    /// The folders of the site's outputs, lower-cased, with their spelling.
+    folders: HashMap<Cow<'a, str>, &'a str>,
 }
 
 fn lower(s: &str) -> Cow<'_, str> {
@@ -135,15 +134,20 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
                 by_file.entry(e.report.as_str()).or_default().push(address);
             }
         }
-        let mut page_named_folders = HashSet::new();
-        for path in taken.keys() {
-            let mut end = 0;
-            for part in path.split('/') {
-                end += part.len();
-                if end < path.len() && (part.ends_with(".html") || part.ends_with(".htm")) {
-                    page_named_folders.insert(path[..end].to_string());
-                }
-                end += 1;
+        let mut folders = HashMap::new();
+        let paths = site.reports.values().map(|r| r.page.as_str());
+        let mut last_dir = None;
+        for path in paths.chain(site.files.values().map(|f| f.site_path.as_str())) {
+            let Some((dir, _)) = path.rsplit_once('/') else {
+                continue;
+            };
+            // Outputs come sorted by source, so most share the folder of the one before.
+            if last_dir == Some(dir) {
+                continue;
+            }
+            last_dir = Some(dir);
+            for (end, _) in path.match_indices('/') {
+                folders.entry(lower(&path[..end])).or_insert(&path[..end]);
             }
         }
         let mut by_key: HashMap<u64, Vec<&Report>> = HashMap::new();
@@ -158,7 +162,7 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
             recorded,
             by_key,
             by_file,
-            page_named_folders,
+            folders,
         }
     }
 
@@ -409,27 +413,31 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
         }
     }
 
-    /// A redirect page at `address` must not stand where the site has a
-    /// folder, nor inside a folder that is a file of the site.
+    /// A redirect page at `address` must fit among the site's outputs on a
+    /// Windows share: not where the site has a folder, not inside a folder
+    /// that is a file of the site, nor in one the site spells otherwise.
     fn fits(&self, address: &str) -> Result<(), String> {
-        let l = lower(address);
-        let mut prefix = String::new();
-        for part in l.split('/') {
-            if !prefix.is_empty() {
-                if let Some(owner) = self.taken.get(prefix.as_str()) {
-                    let what = match owner {
-                        Owner::Report(r) => shown(&r.id),
-                        Owner::File(f) => shown(&f.rel),
-                    };
-                    return Err(format!(
-                        "{prefix} is a file of the site ({what}), not a folder"
-                    ));
-                }
-                prefix.push('/');
+        for (end, _) in address.match_indices('/') {
+            let folder = &address[..end];
+            let folded = lower(folder);
+            if let Some(owner) = self.taken.get(&folded) {
+                let what = match owner {
+                    Owner::Report(r) => shown(&r.id),
+                    Owner::File(f) => shown(&f.rel),
+                };
+                return Err(format!(
+                    "{folder} is a file of the site ({what}), not a folder"
+                ));
             }
-            prefix.push_str(part);
+            if let Some(spelled) = self.folders.get(&folded)
+                && *spelled != folder
+            {
+                return Err(format!(
+                    "the site spells the folder {spelled}, and a Windows share keeps one spelling"
+                ));
+            }
         }
-        if self.page_named_folders.contains(l.as_ref()) {
+        if self.folders.contains_key(&lower(address)) {
             return Err(format!("the site has a folder {address}"));
         }
         Ok(())
@@ -471,7 +479,9 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
             match self.successor(entries) {
                 Successor::To(r) => {
                     if self.fits(address).is_err() {
-                        continue; // a folder of the site now: the address is gone with no word needed
+                        // The site's own folders stand there now; kept for when they go.
+                        kept.entries.insert(address.clone(), entries.clone());
+                        continue;
                     }
                     assigned.insert(l);
                     out.redirects.insert(address.clone(), r.id.clone());
@@ -647,7 +657,7 @@ mod tests {
             .collect();
         let mut ids: Vec<String> = reports.iter().map(|r| r.id.clone()).collect();
         ids.extend(broken.iter().map(|b| b.to_string()));
-        let (site, _) = Site::new(Config::default(), reports, []);
+        let site = Site::new(Config::default(), reports, []);
         resolve(&record, &site, |id| ids.iter().any(|i| i == id), true)
     }
 
@@ -717,6 +727,30 @@ mod tests {
             r.diags
         );
         assert_eq!(r.record.entries.keys().collect::<Vec<_>>(), ["a.html"]);
+    }
+
+    #[test]
+    fn no_redirect_page_lands_in_a_folder_the_site_spells_otherwise_or_where_a_folder_is() {
+        let record = format!("Reports/a.html\ta.md\t{K}\nx.html\tx.md\t000000000000000b\n");
+        let reports = [
+            ("reports/r.md", Some("reports/r.html"), 1),
+            ("b.md", Some("b.html"), 10),
+            ("x.html/y.md", Some("x.html/y.html"), 2),
+            ("x2.md", Some("x2.html"), 11),
+        ];
+        let r = run(&record, &reports);
+        assert!(r.redirects.is_empty(), "{:?}", r.redirects);
+        assert!(r.diags.is_empty(), "{:?}", r.diags);
+        // Kept, for when the site's folders are gone.
+        let text = r.record.to_text();
+        assert!(
+            text.contains(&format!("\nReports/a.html\ta.md\t{K}\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains("\nx.html\tx.md\t000000000000000b\n"),
+            "{text}"
+        );
     }
 
     #[test]
