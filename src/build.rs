@@ -92,7 +92,8 @@ pub struct Session {
     /// Every `.md` file under content/, by id.
     reports: BTreeMap<String, Loaded>,
     files: BTreeMap<String, ContentFile>,
-    walk_diags: Vec<Diagnostic>,
+    /// Problems of the walk, by path under content/ (`""`: the folder is missing).
+    walk_diags: Vec<(String, Diagnostic)>,
     markdown: BTreeMap<String, Arc<MdEntry>>,
     next_stamp: u64,
     /// The outputs as last written, with their fingerprints.
@@ -244,10 +245,12 @@ impl Session {
             .collect();
         self.walk_diags = found.diags;
         if !content.is_dir() {
-            self.walk_diags.push(
+            // Under the id "": no path under content/ replaces it.
+            self.walk_diags.push((
+                String::new(),
                 Diagnostic::error(CONTENT_DIR, "there is no content folder")
                     .hint("put the reports (.md files) in a folder named `content` next to dangan.toml, or run `dangan init`"),
-            );
+            ));
         }
     }
 
@@ -302,30 +305,25 @@ impl Session {
         let id = load::rel_id(content, path);
         let prefix = format!("{id}/");
         // Whatever was at this path (a file, or a folder's contents) is gone or replaced.
-        self.reports
-            .retain(|k, _| k != &id && !k.starts_with(&prefix));
-        self.files
-            .retain(|k, _| k != &id && !k.starts_with(&prefix));
+        let gone = |k: &String| k == &id || k.starts_with(&prefix);
+        self.reports.retain(|k, _| !gone(k));
+        self.files.retain(|k, _| !gone(k));
+        self.walk_diags.retain(|(k, _)| !gone(k));
         let config = self.config();
         let root = self.opts.root.clone();
-        if path.is_dir() {
-            let found = discover::discover_under(&root, content, path);
-            for p in found.reports {
-                let loaded = read_report(&root, content, &p, &config);
-                self.reports.insert(load::rel_id(content, &p), loaded);
-            }
-            for (p, meta) in found.files {
-                let f = load::content_file(content, p, &meta);
-                self.files.insert(f.rel.clone(), f);
-            }
-        } else if let Ok(meta) = std::fs::metadata(path) {
-            if discover::is_report(path) {
-                self.reports
-                    .insert(id, read_report(&root, content, path, &config));
-            } else {
-                let f = load::content_file(content, path.to_path_buf(), &meta);
-                self.files.insert(f.rel.clone(), f);
-            }
+        let found = discover::entry(&root, content, path);
+        for p in found.reports {
+            let loaded = read_report(&root, content, &p, &config);
+            self.reports.insert(load::rel_id(content, &p), loaded);
+        }
+        for (p, meta) in found.files {
+            let f = load::content_file(content, p, &meta);
+            self.files.insert(f.rel.clone(), f);
+        }
+        for (k, d) in found.diags {
+            // A link on the way may have been named by an earlier event.
+            self.walk_diags.retain(|(k2, _)| k2 != &k);
+            self.walk_diags.push((k, d));
         }
         true
     }
@@ -532,7 +530,7 @@ impl Session {
         {
             diags.extend(ds.iter().cloned());
         }
-        diags.extend(self.walk_diags.iter().cloned());
+        diags.extend(self.walk_diags.iter().map(|(_, d)| d.clone()));
         let mut published = Vec::with_capacity(self.reports.len());
         for l in self.reports.values() {
             diags.extend(l.diags.iter().cloned());

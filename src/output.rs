@@ -229,6 +229,7 @@ fn holder(file: &std::fs::File) -> Option<String> {
         let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
         let args: Vec<String> = cmdline
             .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
             .skip(1)
             .take(4)
             .map(|a| String::from_utf8_lossy(a).into_owned())
@@ -505,22 +506,10 @@ enum Source<'a> {
 /// since the content folder was read: nothing outside the archive is read
 /// through a link.
 fn copy_regular(src: &Path, tmp: &Path, target: &Path) -> Result<(), OutputError> {
-    let mut from = open_no_follow(src)?;
+    let mut from = crate::load::discover::open_regular(src).map_err(io_err(src))?;
     let mut to = std::fs::File::create(tmp).map_err(io_err(target))?;
     io::copy(&mut from, &mut to).map_err(io_err(target))?;
     Ok(())
-}
-
-/// Opens a file for reading unless it is a symbolic link.
-pub fn open_no_follow(path: &Path) -> Result<std::fs::File, OutputError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path).map_err(io_err(path))
 }
 
 /// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.

@@ -9,7 +9,9 @@ use anyhow::{Context, Result};
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
 use crate::build::{Outcome, Session};
+use crate::diag::{Diagnostic, display_path};
 use crate::load::CONTENT_DIR;
+use crate::output::OutputError;
 
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
@@ -178,7 +180,9 @@ fn change(ev: notify::Result<notify::Event>) -> Option<notify::Event> {
     }
 }
 
-/// Rebuilds after every change, for ever; `after` sees every outcome.
+/// Rebuilds after every change, for ever; `after` sees every outcome. Only
+/// the watcher failing ends it: problems of the archive, and of writing the
+/// site, are outcomes to show.
 /// Pages come first; the search index is updated when no further change is
 /// waiting, so that a second save is never held up behind the first one's index.
 pub fn run(
@@ -191,7 +195,8 @@ pub fn run(
             match watcher.next_batch_within(SEARCH_AFTER)? {
                 Some(paths) => paths,
                 None => {
-                    after(&session.run_search()?);
+                    let result = session.run_search();
+                    after(&told(&session, result));
                     continue;
                 }
             }
@@ -199,8 +204,30 @@ pub fn run(
             watcher.next_batch()?
         };
         if session.update(&paths) {
-            after(&session.run_pages()?);
+            let result = session.run_pages();
+            after(&told(&session, result));
         }
+    }
+}
+
+/// A run that could not write (a full disk, a folder in the way) is told
+/// like a problem of the archive, and watching goes on: the session dropped
+/// what it had half written, the output keeps the last good build, and the
+/// next change tries again.
+fn told(session: &Session, result: Result<Outcome, OutputError>) -> Outcome {
+    let out = session.out();
+    match result {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome {
+            diagnostics: vec![
+                Diagnostic::error(
+                    display_path(session.root(), out),
+                    format!("could not write the site: {e}"),
+                )
+                .hint("dangan keeps watching and writes the site again at the next change"),
+            ],
+            ..Outcome::nothing(out.to_path_buf())
+        },
     }
 }
 

@@ -1,10 +1,20 @@
 //! Finds the reports and attachments under `content/`.
+//!
+//! Symbolic links are never followed, whether they point inside the archive
+//! or outside it, and each one is named in a warning: a link to a file
+//! outside could publish it (a secret, by mistake or by intent), a change to
+//! a link's target is not a change that `watch` sees, a link to a folder can
+//! loop, and a Windows share holds no links anyway — a copy does what the
+//! link would. The same rule holds for a full walk and for `watch`'s updates
+//! of one path (`entry`). Only regular files are read: a pipe would block
+//! the build.
 
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
 use crate::diag::{Diagnostic, display_path};
+use crate::load::rel_id;
 
 /// What the content folder holds, in path order.
 #[derive(Debug, Default)]
@@ -13,7 +23,9 @@ pub struct Found {
     pub reports: Vec<PathBuf>,
     /// Every other file (attachments), with its size.
     pub files: Vec<(PathBuf, std::fs::Metadata)>,
-    pub diags: Vec<Diagnostic>,
+    /// Problems, each with the path under `content/` it is about: links and
+    /// other entries left out, folders that cannot be read.
+    pub diags: Vec<(String, Diagnostic)>,
 }
 
 /// Files people's tools leave behind, never part of the archive.
@@ -36,7 +48,8 @@ pub fn discover(root: &Path, content: &Path) -> Found {
     discover_under(root, content, content)
 }
 
-/// Like `discover`, for one folder inside the content folder.
+/// Like `discover`, for one folder inside the content folder (the content
+/// folder itself may be a link: it is where the archive keeps its reports).
 pub fn discover_under(root: &Path, content: &Path, dir: &Path) -> Found {
     let mut found = Found::default();
     if !dir.is_dir() || !dir.starts_with(content) {
@@ -48,34 +61,111 @@ pub fn discover_under(root: &Path, content: &Path, dir: &Path) -> Found {
         .filter_entry(|e| e.depth() == 0 || !is_ignored(&e.file_name().to_string_lossy()));
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_file() => {
-                if is_report(e.path()) {
-                    found.reports.push(e.into_path());
-                } else {
-                    if let Ok(meta) = e.metadata() {
-                        found.files.push((e.into_path(), meta));
-                    }
-                }
-            }
-            Ok(_) => {}
+            Ok(e) if e.depth() == 0 => {}
+            Ok(e) if e.file_type().is_dir() => {}
+            Ok(e) => match e.metadata() {
+                Ok(meta) => add(&mut found, root, content, e.into_path(), meta),
+                Err(err) => found
+                    .diags
+                    .push(unreadable(root, content, e.path(), &err.to_string())),
+            },
             Err(err) => {
-                let path = err
-                    .path()
-                    .map(|p| display_path(root, p))
-                    .unwrap_or_else(|| "content".into());
-                found.diags.push(
-                    Diagnostic::error(
-                        path,
-                        format!(
-                            "cannot be read: {}",
-                            err.io_error()
-                                .map_or_else(|| err.to_string(), |e| e.to_string())
-                        ),
-                    )
-                    .hint("check that the file or folder exists and that you may read it"),
-                );
+                let path = err.path().unwrap_or(content).to_path_buf();
+                let why = err
+                    .io_error()
+                    .map_or_else(|| err.to_string(), |e| e.to_string());
+                found.diags.push(unreadable(root, content, &path, &why));
             }
         }
     }
     found
+}
+
+/// What one path under `content/` is now, for `watch`: a report, an
+/// attachment, a folder to walk, or nothing (gone, ignored, or left out with
+/// a warning because it is, or lies behind, a link).
+pub fn entry(root: &Path, content: &Path, path: &Path) -> Found {
+    let mut found = Found::default();
+    let Ok(rel) = path.strip_prefix(content) else {
+        return found;
+    };
+    // A folder on the way that is a link: the path is inside what the link shows.
+    let mut on_the_way = content.to_path_buf();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        on_the_way.push(part);
+        match std::fs::symlink_metadata(&on_the_way) {
+            Ok(m) if m.is_dir() => {}
+            Ok(m) => {
+                add(&mut found, root, content, on_the_way, m);
+                return found;
+            }
+            Err(_) => return found, // gone since: a later event says so
+        }
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => return discover_under(root, content, path),
+        Ok(m) => add(&mut found, root, content, path.to_path_buf(), m),
+        Err(_) => {}
+    }
+    found
+}
+
+/// Files the walk found: regular ones are part of the archive, links and
+/// anything else are left out and named.
+fn add(found: &mut Found, root: &Path, content: &Path, path: PathBuf, meta: std::fs::Metadata) {
+    let shown = display_path(root, &path);
+    let id = rel_id(content, &path);
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        let target = std::fs::read_link(&path)
+            .map(|t| t.display().to_string())
+            .unwrap_or_else(|_| "?".to_string());
+        let d = Diagnostic::warning(
+            shown,
+            format!(
+                "is a symbolic link (to {target}); dangan does not follow links, so it is left out"
+            ),
+        )
+        .hint("put a copy of the file or folder here instead of a link");
+        found.diags.push((id, d));
+    } else if kind.is_file() {
+        match is_report(&path) {
+            true => found.reports.push(path),
+            false => found.files.push((path, meta)),
+        }
+    } else if !kind.is_dir() {
+        let d = Diagnostic::warning(
+            shown,
+            "is not a regular file (a pipe, socket or device), so it is left out",
+        )
+        .hint("only files and folders belong in content/");
+        found.diags.push((id, d));
+    }
+}
+
+fn unreadable(root: &Path, content: &Path, path: &Path, why: &str) -> (String, Diagnostic) {
+    let d = Diagnostic::error(display_path(root, path), format!("cannot be read: {why}"))
+        .hint("check that the file or folder exists and that you may read it");
+    (rel_id(content, path), d)
+}
+
+/// Opens a file for reading, unless it has become a symbolic link since it
+/// was found (nothing outside the archive is read through a link).
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
+}
+
+/// The bytes of a file found by the walk (see `open_regular`).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    open_regular(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }

@@ -39,7 +39,7 @@ pub fn load_report(
     config: &Config,
 ) -> (Option<Report>, Vec<Diagnostic>) {
     let shown = display_path(root, path);
-    let bytes = match std::fs::read(path) {
+    let bytes = match discover::read_regular(path) {
         Ok(b) => b,
         Err(e) => {
             let d = Diagnostic::error(&shown, format!("cannot be read: {e}"))

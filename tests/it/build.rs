@@ -314,3 +314,55 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// Issue #12 item 9: links are never followed, whether they point out of the
+/// archive or into it, and each one left out is named (a linked report
+/// dropped without a word is lost data).
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_content_are_left_out_and_named() {
+    use std::os::unix::fs::symlink;
+    let a = Archive::new();
+    a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
+    let outside = tempfile::tempdir().unwrap();
+    let secret = report("机密报告", "单位", "2020-01-01", "总结", "机密内容");
+    std::fs::write(outside.path().join("secret.md"), &secret).unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "机密内容").unwrap();
+    let content = a.root().join("content");
+    symlink(outside.path().join("secret.md"), content.join("leak.md")).unwrap();
+    symlink(outside.path().join("secret.txt"), content.join("leak.txt")).unwrap();
+    symlink(outside.path(), content.join("外部")).unwrap();
+    symlink("a.md", content.join("same.md")).unwrap();
+    let run = a.build();
+    run.ok();
+    for name in ["leak.md", "leak.txt", "外部", "same.md"] {
+        let warning = format!("content/{name}: warning: is a symbolic link (to ");
+        assert!(
+            run.stderr().contains(&warning),
+            "{warning}\nin:\n{}",
+            run.stderr()
+        );
+    }
+    assert!(
+        run.stderr()
+            .contains("dangan does not follow links, so it is left out")
+    );
+    for entry in walkdir::WalkDir::new(a.out())
+        .into_iter()
+        .map(Result::unwrap)
+    {
+        let name = entry.file_name().to_string_lossy();
+        assert!(
+            !["leak.html", "leak.txt", "外部", "same.html"].contains(&name.as_ref()),
+            "{name}"
+        );
+        if entry.file_type().is_file() {
+            let text = String::from_utf8_lossy(&std::fs::read(entry.path()).unwrap()).into_owned();
+            assert!(
+                !text.contains("机密"),
+                "{} holds the secret",
+                entry.path().display()
+            );
+        }
+    }
+}

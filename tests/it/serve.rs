@@ -459,3 +459,139 @@ fn a_burst_of_500_new_reports_ends_in_few_rebuilds() {
     assert!(a.page("unit/单位.html").contains("批量499"));
     assert_links_resolve(&a.out());
 }
+
+impl Watcher {
+    fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    fn said(&self, text: &str) -> bool {
+        self.lines().iter().any(|l| l.contains(text))
+    }
+}
+
+/// Issue #12 item 3: watch goes on through a content error (a name too long
+/// for a file) and through a failure to write (a folder someone put where a
+/// page must go); each is shown, and fixing it rebuilds.
+#[test]
+fn watch_never_stops_on_a_content_error_or_a_failed_write() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("甲", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let mut w = Watcher::start(&a, &[]);
+    a.report(
+        "b.md",
+        &report("乙", &"单".repeat(90), "2020-03-01", "调研报告", "正文"),
+    );
+    eventually("the over-long unit is shown", || {
+        w.said("content/b.md:3:1: error: field `unit`: the page of unit")
+    });
+    assert!(w.alive(), "watch stopped: {:?}", w.lines());
+    a.report(
+        "b.md",
+        &report("乙", "短单位", "2020-03-01", "调研报告", "正文"),
+    );
+    eventually("the fixed report is built", || {
+        a.out().join("unit/短单位.html").is_file()
+    });
+
+    std::fs::create_dir_all(a.out().join("c.html")).unwrap();
+    std::fs::write(a.out().join("c.html/notes.txt"), "mine").unwrap();
+    a.report(
+        "c.md",
+        &report("丙", "单位", "2020-03-02", "调研报告", "正文"),
+    );
+    eventually("the folder in the way is shown", || {
+        w.said("could not write the site") && w.said("c.html is a folder that dangan did not write")
+    });
+    assert!(w.alive(), "watch stopped: {:?}", w.lines());
+    assert!(
+        !a.page("index.html").contains("丙"),
+        "nothing of the failed run is in place"
+    );
+    std::fs::remove_dir_all(a.out().join("c.html")).unwrap();
+    a.report(
+        "c.md",
+        &report("丙", "单位", "2020-03-02", "调研报告", "正文。"),
+    );
+    eventually("the page is written once the way is clear", || {
+        a.out().join("c.html").is_file() && a.page("index.html").contains("丙")
+    });
+    assert_links_resolve(&a.out());
+}
+
+/// Issue #12 item 12: two dangans writing one output folder raced ("feed.xml:
+/// No such file"); the second is refused, and told which process holds it.
+#[test]
+fn a_second_build_into_a_folder_being_written_is_refused() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("甲", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let w = Watcher::start(&a, &[]);
+    let before = std::fs::read(a.out().join("index.html")).unwrap();
+    a.report(
+        "a.md",
+        &report("甲改", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let run = a.build();
+    run.fails(2);
+    assert!(
+        run.stderr().contains(&format!(
+            "is being written by another dangan (process {}, `dangan watch`)",
+            w.child.id()
+        )),
+        "{}",
+        run.stderr()
+    );
+    eventually("the watcher writes the edit", || {
+        std::fs::read(a.out().join("index.html")).unwrap() != before
+    });
+    drop(w);
+    a.build().ok();
+}
+
+/// Issue #12 item 9: `watch` and `serve` followed a link made while they
+/// ran (`ln -s /etc/secret.txt content/x.txt` published the secret); now
+/// the one rule of the build holds for them too.
+#[cfg(unix)]
+#[test]
+fn a_link_made_while_watching_is_left_out_and_named() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("甲", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "机密内容").unwrap();
+    std::fs::create_dir(outside.path().join("folder")).unwrap();
+    std::fs::write(
+        outside.path().join("folder/b.md"),
+        report("机密", "单位", "2020-03-01", "调研报告", "机密内容"),
+    )
+    .unwrap();
+    let w = Watcher::start(&a, &[]);
+    let content = a.root().join("content");
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), content.join("x.txt")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("folder"), content.join("linked")).unwrap();
+    // A change inside the linked folder arrives as a path under the link.
+    std::fs::write(
+        outside.path().join("folder/b.md"),
+        report("机密二", "单位", "2020-03-01", "调研报告", "机密内容"),
+    )
+    .unwrap();
+    a.report(
+        "a.md",
+        &report("甲改", "单位", "2020-03-01", "调研报告", "正文"),
+    );
+    eventually("the edit is built and both links are named", || {
+        a.page("a.html").contains("甲改")
+            && w.said("content/x.txt: warning: is a symbolic link")
+            && w.said("content/linked: warning: is a symbolic link")
+    });
+    assert!(!a.out().join("x.txt").exists() && !a.out().join("linked").exists());
+    assert!(!a.page("index.html").contains("机密"));
+}
