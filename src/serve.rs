@@ -3,11 +3,12 @@
 //! pushes rebuild results to open pages over Server-Sent Events.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
@@ -94,12 +95,19 @@ pub fn run(
     let addr = SocketAddr::new(opts.bind, opts.port);
     let listener = runtime
         .block_on(tokio::net::TcpListener::bind(addr))
-        .with_context(|| format!("cannot listen on {addr}; is another program using port {}? Pass --port with another number", opts.port))?;
+        .map_err(|e| anyhow::anyhow!(bind_error(addr, &e)))?;
     let local = listener.local_addr()?;
     eprintln!(
-        "serving {} at http://{local}/  (Ctrl-C stops)",
-        shared.out.display()
+        "serving {} at http://{}/  (Ctrl-C stops)",
+        shared.out.display(),
+        shown_addr(local)
     );
+    if !opts.bind.is_loopback() {
+        eprintln!(
+            "warning: --bind {}: the archive is now visible to every computer that can reach this one on the network; use --bind 127.0.0.1 to keep it on this computer",
+            opts.bind
+        );
+    }
 
     let watcher_shared = shared.clone();
     std::thread::spawn(move || {
@@ -119,13 +127,179 @@ pub fn run(
         }
     });
 
+    let hosts = Arc::new(Hosts::for_addr(local));
     let app = Router::new()
         .route(EVENTS_PATH, get(event_stream))
         .fallback(file)
-        .with_state(shared);
-    runtime
-        .block_on(async move { axum::serve(listener, app).await })
-        .context("the server stopped")
+        .with_state(shared)
+        .layer(axum::middleware::from_fn_with_state(hosts, check_host));
+    runtime.block_on(accept(listener, app));
+    Ok(())
+}
+
+/// A connection whose request headers have not all arrived by then is
+/// closed (a half-open or trickling one would otherwise stay for ever); the
+/// same holds between the requests of a kept-alive connection.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections served at once. A browser opens six or so per site (and one
+/// for each open page's reload events); further ones wait to be accepted.
+const MAX_CONNECTIONS: usize = 256;
+
+/// Serves connections for ever, at most `MAX_CONNECTIONS` at a time.
+async fn accept(listener: tokio::net::TcpListener, app: Router) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file handles, or a connection reset before it was
+                // accepted: neither is the server's end.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(io, service)
+                .await;
+        });
+    }
+}
+
+/// Why the server cannot listen, and what to do.
+fn bind_error(addr: SocketAddr, e: &std::io::Error) -> String {
+    let port = addr.port();
+    let ip = addr.ip();
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {}: another program uses port {port}; pass --port with another number (or --port 0 for any free port)",
+            shown_addr(addr)
+        ),
+        std::io::ErrorKind::AddrNotAvailable => format!(
+            "cannot listen on {}: {ip} is not an address of this computer; use --bind 127.0.0.1 (this computer only) or --bind 0.0.0.0 (every network it is on)",
+            shown_addr(addr)
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "cannot listen on {}: ports below 1024 need administrator rights; pass --port 8000, for example",
+            shown_addr(addr)
+        ),
+        _ => format!("cannot listen on {}: {e}", shown_addr(addr)),
+    }
+}
+
+/// `127.0.0.1:8000`, `[::1]:8000`.
+fn shown_addr(addr: SocketAddr) -> String {
+    addr.to_string()
+}
+
+/// The `Host`s the server answers to. A page on another site can make the
+/// browser send requests here under a name it controls (DNS rebinding);
+/// answering only to the address the server listens on keeps it out.
+#[derive(Debug)]
+struct Hosts {
+    port: u16,
+    /// Host names (lower case, IPv6 in brackets) allowed with that port.
+    names: Vec<String>,
+    /// Listening on the network: any IP address of this computer will do.
+    any_ip: bool,
+}
+
+impl Hosts {
+    fn for_addr(local: SocketAddr) -> Hosts {
+        let ip = local.ip();
+        let literal = |ip: IpAddr| match ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        };
+        let mut names = vec!["localhost".to_string(), literal(ip)];
+        let any_ip = !ip.is_loopback();
+        if any_ip && let Some(h) = hostname() {
+            names.push(h.to_lowercase());
+        }
+        Hosts {
+            port: local.port(),
+            names,
+            any_ip,
+        }
+    }
+
+    /// Whether a `Host` header (or a request's authority) names this server.
+    fn allows(&self, host: &str) -> bool {
+        let host = host.trim().to_ascii_lowercase();
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) if !port.contains(']') => (name, port.parse::<u16>().ok()),
+            _ => (host.as_str(), Some(80)),
+        };
+        if port != Some(self.port) {
+            return false;
+        }
+        let is_ip = name.parse::<std::net::Ipv4Addr>().is_ok()
+            || name
+                .strip_prefix('[')
+                .and_then(|n| n.strip_suffix(']'))
+                .is_some_and(|n| n.parse::<std::net::Ipv6Addr>().is_ok());
+        self.names.iter().any(|n| n == name) || (self.any_ip && is_ip)
+    }
+
+    /// The address to tell a refused browser.
+    fn shown(&self) -> String {
+        match self.any_ip {
+            true => format!("http://<this computer's IP address>:{}/", self.port),
+            false => format!("http://{}:{}/", self.names[1], self.port),
+        }
+    }
+}
+
+/// This computer's name, for `--bind` on the network.
+fn hostname() -> Option<String> {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname writes at most that.
+        let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if r != 0 {
+            return None;
+        }
+        let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+        String::from_utf8(buf[..end].to_vec())
+            .ok()
+            .filter(|h| !h.is_empty())
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+async fn check_host(
+    axum::extract::State(hosts): axum::extract::State<Arc<Hosts>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let authority = request.uri().authority().map(|a| a.as_str());
+    let ok = match (host, authority) {
+        (_, Some(a)) => hosts.allows(a),
+        (Some(h), None) => hosts.allows(h),
+        (None, None) => false,
+    };
+    if ok {
+        return next.run(request).await;
+    }
+    let message = format!(
+        "this preview answers only at the address it was opened at, {}\n",
+        hosts.shown()
+    );
+    (StatusCode::FORBIDDEN, message).into_response()
 }
 
 async fn event_stream(
@@ -259,6 +433,37 @@ fn inject(bytes: Vec<u8>, not_found: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_address_listened_on_is_answered() {
+        let local = Hosts::for_addr("127.0.0.1:8000".parse().unwrap());
+        for ok in ["127.0.0.1:8000", "localhost:8000", "LOCALHOST:8000"] {
+            assert!(local.allows(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example:8000",
+            "127.0.0.1",
+            "127.0.0.1:80",
+            "localhost",
+            "127.0.0.2:8000",
+            "[::1]:8000",
+            "192.168.1.5:8000",
+            "localhost.evil.example:8000",
+            "",
+        ] {
+            assert!(!local.allows(bad), "{bad}");
+        }
+        let v6 = Hosts::for_addr("[::1]:8000".parse().unwrap());
+        assert!(v6.allows("[::1]:8000") && v6.allows("localhost:8000"));
+        assert!(!v6.allows("127.0.0.1:8000"));
+        let network = Hosts::for_addr("0.0.0.0:8000".parse().unwrap());
+        assert!(network.allows("192.168.1.5:8000") && network.allows("[fe80::1]:8000"));
+        assert!(
+            !network.allows("evil.example:8000"),
+            "a name is not an address"
+        );
+        assert!(!network.allows("192.168.1.5:8001"));
+    }
 
     #[test]
     fn a_new_search_index_alone_reloads_no_page() {
