@@ -138,7 +138,13 @@ impl Session {
             opts.out.as_deref(),
         );
         let out = output::resolve(&out);
-        output::check_out_dir(&opts.root, &opts.root.join(CONTENT_DIR), &out)?;
+        let set_in_config = match (&opts.out, &config) {
+            (None, Ok(c)) => c.lines.output,
+            _ => None,
+        };
+        output::check_out_dir(&opts.root, &opts.root.join(CONTENT_DIR), &out)
+            .map_err(|e| e.set_in_config(set_in_config))?;
+        output::check_out_usable(&out)?;
         let outputs = if opts.write {
             output::previous_files(&out)?
         } else {
@@ -218,6 +224,16 @@ impl Session {
     fn reload_theme(&mut self) {
         let name = self.config.as_ref().ok().and_then(|c| c.theme.clone());
         self.theme = Theme::load(&self.opts.root, name.as_deref());
+        // A theme that is not there: the `theme` line of dangan.toml says so.
+        let line = self.config.as_ref().ok().and_then(|c| c.lines.theme);
+        if let (Err(diags), Some(line)) = (&mut self.theme, line) {
+            for d in diags
+                .iter_mut()
+                .filter(|d| d.field.as_deref() == Some("theme"))
+            {
+                d.line = Some(line);
+            }
+        }
         self.written.clear();
     }
 

@@ -1,9 +1,10 @@
 //! `dangan.toml`: the raw (serde) form and the validated `Config`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::diag::{Diagnostic, line_col};
 
@@ -14,12 +15,12 @@ pub const CONFIG_FILE: &str = "dangan.toml";
 struct RawConfig {
     title: Option<String>,
     description: Option<String>,
-    output: Option<String>,
-    theme: Option<String>,
+    output: Option<Spanned<String>>,
+    theme: Option<Spanned<String>>,
     base_url: Option<String>,
     #[serde(default)]
     allow_html: bool,
-    types: Option<Vec<String>>,
+    types: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     closed_units: bool,
     newest: Option<usize>,
@@ -31,9 +32,9 @@ struct RawConfig {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawUnit {
-    name: String,
-    parent: Option<String>,
-    slug: Option<String>,
+    name: Spanned<String>,
+    parent: Option<Spanned<String>>,
+    slug: Option<Spanned<String>>,
     order: Option<i64>,
 }
 
@@ -44,6 +45,15 @@ pub struct UnitDecl {
     pub parent: Option<String>,
     pub slug: Option<String>,
     pub order: i64,
+    /// Lines in dangan.toml of `name`, `parent` and `slug`, for messages.
+    pub lines: UnitLines,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnitLines {
+    pub name: usize,
+    pub parent: Option<usize>,
+    pub slug: Option<usize>,
 }
 
 /// The validated configuration, with defaults filled in.
@@ -65,6 +75,14 @@ pub struct Config {
     pub compilations: bool,
     /// Declared units by name, in file order.
     pub units: Vec<UnitDecl>,
+    /// Lines in dangan.toml of settings that later messages point at.
+    pub lines: ConfigLines,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConfigLines {
+    pub output: Option<usize>,
+    pub theme: Option<usize>,
 }
 
 impl Default for Config {
@@ -81,6 +99,7 @@ impl Default for Config {
             newest: 20,
             compilations: true,
             units: Vec::new(),
+            lines: ConfigLines::default(),
         }
     }
 }
@@ -90,13 +109,21 @@ impl Config {
     pub fn load(root: &Path) -> Result<Config, Vec<Diagnostic>> {
         let path = root.join(CONFIG_FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Config::parse(&text),
-                Err(_) => Err(vec![
-                    Diagnostic::error(CONFIG_FILE, "the file is not UTF-8 text")
-                        .hint("save dangan.toml as UTF-8 (in Notepad: Save As, Encoding UTF-8)"),
-                ]),
-            },
+            Ok(bytes) => {
+                match String::from_utf8(bytes) {
+                    Ok(text) => Config::parse(&text),
+                    Err(e) => {
+                        let bytes = e.as_bytes();
+                        let at = e.utf8_error().valid_up_to();
+                        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+                        Err(vec![
+                        Diagnostic::error(CONFIG_FILE, "the file is not UTF-8 text")
+                            .line(line)
+                            .hint("save dangan.toml as UTF-8 (in Notepad: Save As, Encoding UTF-8)"),
+                    ])
+                    }
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
             Err(e) => Err(vec![Diagnostic::error(
                 CONFIG_FILE,
@@ -114,15 +141,23 @@ impl Config {
             }
             vec![d.hint("see the comments in the dangan.toml that `dangan init` writes for the known settings")]
         })?;
+        let line = |span: std::ops::Range<usize>| line_col(text, span.start).0;
         let defaults = Config::default();
+        let lines = ConfigLines {
+            output: raw.output.as_ref().map(|o| line(o.span())),
+            theme: raw.theme.as_ref().map(|t| line(t.span())),
+        };
         let config = Config {
             title: raw.title.unwrap_or(defaults.title),
             description: raw.description.unwrap_or_default(),
-            output: raw.output.unwrap_or(defaults.output),
-            theme: raw.theme.filter(|t| !t.is_empty() && t != "default"),
+            output: raw.output.map_or(defaults.output, Spanned::into_inner),
+            theme: raw
+                .theme
+                .map(Spanned::into_inner)
+                .filter(|t| !t.is_empty() && t != "default"),
             base_url: raw.base_url.filter(|b| !b.is_empty()),
             allow_html: raw.allow_html,
-            types: raw.types,
+            types: raw.types.clone().map(Spanned::into_inner),
             closed_units: raw.closed_units,
             newest: raw.newest.unwrap_or(defaults.newest),
             compilations: raw.compilations.unwrap_or(defaults.compilations),
@@ -130,17 +165,31 @@ impl Config {
                 .units
                 .into_iter()
                 .map(|u| UnitDecl {
-                    name: u.name.trim().to_string(),
+                    lines: UnitLines {
+                        name: line(u.name.span()),
+                        parent: u.parent.as_ref().map(|p| line(p.span())),
+                        slug: u.slug.as_ref().map(|s| line(s.span())),
+                    },
+                    name: u.name.into_inner().trim().to_string(),
                     parent: u
                         .parent
-                        .map(|p| p.trim().to_string())
+                        .map(|p| p.into_inner().trim().to_string())
                         .filter(|p| !p.is_empty()),
-                    slug: u.slug.filter(|s| !s.is_empty()),
+                    slug: u.slug.map(Spanned::into_inner).filter(|s| !s.is_empty()),
                     order: u.order.unwrap_or(0),
                 })
                 .collect(),
+            lines,
         };
-        let problems = config.check_units(text);
+        let mut problems = config.check_units();
+        if let Some(types) = raw.types.filter(|t| t.get_ref().is_empty()) {
+            problems.push(
+                Diagnostic::error(CONFIG_FILE, "`types = []` allows no type at all")
+                    .line(line(types.span()))
+                    .field("types")
+                    .hint("list the allowed types, types = [\"调研报告\", \"工作总结\"], or remove the line to allow any"),
+            );
+        }
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -148,90 +197,92 @@ impl Config {
         }
     }
 
-    /// Declared units: names unique, parents declared, no cycles, slugs usable as file names.
-    fn check_units(&self, text: &str) -> Vec<Diagnostic> {
-        let line_of = |needle: &str| text.find(needle).map(|i| line_col(text, i).0);
-        let with_line = |d: Diagnostic, needle: &str| match line_of(needle) {
-            Some(l) => d.line(l),
-            None => d,
+    /// Declared units: names unique, parents declared, no cycles, slugs
+    /// usable as file names; each problem at the line of the value.
+    fn check_units(&self) -> Vec<Diagnostic> {
+        let error = |line: usize, field: &str, message: String| {
+            Diagnostic::error(CONFIG_FILE, message)
+                .line(line)
+                .field(field)
         };
         let mut problems = Vec::new();
-        let mut seen = BTreeSet::new();
+        let mut seen = BTreeMap::new();
         let mut slugs = BTreeMap::new();
         for u in &self.units {
             if u.name.is_empty() {
                 problems.push(
-                    Diagnostic::error(CONFIG_FILE, "a [[units]] entry has an empty name")
-                        .field("units.name")
-                        .hint("give every [[units]] entry a name = \"…\""),
-                );
-            } else if !seen.insert(u.name.as_str()) {
-                problems.push(with_line(
-                    Diagnostic::error(
-                        CONFIG_FILE,
-                        format!("unit \"{}\" is declared twice", u.name),
+                    error(
+                        u.lines.name,
+                        "units.name",
+                        "a [[units]] entry has an empty name".into(),
                     )
-                    .field("units.name")
+                    .hint("give every [[units]] entry a name = \"…\""),
+                );
+            } else if let Some(first) = seen.insert(u.name.as_str(), u.lines.name) {
+                problems.push(
+                    error(
+                        u.lines.name,
+                        "units.name",
+                        format!(
+                            "unit \"{}\" is declared twice (first on line {first})",
+                            u.name
+                        ),
+                    )
                     .hint("keep one [[units]] entry per unit"),
-                    &format!("\"{}\"", u.name),
-                ));
+                );
             }
-            if let Some(slug) = &u.slug {
+            if let (Some(slug), Some(line)) = (&u.slug, u.lines.slug) {
                 let ok = slug
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
                 if !ok {
-                    problems.push(with_line(
-                        Diagnostic::error(
-                            CONFIG_FILE,
+                    problems.push(
+                        error(
+                            line,
+                            "units.slug",
                             format!("slug \"{slug}\" of unit \"{}\" may only use letters a-z, digits, - and _", u.name),
                         )
-                        .field("units.slug")
                         .hint("for example slug = \"jiangcheng\""),
-                        &format!("\"{slug}\""),
-                    ));
+                    );
                 }
                 if let Some(other) = slugs.insert(slug.as_str(), u.name.as_str()) {
-                    problems.push(with_line(
-                        Diagnostic::error(
-                            CONFIG_FILE,
+                    problems.push(
+                        error(
+                            line,
+                            "units.slug",
                             format!(
                                 "units \"{other}\" and \"{}\" have the same slug \"{slug}\"",
                                 u.name
                             ),
                         )
-                        .field("units.slug")
                         .hint("give each unit its own slug"),
-                        &format!("\"{slug}\""),
-                    ));
+                    );
                 }
             }
         }
         for u in &self.units {
-            if let Some(parent) = &u.parent {
-                if !seen.contains(parent.as_str()) {
-                    problems.push(with_line(
-                        Diagnostic::error(
-                            CONFIG_FILE,
+            if let (Some(parent), Some(line)) = (&u.parent, u.lines.parent) {
+                if !seen.contains_key(parent.as_str()) {
+                    problems.push(
+                        error(
+                            line,
+                            "units.parent",
                             format!("unit \"{}\" names parent \"{parent}\", which is not declared", u.name),
                         )
-                        .field("units.parent")
                         .hint(format!("add a [[units]] entry with name = \"{parent}\", or correct the parent's name")),
-                        &format!("\"{parent}\""),
-                    ));
+                    );
                 } else if self.parent_chain(&u.name).is_none() {
-                    problems.push(with_line(
-                        Diagnostic::error(
-                            CONFIG_FILE,
+                    problems.push(
+                        error(
+                            line,
+                            "units.parent",
                             format!(
                                 "unit \"{}\" is its own ancestor (the parents form a loop)",
                                 u.name
                             ),
                         )
-                        .field("units.parent")
                         .hint("a unit's parent must be above it, never below"),
-                        &format!("\"{}\"", u.name),
-                    ));
+                    );
                 }
             }
         }
@@ -298,6 +349,27 @@ mod tests {
         let errs = Config::parse("title = \"x\"\ntitel = \"y\"\n").unwrap_err();
         assert_eq!(errs[0].line, Some(2));
         assert!(errs[0].message.contains("titel"), "{}", errs[0].message);
+    }
+
+    #[test]
+    fn every_problem_of_the_units_has_its_line() {
+        let text = "title = \"x\"\n[[units]]\nname = \"a\"\nparent = \"b\"\n\n[[units]]\nname = \"b\"\nparent = \"a\"\n[[units]]\nname = \"\"\n[[units]]\nname = \"a\"\nslug = \"a b\"\n[[units]]\nname = \"c\"\nparent = \"zz\"\n";
+        let errs = Config::parse(text).unwrap_err();
+        let lines: Vec<(Option<usize>, &str)> =
+            errs.iter().map(|d| (d.line, d.message.as_str())).collect();
+        assert!(errs.iter().all(|d| d.line.is_some()), "{lines:?}");
+        let line_of = |part: &str| {
+            lines
+                .iter()
+                .find(|(_, m)| m.contains(part))
+                .unwrap_or_else(|| panic!("{part}: {lines:?}"))
+                .0
+        };
+        assert_eq!(line_of("empty name"), Some(10));
+        assert_eq!(line_of("declared twice (first on line 3)"), Some(12));
+        assert_eq!(line_of("may only use"), Some(13));
+        assert_eq!(line_of("\"zz\", which is not declared"), Some(16));
+        assert_eq!(line_of("\"b\" is its own ancestor"), Some(8));
     }
 
     #[test]

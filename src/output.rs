@@ -50,13 +50,28 @@ pub enum OutputError {
     )]
     Foreign(PathBuf),
     #[error(
-        "the output folder {out} {relation} {other}; dangan refuses, so that no report is overwritten or deleted.\n  = help: choose an output folder outside the content folder, for example --out public"
+        "the output folder {out}{} {relation} {other}; dangan refuses, so that no report is overwritten or deleted.\n  = help: {}",
+        set_in_config.map_or(String::new(), |l| format!(" (set by `output` on line {l} of dangan.toml)")),
+        match set_in_config {
+            Some(_) => "change `output` in dangan.toml to a folder outside the content folder, for example output = \"public\"",
+            None => "choose an output folder outside the content folder, for example --out public",
+        }
     )]
     Unsafe {
         out: PathBuf,
         relation: &'static str,
         other: PathBuf,
+        /// The line of dangan.toml that named it, if it did.
+        set_in_config: Option<usize>,
     },
+    #[error(
+        "the output folder {out} is a symbolic link to {target}, which does not exist.\n  = help: create that folder, or remove the link (dangan then makes a folder there), or choose another folder with --out"
+    )]
+    DanglingLink { out: PathBuf, target: PathBuf },
+    #[error(
+        "{path} is a file, where the output folder {out} must be a folder.\n  = help: move the file away, or choose another folder with --out"
+    )]
+    NotAFolder { out: PathBuf, path: PathBuf },
     #[error(
         "the output folder {out} is being written by another dangan ({holder}); two at once would remove each other's files.\n  = help: wait for it to finish or stop it (Ctrl-C where it runs), or write into another folder with --out"
     )]
@@ -112,6 +127,7 @@ pub fn check_out_dir(root: &Path, content: &Path, out: &Path) -> Result<(), Outp
             out: out.to_path_buf(),
             relation,
             other: other.to_path_buf(),
+            set_in_config: None,
         })
     };
     if out_r == root {
@@ -130,6 +146,54 @@ pub fn check_out_dir(root: &Path, content: &Path, out: &Path) -> Result<(), Outp
         return unsafe_("contains the content folder", &content);
     }
     Ok(())
+}
+
+impl OutputError {
+    /// Says which line of dangan.toml chose an unsafe output folder.
+    pub fn set_in_config(self, line: Option<usize>) -> OutputError {
+        match self {
+            OutputError::Unsafe {
+                out,
+                relation,
+                other,
+                ..
+            } => OutputError::Unsafe {
+                out,
+                relation,
+                other,
+                set_in_config: line,
+            },
+            e => e,
+        }
+    }
+}
+
+/// The output folder must be a folder or not exist yet: a link to a folder
+/// that is gone (a share not mounted) or a file there (it said "File
+/// exists") is named, with what to do.
+pub fn check_out_usable(out: &Path) -> Result<(), OutputError> {
+    let mut path = out;
+    loop {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() && !path.exists() => {
+                return Err(OutputError::DanglingLink {
+                    out: path.to_path_buf(),
+                    target: std::fs::read_link(path).unwrap_or_default(),
+                });
+            }
+            Ok(m) if !m.is_dir() && !path.is_dir() => {
+                return Err(OutputError::NotAFolder {
+                    out: out.to_path_buf(),
+                    path: path.to_path_buf(),
+                });
+            }
+            Ok(_) => return Ok(()),
+            Err(_) => match path.parent() {
+                Some(parent) => path = parent,
+                None => return Ok(()),
+            },
+        }
+    }
 }
 
 /// The paths listed in the output folder's manifest; `None` if there is none.

@@ -150,8 +150,14 @@ impl<'a> Origin<'a> {
                 .map(|id| &*site.reports[id]),
             _ => None,
         };
+        let decl = match self {
+            Origin::Unit(u) => site.config.unit_decl(u),
+            _ => None,
+        };
         let line = match (report, self.field(site)) {
             (Some(r), Some(f @ ("slug" | "unit" | "type"))) => field_line(r, f),
+            (_, Some("units.slug")) => decl.and_then(|d| d.lines.slug),
+            (_, Some("units.name")) => decl.map(|d| d.lines.name),
             _ => None,
         };
         match line {

@@ -465,3 +465,59 @@ fn a_disk_filling_up_while_the_search_index_is_written_leaves_the_previous_site(
             .collect::<Vec<_>>()
     );
 }
+
+/// Issue #12 item 12: unclear messages. A `public` that is a link to a folder
+/// that is gone said "File exists"; an output folder from dangan.toml that
+/// would harm content, and a missing theme, did not say which line chose them.
+#[test]
+fn output_folder_and_config_problems_say_what_and_where() {
+    let a = Archive::new();
+    a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(a.root().join("gone/site"), a.out()).unwrap();
+        let run = a.build();
+        run.fails(2);
+        assert!(
+            run.stderr().contains("public is a symbolic link to ")
+                && run.stderr().contains("gone/site, which does not exist"),
+            "{}",
+            run.stderr()
+        );
+        assert!(!run.stderr().contains("File exists"), "{}", run.stderr());
+        std::fs::remove_file(a.out()).unwrap();
+    }
+    std::fs::write(a.out(), "a file").unwrap();
+    let run = a.build();
+    run.fails(2);
+    assert!(
+        run.stderr()
+            .contains("public is a file, where the output folder"),
+        "{}",
+        run.stderr()
+    );
+    std::fs::remove_file(a.out()).unwrap();
+
+    a.write(
+        "dangan.toml",
+        b"title = \"x\"\n\noutput = \"content/site\"\n",
+    );
+    let run = a.build();
+    run.fails(2);
+    assert!(
+        run.stderr()
+            .contains("(set by `output` on line 3 of dangan.toml) is inside the content folder")
+            && run.stderr().contains("change `output` in dangan.toml"),
+        "{}",
+        run.stderr()
+    );
+    a.write("dangan.toml", b"title = \"x\"\ntheme = \"mine\"\n");
+    let run = a.build();
+    run.fails(1);
+    assert!(
+        run.stderr()
+            .contains("dangan.toml:2: error: field `theme`: the theme \"mine\" does not exist"),
+        "{}",
+        run.stderr()
+    );
+}
