@@ -13,11 +13,12 @@ use crate::addresses::{self, RECORD_FILE, Record};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
+use crate::manifest::{self, Kind};
 use crate::model::{ContentFile, Report, Site};
 use crate::output::{self, OutputError, WriteStats};
 use crate::output_names;
 use crate::render::{self, Job, MdEntry, Renderer, Theme};
-use crate::search::{SearchIndex, SearchMeta, SearchText};
+use crate::search::{self, SearchIndex, SearchMeta, SearchText};
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -39,6 +40,8 @@ pub struct Outcome {
     pub written: Option<WriteStats>,
     /// Site paths written or removed by this run.
     pub changed: Vec<String>,
+    /// How many of them are files of the search index (no page shows them).
+    pub search_changed: usize,
     /// When the pages were on disk (the search index follows).
     pub pages_elapsed: Option<Duration>,
     pub elapsed: Duration,
@@ -54,6 +57,7 @@ impl Outcome {
             files: 0,
             written: None,
             changed: Vec::new(),
+            search_changed: 0,
             pages_elapsed: None,
             elapsed: Duration::ZERO,
         }
@@ -103,6 +107,10 @@ pub struct Session {
     outputs: BTreeSet<String>,
     /// The pages among them.
     pages: BTreeSet<String>,
+    /// Each page's kind and the outputs it links to, for the manifest.
+    recorded: HashMap<String, (Kind, Vec<String>)>,
+    /// A page's links changed since the manifest was last written.
+    relinked: bool,
     search: Option<SearchIndex>,
     /// The site whose pages were written and whose search index is to follow.
     pending_search: Option<Site>,
@@ -164,6 +172,8 @@ impl Session {
             written: Vec::new(),
             outputs,
             pages: BTreeSet::new(),
+            recorded: HashMap::new(),
+            relinked: false,
             search: None,
             pending_search: None,
             search_reconcile: false,
@@ -367,13 +377,14 @@ impl Session {
         if self.search_pending() {
             self.search_step()?;
         }
-        let (stats, changed) = self.flush()?;
+        let (stats, changed, search_changed) = self.flush()?;
         outcome.files = self.outputs.len();
         outcome.written = Some(WriteStats {
             unchanged: outcome.files.saturating_sub(stats.written),
             ..stats
         });
         outcome.changed = changed;
+        outcome.search_changed = search_changed;
         outcome.elapsed = start.elapsed();
         outcome.pages_elapsed = Some(outcome.elapsed);
         Ok(outcome)
@@ -413,6 +424,7 @@ impl Session {
             files,
             written,
             changed,
+            search_changed: 0,
             pages_elapsed: None,
             elapsed: start.elapsed(),
         };
@@ -436,9 +448,12 @@ impl Session {
         // Each page goes to the staging folder as soon as it is rendered; all
         // are renamed into place only if every one rendered.
         let staging = self.pending.as_ref().map(|p| &p.staging);
-        let (_, templates, failed) = renderer.run_each(&todo, |f| match staging {
-            Some(s) => s.stage(&f),
-            None => Ok(false),
+        let (links, templates, failed) = renderer.run_each(&todo, |f| match staging {
+            Some(s) => {
+                s.stage(&f)?;
+                Ok((f.path.clone(), links_of(&f)))
+            }
+            None => Ok((String::new(), Vec::new())),
         });
         drop(renderer);
         if !templates.is_empty() || !failed.is_empty() {
@@ -465,7 +480,9 @@ impl Session {
                 .stale
                 .extend(stale);
         }
-        self.search_reconcile |= !same_pages;
+        let links: HashMap<String, Vec<String>> = links.into_iter().collect();
+        self.relinked |= record(&mut self.recorded, &site, &jobs, &pages, links);
+        self.search_reconcile |= !same_pages || self.relinked;
         self.search_rewrite_all |= rewrite_all;
         self.pending_search = Some(site);
         self.written_jobs = jobs;
@@ -480,7 +497,7 @@ impl Session {
                 Vec::new(),
             ));
         }
-        let (stats, changed) = self.flush()?;
+        let (stats, changed, _) = self.flush()?;
         lap("pages written");
         let stats = WriteStats {
             unchanged: total.saturating_sub(stats.written),
@@ -496,7 +513,7 @@ impl Session {
     pub fn run_search(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let result = self.search_step().and_then(|reports| {
-            let (stats, changed) = self.flush()?;
+            let (stats, changed, search_changed) = self.flush()?;
             let total = self.outputs.len();
             Ok(Outcome {
                 reports,
@@ -506,6 +523,7 @@ impl Session {
                     ..stats
                 }),
                 changed,
+                search_changed,
                 elapsed: start.elapsed(),
                 ..Outcome::nothing(self.out.clone())
             })
@@ -623,17 +641,50 @@ impl Session {
         search.all |= rewrite_all;
         let pending = self.pending.as_mut().expect("staging begun");
         pending.stale.extend(search.removed.iter().cloned());
+        pending
+            .search_removed
+            .extend(search.removed.iter().cloned());
         Ok(search.all || !search.removed.is_empty())
     }
 
-    /// Lists every output of this run for the manifest, and makes stale
-    /// what the last run wrote and this one does not.
+    /// Lists every output of this run for the manifest, with its kind and links, and makes
+    /// stale what the last run wrote and this one does not.
     fn reconcile(&mut self) {
         let search_paths = self.search.iter().flat_map(|s| s.paths()).map(String::from);
         let all: BTreeSet<String> = self.pages.iter().cloned().chain(search_paths).collect();
+        let outputs = self.manifest_outputs(&all);
         let pending = self.pending.as_mut().expect("staging begun");
         pending.stale.extend(self.outputs.difference(&all).cloned());
-        pending.list = Some(all);
+        pending.list = Some((all, outputs));
+    }
+
+    /// Every output with its kind and links. The search index's entry names every other file
+    /// of the index and every report page it can lead to.
+    fn manifest_outputs(&self, all: &BTreeSet<String>) -> Vec<manifest::Output> {
+        let mut outputs: Vec<manifest::Output> = Vec::with_capacity(all.len());
+        let mut shards = Vec::new();
+        let mut reports = Vec::new();
+        for path in all {
+            let (kind, links) = match self.recorded.get(path) {
+                Some((kind, links)) => (*kind, links.clone()),
+                None if path == search::ENTRY_PATH => (Kind::SearchEntry, Vec::new()),
+                None => (Kind::SearchShard, Vec::new()),
+            };
+            match kind {
+                Kind::SearchShard => shards.push(path.clone()),
+                Kind::Report => reports.push(path.clone()),
+                _ => {}
+            }
+            outputs.push(manifest::Output {
+                path: path.clone(),
+                kind,
+                links,
+            });
+        }
+        if let Some(entry) = outputs.iter_mut().find(|o| o.kind == Kind::SearchEntry) {
+            entry.links = shards.into_iter().chain(reports).collect();
+        }
+        outputs
     }
 
     /// Begins this run's staging, taking the output folder on first use.
@@ -651,26 +702,46 @@ impl Session {
         self.pending = Some(Pending {
             staging: output::Staging::begin(&self.out)?,
             stale: Vec::new(),
+            search_removed: Vec::new(),
             list: None,
         });
         Ok(())
     }
 
     /// Renames what this run staged into place, removes what it made stale
-    /// and writes the manifest.
-    fn flush(&mut self) -> Result<(WriteStats, Vec<String>), OutputError> {
+    /// and writes the manifest. Also says how many of the changed files are
+    /// the search index's.
+    fn flush(&mut self) -> Result<(WriteStats, Vec<String>, usize), OutputError> {
         let Some(p) = self.pending.take() else {
-            return Ok((WriteStats::default(), Vec::new()));
+            return Ok((WriteStats::default(), Vec::new(), 0));
         };
-        let done = p.staging.commit(p.stale, &mut self.outputs)?;
+        let listed = self.outputs.len();
+        let (stats, changed) = p.staging.commit(p.stale, &mut self.outputs)?;
         self.write_addresses()?;
-        if let Some(list) = p.list {
-            if list != self.outputs || !self.out.join(output::MANIFEST).is_file() {
-                output::write_manifest(&self.out, list.iter().map(String::as_str))?;
+        // The commit lists new paths (without kinds) before renaming them in.
+        let provisional = self.outputs.len() != listed;
+        if let Some((list, outputs)) = p.list {
+            if list != self.outputs
+                || provisional
+                || self.relinked
+                || !self.out.join(output::MANIFEST).is_file()
+            {
+                output::write_manifest(&self.out, &outputs)?;
+                self.relinked = false;
             }
             self.outputs = list;
         }
-        Ok(done)
+        let search: std::collections::HashSet<&str> = self
+            .search
+            .iter()
+            .flat_map(|s| s.paths())
+            .chain(p.search_removed.iter().map(String::as_str))
+            .collect();
+        let search_changed = changed
+            .iter()
+            .filter(|c| search.contains(c.as_str()))
+            .count();
+        Ok((stats, changed, search_changed))
     }
 
     /// After a failed run: its temporaries go, and the next run writes
@@ -747,8 +818,55 @@ struct Pending {
     staging: output::Staging,
     /// Files the run makes stale, removed after the renames.
     stale: Vec<String>,
-    /// The run's outputs, for the manifest, when they changed.
-    list: Option<BTreeSet<String>>,
+    /// Those of them that the search index no longer has.
+    search_removed: Vec<String>,
+    /// The run's outputs, and what the manifest says of each, when they changed.
+    list: Option<(BTreeSet<String>, Vec<manifest::Output>)>,
+}
+
+/// Notes the kind and links of every page; `true` if any changed. `links` holds the pages
+/// rendered this time.
+fn record(
+    recorded: &mut HashMap<String, (Kind, Vec<String>)>,
+    site: &Site,
+    jobs: &[Job],
+    pages: &BTreeSet<String>,
+    mut links: HashMap<String, Vec<String>>,
+) -> bool {
+    let before = recorded.len();
+    recorded.retain(|p, _| pages.contains(p));
+    let mut changed = recorded.len() != before;
+    for job in jobs {
+        let path = render::job_path(site, job);
+        let fresh = links.remove(&path);
+        let kind = job.kind();
+        match recorded.get_mut(&path) {
+            Some((k, old)) => {
+                if let Some(new) = fresh.filter(|l| l != old) {
+                    *old = new;
+                    changed = true;
+                }
+                if *k != kind {
+                    *k = kind;
+                    changed = true;
+                }
+            }
+            None => {
+                recorded.insert(path, (kind, fresh.unwrap_or_default()));
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// The outputs a page or feed links to (none for other files).
+fn links_of(f: &output::OutFile) -> Vec<String> {
+    let is_page = f.path.ends_with(".html") || f.path.ends_with(".xml");
+    match &f.content {
+        output::Content::Bytes(b) if is_page => manifest::page_links(&f.path, b),
+        _ => Vec::new(),
+    }
 }
 
 /// Stages the search index's files (from several threads at once).

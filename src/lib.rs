@@ -17,6 +17,7 @@ pub mod diag;
 pub mod human;
 pub mod import;
 pub mod load;
+pub mod manifest;
 pub mod markdown;
 pub mod model;
 pub mod output;

@@ -14,10 +14,9 @@ use rayon::prelude::*;
 use crate::paths::MAX_NAME_BYTES;
 
 /// Lists the files dangan wrote, so that only those are ever deleted.
-pub const MANIFEST: &str = ".dangan-manifest";
+pub use crate::manifest::MANIFEST;
 /// The manifest while it is written.
-const MANIFEST_TMP: &str = ".dangan-manifest.tmp";
-const MANIFEST_HEADER: &str = "# files written by dangan; dangan deletes only files listed here";
+use crate::manifest::MANIFEST_TMP;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
@@ -80,6 +79,8 @@ pub enum OutputError {
         "{path} is {what} that dangan did not write, where this build must write; nothing was changed.\n  = help: move it out of the output folder, then build again"
     )]
     InTheWay { path: PathBuf, what: &'static str },
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::ManifestError),
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
@@ -198,16 +199,12 @@ pub fn check_out_usable(out: &Path) -> Result<(), OutputError> {
 
 /// The paths listed in the output folder's manifest; `None` if there is none.
 pub fn read_manifest(out: &Path) -> Result<Option<BTreeSet<String>>, OutputError> {
-    let path = out.join(MANIFEST);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(
-            text.lines()
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(String::from)
-                .collect(),
-        )),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err(&path)(e)),
+    match crate::manifest::read(out) {
+        Ok(m) => Ok(m.map(|m| m.paths().map(String::from).collect())),
+        Err(crate::manifest::ReadError::Damaged(e)) => Err(e.into()),
+        Err(crate::manifest::ReadError::Io { path, source }) => {
+            Err(OutputError::Io { path, source })
+        }
     }
 }
 
@@ -479,7 +476,7 @@ impl Staging {
         let first = self.clear_the_way(&stale)?;
         if staged.iter().any(|s| !listed.contains(&s.path)) {
             listed.extend(staged.iter().map(|s| s.path.clone()));
-            write_manifest(&self.out, listed.iter().map(String::as_str))?;
+            list_in_manifest(&self.out, listed.iter().map(String::as_str))?;
         }
         let mut removed = Vec::new();
         for path in stale.iter().filter(|p| first.contains(*p)) {
@@ -604,20 +601,18 @@ fn same_file_bytes(a: &Path, b: &Path) -> bool {
     }
 }
 
-pub fn write_manifest<'a>(
+/// Writes the output folder's manifest: every output with its kind and links.
+pub fn write_manifest(out: &Path, outputs: &[crate::manifest::Output]) -> Result<(), OutputError> {
+    crate::manifest::write(out, outputs).map_err(io_err(&out.join(MANIFEST)))
+}
+
+/// Writes a manifest listing exactly `paths`, with the kinds and links it already knows, while
+/// a run is under way (a run's last write gives every kind and link).
+pub fn list_in_manifest<'a>(
     out: &Path,
     paths: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), OutputError> {
-    let mut text = String::from(MANIFEST_HEADER);
-    text.push('\n');
-    for p in paths {
-        text.push_str(p);
-        text.push('\n');
-    }
-    let tmp = out.join(MANIFEST_TMP);
-    std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
-    let target = out.join(MANIFEST);
-    std::fs::rename(&tmp, &target).map_err(io_err(&target))
+    crate::manifest::write_provisional(out, paths).map_err(io_err(&out.join(MANIFEST)))
 }
 
 /// Files are renamed into place from the highest rank down and removed from
@@ -873,7 +868,7 @@ mod tests {
             previous_files(dir.path()),
             Err(OutputError::Foreign(_))
         ));
-        write_manifest(dir.path(), ["a.html"]).unwrap();
+        list_in_manifest(dir.path(), ["a.html"]).unwrap();
         assert_eq!(
             previous_files(dir.path())
                 .unwrap()

@@ -58,11 +58,7 @@ impl Status {
             },
             problems,
             // The page in the browser needs no reload for a new search index.
-            changed: outcome
-                .changed
-                .iter()
-                .filter(|p| !p.starts_with("_search/"))
-                .count(),
+            changed: outcome.changed.len().saturating_sub(outcome.search_changed),
         }
     }
 }
@@ -469,6 +465,7 @@ mod tests {
     fn a_new_search_index_alone_reloads_no_page() {
         let mut o = Outcome::nothing(PathBuf::from("public"));
         o.changed = vec!["_search/meta.js".into(), "_search/p/0/3.js".into()];
+        o.search_changed = 2;
         assert_eq!(Status::of(&o).changed, 0);
         o.changed.push("2020/a.html".into());
         assert_eq!(Status::of(&o).changed, 1);

@@ -37,6 +37,7 @@ pub fn run(opts: Options) -> Result<i32> {
     let config = Config::load(&opts.root).unwrap_or_default();
     let site = out_dir(&opts.root, &config, opts.out.as_deref());
     let popts = PublishOptions {
+        archive: Some(opts.root.clone()),
         dry_run: opts.dry_run,
         adopt: opts.adopt,
         quiet: opts.quiet,
@@ -45,6 +46,9 @@ pub fn run(opts: Options) -> Result<i32> {
         Ok(summary) => {
             if !opts.quiet || opts.dry_run {
                 eprintln!("{}", summary.report(&opts.dest, opts.dry_run));
+            }
+            if let Some(w) = summary.warning(opts.dry_run) {
+                eprintln!("{w}");
             }
             Ok(EXIT_OK)
         }

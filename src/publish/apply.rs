@@ -13,32 +13,63 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::error::{IoContext, PublishError};
 use super::manifest::Manifest;
 use super::plan::Plan;
-use super::{stage, switch};
+use super::scan::SiteFile;
+use super::{stage, switch, tmp_rel};
 
 /// Fewer copies than this finish too fast for a progress bar to help.
 const BAR_MIN_FILES: u64 = 200;
 
 /// Counts the changes made to DEST and, in tests, stops the run after a given number of them,
-/// as if the process had been killed there.
+/// as if the process had been killed there (or fails it, as if the share had refused).
 #[derive(Debug, Default)]
 pub(crate) struct Hook {
     left: Option<AtomicUsize>,
+    fail: bool,
+    before_switch: bool,
 }
 
 impl Hook {
     pub fn stop_after(steps: usize) -> Hook {
         Hook {
             left: Some(AtomicUsize::new(steps)),
+            ..Hook::default()
+        }
+    }
+
+    pub fn fail_after(steps: usize) -> Hook {
+        Hook {
+            fail: true,
+            ..Hook::stop_after(steps)
+        }
+    }
+
+    pub fn stop_before_switch() -> Hook {
+        Hook {
+            before_switch: true,
+            ..Hook::default()
         }
     }
 
     pub fn step(&self) -> Result<(), PublishError> {
-        match &self.left {
-            None => Ok(()),
-            Some(left) => left
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .map(|_| ())
-                .map_err(|_| PublishError::Interrupted),
+        let Some(left) = &self.left else {
+            return Ok(());
+        };
+        match left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
+            Ok(_) => Ok(()),
+            Err(_) if self.fail => Err(PublishError::Io {
+                action: "write",
+                path: "(test)".into(),
+                source: io::Error::from(io::ErrorKind::PermissionDenied),
+            }),
+            Err(_) => Err(PublishError::Interrupted),
+        }
+    }
+
+    /// Called once every copy is made and recorded, right before the first rename.
+    pub fn switching(&self) -> Result<(), PublishError> {
+        match self.before_switch {
+            true => Err(PublishError::Interrupted),
+            false => Ok(()),
         }
     }
 }
@@ -73,11 +104,7 @@ pub(crate) fn write_all(
         }
     }
     let bar = progress_bar(run.quiet, plan.writes.len() as u64);
-    // Only a page of the site already in DEST can lead a reader to a new file before its turn;
-    // with none there (a first publish), nothing is reachable before the home page, switched
-    // last, and reading every page for its links would be wasted.
-    let want_links = !plan.unchanged.is_empty() || plan.writes.iter().any(|w| !w.is_new);
-    let staged = stage::stage_all(run, &plan.writes, want_links, manifest, &bar)?;
+    let staged = stage::stage_all(run, &plan.writes, manifest, &bar)?;
     bar.finish_and_clear();
     switch::switch(run, plan, &staged, manifest)?;
     Ok(staged.iter().map(|s| s.sent).sum())
@@ -87,11 +114,7 @@ pub(crate) fn write_all(
 fn remove_junk(run: &Run, plan: &Plan) -> Result<(), PublishError> {
     for dir in &plan.junk_dirs {
         run.hook.step()?;
-        let path = run.dest.join(dir);
-        match fs::remove_dir_all(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e).ctx("remove", path),
-            _ => {}
-        }
+        remove_dir_if_present(&run.dest.join(dir))?;
     }
     for rel in &plan.junk {
         run.hook.step()?;
@@ -100,17 +123,17 @@ fn remove_junk(run: &Run, plan: &Plan) -> Result<(), PublishError> {
     Ok(())
 }
 
-/// Remove stale files (top pages first), then the folders dangan made that are left empty.
-/// Returns the files removed.
+/// Remove stale files (top pages first), the old copy of a folder replaced whole, then the
+/// folders dangan made that are left empty. Returns the files removed.
 pub(crate) fn remove_stale(
     run: &Run,
     plan: &Plan,
-    files: &[String],
+    files: &[SiteFile],
     manifest: &mut Manifest,
 ) -> Result<Vec<String>, PublishError> {
     let site_folded: HashMap<String, &str> = files
         .iter()
-        .map(|f| (f.to_lowercase(), f.as_str()))
+        .map(|f| (f.rel.to_lowercase(), f.rel.as_str()))
         .collect();
     let mut removed = Vec::new();
     for rel in &plan.stale {
@@ -125,18 +148,38 @@ pub(crate) fn remove_stale(
         manifest.remove(rel);
         removed.push(rel.clone());
     }
+    if let Some(folder) = &plan.replace {
+        run.hook.step()?;
+        remove_dir_if_present(&run.dest.join(switch::old_name(folder)))?;
+    }
     remove_empty_dirs(run, files, manifest)?;
     Ok(removed)
 }
 
+/// After a failure: remove the temporary copies this run made (and its records of them), so
+/// that the share holds no more than before. What cannot be removed now (the share is gone)
+/// a later run removes.
+pub(crate) fn clean_up(run: &Run, plan: &Plan, manifest: &mut Manifest) {
+    for w in plan.writes.iter().filter(|w| w.root.is_none()) {
+        let _ = remove_if_present(&run.dest.join(&w.tmp));
+    }
+    for root in plan.writes.iter().filter_map(|w| w.root.as_deref()) {
+        let _ = remove_dir_if_present(&run.dest.join(tmp_rel(root)));
+    }
+    if !manifest.staged.is_empty() {
+        manifest.retain_staged(|_| false);
+        let _ = manifest.save(run.dest);
+    }
+}
+
 fn remove_empty_dirs(
     run: &Run,
-    files: &[String],
+    files: &[SiteFile],
     manifest: &mut Manifest,
 ) -> Result<(), PublishError> {
     let needed: std::collections::HashSet<&str> = files
         .iter()
-        .flat_map(|f| f.match_indices('/').map(|(end, _)| &f[..end]))
+        .flat_map(|f| f.rel.match_indices('/').map(|(end, _)| &f.rel[..end]))
         .collect();
     let mut candidates: Vec<String> = manifest
         .dirs
@@ -162,6 +205,13 @@ fn remove_empty_dirs(
         }
     }
     Ok(())
+}
+
+fn remove_dir_if_present(path: &Path) -> Result<(), PublishError> {
+    match fs::remove_dir_all(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e).ctx("remove", path),
+        _ => Ok(()),
+    }
 }
 
 fn remove_if_present(path: &Path) -> Result<(), PublishError> {
@@ -208,5 +258,7 @@ mod tests {
         assert!(hook.step().is_ok() && hook.step().is_ok());
         assert!(matches!(hook.step(), Err(PublishError::Interrupted)));
         assert!(Hook::default().step().is_ok());
+        let failing = Hook::fail_after(0);
+        assert!(matches!(failing.step(), Err(PublishError::Io { .. })));
     }
 }

@@ -19,10 +19,25 @@ pub enum PublishError {
     DestMissing(PathBuf),
 
     #[error(
-        "the destination {dest} and the built site {site} overlap (one is inside the other): \
-         publish to a folder outside the output folder"
+        "the destination {dest} {relation} {other}: publishing there would mix the published \
+         site with the archive or its output. Publish to a folder outside the archive and its \
+         output folder (the mounted share)"
     )]
-    Overlap { site: PathBuf, dest: PathBuf },
+    Overlap {
+        dest: PathBuf,
+        /// "is inside the content folder", "contains the output folder" …
+        relation: String,
+        other: PathBuf,
+    },
+
+    #[error(
+        "the folder {site} is not a site built by this version of dangan ({why}): build the \
+         archive first (dangan build), or publish without --no-build"
+    )]
+    NotBuilt { site: PathBuf, why: &'static str },
+
+    #[error(transparent)]
+    BadBuildManifest(crate::manifest::ManifestError),
 
     #[error(
         "the destination {dest} is not empty (it holds {example}, for one) and dangan has not \
@@ -38,9 +53,9 @@ pub enum PublishError {
     Locked { lock: PathBuf, holder: String },
 
     #[error(
-        "dangan did not put these files in {dest}, but the site needs their names; nothing was \
-         changed. Rename or remove them (or, if they are an old copy of this site, pass --adopt to \
-         let dangan replace them):\n{}",
+        "these files in {dest} are in the site's way: dangan did not put them there, or someone \
+         changed them since it did; nothing was changed. Rename, move or remove them (or, if \
+         they are an old copy of this site, pass --adopt to let dangan replace them):\n{}",
         bullet_list(.paths)
     )]
     Collision { dest: PathBuf, paths: Vec<String> },

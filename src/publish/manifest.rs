@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{IoContext, PublishError};
 use super::{MANIFEST_NAME, tmp_name};
+use crate::manifest::Kind;
 
 const FORMAT: &str = "dangan-publish 1";
 
@@ -22,6 +23,10 @@ pub(crate) struct Entry {
     pub mtime: Option<i64>,
     /// xxh3-128 of the content, 32 hex digits.
     pub hash: String,
+    /// What the build said the file is (for the order of removal); absent in records of
+    /// earlier versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -122,41 +127,6 @@ impl Manifest {
     }
 }
 
-/// Paths listed in a build's own `.dangan-manifest` left in DEST by an earlier hand copy of the
-/// output folder. Its format belongs to the core, so accept the plausible ones: a JSON list of
-/// paths, a JSON object whose `files` is such a list or a map keyed by path, or one path a line.
-pub(crate) fn parse_build_list(text: &str) -> Vec<String> {
-    use serde_json::Value;
-    let from_json = |v: &Value| -> Option<Vec<String>> {
-        let files = match v {
-            Value::Object(o) => o.get("files")?,
-            other => other,
-        };
-        match files {
-            Value::Array(a) => Some(
-                a.iter()
-                    .filter_map(|x| x.as_str().map(String::from))
-                    .collect(),
-            ),
-            Value::Object(o) => Some(o.keys().cloned().collect()),
-            _ => None,
-        }
-    };
-    let list = match serde_json::from_str::<Value>(text) {
-        Ok(v) => from_json(&v).unwrap_or_default(),
-        Err(_) => text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(String::from)
-            .collect(),
-    };
-    list.into_iter()
-        .map(|p| p.replace('\\', "/").trim_start_matches("./").to_string())
-        .filter(|p| !p.is_empty() && !p.starts_with('/') && !p.split('/').any(|c| c == ".."))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +139,7 @@ mod tests {
             size: 3,
             mtime: Some(-5),
             hash: "ab".repeat(16),
+            kind: Some(Kind::Report),
         };
         m.set("unit/市委.html", entry.clone());
         m.add_dir("unit");
@@ -203,6 +174,7 @@ mod tests {
             size: 1,
             mtime: None,
             hash: String::new(),
+            kind: None,
         };
         m.set("a", e.clone());
         m.dirty = false;
@@ -210,21 +182,5 @@ mod tests {
         assert!(!m.is_dirty());
         m.remove("b");
         assert!(!m.is_dirty());
-    }
-
-    #[test]
-    fn build_lists_in_several_shapes_are_read() {
-        let want = vec!["a.html".to_string(), "unit/b.html".to_string()];
-        assert_eq!(parse_build_list(r#"["a.html","unit/b.html"]"#), want);
-        assert_eq!(
-            parse_build_list(r#"{"files":["a.html","unit/b.html"]}"#),
-            want
-        );
-        assert_eq!(
-            parse_build_list(r#"{"files":{"a.html":1,"unit/b.html":2}}"#),
-            want
-        );
-        assert_eq!(parse_build_list("# files\na.html\n./unit/b.html\n\n"), want);
-        assert!(parse_build_list("../etc/passwd\n/abs").is_empty());
     }
 }

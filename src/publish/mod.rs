@@ -20,7 +20,7 @@ mod switch;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub use error::{BadName, PublishError};
@@ -30,18 +30,21 @@ use error::IoContext;
 use lock::Lock;
 use manifest::Manifest;
 use plan::{Owners, Plan};
+use scan::SiteFile;
 
 /// DEST's record of the files dangan put there.
 pub const MANIFEST_NAME: &str = ".dangan-publish.json";
 /// Present while a publish runs in DEST.
 pub const LOCK_NAME: &str = ".dangan-publish.lock";
 /// The build's own list of outputs, which is not published.
-pub const BUILD_MANIFEST: &str = ".dangan-manifest";
+pub const BUILD_MANIFEST: &str = crate::manifest::MANIFEST;
 /// Ending of temporary names, shared with the build's own writer.
 pub use crate::output::TMP_SUFFIX;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishOptions {
+    /// The archive the site was built from: DEST may not overlap it.
+    pub archive: Option<PathBuf>,
     /// Compare and list, change nothing in DEST.
     pub dry_run: bool,
     /// Take over a DEST that holds files but no manifest (or files at the site's paths).
@@ -56,13 +59,17 @@ pub struct PublishSummary {
     pub added: Vec<String>,
     pub changed: Vec<String>,
     pub removed: Vec<String>,
+    /// dangan's files that the site no longer has, left on the share because someone changed
+    /// them there since: they are no longer dangan's.
+    pub kept: Vec<String>,
     pub unchanged: usize,
     pub bytes_sent: u64,
     pub elapsed: Duration,
 }
 
-/// Bring `dest` to exactly the contents of the built output folder `site` (all files except
-/// `site/.dangan-manifest`), leaving files that dangan did not write where they are.
+/// Bring `dest` to exactly the files the built output folder `site` lists in its
+/// `.dangan-manifest`, leaving files that dangan did not write (or that someone changed on
+/// the share since dangan did) where they are.
 pub fn publish(
     site: &Path,
     dest: &Path,
@@ -83,6 +90,29 @@ pub fn publish_killed_after(
     run(site, dest, opts, &Hook::stop_after(steps))
 }
 
+/// `publish`, stopped once every copy is made and recorded, right before the first file is
+/// switched into place, as if the process had been killed there. For tests.
+#[doc(hidden)]
+pub fn publish_killed_before_switch(
+    site: &Path,
+    dest: &Path,
+    opts: &PublishOptions,
+) -> Result<PublishSummary, PublishError> {
+    run(site, dest, opts, &Hook::stop_before_switch())
+}
+
+/// `publish`, failing after `steps` changes to DEST as if the share had refused the next one.
+/// For tests of what a failure leaves behind.
+#[doc(hidden)]
+pub fn publish_failing_after(
+    site: &Path,
+    dest: &Path,
+    opts: &PublishOptions,
+    steps: usize,
+) -> Result<PublishSummary, PublishError> {
+    run(site, dest, opts, &Hook::fail_after(steps))
+}
+
 fn run(
     site: &Path,
     dest: &Path,
@@ -90,7 +120,7 @@ fn run(
     hook: &Hook,
 ) -> Result<PublishSummary, PublishError> {
     let start = Instant::now();
-    check_folders(site, dest)?;
+    check_folders(site, dest, opts.archive.as_deref())?;
     let files = checked_site_files(site)?;
     let lock = match opts.dry_run {
         true => None,
@@ -104,14 +134,9 @@ fn run(
     };
     let plan = plan::make(site, dest, &files, &index, &owners)?;
     if opts.dry_run {
-        let sizes = plan.writes.iter().map(|w| fs::metadata(site.join(&w.rel)));
-        let to_send = sizes.map(|m| m.map(|m| m.len())).sum::<Result<u64, _>>();
-        return Ok(summary(
-            &plan,
-            plan.stale.clone(),
-            to_send.ctx("read", site)?,
-            start,
-        ));
+        let to_send = plan.writes.iter().map(|w| w.size).sum();
+        let stale = plan.stale.clone();
+        return Ok(summary(&plan, stale, to_send, start));
     }
     let run = Run {
         site,
@@ -125,18 +150,21 @@ fn run(
             lock.expect("taken unless dry run").abandon(); // as a killed process leaves it
             Err(PublishError::Interrupted)
         }
-        Err(e) => Err(e),
+        Err(e) => {
+            apply::clean_up(&run, &plan, &mut manifest);
+            Err(e)
+        }
     }
 }
 
 /// The site's files, once every name is known to suit a Windows share.
-fn checked_site_files(site: &Path) -> Result<Vec<String>, PublishError> {
-    let (files, mut bad) = scan::site_files(site)?;
-    bad.extend(names::check(&files));
+fn checked_site_files(site: &Path) -> Result<Vec<SiteFile>, PublishError> {
+    let files = scan::site_files(site)?;
+    let rels: Vec<String> = files.iter().map(|f| f.rel.clone()).collect();
+    let bad = names::check(&rels);
     if bad.is_empty() {
         return Ok(files);
     }
-    bad.sort_by(|a, b| a.path.cmp(&b.path));
     Err(PublishError::BadNames(bad))
 }
 
@@ -144,7 +172,7 @@ fn checked_site_files(site: &Path) -> Result<Vec<String>, PublishError> {
 /// an empty DEST or `--adopt` allows), adopted build lists, and the listing.
 fn survey(
     dest: &Path,
-    files: &[String],
+    files: &[SiteFile],
     opts: &PublishOptions,
 ) -> Result<(Manifest, HashSet<String>, scan::DestIndex), PublishError> {
     let loaded = Manifest::load(dest)?;
@@ -153,7 +181,8 @@ fn survey(
         false => HashSet::new(),
     };
     let known = loaded.iter().flat_map(|m| m.files.keys().chain(&m.dirs));
-    let wanted = files.iter().chain(known).chain(&legacy).map(String::as_str);
+    let site = files.iter().map(|f| &f.rel);
+    let wanted = site.chain(known).chain(&legacy).map(String::as_str);
     let index = scan::dest_index(dest, wanted)?;
     match (loaded, &index.root_example) {
         (Some(manifest), _) => Ok((manifest, legacy, index)),
@@ -168,13 +197,13 @@ fn survey(
 fn carry_out(
     run: &Run,
     plan: &Plan,
-    files: &[String],
+    files: &[SiteFile],
     manifest: &mut Manifest,
 ) -> Result<(Vec<String>, u64), PublishError> {
-    for (rel, entry) in &plan.unchanged {
+    for (rel, entry) in &plan.refresh {
         manifest.set(rel, entry.clone());
     }
-    for rel in &plan.forget {
+    for rel in plan.forget.iter().chain(&plan.kept) {
         manifest.remove(rel);
     }
     let reusable: HashSet<&str> = plan
@@ -195,19 +224,42 @@ fn carry_out(
     Ok((removed, sent))
 }
 
-fn check_folders(site: &Path, dest: &Path) -> Result<(), PublishError> {
+/// DEST may not overlap the built site, the archive or its content: publishing into any of
+/// them would nest copies of the site in it, or mix it with the reports.
+fn check_folders(site: &Path, dest: &Path, archive: Option<&Path>) -> Result<(), PublishError> {
     if !site.is_dir() {
         return Err(PublishError::SiteMissing(site.to_path_buf()));
     }
     if !dest.is_dir() {
         return Err(PublishError::DestMissing(dest.to_path_buf()));
     }
-    let s = fs::canonicalize(site).ctx("find", site)?;
     let d = fs::canonicalize(dest).ctx("find", dest)?;
-    if s.starts_with(&d) || d.starts_with(&s) {
+    let mut others = vec![("the output folder", site.to_path_buf())];
+    if let Some(root) = archive {
+        others.push(("the content folder", root.join(crate::load::CONTENT_DIR)));
+        others.push(("the archive folder", root.to_path_buf()));
+    }
+    let resolved: Vec<(&str, PathBuf, PathBuf)> = others
+        .into_iter()
+        .filter_map(|(what, p)| Some((what, fs::canonicalize(&p).ok()?, p)))
+        .collect();
+    // The most telling relation: the same folder; inside the innermost; holding the outermost.
+    let found = [
+        ("is", resolved.iter().find(|(_, o, _)| *o == d)),
+        (
+            "is inside",
+            resolved.iter().find(|(_, o, _)| d.starts_with(o)),
+        ),
+        (
+            "contains",
+            resolved.iter().rev().find(|(_, o, _)| o.starts_with(&d)),
+        ),
+    ];
+    if let Some((relation, Some((what, _, other)))) = found.into_iter().find(|(_, f)| f.is_some()) {
         return Err(PublishError::Overlap {
-            site: site.to_path_buf(),
             dest: dest.to_path_buf(),
+            relation: format!("{relation} {what}"),
+            other: other.clone(),
         });
     }
     Ok(())
@@ -219,10 +271,11 @@ fn build_list(dest: &Path) -> Result<HashSet<String>, PublishError> {
     let path = dest.join(BUILD_MANIFEST);
     match fs::read(&path) {
         Ok(bytes) => {
-            let mut list: HashSet<String> =
-                manifest::parse_build_list(&String::from_utf8_lossy(&bytes))
-                    .into_iter()
-                    .collect();
+            // Unreadable: adopt nothing from it (only its own name).
+            let listed = crate::manifest::parse(&String::from_utf8_lossy(&bytes));
+            let mut list: HashSet<String> = listed
+                .map(|m| m.paths().map(String::from).collect())
+                .unwrap_or_default();
             list.insert(BUILD_MANIFEST.to_string());
             Ok(list)
         }
@@ -236,7 +289,7 @@ fn summary(plan: &Plan, mut removed: Vec<String>, sent: u64, start: Instant) -> 
         let mut v: Vec<String> = plan
             .writes
             .iter()
-            .filter(|w| w.is_new == new)
+            .filter(|w| w.is_new == new && !w.same)
             .map(|w| w.rel.clone())
             .collect();
         v.sort();
@@ -247,7 +300,8 @@ fn summary(plan: &Plan, mut removed: Vec<String>, sent: u64, start: Instant) -> 
         added: pick(true),
         changed: pick(false),
         removed,
-        unchanged: plan.unchanged.len(),
+        kept: plan.kept.clone(),
+        unchanged: plan.unchanged,
         bytes_sent: sent,
         elapsed: start.elapsed(),
     }
@@ -287,6 +341,32 @@ impl PublishSummary {
         );
         out
     }
+
+    /// What the user must hear even with `--quiet`: files left on the share on purpose.
+    pub fn warning(&self, dry_run: bool) -> Option<String> {
+        if self.kept.is_empty() {
+            return None;
+        }
+        let list: Vec<String> = self.kept.iter().map(|k| format!("  - {k}")).collect();
+        Some(format!(
+            "warning: {} {} on the share although the site no longer has {}: someone changed \
+             {} there since dangan published {}, so {} now theirs. Delete {} by hand if {} not \
+             needed:\n{}",
+            if dry_run { "would keep" } else { "kept" },
+            plural(self.kept.len(), "this file", "these files"),
+            plural(self.kept.len(), "it", "them"),
+            plural(self.kept.len(), "it", "them"),
+            plural(self.kept.len(), "it", "them"),
+            plural(self.kept.len(), "it is", "they are"),
+            plural(self.kept.len(), "it", "them"),
+            plural(self.kept.len(), "it is", "they are"),
+            list.join("\n")
+        ))
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }
 
 /// `dir/.name.dangan-tmp`: the temporary name of a site file while it is being copied. The
@@ -326,6 +406,7 @@ mod tests {
             added: vec!["a.html".into()],
             changed: vec![],
             removed: vec!["old.html".into()],
+            kept: vec![],
             unchanged: 7,
             bytes_sent: 3 * 1024 * 1024 / 2,
             elapsed: Duration::from_millis(250),
@@ -339,6 +420,18 @@ mod tests {
         assert!(
             dry.starts_with("  add    a.html\n  remove old.html\nwould publish"),
             "{dry}"
+        );
+        assert_eq!(s.warning(false), None);
+        let kept = PublishSummary {
+            kept: vec!["reports/a.html".into()],
+            ..s
+        };
+        let w = kept.warning(false).unwrap();
+        assert!(
+            w.starts_with("warning: kept this file on the share")
+                && w.contains("someone changed it there")
+                && w.ends_with("\n  - reports/a.html"),
+            "{w}"
         );
     }
 }

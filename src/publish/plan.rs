@@ -1,32 +1,39 @@
 //! Comparing the site with DEST: what is new, changed, unchanged, stale, or in the way.
 //!
-//! Sizes decide first. Same-size files are compared by content hash: the site's is computed,
-//! DEST's is taken from the manifest when the file's size and time stamp are still the ones
-//! recorded there, and otherwise read back from DEST ("when in doubt, re-read"). New files are
-//! not even looked at here, and files whose size changed are not read: copying reads them.
+//! DEST is known from its manifest (what dangan wrote there, with each file's hash) and from
+//! the names in its folders' listings: a file listed and recorded with the site file's hash is
+//! unchanged, without asking the share about it. Only a file about to be replaced or removed
+//! is looked at, and when its size and time are no longer the ones recorded, read back: if
+//! someone changed it on the share since, it is theirs now, and reported like a foreign file.
 
 use std::collections::{BTreeSet, HashSet};
-use std::fs;
 use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::content;
-use super::error::{IoContext, PublishError};
+use super::content::{self, Hash};
+use super::error::PublishError;
 use super::manifest::{Entry, Manifest};
-use super::order::{self, Item};
-use super::scan::{DestIndex, DestStat};
+use super::order::{self, Rank};
+use super::scan::{self, DestIndex, DestStat, SiteFile};
 use super::tmp_rel;
+use crate::manifest::Kind;
 
 /// One file to put in place.
 #[derive(Debug, Clone)]
 pub(crate) struct Write {
     pub rel: String,
+    pub kind: Kind,
     pub is_new: bool,
-    /// The folder DEST lacks that this file arrives in, whole, with everything else in it.
+    /// DEST already holds these bytes: the file is sent only because its folder is replaced
+    /// whole (the search index's, see `Plan::replace`).
+    pub same: bool,
+    pub size: u64,
+    /// The folder this file arrives in, whole, with everything else in it: one DEST lacks,
+    /// or the folder `Plan::replace` names.
     pub root: Option<String>,
     /// Where the copy is made: beside the file's place (`dir/.name.dangan-tmp`), or inside the
-    /// temporary folder of its new folder (`.folder.dangan-tmp/…/name`).
+    /// temporary folder of its folder (`.folder.dangan-tmp/…/name`).
     pub tmp: String,
     /// A temporary copy that an interrupted run finished and the manifest vouches for: if the
     /// site file still hashes the same, the copy is used as it is.
@@ -37,10 +44,15 @@ pub(crate) struct Write {
 pub(crate) struct Plan {
     /// In the site's order; they are switched into place in the order `order` gives.
     pub writes: Vec<Write>,
-    /// Files already right in DEST, with what the manifest should now say about them.
-    pub unchanged: Vec<(String, Entry)>,
+    /// How many site files DEST already holds.
+    pub unchanged: usize,
+    /// What the manifest should now say about files that were in doubt and turned out right.
+    pub refresh: Vec<(String, Entry)>,
     /// dangan's files that the site no longer has, in the order to remove them.
     pub stale: Vec<String>,
+    /// dangan's files that the site no longer has but someone changed on the share since:
+    /// left where they are, and no longer dangan's.
+    pub kept: Vec<String>,
     /// Manifest entries whose files are gone from DEST already.
     pub forget: Vec<String>,
     /// Folders to create for the copies (temporary folders and folders in them), parents first.
@@ -50,6 +62,9 @@ pub(crate) struct Plan {
     /// Temporary files and folders of interrupted runs that are of no more use.
     pub junk: Vec<String>,
     pub junk_dirs: Vec<String>,
+    /// The search index's folder, when it is replaced whole: its files change in place, so
+    /// only a new copy of the whole folder, renamed into place, switches them all at once.
+    pub replace: Option<String>,
 }
 
 /// Whose the files in DEST are.
@@ -68,151 +83,284 @@ impl Owners<'_> {
     }
 }
 
+/// What planning needs to look at.
+struct Cx<'a> {
+    site: &'a Path,
+    dest: &'a Path,
+    index: &'a DestIndex,
+    owners: &'a Owners<'a>,
+}
+
 pub(crate) fn make(
     site: &Path,
     dest: &Path,
-    files: &[String],
+    files: &[SiteFile],
     index: &DestIndex,
     owners: &Owners,
 ) -> Result<Plan, PublishError> {
-    let in_dest = first_look(files, index, owners, dest)?;
-    let cx = LookCx {
+    let cx = Cx {
         site,
         dest,
         index,
-        manifest: owners.manifest,
+        owners,
     };
+    let mut collisions = in_the_way(files, index, owners);
     let looked: Vec<Looked> = files
         .par_iter()
-        .zip(in_dest)
-        .map(|(rel, in_dest)| look(&cx, rel, in_dest))
+        .map(|f| look(&cx, f))
         .collect::<Result<_, _>>()?;
     let mut plan = Plan::default();
-    for (rel, l) in files.iter().zip(looked) {
+    for (f, l) in files.iter().zip(looked) {
         match l {
-            Looked::Unchanged(entry) => plan.unchanged.push((rel.clone(), entry)),
-            Looked::Write { is_new } => {
-                let root = new_root(rel, index).map(String::from);
-                let tmp = tmp_path(rel, root.as_deref());
-                let staged = vouched_staged(owners.manifest, rel, &tmp, index);
-                plan.writes.push(Write {
-                    rel: rel.clone(),
-                    is_new,
-                    root,
-                    tmp,
-                    staged,
-                });
+            Looked::Unchanged { refresh, size } => {
+                plan.unchanged += 1;
+                if let Some(e) = refresh {
+                    plan.refresh.push((f.rel.clone(), e));
+                }
+                plan.writes.push(write(f, false, true, size)); // dropped below unless replaced
+            }
+            Looked::Write { is_new, size } => plan.writes.push(write(f, is_new, false, size)),
+            Looked::Edited => {
+                collisions.insert(format!(
+                    "{} (changed on the share since dangan published it)",
+                    f.rel
+                ));
             }
         }
     }
+    plan.replace = folder_to_replace(files, &plan.writes, index);
+    if let Some(dir) = &plan.replace {
+        collisions.extend(foreign_inside(dir, files, index, owners));
+    }
+    if !collisions.is_empty() {
+        return Err(PublishError::Collision {
+            dest: dest.to_path_buf(),
+            paths: collisions.into_iter().collect(),
+        });
+    }
+    let replace = plan.replace.clone();
+    // Unchanged files stay where they are, unless their folder is replaced whole (they are
+    // still counted as unchanged).
+    plan.writes
+        .retain(|w| !w.same || in_folder(&w.rel, replace.as_deref()));
+    for w in &mut plan.writes {
+        w.root = match in_folder(&w.rel, replace.as_deref()) {
+            true => replace.clone(),
+            false => new_root(&w.rel, index).map(String::from),
+        };
+        w.tmp = tmp_path(&w.rel, w.root.as_deref());
+        w.staged = vouched_staged(owners.manifest, &w.rel, &w.tmp, index);
+    }
     folders(&mut plan);
     (plan.junk, plan.junk_dirs) = junk(&plan, index);
-    (plan.stale, plan.forget) = stale(dest, files, index, owners);
+    (plan.stale, plan.kept, plan.forget) = stale(&cx, files)?;
     Ok(plan)
 }
 
-/// Which site files have a file of dangan's at their path in DEST; every collision with a file
-/// that is not dangan's is gathered before failing.
-fn first_look(
-    files: &[String],
-    index: &DestIndex,
-    owners: &Owners,
-    dest: &Path,
-) -> Result<Vec<bool>, PublishError> {
+fn write(f: &SiteFile, is_new: bool, same: bool, size: u64) -> Write {
+    Write {
+        rel: f.rel.clone(),
+        kind: f.kind,
+        is_new,
+        same,
+        size,
+        root: None,
+        tmp: String::new(),
+        staged: None,
+    }
+}
+
+/// Names in DEST where the site needs them that are not dangan's, all of them.
+fn in_the_way(files: &[SiteFile], index: &DestIndex, owners: &Owners) -> BTreeSet<String> {
     let mut collisions = BTreeSet::new();
-    let mut in_dest = Vec::with_capacity(files.len());
-    for rel in files {
+    for f in files {
+        let rel = f.rel.as_str();
         for (end, _) in rel.match_indices('/') {
             let dir = &rel[..end];
-            if index.get(dir).is_some_and(|s| !s.is_dir) {
+            if index.is_dir(dir) == Some(false) {
                 collisions.insert(format!("{dir} (a file where the site needs a folder)"));
             }
         }
-        match index.get(rel) {
-            Some(s) if s.is_dir => {
+        match index.is_dir(rel) {
+            Some(true) => {
                 collisions.insert(format!("{rel} (a folder where the site has a file)"));
             }
-            Some(_) if !owners.owns(rel, true) => {
-                collisions.insert(rel.clone());
+            Some(false) if !owners.owns(rel, true) => {
+                collisions.insert(rel.to_string());
             }
-            Some(_) => {}
+            Some(false) => {}
             None => {
                 if let Some(twin) = index.case_twin(rel).filter(|t| !owners.owns(t, false)) {
                     collisions.insert(format!("{twin} (differs only in letter case from {rel})"));
                 }
             }
         }
-        in_dest.push(index.get(rel).is_some());
     }
-    if collisions.is_empty() {
-        Ok(in_dest)
-    } else {
-        Err(PublishError::Collision {
-            dest: dest.to_path_buf(),
-            paths: collisions.into_iter().collect(),
-        })
+    collisions
+}
+
+enum Looked {
+    /// DEST holds the site's bytes; `refresh` is what the manifest should now say, when it
+    /// did not vouch for the file.
+    Unchanged {
+        refresh: Option<Entry>,
+        size: u64,
+    },
+    Write {
+        is_new: bool,
+        size: u64,
+    },
+    /// dangan's file, but someone changed it on the share since.
+    Edited,
+}
+
+/// Settle one site file's status: its hash against what the manifest recorded, and DEST's
+/// copy looked at only when it is to be replaced or the manifest cannot vouch for it.
+fn look(cx: &Cx, f: &SiteFile) -> Result<Looked, PublishError> {
+    let rel = f.rel.as_str();
+    let (ours, size) = hash_site_file(cx.site, rel)?;
+    if cx.index.is_dir(rel) != Some(false) {
+        return Ok(Looked::Write { is_new: true, size });
+    }
+    let entry = cx.owners.manifest.files.get(rel);
+    let vouched = entry.filter(|e| e.mtime.is_some());
+    if let Some(e) = vouched {
+        if e.hash == content::hex(ours) {
+            return Ok(Looked::Unchanged {
+                refresh: None,
+                size,
+            });
+        }
+        if !cx.owners.adopt && edited_since(cx.dest, rel, e)? {
+            return Ok(Looked::Edited);
+        }
+        return Ok(Looked::Write {
+            is_new: false,
+            size,
+        });
+    }
+    // No record to trust: a file being switched when a run was killed, or one to adopt.
+    let Some(stat) = scan::stat(cx.dest, rel)? else {
+        return Ok(Looked::Write { is_new: true, size });
+    };
+    let (theirs, _) = content::hash_file(&cx.dest.join(rel))?;
+    if theirs != ours {
+        return Ok(Looked::Write {
+            is_new: false,
+            size,
+        });
+    }
+    let refresh = Entry {
+        size,
+        mtime: stat.mtime,
+        hash: content::hex(ours),
+        kind: Some(f.kind),
+    };
+    Ok(Looked::Unchanged {
+        refresh: Some(refresh),
+        size,
+    })
+}
+
+fn hash_site_file(site: &Path, rel: &str) -> Result<(Hash, u64), PublishError> {
+    match content::hash_file(&site.join(rel)) {
+        Err(PublishError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Err(PublishError::SiteIncomplete {
+                site: site.to_path_buf(),
+                missing: rel.to_string(),
+            })
+        }
+        other => other,
     }
 }
 
-/// The manifest's hash for a DEST file, if the file still has the recorded size and time.
-fn vouched_hash(entry: Option<&Entry>, stat: &DestStat) -> Option<String> {
-    let e = entry?;
-    (e.size == stat.size && e.mtime.is_some() && e.mtime == stat.mtime).then(|| e.hash.clone())
+/// Whether DEST's file at `rel` is no longer what dangan recorded: its size or time differ,
+/// and so do its bytes (a file merely touched, or copied back unchanged, is still dangan's).
+fn edited_since(dest: &Path, rel: &str, recorded: &Entry) -> Result<bool, PublishError> {
+    let Some(stat) = scan::stat(dest, rel)? else {
+        return Ok(false); // gone meanwhile: nothing of anyone's to lose
+    };
+    if stat.size == recorded.size && stat.mtime == recorded.mtime {
+        return Ok(false);
+    }
+    Ok(content::hex(content::hash_file(&dest.join(rel))?.0) != recorded.hash)
+}
+
+/// The search index's folder, if its files change in place: then it is copied whole and
+/// renamed into place at once, so that no reader sees old and new files of it together. (An
+/// index whose files are named by their content never changes one in place: its new files
+/// arrive beside the old ones and its entry file switches them.)
+fn folder_to_replace(files: &[SiteFile], writes: &[Write], index: &DestIndex) -> Option<String> {
+    let entry = files.iter().find(|f| f.kind == Kind::SearchEntry)?;
+    let (dir, _) = entry.rel.rsplit_once('/')?;
+    let in_place = writes
+        .iter()
+        .any(|w| w.kind == Kind::SearchShard && !w.is_new && !w.same);
+    let all_inside = files
+        .iter()
+        .filter(|f| f.kind.is_search())
+        .all(|f| in_folder(&f.rel, Some(dir)));
+    (in_place && all_inside && index.is_dir(dir) == Some(true)).then(|| dir.to_string())
+}
+
+fn in_folder(rel: &str, dir: Option<&str>) -> bool {
+    dir.is_some_and(|d| {
+        rel.len() > d.len() && rel.starts_with(d) && rel.as_bytes()[d.len()] == b'/'
+    })
+}
+
+/// What in the folder to replace is neither the site's nor dangan's: it would be lost.
+fn foreign_inside(
+    dir: &str,
+    files: &[SiteFile],
+    index: &DestIndex,
+    owners: &Owners,
+) -> Vec<String> {
+    let site: HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+    let owned_files = owners
+        .manifest
+        .files
+        .keys()
+        .chain(owners.legacy.iter().filter(|_| owners.adopt));
+    let folders_of = |rel: &str| -> Vec<String> {
+        rel.match_indices('/')
+            .map(|(end, _)| rel[..end].to_string())
+            .collect()
+    };
+    let ours_dirs: HashSet<String> = files
+        .iter()
+        .map(|f| f.rel.as_str())
+        .chain(owned_files.map(String::as_str))
+        .flat_map(folders_of)
+        .chain(owners.manifest.dirs.iter().cloned())
+        .collect();
+    let ours = |rel: &str, is_dir: bool| match is_dir {
+        true => ours_dirs.contains(rel),
+        false => site.contains(rel) || owners.owns(rel, false),
+    };
+    index
+        .entries
+        .iter()
+        .filter(|(rel, is_dir)| in_folder(rel, Some(dir)) && !ours(rel, **is_dir))
+        .map(|(rel, _)| format!("{rel} (in {dir}/, which dangan replaces whole)"))
+        .collect()
 }
 
 /// The record of a temporary copy left by an interrupted run, if it vouches for the copy.
 fn vouched_staged(manifest: &Manifest, rel: &str, tmp: &str, index: &DestIndex) -> Option<Entry> {
-    let stat = index.leftovers.get(tmp)?;
+    let stat: &DestStat = index.leftovers.get(tmp)?;
     let entry = manifest.staged.get(rel)?;
-    vouched_hash(Some(entry), stat).map(|_| entry.clone())
-}
-
-enum Looked {
-    Unchanged(Entry),
-    Write { is_new: bool },
-}
-
-struct LookCx<'a> {
-    site: &'a Path,
-    dest: &'a Path,
-    index: &'a DestIndex,
-    manifest: &'a Manifest,
-}
-
-/// Settle one site file's status, reading it (and DEST's copy, when in doubt) only when the
-/// sizes are equal.
-fn look(cx: &LookCx, rel: &str, in_dest: bool) -> Result<Looked, PublishError> {
-    let Some(stat) = cx.index.get(rel).filter(|_| in_dest) else {
-        return Ok(Looked::Write { is_new: true });
-    };
-    let src = cx.site.join(rel);
-    let size = fs::metadata(&src).ctx("read", &src)?.len();
-    if stat.size != size {
-        return Ok(Looked::Write { is_new: false });
-    }
-    let ours = content::hex(content::hash_file(&src)?.0);
-    let theirs = match vouched_hash(cx.manifest.files.get(rel), stat) {
-        Some(h) => h,
-        None => content::hex(content::hash_file(&cx.dest.join(rel))?.0),
-    };
-    Ok(if theirs == ours {
-        Looked::Unchanged(Entry {
-            size,
-            mtime: stat.mtime,
-            hash: ours,
-        })
-    } else {
-        Looked::Write { is_new: false }
-    })
+    let same = entry.size == stat.size && entry.mtime.is_some() && entry.mtime == stat.mtime;
+    same.then(|| entry.clone())
 }
 
 /// The shallowest folder on the way to `rel` that DEST lacks (in any letter case).
 fn new_root<'a>(rel: &'a str, index: &DestIndex) -> Option<&'a str> {
     let mut dirs = rel.match_indices('/').map(|(end, _)| &rel[..end]);
-    dirs.find(|d| index.get(d).is_none() && index.case_twin(d).is_none())
+    dirs.find(|d| !index.contains(d) && index.case_twin(d).is_none())
 }
 
-/// Where the copy of `rel` is made, given the new folder it arrives in.
+/// Where the copy of `rel` is made, given the folder it arrives in.
 fn tmp_path(rel: &str, root: Option<&str>) -> String {
     match root {
         None => tmp_rel(rel),
@@ -220,11 +368,13 @@ fn tmp_path(rel: &str, root: Option<&str>) -> String {
     }
 }
 
-/// The temporary twins of the new folders (to create), and every folder they bring.
+/// The temporary twins of the folders that arrive whole (to create), and every folder they
+/// bring.
 fn folders(plan: &mut Plan) {
     let (mut tmp_dirs, mut new_dirs) = (BTreeSet::new(), BTreeSet::new());
     for w in &plan.writes {
         let Some(root) = &w.root else { continue };
+        tmp_dirs.insert(tmp_rel(root));
         let dirs = w.rel.match_indices('/').map(|(end, _)| &w.rel[..end]);
         for dir in dirs.filter(|d| d.len() >= root.len()) {
             tmp_dirs.insert(tmp_path(dir, Some(root)));
@@ -257,61 +407,55 @@ fn junk(plan: &Plan, index: &DestIndex) -> (Vec<String>, Vec<String>) {
     (files.cloned().collect(), dirs)
 }
 
-/// dangan's files that the site no longer has (to remove), and records of files already gone.
+/// dangan's files that the site no longer has: those to remove (in order), those someone
+/// changed since (to keep), and records of files already gone.
+#[allow(clippy::type_complexity)]
 fn stale(
-    dest: &Path,
-    files: &[String],
-    index: &DestIndex,
-    owners: &Owners,
-) -> (Vec<String>, Vec<String>) {
-    let in_site: HashSet<&str> = files.iter().map(String::as_str).collect();
-    let mut stale = Vec::new();
-    let mut forget = Vec::new();
+    cx: &Cx,
+    files: &[SiteFile],
+) -> Result<(Vec<String>, Vec<String>, Vec<String>), PublishError> {
+    let in_site: HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+    let owners = cx.owners;
     let candidates = owners
         .manifest
         .files
         .keys()
         .chain(owners.legacy.iter().filter(|_| owners.adopt));
-    let candidates: BTreeSet<&String> = candidates.collect();
-    for rel in candidates {
-        if in_site.contains(rel.as_str()) {
+    let candidates: BTreeSet<&String> = candidates
+        .filter(|rel| !in_site.contains(rel.as_str()))
+        .collect();
+    let mut forget = Vec::new();
+    let present: Vec<&String> = candidates
+        .into_iter()
+        .filter(|rel| match cx.index.is_dir(rel) {
+            Some(false) => true,
+            _ => {
+                if owners.manifest.files.contains_key(*rel) {
+                    forget.push((*rel).clone());
+                }
+                false
+            }
+        })
+        .collect();
+    let edited: Vec<bool> = present
+        .par_iter()
+        .map(|rel| match owners.manifest.files.get(*rel) {
+            Some(e) if !owners.adopt && e.mtime.is_some() => edited_since(cx.dest, rel, e),
+            _ => Ok(false),
+        })
+        .collect::<Result<_, _>>()?;
+    let mut remove: Vec<(String, Rank)> = Vec::new();
+    let mut kept = Vec::new();
+    for (rel, edited) in present.into_iter().zip(edited) {
+        if edited {
+            kept.push(rel.clone());
             continue;
         }
-        match index.get(rel) {
-            Some(s) if !s.is_dir => stale.push(rel.clone()),
-            _ if owners.manifest.files.contains_key(rel) => forget.push(rel.clone()),
-            _ => {}
-        }
+        let kind = owners.manifest.files.get(rel).and_then(|e| e.kind);
+        remove.push((rel.clone(), kind.map_or(Rank::Report, order::rank)));
     }
-    (in_removal_order(dest, stale), forget)
-}
-
-/// Stale pages are read back from DEST for their links; one that cannot be read just has none
-/// (the order is a courtesy to readers of pages nobody links to any more).
-fn in_removal_order(dest: &Path, stale: Vec<String>) -> Vec<String> {
-    let links: Vec<Vec<String>> = stale
-        .iter()
-        .map(|rel| match content::is_html(rel) {
-            true => std::fs::read(dest.join(rel))
-                .map(|b| content::links(rel, &b))
-                .unwrap_or_default(),
-            false => Vec::new(),
-        })
-        .collect();
-    let items: Vec<Item> = stale
-        .iter()
-        .zip(&links)
-        .map(|(rel, links)| Item {
-            rel,
-            rank: order::rank(rel),
-            is_new: false,
-            links,
-        })
-        .collect();
-    order::removal_order(&items)
-        .into_iter()
-        .map(|i| stale[i].clone())
-        .collect()
+    order::removal_order(&mut remove);
+    Ok((remove.into_iter().map(|(r, _)| r).collect(), kept, forget))
 }
 
 #[cfg(test)]
@@ -324,6 +468,15 @@ mod tests {
         _dir: tempfile::TempDir,
         site: std::path::PathBuf,
         dest: std::path::PathBuf,
+    }
+
+    fn kind_of(rel: &str) -> Kind {
+        match rel {
+            "_search/meta.js" => Kind::SearchEntry,
+            r if r.starts_with("_search/") => Kind::SearchShard,
+            r if r.ends_with(".html") => Kind::Report,
+            _ => Kind::Attachment,
+        }
     }
 
     fn fixture(site: &[(&str, &str)], dest: &[(&str, &str)]) -> Fixture {
@@ -344,12 +497,29 @@ mod tests {
         }
     }
 
+    fn site_files(fx: &Fixture) -> Vec<SiteFile> {
+        let mut files: Vec<SiteFile> = walkdir::WalkDir::new(&fx.site)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let rel = scan::rel_string(e.path().strip_prefix(&fx.site).unwrap()).unwrap();
+                SiteFile {
+                    kind: kind_of(&rel),
+                    rel,
+                }
+            })
+            .collect();
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        files
+    }
+
     fn plan_for(fx: &Fixture, manifest: &Manifest, adopt: bool) -> Result<Plan, PublishError> {
-        let (files, _) = scan::site_files(&fx.site).unwrap();
+        let files = site_files(fx);
         let wanted = files
             .iter()
-            .chain(manifest.files.keys())
-            .map(String::as_str);
+            .map(|f| f.rel.as_str())
+            .chain(manifest.files.keys().map(String::as_str));
         let index = scan::dest_index(&fx.dest, wanted).unwrap();
         let legacy = HashSet::new();
         let owners = Owners {
@@ -360,24 +530,32 @@ mod tests {
         make(&fx.site, &fx.dest, &files, &index, &owners)
     }
 
-    fn owned(rels: &[(&str, &str)]) -> Manifest {
+    /// A manifest recording `rels` as DEST holds them now.
+    fn owned(fx: &Fixture, rels: &[&str]) -> Manifest {
         let mut m = Manifest::new();
-        for (rel, body) in rels {
-            let hash = content::hex(content::hash_bytes(body.as_bytes()));
-            m.set(
-                rel,
-                Entry {
-                    size: body.len() as u64,
-                    mtime: None,
-                    hash,
-                },
-            );
+        for rel in rels {
+            let p = fx.dest.join(rel);
+            let meta = fs::metadata(&p).unwrap();
+            let entry = Entry {
+                size: meta.len(),
+                mtime: scan::mtime_ns(&meta),
+                hash: content::hex(content::hash_file(&p).unwrap().0),
+                kind: Some(kind_of(rel)),
+            };
+            m.set(rel, entry);
         }
         m
     }
 
+    fn writes(plan: &Plan) -> Vec<(&str, bool)> {
+        plan.writes
+            .iter()
+            .map(|w| (w.rel.as_str(), w.is_new))
+            .collect()
+    }
+
     #[test]
-    fn statuses_follow_sizes_and_contents() {
+    fn statuses_follow_the_recorded_hashes() {
         let old = [
             ("a.html", "same"),
             ("b.html", "old!"),
@@ -393,17 +571,13 @@ mod tests {
             ],
             &old,
         );
-        let plan = plan_for(&fx, &owned(&old), false).unwrap();
-        let writes: Vec<_> = plan
-            .writes
-            .iter()
-            .map(|w| (w.rel.as_str(), w.is_new))
-            .collect();
+        let m = owned(&fx, &["a.html", "b.html", "c.html", "gone.html"]);
+        let plan = plan_for(&fx, &m, false).unwrap();
         assert_eq!(
-            writes,
+            writes(&plan),
             [("b.html", false), ("c.html", false), ("d/e.html", true)]
         );
-        assert_eq!(plan.unchanged.len(), 1);
+        assert_eq!(plan.unchanged, 1);
         assert_eq!(plan.stale, ["gone.html"]);
         assert_eq!(plan.tmp_dirs, [".d.dangan-tmp"]);
         let e = plan.writes.iter().find(|w| w.rel == "d/e.html").unwrap();
@@ -415,31 +589,56 @@ mod tests {
     }
 
     #[test]
-    fn a_trusted_manifest_hash_is_used_without_reading_dest() {
+    fn a_recorded_hash_is_trusted_without_asking_dest_and_a_doubtful_one_is_checked() {
         let fx = fixture(&[("a.html", "new!")], &[("a.html", "old!")]);
-        let mtime = scan::mtime_ns(&fs::metadata(fx.dest.join("a.html")).unwrap());
-        let mut m = Manifest::new();
+        let mut m = owned(&fx, &["a.html"]);
         // The manifest claims DEST already holds the new content: trusted, so "unchanged".
-        let hash = content::hex(content::hash_bytes(b"new!"));
-        m.set(
-            "a.html",
-            Entry {
-                size: 4,
-                mtime,
-                hash: hash.clone(),
-            },
+        let mut entry = m.files["a.html"].clone();
+        entry.hash = content::hex(content::hash_bytes(b"new!"));
+        m.set("a.html", entry.clone());
+        assert_eq!(plan_for(&fx, &m, false).unwrap().unchanged, 1);
+        // A record made while the file was being switched is doubted: DEST is read back.
+        entry.mtime = None;
+        m.set("a.html", entry);
+        assert_eq!(
+            writes(&plan_for(&fx, &m, false).unwrap()),
+            [("a.html", false)]
         );
-        assert_eq!(plan_for(&fx, &m, false).unwrap().unchanged.len(), 1);
-        // With a different time stamp the manifest is doubted and DEST re-read: "changed".
-        m.set(
-            "a.html",
-            Entry {
-                size: 4,
-                mtime: Some(1),
-                hash,
-            },
+    }
+
+    #[test]
+    fn a_file_changed_on_the_share_since_is_neither_replaced_nor_removed() {
+        let fx = fixture(
+            &[("a.html", "new a"), ("b.html", "b")],
+            &[("a.html", "old a"), ("b.html", "b"), ("gone.html", "old")],
         );
-        assert_eq!(plan_for(&fx, &m, false).unwrap().writes.len(), 1);
+        let m = owned(&fx, &["a.html", "b.html", "gone.html"]);
+        fs::write(fx.dest.join("a.html"), "a colleague's edit").unwrap();
+        fs::write(fx.dest.join("gone.html"), "a colleague's edit").unwrap();
+        let err = plan_for(&fx, &m, false).unwrap_err();
+        let PublishError::Collision { paths, .. } = err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            paths,
+            ["a.html (changed on the share since dangan published it)"]
+        );
+        // Only a stale one: kept, and reported.
+        fs::write(fx.dest.join("a.html"), "old a").unwrap();
+        let m = owned(&fx, &["a.html", "b.html"])
+            .files
+            .into_iter()
+            .fold(m, |mut m, (r, e)| {
+                m.set(&r, e);
+                m
+            });
+        let plan = plan_for(&fx, &m, false).unwrap();
+        assert_eq!(plan.kept, ["gone.html"]);
+        assert!(plan.stale.is_empty());
+        // Touched but not changed: still dangan's.
+        fs::write(fx.dest.join("gone.html"), "old").unwrap();
+        let plan = plan_for(&fx, &m, false).unwrap();
+        assert_eq!(plan.stale, ["gone.html"]);
     }
 
     #[test]
@@ -477,9 +676,88 @@ mod tests {
 
     #[test]
     fn files_gone_from_dest_are_forgotten_not_removed() {
-        let fx = fixture(&[("a.html", "a")], &[]);
-        let plan = plan_for(&fx, &owned(&[("old.html", "o")]), false).unwrap();
+        let fx = fixture(&[("a.html", "a")], &[("old.html", "o")]);
+        let m = owned(&fx, &["old.html"]);
+        fs::remove_file(fx.dest.join("old.html")).unwrap();
+        let plan = plan_for(&fx, &m, false).unwrap();
         assert!(plan.stale.is_empty());
         assert_eq!(plan.forget, ["old.html"]);
+    }
+
+    #[test]
+    fn a_search_folder_whose_files_change_in_place_is_replaced_whole() {
+        let old = [
+            ("_search/meta.js", "m1"),
+            ("_search/p/0.js", "p0"),
+            ("_search/p/1.js", "p1"),
+            ("_search/p/9.js", "stale"),
+            ("r.html", "r"),
+        ];
+        let fx = fixture(
+            &[
+                ("_search/meta.js", "m2"),
+                ("_search/p/0.js", "p0"),
+                ("_search/p/1.js", "p1 changed"),
+                ("_search/p/2.js", "p2"),
+                ("r.html", "r"),
+            ],
+            &old,
+        );
+        let rels: Vec<&str> = old.iter().map(|(r, _)| *r).collect();
+        let m = owned(&fx, &rels);
+        let plan = plan_for(&fx, &m, false).unwrap();
+        assert_eq!(plan.replace.as_deref(), Some("_search"));
+        let all: Vec<(&str, Option<&str>, &str, bool)> = plan
+            .writes
+            .iter()
+            .map(|w| (w.rel.as_str(), w.root.as_deref(), w.tmp.as_str(), w.same))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                (
+                    "_search/meta.js",
+                    Some("_search"),
+                    "._search.dangan-tmp/meta.js",
+                    false
+                ),
+                (
+                    "_search/p/0.js",
+                    Some("_search"),
+                    "._search.dangan-tmp/p/0.js",
+                    true
+                ),
+                (
+                    "_search/p/1.js",
+                    Some("_search"),
+                    "._search.dangan-tmp/p/1.js",
+                    false
+                ),
+                (
+                    "_search/p/2.js",
+                    Some("_search"),
+                    "._search.dangan-tmp/p/2.js",
+                    false
+                ),
+            ]
+        );
+        assert_eq!(
+            plan.unchanged, 2,
+            "r.html, and p/0.js sent again with its folder"
+        );
+        assert_eq!(plan.stale, ["_search/p/9.js"]);
+        // A file someone put there would be lost with the old folder: refused.
+        fs::write(fx.dest.join("_search/p/notes.txt"), "mine").unwrap();
+        let err = plan_for(&fx, &m, false).unwrap_err().to_string();
+        assert!(err.contains("_search/p/notes.txt (in _search/"), "{err}");
+        // New search files alone (an index named by content) need no folder switch.
+        fs::remove_file(fx.dest.join("_search/p/notes.txt")).unwrap();
+        fs::write(fx.site.join("_search/p/1.js"), "p1").unwrap();
+        let plan = plan_for(&fx, &m, false).unwrap();
+        assert_eq!(plan.replace, None);
+        assert_eq!(
+            writes(&plan),
+            [("_search/meta.js", false), ("_search/p/2.js", true)]
+        );
     }
 }

@@ -1,55 +1,53 @@
-//! Listing both sides: the built site's files, and what DEST holds where the site will go.
+//! Listing both sides: the built site's files as its manifest lists them, and what DEST holds
+//! where the site goes, by one directory listing per folder (a share answers each file's
+//! `stat` with a round trip, a listing with one for the whole folder).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{self, Metadata};
 use std::path::Path;
 use std::time::UNIX_EPOCH;
 
-use walkdir::WalkDir;
+use rayon::prelude::*;
 
-use super::error::{BadName, IoContext, PublishError};
-use super::{BUILD_MANIFEST, LOCK_NAME, MANIFEST_NAME, is_tmp_name};
+use super::error::{IoContext, PublishError};
+use super::{LOCK_NAME, MANIFEST_NAME, is_tmp_name};
+use crate::manifest::{self, Kind, ReadError};
 
-/// List the site's files (paths inside it, `/`-separated, sorted), without the build's own
-/// `.dangan-manifest`. Names that are not Unicode come back as bad names (a share could not
-/// hold them either). Sizes are left to the pass that reads the files anyway.
-pub(crate) fn site_files(site: &Path) -> Result<(Vec<String>, Vec<BadName>), PublishError> {
-    let mut files = Vec::new();
-    let mut bad = Vec::new();
-    for entry in WalkDir::new(site).min_depth(1).follow_links(true) {
-        let entry = entry.map_err(|e| walk_error(e, site))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel_path = entry.path().strip_prefix(site).expect("walk stays inside");
-        match rel_string(rel_path) {
-            Some(rel) if rel == BUILD_MANIFEST => {}
-            Some(rel) => files.push(rel),
-            None => bad.push(BadName {
-                path: rel_path.to_string_lossy().into_owned(),
-                problem: "is not valid Unicode".to_string(),
-            }),
-        }
-    }
-    files.sort();
-    // A built output lists what the build wrote: publish exactly that, not
-    // files someone dropped into the output folder or a killed build's leftovers.
-    if let Ok(text) = std::fs::read_to_string(site.join(BUILD_MANIFEST)) {
-        let listed: std::collections::BTreeSet<String> = super::manifest::parse_build_list(&text)
-            .into_iter()
-            .collect();
-        if let Some(missing) = listed.iter().find(|p| files.binary_search(p).is_err()) {
-            return Err(PublishError::SiteIncomplete {
-                site: site.to_path_buf(),
-                missing: missing.clone(),
-            });
-        }
-        files.retain(|f| listed.contains(f));
-    }
-    Ok((files, bad))
+/// One file of the built site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SiteFile {
+    /// Path inside the site, `/`-separated.
+    pub rel: String,
+    pub kind: Kind,
 }
 
-/// What DEST holds at one path.
+/// The site's files, sorted by path, as the build's `.dangan-manifest` lists them: exactly
+/// what the build wrote, not files someone dropped into the output folder or a killed
+/// build's leftovers.
+pub(crate) fn site_files(site: &Path) -> Result<Vec<SiteFile>, PublishError> {
+    let not_built = |why: &'static str| PublishError::NotBuilt {
+        site: site.to_path_buf(),
+        why,
+    };
+    let listed = match manifest::read(site) {
+        Ok(Some(m)) => m,
+        Ok(None) => return Err(not_built("it has no .dangan-manifest")),
+        Err(ReadError::Damaged(e)) => return Err(PublishError::BadBuildManifest(e)),
+        Err(ReadError::Io { path, source }) => return Err(source).ctx("read", path),
+    };
+    let mut files = Vec::with_capacity(listed.outputs.len());
+    for o in listed.outputs {
+        let Some(kind) = o.kind else {
+            return Err(not_built(
+                "its last build did not finish, or an earlier version of dangan made it",
+            ));
+        };
+        files.push(SiteFile { rel: o.path, kind });
+    }
+    Ok(files)
+}
+
+/// What DEST holds at one path, when it was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct DestStat {
     pub is_dir: bool,
@@ -67,26 +65,43 @@ impl DestStat {
     }
 }
 
-/// DEST as far as publishing cares: every entry inside the folders the site or the manifest
+/// The size and time of one file in DEST; `None` if it is not there.
+pub(crate) fn stat(dest: &Path, rel: &str) -> Result<Option<DestStat>, PublishError> {
+    let path = dest.join(rel);
+    match fs::metadata(&path) {
+        Ok(m) => Ok(Some(DestStat::of(&m))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).ctx("check", path),
+    }
+}
+
+/// DEST as far as publishing cares: the names inside the folders the site or the manifest
 /// uses (other folders, such as another tool's, are never entered), leftovers of killed runs,
 /// and whether the root holds anything besides dangan's own dot-files.
 #[derive(Debug, Default)]
 pub(crate) struct DestIndex {
-    pub entries: BTreeMap<String, DestStat>,
+    /// Every name found, with whether it is a folder.
+    pub entries: BTreeMap<String, bool>,
     /// Lower-cased path -> actual path, to spot names that clash on a case-blind share.
     pub folded: HashMap<String, String>,
     /// Files of earlier runs' temporary copies (`.name.dangan-tmp`, or anything inside a
-    /// temporary folder `.folder.dangan-tmp/`), to reuse or remove.
+    /// temporary folder `.folder.dangan-tmp/`), to reuse or remove. Few, so each is stat'ed.
     pub leftovers: BTreeMap<String, DestStat>,
     /// Temporary folders of earlier runs and the folders inside them.
     pub leftover_dirs: BTreeSet<String>,
     /// One entry of the root that is not dangan's bookkeeping (for the "not empty" message).
     pub root_example: Option<String>,
+    /// How many folders were listed.
+    pub listed: usize,
 }
 
 impl DestIndex {
-    pub fn get(&self, rel: &str) -> Option<&DestStat> {
-        self.entries.get(rel)
+    pub fn contains(&self, rel: &str) -> bool {
+        self.entries.contains_key(rel)
+    }
+
+    pub fn is_dir(&self, rel: &str) -> Option<bool> {
+        self.entries.get(rel).copied()
     }
 
     /// The entry whose name equals `rel` but for letter case, if there is one.
@@ -98,7 +113,16 @@ impl DestIndex {
     }
 }
 
-/// Walk DEST, entering only folders that hold (or will hold) paths in `wanted` (any case).
+/// One folder's listing.
+struct Listing {
+    entries: Vec<(String, bool)>,
+    leftovers: Vec<(String, DestStat)>,
+    leftover_dirs: Vec<String>,
+}
+
+/// List DEST, folder by folder (each level's folders in parallel, as a share answers them
+/// one round trip each), entering only folders that hold (or will hold) paths in `wanted`,
+/// in any letter case.
 pub(crate) fn dest_index<'a>(
     dest: &Path,
     wanted: impl Iterator<Item = &'a str>,
@@ -111,53 +135,94 @@ pub(crate) fn dest_index<'a>(
         }
     }
     let mut index = DestIndex::default();
-    let mut walk = WalkDir::new(dest).min_depth(1).into_iter();
-    while let Some(entry) = walk.next() {
-        let entry = entry.map_err(|e| walk_error(e, dest))?;
-        let Some(rel) = rel_string(entry.path().strip_prefix(dest).expect("inside")) else {
-            continue; // a foreign name we could not write anyway
-        };
-        let temporary = rel.split('/').any(is_tmp_name);
-        let is_dir = entry.file_type().is_dir();
-        if is_dir && !temporary && !dirs.contains(&rel.to_lowercase()) {
-            walk.skip_current_dir(); // note the folder, but never enter what is not ours
-        }
-        if entry.depth() == 1 && (rel == MANIFEST_NAME || rel == LOCK_NAME) {
-            continue;
-        }
-        let stat = DestStat::of(&entry.metadata().map_err(|e| walk_error(e, dest))?);
-        match (temporary, is_dir) {
-            (true, true) => {
-                index.leftover_dirs.insert(rel);
-            }
-            (true, false) => {
-                index.leftovers.insert(rel, stat);
-            }
-            (false, _) => {
+    let mut level = vec![String::new()];
+    while !level.is_empty() {
+        let listings: Vec<Listing> = level
+            .par_iter()
+            .map(|dir| list(dest, dir))
+            .collect::<Result<_, _>>()?;
+        index.listed += level.len();
+        let mut next = Vec::new();
+        for (dir, listing) in level.iter().zip(listings) {
+            for (rel, is_dir) in listing.entries {
+                if dir.is_empty() && index.root_example.as_ref().is_none_or(|e| rel < *e) {
+                    index.root_example = Some(rel.clone());
+                }
+                if is_dir && dirs.contains(&rel.to_lowercase()) {
+                    next.push(rel.clone());
+                }
                 index.folded.insert(rel.to_lowercase(), rel.clone());
-                index.entries.insert(rel, stat);
+                index.entries.insert(rel, is_dir);
             }
+            index.leftovers.extend(listing.leftovers);
+            index.leftover_dirs.extend(listing.leftover_dirs);
         }
+        level = next;
     }
-    index.root_example = root_example(dest)?;
     Ok(index)
 }
 
-/// Any entry of DEST's root other than dangan's bookkeeping files.
-fn root_example(dest: &Path) -> Result<Option<String>, PublishError> {
-    let mut names: Vec<String> = Vec::new();
-    for entry in fs::read_dir(dest).ctx("list", dest)? {
-        let name = entry
-            .ctx("list", dest)?
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if name != MANIFEST_NAME && name != LOCK_NAME && !is_tmp_name(&name) {
-            names.push(name);
+/// The names in one folder of DEST; temporary folders are walked whole (they are dangan's,
+/// and small: only a killed run leaves them).
+fn list(dest: &Path, dir: &str) -> Result<Listing, PublishError> {
+    let path = if dir.is_empty() {
+        dest.to_path_buf()
+    } else {
+        dest.join(dir)
+    };
+    let mut out = Listing {
+        entries: Vec::new(),
+        leftovers: Vec::new(),
+        leftover_dirs: Vec::new(),
+    };
+    for entry in fs::read_dir(&path).ctx("list", &path)? {
+        let entry = entry.ctx("list", &path)?;
+        let Some(name) = entry.file_name().to_str().map(String::from) else {
+            continue; // a foreign name we could not write anyway
+        };
+        if dir.is_empty() && (name == MANIFEST_NAME || name == LOCK_NAME) {
+            continue;
+        }
+        let rel = join(dir, &name);
+        let file_type = entry.file_type().ctx("list", entry.path())?;
+        let is_dir = match file_type.is_symlink() {
+            true => fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()),
+            false => file_type.is_dir(),
+        };
+        match (is_tmp_name(&name), is_dir) {
+            (true, true) => walk_leftovers(dest, rel, &mut out)?,
+            (true, false) => {
+                let meta = entry.metadata().ctx("check", entry.path())?;
+                out.leftovers.push((rel, DestStat::of(&meta)));
+            }
+            (false, _) => out.entries.push((rel, is_dir)),
         }
     }
-    names.sort();
-    Ok(names.into_iter().next())
+    Ok(out)
+}
+
+fn walk_leftovers(dest: &Path, top: String, out: &mut Listing) -> Result<(), PublishError> {
+    for entry in walkdir::WalkDir::new(dest.join(&top)) {
+        let entry = entry.map_err(|e| walk_error(e, dest))?;
+        let rel_path = entry.path().strip_prefix(dest).expect("inside");
+        let Some(rel) = rel_string(rel_path) else {
+            continue;
+        };
+        if entry.file_type().is_dir() {
+            out.leftover_dirs.push(rel);
+        } else {
+            let meta = entry.metadata().map_err(|e| walk_error(e, dest))?;
+            out.leftovers.push((rel, DestStat::of(&meta)));
+        }
+    }
+    Ok(())
+}
+
+fn join(dir: &str, name: &str) -> String {
+    match dir.is_empty() {
+        true => name.to_string(),
+        false => format!("{dir}/{name}"),
+    }
 }
 
 /// `a/b/c` from a relative path; `None` when a component is not Unicode.
@@ -197,23 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn site_files_are_sorted_and_skip_the_build_manifest() {
-        let dir = tempfile::tempdir().unwrap();
-        for rel in ["unit/b.html", "index.html", "a/.dangan-manifest"] {
-            touch(dir.path(), rel);
-        }
-        std::fs::write(
-            dir.path().join(".dangan-manifest"),
-            "a/.dangan-manifest\nindex.html\nunit/b.html\n",
-        )
-        .unwrap();
-        let (files, bad) = site_files(dir.path()).unwrap();
-        assert_eq!(files, ["a/.dangan-manifest", "index.html", "unit/b.html"]);
-        assert!(bad.is_empty());
-    }
-
-    #[test]
-    fn a_built_site_publishes_only_what_its_build_manifest_lists() {
+    fn site_files_are_what_the_build_manifest_lists() {
         let dir = tempfile::tempdir().unwrap();
         for rel in [
             "index.html",
@@ -223,22 +272,43 @@ mod tests {
         ] {
             touch(dir.path(), rel);
         }
-        std::fs::write(
-            dir.path().join(".dangan-manifest"),
-            "# files written by dangan\nindex.html\nunit/b.html\n",
+        let out = |path: &str, kind| manifest::Output {
+            path: path.into(),
+            kind,
+            links: Vec::new(),
+        };
+        manifest::write(
+            dir.path(),
+            &[
+                out("index.html", Kind::Home),
+                out("unit/b.html", Kind::Index),
+            ],
         )
         .unwrap();
-        let (files, _) = site_files(dir.path()).unwrap();
-        assert_eq!(files, ["index.html", "unit/b.html"]);
-        std::fs::write(
-            dir.path().join(".dangan-manifest"),
-            "index.html\nunit/gone.html\n",
+        let files = site_files(dir.path()).unwrap();
+        let rels: Vec<(&str, Kind)> = files.iter().map(|f| (f.rel.as_str(), f.kind)).collect();
+        assert_eq!(
+            rels,
+            [("index.html", Kind::Home), ("unit/b.html", Kind::Index)]
+        );
+    }
+
+    #[test]
+    fn a_folder_without_a_current_build_manifest_is_not_a_built_site() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "index.html");
+        let msg = site_files(dir.path()).unwrap_err().to_string();
+        assert!(
+            msg.contains("no .dangan-manifest") && msg.contains("dangan build"),
+            "{msg}"
+        );
+        fs::write(
+            dir.path().join(manifest::MANIFEST),
+            "# files written by dangan; dangan deletes only files listed here\nindex.html\n",
         )
         .unwrap();
-        assert!(matches!(
-            site_files(dir.path()),
-            Err(PublishError::SiteIncomplete { .. })
-        ));
+        let msg = site_files(dir.path()).unwrap_err().to_string();
+        assert!(msg.contains("did not finish"), "{msg}");
     }
 
     #[test]
@@ -258,6 +328,8 @@ mod tests {
         let index = dest_index(d, ["unit/a.html", "index.html"].into_iter()).unwrap();
         let rels: Vec<_> = index.entries.keys().map(String::as_str).collect();
         assert_eq!(rels, ["Other", "notice.txt", "unit", "unit/a.html"]); // not Other/tool.db
+        assert_eq!(index.is_dir("unit"), Some(true));
+        assert_eq!(index.is_dir("unit/a.html"), Some(false));
         assert_eq!(
             index.leftovers.keys().collect::<Vec<_>>(),
             ["unit/.b.html.dangan-tmp", "unit/.new.dangan-tmp/sub/c.html"]
@@ -269,6 +341,7 @@ mod tests {
         assert_eq!(index.root_example.as_deref(), Some("Other"));
         assert_eq!(index.case_twin("UNIT/A.html"), Some("unit/a.html"));
         assert_eq!(index.case_twin("unit/a.html"), None);
+        assert_eq!(index.listed, 2, "the root and unit/");
     }
 
     #[test]

@@ -1,13 +1,11 @@
 //! Copying: every new or changed file goes to its temporary name beside its place in DEST,
-//! read once from the site for the copy, its hash and (for pages) its links.
+//! read once from the site for the copy and its hash.
 //!
 //! Finished copies are recorded in the manifest (`staged`) every so many bytes or seconds, so a
 //! run interrupted while copying leaves copies that the next run uses instead of sending again.
 
-use std::cell::RefCell;
 use std::fs::File;
-use std::io::{Read, Write as _};
-use std::path::Path;
+use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use indicatif::ProgressBar;
@@ -31,26 +29,17 @@ const RECORD_EVERY: Duration = Duration::from_secs(10);
 pub(crate) struct Staged {
     pub hash: Hash,
     pub size: u64,
-    /// Site paths the page links to (empty for other files).
-    pub links: Vec<String>,
     /// The copy's time stamp, which the rename keeps: what the manifest will vouch for.
     pub mtime: Option<i64>,
     /// Bytes written to DEST (none when an earlier copy was used).
     pub sent: u64,
 }
 
-thread_local! {
-    /// The page being copied, whole, to find its links; reused from file to file.
-    static PAGE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
 /// Copy every write to its temporary name, in parallel, recording them as they finish (the
 /// last record is left for the caller's next save of the manifest).
-/// With `want_links`, pages are searched for their links (to order the switch).
 pub(crate) fn stage_all(
     run: &Run,
     writes: &[Write],
-    want_links: bool,
     manifest: &mut Manifest,
     bar: &ProgressBar,
 ) -> Result<Vec<Staged>, PublishError> {
@@ -59,7 +48,7 @@ pub(crate) fn stage_all(
     for window in writes.chunks(WINDOW) {
         let staged: Vec<Staged> = window
             .par_iter()
-            .map(|w| stage(run, w, want_links, bar))
+            .map(|w| stage(run, w, bar))
             .collect::<Result<_, _>>()?;
         unrecorded_bytes += staged.iter().map(|s| s.sent).sum::<u64>();
         all.extend(staged);
@@ -79,6 +68,7 @@ pub(crate) fn stage_all(
                             size: s.size,
                             mtime: s.mtime,
                             hash,
+                            kind: Some(w.kind),
                         },
                     );
                 }
@@ -94,35 +84,24 @@ pub(crate) fn stage_all(
 }
 
 /// Copy one site file to its temporary name, unless an earlier run left the same bytes there.
-fn stage(
-    run: &Run,
-    w: &Write,
-    want_links: bool,
-    bar: &ProgressBar,
-) -> Result<Staged, PublishError> {
+fn stage(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError> {
     let (src, tmp) = (run.site.join(&w.rel), run.dest.join(&w.tmp));
-    let is_page = content::is_html(&w.rel);
-    let links = |is_page: bool| match is_page && want_links {
-        true => PAGE.with_borrow(|p| content::links(&w.rel, p)),
-        false => Vec::new(),
-    };
     if let Some(earlier) = &w.staged {
-        let (hash, size) = read_site(&src, is_page, |_| Ok(()))?;
+        let (hash, size) = content::hash_file(&src)?;
         if content::hex(hash) == earlier.hash {
             bar.inc(1);
-            let (links, mtime) = (links(is_page), earlier.mtime);
             return Ok(Staged {
                 hash,
                 size,
-                links,
-                mtime,
+                mtime: earlier.mtime,
                 sent: 0,
             });
         }
     }
     run.hook.step()?;
     let mut to = File::create(&tmp).ctx("write", &tmp)?;
-    let (hash, size) = read_site(&src, is_page, |piece| {
+    let mut from = File::open(&src).ctx("read", &src)?;
+    let (hash, size) = content::read_hashing(&mut from, &src, |piece| {
         to.write_all(piece).ctx("write", &tmp)
     })?;
     // Taken before closing: on shares that touch the time at close, the next run merely
@@ -130,38 +109,13 @@ fn stage(
     let mtime = mtime_ns(&to.metadata().ctx("check", &tmp)?);
     drop(to);
     bar.inc(1);
-    let links = links(is_page);
     Ok(Staged {
         hash,
         size,
-        links,
         mtime,
         sent: size,
     })
 }
-
-/// Read a site file once, hash it and hand it to `sink`. A page is read whole into `PAGE` (its
-/// links are wanted next); anything else goes through in pieces, however large it is.
-fn read_site(
-    src: &Path,
-    is_page: bool,
-    mut sink: impl FnMut(&[u8]) -> Result<(), PublishError>,
-) -> Result<(Hash, u64), PublishError> {
-    let mut from = File::open(src).ctx("read", src)?;
-    if !is_page {
-        return content::read_hashing(&mut from, src, sink);
-    }
-    PAGE.with_borrow_mut(|page| {
-        page.clear();
-        if page.capacity() > 16 << 20 {
-            page.shrink_to(1 << 20); // one huge page should not pin its memory for the run
-        }
-        from.read_to_end(page).ctx("read", src)?;
-        sink(page)?;
-        Ok((content::hash_bytes(page), page.len() as u64))
-    })
-}
-
 /// The progress bar's note: sizes read as in the summary at the end.
 fn sent_message(sent: u64) -> String {
     format!("({} sent)", crate::human::byte_size(sent))

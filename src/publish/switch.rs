@@ -1,7 +1,8 @@
-//! Switching the copies into place: each file renamed over its final name, and each folder
-//! that DEST lacked renamed into place whole, in the order `order` gives.
+//! Switching the copies into place: each file renamed over its final name, each folder that
+//! DEST lacked renamed into place whole, and a folder replaced whole (the search index's)
+//! moved aside for its copy, in the order `order` gives.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fs;
 use std::time::Duration;
 
@@ -16,19 +17,28 @@ use super::plan::Plan;
 use super::stage::Staged;
 use super::tmp_rel;
 
-/// A shared folder may refuse to rename a folder while a virus scanner still reads a file in
-/// it: try again after these pauses before giving up.
-const FOLDER_RETRIES: [Duration; 2] = [Duration::from_millis(200), Duration::from_secs(1)];
+/// A shared folder may refuse to rename a folder while a virus scanner (or a reader) still
+/// has a file in it open: try again after these pauses before giving up.
+const FOLDER_RETRIES: [Duration; 3] = [
+    Duration::from_millis(200),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
 
-/// One rename: a file, or a new folder with every file inside it.
+/// One rename: a file, or a folder with every file inside it.
 #[derive(Debug)]
 struct Unit {
     from: String,
     to: String,
     rank: Rank,
     is_new: bool,
-    /// What the unit's pages link to, with targets inside new folders named by the folder.
-    links: Vec<String>,
+    /// `to` exists and is moved aside first (to `old_name(to)`).
+    replace: bool,
+}
+
+/// Where a folder replaced whole waits to be removed.
+pub(crate) fn old_name(folder: &str) -> String {
+    tmp_rel(&format!("{folder}~old"))
 }
 
 /// Record the copies as dangan's files, then rename them into place wave after wave; the
@@ -40,68 +50,60 @@ pub(crate) fn switch(
     manifest: &mut Manifest,
 ) -> Result<(), PublishError> {
     for (w, s) in plan.writes.iter().zip(staged) {
-        manifest.set(&w.rel, entry(s, None));
+        manifest.set(&w.rel, entry(s, None, w.kind));
     }
     for dir in &plan.new_dirs {
         manifest.add_dir(dir);
     }
     run.hook.step()?;
     manifest.save(run.dest)?; // the files are dangan's before they appear
-    let units = units(plan, staged);
+    run.hook.switching()?;
+    let units = units(plan);
     for wave in waves(&units) {
         wave.par_iter().try_for_each(|&u| rename(run, &units[u]))?;
     }
     manifest.retain_staged(|_| false);
     for (w, s) in plan.writes.iter().zip(staged) {
-        manifest.set(&w.rel, entry(s, s.mtime));
+        manifest.set(&w.rel, entry(s, s.mtime, w.kind));
     }
     Ok(())
 }
 
-fn entry(s: &Staged, mtime: Option<i64>) -> Entry {
+fn entry(s: &Staged, mtime: Option<i64>, kind: crate::manifest::Kind) -> Entry {
     Entry {
         size: s.size,
         mtime,
         hash: content::hex(s.hash),
+        kind: Some(kind),
     }
 }
 
-/// The renames: a unit per file outside new folders, and one per new folder.
-fn units(plan: &Plan, staged: &[Staged]) -> Vec<Unit> {
-    let root_of: HashMap<&str, &str> = plan
-        .writes
-        .iter()
-        .filter_map(|w| Some((w.rel.as_str(), w.root.as_deref()?)))
-        .collect();
-    let named = |links: &[String]| -> Vec<String> {
-        let to_unit = |l: &String| root_of.get(l.as_str()).map_or(l.clone(), |r| r.to_string());
-        links.iter().map(to_unit).collect()
-    };
+/// The renames: a unit per file outside folders that arrive whole, and one per such folder,
+/// which goes when its latest file may go.
+fn units(plan: &Plan) -> Vec<Unit> {
     let mut units = Vec::new();
     let mut folders: BTreeMap<&str, Unit> = BTreeMap::new();
-    for (w, s) in plan.writes.iter().zip(staged) {
+    for w in &plan.writes {
+        let rank = order::rank(w.kind);
         let Some(root) = w.root.as_deref() else {
-            let (from, to) = (w.tmp.clone(), w.rel.clone());
-            let (rank, is_new) = (order::rank(&w.rel), w.is_new);
             units.push(Unit {
-                from,
-                to,
+                from: w.tmp.clone(),
+                to: w.rel.clone(),
                 rank,
-                is_new,
-                links: named(&s.links),
+                is_new: w.is_new,
+                replace: false,
             });
             continue;
         };
+        let replace = plan.replace.as_deref() == Some(root);
         let folder = folders.entry(root).or_insert_with(|| Unit {
             from: tmp_rel(root),
             to: root.to_string(),
-            rank: Rank::Asset,
-            is_new: true,
-            links: Vec::new(),
+            rank,
+            is_new: !replace,
+            replace,
         });
-        // A folder goes when its latest file may go.
-        folder.rank = folder.rank.max(order::rank(&w.rel));
-        folder.links.extend(named(&s.links));
+        folder.rank = folder.rank.max(rank);
     }
     units.extend(folders.into_values());
     units
@@ -114,7 +116,6 @@ fn waves(units: &[Unit]) -> Vec<Vec<usize>> {
             rel: &u.to,
             rank: u.rank,
             is_new: u.is_new,
-            links: &u.links,
         })
         .collect();
     order::switch_waves(&items)
@@ -123,76 +124,72 @@ fn waves(units: &[Unit]) -> Vec<Vec<usize>> {
 fn rename(run: &Run, unit: &Unit) -> Result<(), PublishError> {
     run.hook.step()?;
     let (from, to) = (run.dest.join(&unit.from), run.dest.join(&unit.to));
-    let mut pauses = FOLDER_RETRIES.iter();
+    if !unit.replace {
+        return with_retries(|| fs::rename(&from, &to), from.is_dir()).ctx("put in place", &to);
+    }
+    // Neither POSIX nor SMB renames a folder over another that holds files: move the old one
+    // aside, then the new one in. Readers meanwhile find no index for a moment, never a mix.
+    let old = run.dest.join(old_name(&unit.to));
+    with_retries(|| fs::rename(&to, &old), true).ctx("move aside", &to)?;
+    run.hook.step()?;
+    if let Err(e) = with_retries(|| fs::rename(&from, &to), true) {
+        let _ = fs::rename(&old, &to); // put the old one back rather than leave none
+        return Err(e).ctx("put in place", &to);
+    }
+    Ok(())
+}
+
+fn with_retries(mut op: impl FnMut() -> std::io::Result<()>, retry: bool) -> std::io::Result<()> {
+    let mut pauses = FOLDER_RETRIES.iter().filter(|_| retry);
     loop {
-        let result = fs::rename(&from, &to);
-        if result.is_err()
-            && from.is_dir()
-            && let Some(pause) = pauses.next()
-        {
-            std::thread::sleep(*pause);
-            continue;
+        let result = op();
+        match (&result, pauses.next()) {
+            (Err(_), Some(pause)) => std::thread::sleep(*pause),
+            _ => return result,
         }
-        return result.ctx("put in place", &to);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Kind;
     use crate::publish::plan::Write;
 
-    fn write(rel: &str, root: Option<&str>) -> Write {
+    fn write(rel: &str, kind: Kind, root: Option<&str>) -> Write {
         let tmp = match root {
             Some(r) => format!("{}{}", tmp_rel(r), &rel[r.len()..]),
             None => tmp_rel(rel),
         };
         Write {
             rel: rel.into(),
+            kind,
             is_new: true,
+            same: false,
+            size: 0,
             root: root.map(String::from),
             tmp,
             staged: None,
         }
     }
 
-    fn staged(links: &[&str]) -> Staged {
-        let links = links.iter().map(|l| l.to_string()).collect();
-        Staged {
-            hash: 0,
-            size: 0,
-            links,
-            mtime: None,
-            sent: 0,
-        }
-    }
-
     #[test]
-    fn a_new_folder_is_one_unit_that_links_stand_for() {
+    fn a_folder_is_one_unit_ranked_by_its_latest_file() {
         let plan = Plan {
             writes: vec![
-                write("r/2031/a.html", Some("r/2031")),
-                write("r/2031/a.pdf", Some("r/2031")),
-                write("year/2031.html", None),
+                write("r/2031/a.html", Kind::Report, Some("r/2031")),
+                write("r/2031/a.pdf", Kind::Attachment, Some("r/2031")),
+                write("year/2031.html", Kind::Index, None),
+                write("_search/meta.js", Kind::SearchEntry, Some("_search")),
+                write("_search/p/1.js", Kind::SearchShard, Some("_search")),
             ],
+            replace: Some("_search".into()),
             ..Plan::default()
         };
-        let staged = [
-            staged(&["year/2031.html", "r/2031/a.pdf"]),
-            staged(&[]),
-            staged(&["r/2031/a.html"]),
-        ];
-        let units = units(&plan, &staged);
-        let summary: Vec<(&str, &str, Rank, Vec<&str>)> = units
+        let units = units(&plan);
+        let summary: Vec<(&str, &str, Rank, bool, bool)> = units
             .iter()
-            .map(|u| {
-                (
-                    u.from.as_str(),
-                    u.to.as_str(),
-                    u.rank,
-                    u.links.iter().map(String::as_str).collect(),
-                )
-            })
+            .map(|u| (u.from.as_str(), u.to.as_str(), u.rank, u.is_new, u.replace))
             .collect();
         assert_eq!(
             summary,
@@ -201,15 +198,13 @@ mod tests {
                     "year/.2031.html.dangan-tmp",
                     "year/2031.html",
                     Rank::Index,
-                    vec!["r/2031"]
+                    true,
+                    false
                 ),
-                (
-                    "r/.2031.dangan-tmp",
-                    "r/2031",
-                    Rank::Report,
-                    vec!["year/2031.html", "r/2031"]
-                ),
+                ("._search.dangan-tmp", "_search", Rank::Search, false, true),
+                ("r/.2031.dangan-tmp", "r/2031", Rank::Report, true, false),
             ]
         );
+        assert_eq!(old_name("_search"), "._search~old.dangan-tmp");
     }
 }

@@ -20,6 +20,7 @@ pub use theme::Theme;
 use views::*;
 
 use crate::diag::{Diagnostic, line_col};
+use crate::manifest::Kind;
 use crate::markdown::{self, LinkContext, LinkProblemKind, Rendered, Target};
 use crate::model::{ContentFile, Report, Site};
 use crate::output::{Content, OutFile};
@@ -49,6 +50,28 @@ pub enum Job {
     Compilation(String, i32, Scope),
     /// A page at an old address (`Site::redirects`) that leads to the report now.
     Redirect(String),
+}
+
+impl Job {
+    /// What kind of output it makes, as the output folder's manifest records it.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Job::Home => Kind::Home,
+            Job::Report(_) => Kind::Report,
+            Job::Unit(_)
+            | Job::UnitIndex
+            | Job::Year(_)
+            | Job::YearIndex
+            | Job::Type(_)
+            | Job::TypeIndex
+            | Job::Compilation(..) => Kind::Index,
+            Job::Search | Job::NotFound => Kind::Page,
+            Job::Redirect(_) => Kind::Redirect,
+            Job::Feed | Job::UnitFeed(_) | Job::Sitemap => Kind::Feed,
+            Job::Asset(_) => Kind::Asset,
+            Job::Attachment(_) => Kind::Attachment,
+        }
+    }
 }
 
 /// Every output of the site, in a stable order.

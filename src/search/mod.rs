@@ -23,6 +23,8 @@ mod tests;
 mod text;
 
 pub use index::{Changes, SearchIndex};
+/// The file the search page loads first, which names the rest of the index.
+pub(crate) use layout::META_PATH as ENTRY_PATH;
 pub use normalize::{normalize_for_match, query_terms};
 
 /// What the index keeps of a report between runs: everything but its text,

@@ -156,20 +156,24 @@ fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
         "b.md",
         &report("将被删除", "单位", "2020-02-01", "调研报告", "正文"),
     );
-    std::fs::create_dir(a.root().join("share")).unwrap();
-    std::fs::write(a.root().join("share/old.html"), "someone else's").unwrap();
-    let run = a.run(&["publish", "share"]);
+    // The shares are outside the archive (a share inside it is refused).
+    let shares = tempfile::tempdir().unwrap();
+    let other = shares.path().join("share");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::write(other.join("old.html"), "someone else's").unwrap();
+    let run = a.run(&["publish", other.to_str().unwrap()]);
     run.fails(2);
     assert!(run.stderr().contains("--adopt"), "{}", run.stderr());
     assert_eq!(
-        std::fs::read_dir(a.root().join("share")).unwrap().count(),
+        std::fs::read_dir(&other).unwrap().count(),
         1,
         "nothing was written"
     );
 
-    let share = a.root().join("发布");
+    let share = shares.path().join("发布");
     std::fs::create_dir(&share).unwrap();
-    a.run(&["publish", "发布"]).ok();
+    let share_arg = share.to_str().unwrap();
+    a.run(&["publish", share_arg]).ok();
     assert!(
         std::fs::read_to_string(share.join("a.html"))
             .unwrap()
@@ -182,7 +186,7 @@ fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
         &report("第二版", "单位", "2020-01-01", "调研报告", "正文"),
     );
     a.remove("content/b.md");
-    let dry = a.run(&["publish", "发布", "--dry-run"]);
+    let dry = a.run(&["publish", share_arg, "--dry-run"]);
     dry.ok();
     assert!(
         std::fs::read_to_string(share.join("a.html"))
@@ -190,7 +194,7 @@ fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
             .contains("第一版"),
         "a dry run changes nothing"
     );
-    a.run(&["publish", "发布"]).ok();
+    a.run(&["publish", share_arg]).ok();
     assert!(
         std::fs::read_to_string(share.join("a.html"))
             .unwrap()
@@ -210,7 +214,7 @@ fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
         "a.md",
         "---\nunit: 单位\ndate: 2020-02-30\ntype: 调研报告\n---\n",
     );
-    let run = a.run(&["publish", "发布"]);
+    let run = a.run(&["publish", share_arg]);
     run.fails(1);
     assert!(
         run.stderr().contains("nothing was published"),

@@ -9,6 +9,7 @@ mod compilation;
 mod errors;
 mod import;
 mod incremental;
+mod manifest;
 mod output;
 mod publish;
 mod redirect;

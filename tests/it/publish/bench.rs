@@ -1,5 +1,6 @@
-//! Helpers for the publish tests: a test bench with a site and a DEST, a link checker written
-//! independently of the library's, and tree comparisons.
+//! Helpers for the publish tests: a test bench with an archive, its built site and a DEST, a
+//! link checker written independently of the library's, tree comparisons, and a check of the
+//! search index in DEST against the builds' manifests.
 
 #![allow(dead_code)]
 
@@ -8,33 +9,63 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use dangan::build::{BuildOptions, build};
+use dangan::manifest::{Kind, Manifest};
 use dangan::publish::{PublishError, PublishOptions, PublishSummary, publish};
 use percent_encoding::percent_decode_str;
 
-pub use super::site::SiteModel;
+pub use super::archive::ArchiveModel;
 
-/// A temporary folder with `site/` (the built output) and `dest/` (the share).
+/// A temporary folder with `archive/` (dangan's input), `site/` (its built output) and
+/// `dest/` (the share).
 pub struct Bench {
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
+    pub archive: PathBuf,
     pub site: PathBuf,
     pub dest: PathBuf,
 }
 
 impl Bench {
     pub fn new() -> Bench {
+        Bench::with_dest(None)
+    }
+
+    /// A bench whose DEST is `dest` (a folder on a share), or `dest/` in the bench.
+    pub fn with_dest(dest: Option<PathBuf>) -> Bench {
         let dir = tempfile::tempdir().unwrap();
-        let (site, dest) = (dir.path().join("site"), dir.path().join("dest"));
-        fs::create_dir_all(&site).unwrap();
+        let (archive, site) = (dir.path().join("archive"), dir.path().join("site"));
+        let dest = dest.unwrap_or_else(|| dir.path().join("dest"));
+        fs::create_dir_all(&archive).unwrap();
         fs::create_dir_all(&dest).unwrap();
         Bench {
-            _dir: dir,
+            dir,
+            archive,
             site,
             dest,
         }
     }
 
-    pub fn build(&self, model: &SiteModel) {
-        model.write(&self.site);
+    /// Write `model` as the archive's content and build it into `site/`.
+    pub fn build(&self, model: &ArchiveModel) {
+        self.build_into(model, &self.site);
+    }
+
+    /// Write `model` as the archive's content and build it into `out`.
+    pub fn build_into(&self, model: &ArchiveModel, out: &Path) {
+        model.write(&self.archive.join("content"));
+        let outcome = build(&BuildOptions {
+            root: self.archive.clone(),
+            out: Some(out.to_path_buf()),
+            write: true,
+        })
+        .unwrap();
+        let errors: Vec<String> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.render())
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
     }
 
     pub fn publish(&self) -> Result<PublishSummary, PublishError> {
@@ -61,6 +92,26 @@ pub fn quiet() -> PublishOptions {
 pub fn write(path: &Path, body: &str) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, body).unwrap();
+}
+
+/// Copy the folder `from` to `to`, keeping every file's modification time.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let target = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+        } else {
+            fs::copy(e.path(), &target).unwrap();
+            let t = e.metadata().unwrap().modified().unwrap();
+            fs::File::options()
+                .write(true)
+                .open(&target)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+    }
 }
 
 /// Every file under `root` (relative path -> bytes).
@@ -100,6 +151,28 @@ pub fn published(dest: &Path, foreign: &[&str]) -> BTreeMap<String, Vec<u8>> {
     t
 }
 
+/// DEST without dangan's bookkeeping and temporary files: what readers can open.
+pub fn settled(dest: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut t = published(dest, &[]);
+    t.retain(|rel, _| !rel.split('/').any(|c| c.ends_with(".dangan-tmp")));
+    t
+}
+
+/// Fails naming the files that differ (not printing their bytes).
+#[track_caller]
+pub fn assert_same_files(
+    got: &BTreeMap<String, Vec<u8>>,
+    want: &BTreeMap<String, Vec<u8>>,
+    when: &str,
+) {
+    let differ: Vec<&String> = got
+        .keys()
+        .chain(want.keys())
+        .filter(|k| got.get(*k) != want.get(*k))
+        .collect();
+    assert!(differ.is_empty(), "{when}: these files differ: {differ:?}");
+}
+
 /// The site as it should appear in DEST: everything but the build's own manifest.
 pub fn expected(site: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut t = tree(site);
@@ -123,11 +196,61 @@ pub fn assert_dest_equals_site(bench: &Bench, foreign: &[&str]) {
     }
 }
 
-/// Temporary files and locks left in DEST.
+/// The build manifest of a built site.
+pub fn manifest_of(site: &Path) -> Manifest {
+    dangan::manifest::read(site).unwrap().expect("a built site")
+}
+
+/// What is wrong with the search index in DEST, judged by the manifests of the builds that
+/// may have put it there (the old and the new site): every file the entry names must be the
+/// same build's (no mix of old and new), and every page it names must be in DEST.
+pub fn search_problems(
+    dest: &Path,
+    builds: &[&BTreeMap<String, Vec<u8>>],
+    manifests: &[&Manifest],
+) -> Vec<String> {
+    let Some((entry_rel, _)) = manifests[0]
+        .outputs
+        .iter()
+        .find(|o| o.kind == Some(Kind::SearchEntry))
+        .map(|o| (o.path.clone(), ()))
+    else {
+        return vec!["no search entry in the site".into()];
+    };
+    let Ok(entry) = fs::read(dest.join(&entry_rel)) else {
+        return Vec::new(); // no index at all for a moment: nothing wrong to find
+    };
+    let Some(b) = builds
+        .iter()
+        .position(|t| t.get(&entry_rel) == Some(&entry))
+    else {
+        return vec![format!("{entry_rel} is neither the old nor the new one")];
+    };
+    let (tree, manifest) = (builds[b], manifests[b]);
+    let listed = manifest.get(&entry_rel).unwrap();
+    let mut problems = Vec::new();
+    for target in manifest.links_of(listed) {
+        let kind = manifest.get(target).unwrap().kind;
+        match fs::read(dest.join(target)) {
+            Err(_) => problems.push(format!("{entry_rel} names {target}, which is missing")),
+            Ok(bytes) if kind == Some(Kind::SearchShard) && tree.get(target) != Some(&bytes) => {
+                problems.push(format!(
+                    "{target} is not from the same build as {entry_rel}"
+                ))
+            }
+            Ok(_) => {}
+        }
+    }
+    problems
+}
+
+/// Temporary files (also inside temporary folders) and locks left in DEST.
 pub fn leftovers(dest: &Path) -> Vec<String> {
     tree(dest)
         .into_keys()
-        .filter(|r| r.ends_with(".dangan-tmp") || r.ends_with(".dangan-publish.lock"))
+        .filter(|r| {
+            r.split('/').any(|c| c.ends_with(".dangan-tmp")) || r.ends_with(".dangan-publish.lock")
+        })
         .collect()
 }
 
