@@ -1,15 +1,11 @@
-//! The command line (clap stays behind this module) and exit codes.
+//! The command line: parsing (clap stays behind this module) and handing
+//! each command to its `cmd` module. `cmd` knows nothing of this module.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::cmd;
-
-/// Exit codes of the contract: 0 success, 1 the content has errors, 2 usage or environment.
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_CONTENT: i32 = 1;
-pub const EXIT_ENV: i32 = 2;
+use crate::cmd::{self, Failure};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +32,15 @@ pub enum Format {
     #[default]
     Human,
     Json,
+}
+
+impl From<Format> for cmd::build::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Human => cmd::build::Format::Human,
+            Format::Json => cmd::build::Format::Json,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,26 +137,31 @@ pub enum Command {
     },
 }
 
-/// Parses the arguments, runs the command and returns the exit code.
-pub fn main() -> i32 {
+/// Parses the arguments and runs the command.
+pub fn run() -> Result<(), Failure> {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { EXIT_ENV } else { EXIT_OK };
+            // --help and --version are no failure.
+            return if e.use_stderr() {
+                Err(Failure::Env(None))
+            } else {
+                Ok(())
+            };
         }
     };
-    let result = match cli.command {
+    match cli.command {
         Command::Init { ref dir, force } => cmd::init::run(
             dir.clone().unwrap_or_else(|| cli.root.clone()),
             force,
             cli.quiet,
         ),
         Command::Build { format } => {
-            cmd::build::run(&cli.root, cli.out.clone(), format, cli.quiet, true)
+            cmd::build::run(&cli.root, cli.out.clone(), format.into(), cli.quiet, true).map(drop)
         }
         Command::Check { format } => {
-            cmd::build::run(&cli.root, cli.out.clone(), format, cli.quiet, false)
+            cmd::build::run(&cli.root, cli.out.clone(), format.into(), cli.quiet, false).map(drop)
         }
         Command::Watch { poll } => cmd::watch::run(cmd::watch::Options {
             root: cli.root.clone(),
@@ -189,32 +199,22 @@ pub fn main() -> i32 {
             ref into,
             dry_run,
             force,
-        } => cmd::import::run(
-            &cli.root,
-            crate::import::ImportOptions {
-                inputs: inputs.clone(),
-                unit: unit.clone(),
-                kind: kind.clone(),
-                date: date.clone(),
-                into: into
-                    .clone()
-                    .unwrap_or_else(|| cli.root.join("content").join("imported")),
-                dry_run,
-                force,
-            },
-        ),
+        } => cmd::import::run(crate::import::ImportOptions {
+            inputs: inputs.clone(),
+            unit: unit.clone(),
+            kind: kind.clone(),
+            date: date.clone(),
+            into: into
+                .clone()
+                .unwrap_or_else(|| cli.root.join("content").join("imported")),
+            dry_run,
+            force,
+        }),
         Command::New {
             ref title,
             ref unit,
             ref kind,
             ref date,
         } => cmd::new::run(&cli.root, title, unit, kind, date.as_deref(), cli.quiet),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            EXIT_ENV
-        }
     }
 }

@@ -106,6 +106,9 @@ pub fn run(
     }
 
     let watcher_shared = shared.clone();
+    // Rebuilding runs on its own thread; if it cannot go on, the server
+    // stops and the error goes back to the command like any other.
+    let (stopped_tx, stopped) = tokio::sync::oneshot::channel::<anyhow::Error>();
     std::thread::spawn(move || {
         let result = watch::run(session, watcher, |outcome| {
             print(outcome);
@@ -118,8 +121,7 @@ pub fn run(
             }
         });
         if let Err(e) = result {
-            eprintln!("error: watching stopped: {e:#}");
-            std::process::exit(crate::cli::EXIT_ENV);
+            let _ = stopped_tx.send(e.context("watching stopped"));
         }
     });
 
@@ -129,8 +131,12 @@ pub fn run(
         .fallback(file)
         .with_state(shared)
         .layer(axum::middleware::from_fn_with_state(hosts, check_host));
-    runtime.block_on(accept(listener, app));
-    Ok(())
+    runtime.block_on(async move {
+        tokio::select! {
+            () = accept(listener, app) => Ok(()),
+            Ok(e) = stopped => Err(e),
+        }
+    })
 }
 
 /// A connection whose request headers have not all arrived by then is

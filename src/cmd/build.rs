@@ -2,32 +2,40 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
-
+use super::Failure;
 use crate::build::{BuildOptions, Outcome, build};
-use crate::cli::{EXIT_CONTENT, EXIT_OK, Format};
 
+/// How problems are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+/// Builds (or with `write` false, checks) and reports; the outcome of a build
+/// without errors.
 pub fn run(
     root: &Path,
     out: Option<PathBuf>,
     format: Format,
     quiet: bool,
     write: bool,
-) -> Result<i32> {
+) -> Result<Outcome, Failure> {
     let outcome = build(&BuildOptions {
         root: root.to_path_buf(),
         out,
         write,
-    })?;
+    })
+    .map_err(anyhow::Error::new)?;
     match format {
         Format::Json => println!("{}", json(&outcome)),
         Format::Human => print_human(&outcome, quiet, write),
     }
-    Ok(if outcome.has_errors() {
-        EXIT_CONTENT
-    } else {
-        EXIT_OK
-    })
+    if outcome.has_errors() {
+        return Err(Failure::content());
+    }
+    Ok(outcome)
 }
 
 fn json(o: &Outcome) -> String {

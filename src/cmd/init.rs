@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 
-use crate::cli::{EXIT_ENV, EXIT_OK};
+use super::Failure;
 use crate::config::{CONFIG_FILE, INIT_CONFIG};
 
 const EXAMPLE_REPORT: &str = "---
@@ -35,16 +35,18 @@ summary: 这是一份示例报告，可以删除或照着它写新的报告。
 这里写下一步的打算。
 ";
 
-pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<i32> {
+pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
     if dir.exists() {
         let mut entries =
             std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
         if entries.next().is_some() && !force {
-            eprintln!(
-                "error: {} is not empty; dangan init makes a new archive in an empty folder.\n  = help: choose an empty or new folder (`dangan init my-archive`), or pass --force to add the archive files here (existing files are kept)",
-                dir.display()
-            );
-            return Ok(EXIT_ENV);
+            return Err(Failure::usage(
+                format_args!(
+                    "{} is not empty; dangan init makes a new archive in an empty folder.",
+                    dir.display()
+                ),
+                "choose an empty or new folder (`dangan init my-archive`), or pass --force to add the archive files here (existing files are kept)",
+            ));
         }
     }
     let files = [
@@ -71,5 +73,5 @@ pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<i32> {
             dir.display()
         );
     }
-    Ok(EXIT_OK)
+    Ok(())
 }

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 
-use crate::cli::{EXIT_ENV, EXIT_OK};
+use super::Failure;
 use crate::load::CONTENT_DIR;
 use crate::load::front_matter::quote;
 use crate::model::ReportDate;
@@ -17,23 +17,17 @@ pub fn run(
     kind: &str,
     date: Option<&str>,
     quiet: bool,
-) -> Result<i32> {
+) -> Result<(), Failure> {
     let title = title.trim();
     let (unit, kind) = (unit.trim(), kind.trim());
     if title.is_empty() || unit.is_empty() || kind.is_empty() {
-        eprintln!(
-            "error: the title, --unit and --type must not be empty\n  = help: dangan new \"关于某事的调研报告\" --unit 市委办公室 --type 调研报告"
-        );
-        return Ok(EXIT_ENV);
+        return Err(Failure::usage(
+            "the title, --unit and --type must not be empty",
+            "dangan new \"关于某事的调研报告\" --unit 市委办公室 --type 调研报告",
+        ));
     }
     let date = match date {
-        Some(d) => match ReportDate::parse_flag("--date", d) {
-            Ok(d) => d,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(EXIT_ENV);
-            }
-        },
+        Some(d) => ReportDate::parse_flag("--date", d).map_err(anyhow::Error::msg)?,
         None => {
             let today = jiff::Zoned::now().date();
             ReportDate {
@@ -46,11 +40,13 @@ pub fn run(
     let dir = root.join(CONTENT_DIR).join(date.year.to_string());
     let path = dir.join(format!("{}.md", safe_component(title)));
     if path.exists() {
-        eprintln!(
-            "error: {} exists already; dangan new never overwrites a report.\n  = help: choose another title, or edit the existing file",
-            path.display()
-        );
-        return Ok(EXIT_ENV);
+        return Err(Failure::usage(
+            format_args!(
+                "{} exists already; dangan new never overwrites a report.",
+                path.display()
+            ),
+            "choose another title, or edit the existing file",
+        ));
     }
     let text = format!(
         "---\ntitle: {}\nunit: {}\ndate: {date}\ntype: {}\ntags: []\n---\n\n## 一、\n\n",
@@ -65,5 +61,5 @@ pub fn run(
     } else {
         eprintln!("wrote {}", path.display());
     }
-    Ok(EXIT_OK)
+    Ok(())
 }

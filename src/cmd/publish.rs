@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::anyhow;
 
+use super::Failure;
+use super::build::Format;
 use crate::build::out_dir;
-use crate::cli::{EXIT_CONTENT, EXIT_ENV, EXIT_OK, Format};
 use crate::config::Config;
 use crate::publish::{PublishError, PublishOptions, publish};
 
@@ -20,22 +21,36 @@ pub struct Options {
     pub build: bool,
 }
 
-pub fn run(opts: Options) -> Result<i32> {
-    if opts.build {
-        let code = super::build::run(
+pub fn run(opts: Options) -> Result<(), Failure> {
+    let not_published = |why: &str| Failure::Content(Some(anyhow!("nothing was published: {why}")));
+    // The site is where the build put it, by the same dangan.toml: a wrong
+    // dangan.toml is an error here as it is for the build, never a silent
+    // fall-back to the default folder.
+    let site = if opts.build {
+        match super::build::run(
             &opts.root,
             opts.out.clone(),
             Format::Human,
             opts.quiet,
             true,
-        )?;
-        if code != EXIT_OK {
-            eprintln!("nothing was published: the build must succeed first");
-            return Ok(code);
+        ) {
+            Ok(outcome) => outcome.out,
+            Err(Failure::Content(_)) => return Err(not_published("the build must succeed first")),
+            Err(env) => return Err(env),
         }
-    }
-    let config = Config::load(&opts.root).unwrap_or_default();
-    let site = out_dir(&opts.root, &config, opts.out.as_deref());
+    } else {
+        match Config::load(&opts.root) {
+            Ok(config) => out_dir(&opts.root, &config, opts.out.as_deref()),
+            Err(problems) => {
+                for d in &problems {
+                    eprintln!("{}\n", d.render());
+                }
+                return Err(not_published(
+                    "dangan.toml has errors, so where the built site is cannot be known",
+                ));
+            }
+        }
+    };
     let popts = PublishOptions {
         archive: Some(opts.root.clone()),
         dry_run: opts.dry_run,
@@ -50,14 +65,9 @@ pub fn run(opts: Options) -> Result<i32> {
             if let Some(w) = summary.warning(opts.dry_run) {
                 eprintln!("{w}");
             }
-            Ok(EXIT_OK)
+            Ok(())
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(match e {
-                PublishError::BadNames(_) => EXIT_CONTENT,
-                _ => EXIT_ENV,
-            })
-        }
+        Err(e @ PublishError::BadNames(_)) => Err(Failure::Content(Some(e.into()))),
+        Err(e) => Err(Failure::Env(Some(e.into()))),
     }
 }

@@ -3,10 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Result;
-
+use super::Failure;
 use crate::build::{BuildOptions, Outcome, Session};
-use crate::cli::EXIT_ENV;
 use crate::serve::{self, ServeOptions};
 use crate::watch::{self, ArchiveWatcher, WatchOptions};
 
@@ -19,25 +17,20 @@ pub struct Options {
     pub serve: Option<(std::net::IpAddr, u16)>,
 }
 
-pub fn run(opts: Options) -> Result<i32> {
-    let session = Session::open(BuildOptions {
+/// Runs until stopped (Ctrl-C); returns only when watching or serving cannot go on.
+pub fn run(opts: Options) -> Result<(), Failure> {
+    let mut session = Session::open(BuildOptions {
         root: opts.root.clone(),
         out: opts.out.clone(),
         write: true,
-    });
-    let mut session = match session {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(EXIT_ENV);
-        }
-    };
+    })
+    .map_err(anyhow::Error::new)?;
     let watch = WatchOptions {
         poll: opts.poll,
         poll_interval: Duration::from_millis(500),
     };
     let watcher = ArchiveWatcher::new(session.root(), session.out(), &watch)?;
-    let first = session.run()?;
+    let first = session.run().map_err(anyhow::Error::new)?;
     let quiet = opts.quiet;
     print_outcome(&first, quiet, true);
     match opts.serve {
@@ -57,7 +50,7 @@ pub fn run(opts: Options) -> Result<i32> {
             watch::run(session, watcher, |o| print_outcome(o, quiet, false))?
         }
     }
-    Ok(0)
+    Ok(())
 }
 
 fn print_outcome(o: &Outcome, quiet: bool, first: bool) {

@@ -227,3 +227,64 @@ fn publish_builds_then_brings_the_share_to_the_site_and_keeps_foreign_files() {
             .contains("第二版")
     );
 }
+
+/// Issue 16: `publish --no-build` finds the site by dangan.toml as the build
+/// does. A dangan.toml with an error is an error here too, not a silent
+/// fall-back to the default folder (which here holds an old site).
+#[test]
+fn publish_without_building_refuses_a_wrong_dangan_toml() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("旧的站点", "单位", "2020-01-01", "调研报告", "正文"),
+    );
+    a.build().ok(); // an old site in public/
+    a.write("dangan.toml", "output = \"site\"\n".as_bytes());
+    a.report(
+        "a.md",
+        &report("新的站点", "单位", "2020-01-01", "调研报告", "正文"),
+    );
+    a.build().ok();
+    a.write("dangan.toml", "output = \"site\"\ntitle = \n".as_bytes());
+    std::fs::create_dir(a.root().join("share")).unwrap();
+    let run = a.run(&["publish", "share", "--no-build"]);
+    run.fails(1);
+    let err = run.stderr();
+    assert!(err.contains("dangan.toml:2"), "{err}");
+    assert!(err.contains("nothing was published"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(a.root().join("share")).unwrap().count(),
+        0,
+        "the share is as it was"
+    );
+    // Mended, it publishes the site the build wrote.
+    a.write("dangan.toml", "output = \"site\"\n".as_bytes());
+    a.run(&["publish", "share", "--no-build"]).ok();
+    assert!(
+        std::fs::read_to_string(a.root().join("share/a.html"))
+            .unwrap()
+            .contains("新的站点")
+    );
+}
+
+/// Issue 16: every command fails through one path: a message that says each
+/// cause once, and exit code 2 for what is wrong with the machine.
+#[test]
+fn an_output_folder_that_cannot_be_made_is_said_once_with_exit_2() {
+    let a = Archive::new();
+    a.report(
+        "a.md",
+        &report("报告", "单位", "2020-01-01", "调研报告", "正文"),
+    );
+    a.write("a-file", b"not a folder");
+    for cmd in ["build", "watch"] {
+        let run = a.run(&[cmd, "--out", "a-file/public"]);
+        run.fails(2);
+        let err = run.stderr();
+        assert!(
+            err.starts_with("error: ") && err.contains("a-file/public"),
+            "{err}"
+        );
+        assert_eq!(err.matches("Not a directory").count(), 1, "{cmd}: {err}");
+    }
+}
