@@ -15,4 +15,5 @@ mod publish;
 mod redirect;
 mod search;
 mod serve;
+mod snapshots;
 mod theme;
