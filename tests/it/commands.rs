@@ -246,22 +246,25 @@ fn publish_without_building_refuses_a_wrong_dangan_toml() {
     );
     a.build().ok();
     a.write("dangan.toml", "output = \"site\"\ntitle = \n".as_bytes());
-    std::fs::create_dir(a.root().join("share")).unwrap();
-    let run = a.run(&["publish", "share", "--no-build"]);
+    let share_dir = tempfile::tempdir().unwrap();
+    let share = share_dir.path().join("share");
+    std::fs::create_dir(&share).unwrap();
+    let share_arg = share.to_str().unwrap();
+    let run = a.run(&["publish", share_arg, "--no-build"]);
     run.fails(1);
     let err = run.stderr();
     assert!(err.contains("dangan.toml:2"), "{err}");
     assert!(err.contains("nothing was published"), "{err}");
     assert_eq!(
-        std::fs::read_dir(a.root().join("share")).unwrap().count(),
+        std::fs::read_dir(&share).unwrap().count(),
         0,
         "the share is as it was"
     );
     // Mended, it publishes the site the build wrote.
     a.write("dangan.toml", "output = \"site\"\n".as_bytes());
-    a.run(&["publish", "share", "--no-build"]).ok();
+    a.run(&["publish", share_arg, "--no-build"]).ok();
     assert!(
-        std::fs::read_to_string(a.root().join("share/a.html"))
+        std::fs::read_to_string(share.join("a.html"))
             .unwrap()
             .contains("新的站点")
     );
@@ -276,15 +279,20 @@ fn an_output_folder_that_cannot_be_made_is_said_once_with_exit_2() {
         "a.md",
         &report("报告", "单位", "2020-01-01", "调研报告", "正文"),
     );
-    a.write("a-file", b"not a folder");
+    // No folder can be made under /proc: the system's own error, with its
+    // path, is the whole message.
     for cmd in ["build", "watch"] {
-        let run = a.run(&[cmd, "--out", "a-file/public"]);
+        let run = a.run(&[cmd, "--out", "/proc/no-such-folder/public"]);
         run.fails(2);
         let err = run.stderr();
         assert!(
-            err.starts_with("error: ") && err.contains("a-file/public"),
-            "{err}"
+            err.starts_with("error: /proc/no-such-folder/public"),
+            "{cmd}: {err}"
         );
-        assert_eq!(err.matches("Not a directory").count(), 1, "{cmd}: {err}");
+        assert_eq!(
+            err.matches("No such file or directory").count(),
+            1,
+            "{cmd}: {err}"
+        );
     }
 }

@@ -11,8 +11,6 @@ use crate::support::*;
 struct Server {
     child: Child,
     port: u16,
-    /// What it printed, line by line.
-    stderr: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -32,11 +30,8 @@ fn serve(a: &Archive) -> Server {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = lines.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line.clone());
             if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
                 let _ = tx.send(
                     rest.trim_end_matches(|c: char| !c.is_ascii_digit())
@@ -52,11 +47,7 @@ fn serve(a: &Archive) -> Server {
     let port = rx
         .recv_timeout(Duration::from_secs(20))
         .expect("serve printed its address");
-    Server {
-        child,
-        port,
-        stderr: lines,
-    }
+    Server { child, port }
 }
 
 /// A raw HTTP/1.1 GET (the path is sent exactly as given): (status, headers, body).
@@ -240,40 +231,6 @@ fn a_broken_report_shows_an_overlay_and_fixing_it_recovers() {
     let (name, _) = next_event();
     assert_eq!(name, "reload");
     assert!(get(s.port, "/a.html").2.contains("修好的报告"));
-}
-
-/// Issue 16: when rebuilding cannot go on (here the output folder was
-/// replaced by a file), serve stops through the same path as every command:
-/// the cause said once, exit code 2.
-#[test]
-fn serve_stops_with_exit_2_when_rebuilding_cannot_go_on() {
-    let a = Archive::new();
-    a.report(
-        "a.md",
-        &report("报告", "单位", "2020-03-01", "调研报告", "正文"),
-    );
-    let mut s = serve(&a);
-    std::fs::rename(a.out(), a.root().join("old-public")).unwrap();
-    std::fs::write(a.out(), "a file where the site was").unwrap();
-    a.report(
-        "a.md",
-        &report("改过的报告", "单位", "2020-03-01", "调研报告", "正文"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = s.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(2));
-    let said = || s.stderr.lock().unwrap().join("\n");
-    eventually("the reason is read", || {
-        said().contains("error: watching stopped: ")
-    });
-    let err = said();
-    assert_eq!(err.matches("File exists").count(), 1, "{err}");
 }
 
 #[test]

@@ -84,11 +84,14 @@ fn command_failures() {
         &report("报告", "单位", "2020-01-01", "调研报告", "正文"),
     );
     a.write("a-file", b"not a folder");
-    a.write("share/notice.txt", b"someone else's");
     a.write(
         "旧材料/报告.txt",
         "关于某事的调研报告\n\n正文。\n".as_bytes(),
     );
+    // A share outside the archive that holds someone else's file.
+    let share = tempfile::tempdir().unwrap();
+    std::fs::write(share.path().join("notice.txt"), "someone else's").unwrap();
+    let share_arg = share.path().to_str().unwrap();
     a.run(&[
         "new",
         "已有的报告",
@@ -128,26 +131,27 @@ fn command_failures() {
         &["import", "旧材料", "--unit", "单位", "--date", "2024-13"],
         &["import", "没有这个文件夹", "--unit", "单位"],
         &["build", "--out", "a-file/public"],
-        &["publish", "share", "--quiet"],
+        &["publish", share_arg, "--quiet"],
     ];
-    let root = a.root().to_string_lossy().into_owned();
-    let real = a
-        .root()
-        .canonicalize()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
+    // The temporary folders' paths vary from run to run.
+    let shown = |text: &str| {
+        let mut text = text.to_string();
+        for (dir, name) in [(a.root(), "[archive]"), (share.path(), "[share]")] {
+            let real = dir.canonicalize().unwrap();
+            text = text
+                .replace(real.to_str().unwrap(), name)
+                .replace(dir.to_str().unwrap(), name);
+        }
+        text
+    };
     let mut transcript = String::new();
     for args in commands {
         let run = a.run(args);
-        let said = run
-            .stderr()
-            .replace(&real, "[archive]")
-            .replace(&root, "[archive]");
         transcript.push_str(&format!(
-            "$ dangan {}\nexit {}\n{said}\n",
-            args.join(" "),
-            run.code()
+            "$ dangan {}\nexit {}\n{}\n",
+            shown(&args.join(" ")),
+            run.code(),
+            shown(&run.stderr())
         ));
     }
     snapshot("command-failures", &transcript);
