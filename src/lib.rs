@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod addresses;
+pub mod attach;
 pub mod build;
 pub mod cli;
 pub mod cmd;

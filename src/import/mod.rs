@@ -3,12 +3,12 @@
 //! the pipeline: read → clean → split → title → structure → infer → write.
 
 mod clean;
-mod docx;
+pub(crate) mod docx;
 mod infer;
 mod inputs;
 mod markdown;
 mod outline;
-mod read;
+pub(crate) mod read;
 mod signals;
 mod split;
 mod structure;
