@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use crate::addresses::{self, RECORD_FILE, Record};
+use crate::attach::AttachmentTexts;
 use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
@@ -117,8 +118,11 @@ pub struct Session {
     /// What the next search update must also do (carried over failed runs).
     search_reconcile: bool,
     search_rewrite_all: bool,
-    /// The Markdown stamp of each report as the search index has it.
-    indexed: HashMap<String, u64>,
+    /// What the search index has of each report: its Markdown stamp and
+    /// its attachments' key.
+    indexed: HashMap<String, (u64, u64)>,
+    /// The text of the reports' attachments, read again only when they change.
+    attachments: AttachmentTexts,
     /// The output folder, held while this session writes it.
     lock: Option<output::Lock>,
     /// This run's writes, not yet in place.
@@ -179,6 +183,7 @@ impl Session {
             search_reconcile: false,
             search_rewrite_all: false,
             indexed: HashMap::new(),
+            attachments: AttachmentTexts::new().map_err(temp_error)?,
             lock: None,
             pending: None,
             hold: false,
@@ -409,7 +414,7 @@ impl Session {
     fn pages_step(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let lap = lap_timer(start);
-        let (site, jobs, mut diags, drafts) = self.check(&lap);
+        let (site, jobs, mut diags, drafts) = self.check(&lap)?;
         // A search update still pending belongs to a site the Markdown cache has
         // moved past; the next good run brings the index up to date instead.
         self.pending_search = None;
@@ -556,7 +561,10 @@ impl Session {
 
     /// Every problem known now, the site model with its outputs (none
     /// without a theme), and the Markdown brought up to date.
-    fn check(&mut self, lap: &dyn Fn(&str)) -> (Site, Vec<Job>, Diagnostics, usize) {
+    fn check(
+        &mut self,
+        lap: &dyn Fn(&str),
+    ) -> Result<(Site, Vec<Job>, Diagnostics, usize), OutputError> {
         let mut diags = Diagnostics::default();
         for ds in [self.config.as_ref().err(), self.theme.as_ref().err()]
             .into_iter()
@@ -594,7 +602,14 @@ impl Session {
         for entry in self.markdown.values() {
             diags.extend(entry.diags.iter().cloned());
         }
-        (site, jobs, diags, drafts)
+        let markdown = &self.markdown;
+        let read = self
+            .attachments
+            .update(&site, |id| &markdown[id].rendered.linked_files)
+            .map_err(temp_error)?;
+        diags.extend(read);
+        lap("attachments read");
+        Ok((site, jobs, diags, drafts))
     }
 
     /// The jobs whose fingerprint differs from what was last written.
@@ -628,7 +643,7 @@ impl Session {
         if !search.done {
             match &self.search {
                 Some(index) if rewrite_all => {
-                    let text = |id: &str| Ok(search_text(&self.markdown[id]));
+                    let text = |id: &str| search_text(&self.markdown[id], &self.attachments);
                     index.write_all(text, |files| stage_all(staging, files))?;
                 }
                 _ => {
@@ -763,20 +778,22 @@ impl Session {
         let lap = lap_timer(Instant::now());
         let meta = |id: &String| search_meta(site, &self.markdown[id].report);
         // The texts come from the Markdown cache, block by block.
-        let markdown = &self.markdown;
-        let text = |id: &str| Ok(search_text(&markdown[id]));
+        let (markdown, attachments) = (&self.markdown, &self.attachments);
+        let text = |id: &str| search_text(&markdown[id], attachments);
+        let indexed_now = || -> HashMap<String, (u64, u64)> {
+            markdown
+                .iter()
+                .map(|(id, e)| (id.clone(), (e.stamp, attachments.key(id))))
+                .collect()
+        };
         let Some(index) = self.search.as_mut() else {
             let metas: Vec<SearchMeta> = site.reports.keys().map(meta).collect();
             lap("search documents");
             // Each block's files are staged as soon as they are ready.
             let staging = &self.pending.as_ref().expect("staging begun").staging;
             let index = SearchIndex::build(metas, text, |files| stage_all(staging, files))?;
+            self.indexed = indexed_now();
             self.search = Some(index);
-            self.indexed = self
-                .markdown
-                .iter()
-                .map(|(id, e)| (id.clone(), e.stamp))
-                .collect();
             return Ok(SearchUpdate {
                 all: true,
                 done: true,
@@ -786,7 +803,7 @@ impl Session {
         let upserts: Vec<SearchMeta> = self
             .markdown
             .iter()
-            .filter(|(id, e)| self.indexed.get(*id) != Some(&e.stamp))
+            .filter(|(id, e)| self.indexed.get(*id) != Some(&(e.stamp, attachments.key(id))))
             .map(|(id, _)| meta(id))
             .collect();
         let removals: Vec<String> = self
@@ -799,11 +816,7 @@ impl Session {
             return Ok(SearchUpdate::default());
         }
         let changes = index.apply(upserts, &removals, text)?;
-        self.indexed = self
-            .markdown
-            .iter()
-            .map(|(id, e)| (id.clone(), e.stamp))
-            .collect();
+        self.indexed = indexed_now();
         Ok(SearchUpdate {
             all: false,
             done: false,
@@ -928,8 +941,9 @@ fn search_meta(site: &Site, r: &Report) -> SearchMeta {
     }
 }
 
-/// What the search index reads of a report: its text, with summary, tags and author.
-fn search_text(md: &MdEntry) -> SearchText {
+/// What the search index reads of a report: its text, with summary, tags
+/// and author, then its attachments' texts.
+fn search_text(md: &MdEntry, attachments: &AttachmentTexts) -> Result<SearchText, OutputError> {
     let r = &md.report;
     let mut text = md.rendered.text.clone();
     for extra in [r.summary.as_deref(), r.author.as_deref()]
@@ -943,7 +957,19 @@ fn search_text(md: &MdEntry) -> SearchText {
         text.push('\n');
         text.push_str(&r.tags.join(" "));
     }
-    SearchText::body(text)
+    let mut t = SearchText::body(text);
+    t.parts
+        .extend(attachments.parts(&r.id).map_err(temp_error)?);
+    Ok(t)
+}
+
+/// The temporary file of the attachments' texts cannot be written or read:
+/// the machine's problem, like an output folder that cannot be; it names the folder.
+fn temp_error(source: std::io::Error) -> OutputError {
+    OutputError::Io {
+        path: std::env::temp_dir(),
+        source,
+    }
 }
 
 fn read_report(root: &Path, content: &Path, path: &Path, config: &Config) -> Loaded {

@@ -10,12 +10,15 @@
 
 mod pdf;
 mod sheet;
-// pub mod store;
+pub mod store;
+mod texts;
+
+pub use texts::AttachmentTexts;
 
 use std::io::{Cursor, Read};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The kinds of attachment whose text is read, by file name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,13 +113,35 @@ impl Unreadable {
     }
 }
 
+/// One reading of a file: what it was when read, and what it gave.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+    /// xxh3 of the bytes read (`None` when they could not be read).
+    pub hash: Option<u128>,
+    pub result: Result<Extracted, Unreadable>,
+}
+
 /// Reads the text of the attachment at `path` of kind `kind` within `limits`.
 /// `large` is held while a large file is read (one [`Mutex`] per build).
-pub fn extract(
+pub fn extract(path: &Path, kind: Kind, limits: &Limits, large: &Mutex<()>) -> Reading {
+    let mut reading = Reading {
+        size: 0,
+        modified: None,
+        hash: None,
+        result: Ok(Extracted::default()),
+    };
+    reading.result = read_file(path, kind, limits, large, &mut reading);
+    reading
+}
+
+fn read_file(
     path: &Path,
     kind: Kind,
     limits: &Limits,
     large: &Mutex<()>,
+    seen: &mut Reading,
 ) -> Result<Extracted, Unreadable> {
     let cannot = |e: std::io::Error| {
         Unreadable::new(
@@ -124,7 +149,9 @@ pub fn extract(
             "check that the file exists and that you may read it",
         )
     };
-    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    let size = meta.len();
+    (seen.size, seen.modified) = (size, meta.modified().ok());
     if size > limits.file {
         return Err(Unreadable::new(
             format!(
@@ -145,6 +172,7 @@ pub fn extract(
     std::fs::File::open(path)
         .and_then(|f| f.take(cap).read_to_end(&mut bytes))
         .map_err(cannot)?;
+    seen.hash = Some(xxhash_rust::xxh3::xxh3_128(&bytes));
     let truncated = size > cap;
     // A damaged file must not take the build down with it: a panic in a
     // reader (ours or a crate's) is a damaged file.

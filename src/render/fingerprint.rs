@@ -66,8 +66,7 @@ impl Renderer<'_> {
                 let mut h = hasher();
                 md.stamp.hash(&mut h);
                 card_hash(site, r).hash(&mut h);
-                if self.files_per_dir.contains_key(r.dir()) || !md.rendered.linked_files.is_empty()
-                {
+                if self.beside.has_files(r.dir()) || !md.rendered.linked_files.is_empty() {
                     for f in self.attachment_files(id) {
                         (&f.rel, &f.site_path, f.size).hash(&mut h);
                     }

@@ -9,7 +9,7 @@ mod stats;
 mod theme;
 mod views;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -22,7 +22,7 @@ use views::*;
 use crate::diag::{Diagnostic, line_col};
 use crate::manifest::Kind;
 use crate::markdown::{self, LinkContext, LinkProblemKind, Rendered, Target};
-use crate::model::{ContentFile, Report, Site};
+use crate::model::{Beside, ContentFile, Report, Site};
 use crate::output::{Content, OutFile};
 use crate::paths::root_prefix;
 
@@ -239,8 +239,7 @@ pub struct Renderer<'a> {
     pub site: &'a Site,
     pub theme: &'a Theme,
     pub markdown: &'a BTreeMap<String, Arc<MdEntry>>,
-    reports_per_dir: HashMap<&'a str, usize>,
-    files_per_dir: HashMap<&'a str, Vec<&'a ContentFile>>,
+    beside: Beside<'a>,
     card_hashes: fingerprint::CardHashes<'a>,
     compilations: Compilations<'a>,
 }
@@ -251,20 +250,11 @@ impl<'a> Renderer<'a> {
         theme: &'a Theme,
         markdown: &'a BTreeMap<String, Arc<MdEntry>>,
     ) -> Self {
-        let mut reports_per_dir = HashMap::new();
-        for r in site.reports.values() {
-            *reports_per_dir.entry(r.dir()).or_insert(0) += 1;
-        }
-        let mut files_per_dir: HashMap<&str, Vec<&ContentFile>> = HashMap::new();
-        for f in site.files.values() {
-            files_per_dir.entry(f.dir()).or_default().push(f);
-        }
         Renderer {
             site,
             theme,
             markdown,
-            reports_per_dir,
-            files_per_dir,
+            beside: Beside::new(site),
             card_hashes: fingerprint::card_hashes(site),
             compilations: Compilations::new(site),
         }
@@ -606,31 +596,9 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// Files beside the report: all files of its folder when it is the folder's
-    /// only report, else those named after it; plus every file it links to.
+    /// The report's attachments ([`Beside::files`]).
     pub(crate) fn attachment_files(&self, id: &str) -> Vec<&'a ContentFile> {
-        let site = self.site;
-        let r = &site.reports[id];
-        let alone = self.reports_per_dir.get(r.dir()).copied().unwrap_or(0) == 1;
-        let stem = std::path::Path::new(&r.id)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let beside = self
-            .files_per_dir
-            .get(r.dir())
-            .into_iter()
-            .flatten()
-            .copied();
-        let mut out: Vec<&ContentFile> = beside
-            .filter(|f| alone || f.name().starts_with(&stem))
-            .collect();
-        for linked in &self.rendered(id).linked_files {
-            out.extend(site.files.values().filter(|f| &f.site_path == linked));
-        }
-        out.sort_by(|a, b| a.name().cmp(b.name()).then(a.rel.cmp(&b.rel)));
-        out.dedup_by(|a, b| a.rel == b.rel);
-        out
+        self.beside.files(id, &self.rendered(id).linked_files)
     }
 
     /// The report's attachments, linked from the page at `page`.

@@ -1,0 +1,273 @@
+//! What was read of each attachment during a session, so that a rebuild
+//! reads again only the attachments that changed. The texts are kept in a
+//! temporary file, not in memory (at 100,000 reports their attachments say
+//! gigabytes); the file has no name, so the system removes it however dangan
+//! exits, and it is never in the output folder that is published.
+//!
+//! An attachment counts as changed when its size or modification time
+//! differs from when it was read, or, when it was read within a few seconds
+//! of its last change (a second change in the same tick of a coarse clock,
+//! as on FAT and SMB shares, would not show), when its bytes differ.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use rayon::prelude::*;
+
+use super::{Cut, Kind, Limits, Unreadable, extract};
+use crate::diag::Diagnostic;
+use crate::model::ContentFile;
+
+/// Changes this close to a reading may share its clock tick (FAT and SMB
+/// keep times to 2 seconds).
+const RACY: Duration = Duration::from_secs(3);
+
+/// Old texts are copied away only when they take more room than the live
+/// ones, and at least this much.
+const COMPACT_AFTER: u64 = 64 << 20;
+
+/// The texts of a session's attachments.
+pub struct Store {
+    file: Mutex<File>,
+    end: u64,
+    /// Bytes of texts replaced or forgotten since the file was last compacted.
+    garbage: u64,
+    entries: BTreeMap<String, Entry>,
+    limits: Limits,
+    /// Held while a large file is read: one at a time.
+    large: Mutex<()>,
+    next_stamp: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    kind: Kind,
+    size: u64,
+    modified: Option<SystemTime>,
+    hash: Option<u128>,
+    /// Read so soon after its last change that its bytes are compared next time.
+    racy: bool,
+    /// Where its text is in the file (none when it had none).
+    slot: Option<(u64, u32)>,
+    cut: Option<Cut>,
+    problem: Option<Unreadable>,
+    /// Different for every reading: what the search index built on it depends on it.
+    stamp: u64,
+}
+
+impl Store {
+    pub fn new(limits: Limits) -> io::Result<Store> {
+        Ok(Store {
+            file: Mutex::new(tempfile::tempfile()?),
+            end: 0,
+            garbage: 0,
+            entries: BTreeMap::new(),
+            limits,
+            large: Mutex::new(()),
+            next_stamp: 0,
+        })
+    }
+
+    /// Brings the store to `files` (the attachments of the published
+    /// reports): reads those new or changed, several at once, and forgets
+    /// the others. Returns how many were read.
+    pub fn update(&mut self, files: &[&ContentFile]) -> io::Result<usize> {
+        let mut wanted: BTreeMap<&str, (&ContentFile, Kind)> = BTreeMap::new();
+        for f in files {
+            if let Some(kind) = Kind::of(f.name()) {
+                wanted.insert(f.rel.as_str(), (f, kind));
+            }
+        }
+        let forgotten: Vec<String> = self
+            .entries
+            .keys()
+            .filter(|k| !wanted.contains_key(k.as_str()))
+            .cloned()
+            .collect();
+        for k in forgotten {
+            self.forget(&k);
+        }
+        let now = SystemTime::now();
+        let mut todo: Vec<(&ContentFile, Kind)> = Vec::new();
+        for (f, kind) in wanted.into_values() {
+            if !self.still_current(f, kind) {
+                todo.push((f, kind));
+            } else if let Some(e) = self.entries.get_mut(&f.rel) {
+                // Its bytes were just found the same, and a change from now
+                // on falls in a later tick: its time will tell.
+                e.racy &= is_racy(e.modified, now);
+            }
+        }
+        let file = &self.file;
+        let end = Mutex::new(self.end);
+        let (limits, large) = (&self.limits, &self.large);
+        // Each text goes to the file as soon as it is read: the texts of
+        // all attachments are never in memory together.
+        let read: Vec<(String, Entry)> = todo
+            .par_iter()
+            .map(|&(f, kind)| {
+                let started = SystemTime::now();
+                let r = extract(&f.source, kind, limits, large);
+                let (slot, cut, problem) = match r.result {
+                    Ok(e) => {
+                        let len = e.text.len() as u32;
+                        let offset = {
+                            let mut end = end.lock().expect("not poisoned");
+                            let at = *end;
+                            *end += u64::from(len);
+                            at
+                        };
+                        write_at(file, e.text.as_bytes(), offset)?;
+                        (Some((offset, len)), e.cut, None)
+                    }
+                    Err(u) => (None, None, Some(u)),
+                };
+                let entry = Entry {
+                    kind,
+                    size: r.size,
+                    modified: r.modified,
+                    hash: r.hash,
+                    racy: is_racy(r.modified, started),
+                    slot,
+                    cut,
+                    problem,
+                    stamp: 0,
+                };
+                Ok((f.rel.clone(), entry))
+            })
+            .collect::<io::Result<_>>()?;
+        self.end = end.into_inner().expect("not poisoned");
+        let n = read.len();
+        for (rel, mut entry) in read {
+            self.next_stamp += 1;
+            entry.stamp = self.next_stamp;
+            self.forget(&rel);
+            self.entries.insert(rel, entry);
+        }
+        self.compact()?;
+        Ok(n)
+    }
+
+    /// Whether what was read of `f` still holds; brings the racy mark up to date.
+    fn still_current(&self, f: &ContentFile, kind: Kind) -> bool {
+        let Some(e) = self.entries.get(&f.rel) else {
+            return false;
+        };
+        if e.kind != kind || e.size != f.size || e.modified != f.modified {
+            return false;
+        }
+        if !e.racy {
+            return true;
+        }
+        // Compared by its bytes, as `extract` hashed them.
+        let cap = match kind {
+            Kind::Text => (self.limits.text as u64).saturating_mul(4),
+            _ => self.limits.file,
+        };
+        let mut bytes = Vec::new();
+        File::open(&f.source)
+            .and_then(|file| file.take(cap).read_to_end(&mut bytes))
+            .is_ok()
+            && Some(xxhash_rust::xxh3::xxh3_128(&bytes)) == e.hash
+    }
+
+    fn forget(&mut self, rel: &str) {
+        if let Some(e) = self.entries.remove(rel) {
+            self.garbage += e.slot.map_or(0, |(_, len)| u64::from(len));
+        }
+    }
+
+    /// The text of attachment `rel` (path under content/), if it has one.
+    pub fn text(&self, rel: &str) -> io::Result<Option<String>> {
+        let Some((offset, len)) = self.entries.get(rel).and_then(|e| e.slot) else {
+            return Ok(None);
+        };
+        let mut buf = vec![0; len as usize];
+        let mut file = self.file.lock().expect("not poisoned");
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(&mut buf)?;
+        String::from_utf8(buf)
+            .map(Some)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    }
+
+    /// Changes whenever attachment `rel` is read again.
+    pub fn stamp(&self, rel: &str) -> Option<u64> {
+        self.entries.get(rel).map(|e| e.stamp)
+    }
+
+    /// A warning for each attachment that could not be read, or only in part.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let limits = &self.limits;
+        self.entries
+            .iter()
+            .filter_map(|(rel, e)| {
+                let path = format!("{}/{rel}", crate::load::CONTENT_DIR);
+                let d = match (&e.problem, e.cut) {
+                    (Some(u), _) => Diagnostic::warning(path, &u.message).hint(&u.hint),
+                    (None, Some(Cut::Text)) => Diagnostic::warning(
+                        path,
+                        format!(
+                            "holds more text than is read of one attachment ({}); only its beginning is searched",
+                            crate::human::byte_size(limits.text as u64)
+                        ),
+                    )
+                    .hint("split it into smaller files if all of it should be found"),
+                    (None, Some(Cut::Time)) => Diagnostic::warning(
+                        path,
+                        format!(
+                            "took more than {} s to read; only the text read by then is searched",
+                            limits.time.as_secs()
+                        ),
+                    )
+                    .hint("save it again (a PDF without images, or the .docx itself) if all of it should be found"),
+                    (None, None) => return None,
+                };
+                Some(d)
+            })
+            .collect()
+    }
+
+    /// Copies the live texts to a new file once the old ones take too much room.
+    fn compact(&mut self) -> io::Result<()> {
+        let live = self.end - self.garbage;
+        if self.garbage < COMPACT_AFTER || self.garbage < live {
+            return Ok(());
+        }
+        let new = tempfile::tempfile()?;
+        let mut end = 0;
+        for e in self.entries.values_mut() {
+            let Some((offset, len)) = e.slot else {
+                continue;
+            };
+            let mut buf = vec![0; len as usize];
+            {
+                let mut old = self.file.lock().expect("not poisoned");
+                old.seek(SeekFrom::Start(offset))?;
+                old.read_exact(&mut buf)?;
+            }
+            write_at(&Mutex::new(&new), &buf, end)?;
+            e.slot = Some((end, len));
+            end += u64::from(len);
+        }
+        (self.end, self.garbage) = (end, 0);
+        self.file = Mutex::new(new);
+        Ok(())
+    }
+}
+
+fn is_racy(modified: Option<SystemTime>, read: SystemTime) -> bool {
+    match modified {
+        Some(m) => m + RACY > read,
+        None => true,
+    }
+}
+
+fn write_at<F: Write + Seek>(file: &Mutex<F>, bytes: &[u8], offset: u64) -> io::Result<()> {
+    let mut f = file.lock().expect("not poisoned");
+    f.seek(SeekFrom::Start(offset))?;
+    f.write_all(bytes)
+}

@@ -1,0 +1,79 @@
+//! The attachments of each published report, their texts as the search
+//! index asks for them: a part per attachment that has text, named after it.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io;
+
+use super::LIMITS;
+use super::store::Store;
+use crate::diag::Diagnostic;
+use crate::model::{Beside, ContentFile, Site};
+use crate::search::TextPart;
+
+pub struct AttachmentTexts {
+    store: Store,
+    /// Per report id, its attachments (path under content/, file name).
+    of: HashMap<String, Vec<(String, String)>>,
+}
+
+impl AttachmentTexts {
+    pub fn new() -> io::Result<AttachmentTexts> {
+        Ok(AttachmentTexts {
+            store: Store::new(LIMITS)?,
+            of: HashMap::new(),
+        })
+    }
+
+    /// Brings the texts up to the attachments of `site`'s reports (`linked`:
+    /// the site paths of the files a report links to), reading only those
+    /// new or changed. Returns a warning for each that cannot be read.
+    pub fn update<'a>(
+        &mut self,
+        site: &Site,
+        linked: impl Fn(&str) -> &'a [String],
+    ) -> io::Result<Vec<Diagnostic>> {
+        let beside = Beside::new(site);
+        self.of.clear();
+        let mut files: Vec<&ContentFile> = Vec::new();
+        for id in site.reports.keys() {
+            let mine = beside.files(id, linked(id));
+            let readable: Vec<(String, String)> = mine
+                .iter()
+                .filter(|f| super::Kind::of(f.name()).is_some())
+                .map(|f| (f.rel.clone(), f.name().to_string()))
+                .collect();
+            if !readable.is_empty() {
+                self.of.insert(id.clone(), readable);
+            }
+            files.extend(mine);
+        }
+        files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        files.dedup_by(|a, b| a.rel == b.rel);
+        self.store.update(&files)?;
+        Ok(self.store.diagnostics())
+    }
+
+    /// The texts of report `id`'s attachments, a part each, in name order.
+    pub fn parts(&self, id: &str) -> io::Result<Vec<TextPart>> {
+        let mut parts = Vec::new();
+        for (rel, name) in self.of.get(id).into_iter().flatten() {
+            if let Some(text) = self.store.text(rel)? {
+                parts.push(TextPart {
+                    name: name.clone(),
+                    text,
+                });
+            }
+        }
+        Ok(parts)
+    }
+
+    /// Changes whenever what [`parts`](Self::parts) gives for `id` may have.
+    pub fn key(&self, id: &str) -> u64 {
+        let mut h = std::hash::DefaultHasher::new();
+        for (rel, name) in self.of.get(id).into_iter().flatten() {
+            (rel, name, self.store.stamp(rel)).hash(&mut h);
+        }
+        h.finish()
+    }
+}
