@@ -11,6 +11,9 @@ command -v python3 >/dev/null || need+=(python3)
 [ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
 # A CJK font, so that the theme tests' screenshots show the Chinese text.
 fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
+# A TrueType CJK font: Chromium prints it as a CID font with a ToUnicode map,
+# as Word and WPS write Chinese PDFs (the attachment search test reads one).
+fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || need+=(fonts-wqy-microhei)
 # pdftotext and pdftoppm read the printed PDFs of the theme tests.
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then

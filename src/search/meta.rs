@@ -5,7 +5,7 @@
 //! `DANGAN_SEARCH_SHARD("meta", {header JSON}, "<bits>")`; the bits hold, for each
 //! block and each of its reports in id order: unit index (`wu` bits), type index
 //! (`wk`), year − `ymin` (`wy`), month (4), day (5), gamma(title length + 1),
-//! gamma(stream length + 1), and the 32-bit name of its text files. The header's
+//! gamma(stream length + 1), gamma(length of the attachments' part + 1), and the 32-bit name of its text files. The header's
 //! `heavy` lists, per block, the bigrams with a postings file of their own, as
 //! one string of character pairs.
 
@@ -17,7 +17,7 @@ use super::codec::{BitWriter, JsFile};
 use super::layout::{CHUNK_CHARS, Key, Layout};
 use super::prepare::Prepared;
 
-pub(crate) const META_VERSION: u32 = 1;
+pub(crate) const META_VERSION: u32 = 2;
 
 /// Bigram keys as one string, two characters each.
 fn pairs(keys: &[Key]) -> String {
@@ -78,6 +78,7 @@ pub(crate) fn build_meta(
         w.bits(u64::from(p.day), 5);
         w.gamma(u64::from(p.title_len) + 1);
         w.gamma(u64::from(p.stream_len) + 1);
+        w.gamma(u64::from(p.attach_len) + 1);
         w.bits(u64::from(*name), 32);
     }
     let header = json!({

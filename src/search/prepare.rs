@@ -20,6 +20,9 @@ pub(crate) struct Prepared {
     pub stream_len: u32,
     /// Length of the title part including the boundary: positions below are title hits.
     pub title_len: u32,
+    /// Length of the attachments' part at the end of the stream (each
+    /// attachment's text after a boundary): positions there are attachment hits.
+    pub attach_len: u32,
 }
 
 /// A report's text as the index shows it, asked for again whenever its block
@@ -32,9 +35,12 @@ pub(crate) struct Body {
     /// Per chunk, the byte length of its part before the overlap: the body is the
     /// concatenation of these parts.
     pub cuts: Vec<u32>,
+    /// Where each attachment's text starts (body position) and its name.
+    pub parts: Vec<(u32, String)>,
 }
 
-/// Normalized title, one boundary, normalized body ([`super::normalize`]);
+/// Normalized title, one boundary, normalized body, then each attachment's
+/// normalized text after a boundary ([`super::normalize`]);
 /// positions in the index count characters of this stream. Not kept per report
 /// (it is four bytes a character): recomputed from the display text when a
 /// block is built again.
@@ -56,12 +62,27 @@ fn title_stream(title: &str, stream: &mut Vec<char>) {
 
 /// The report prepared, with its display text and normalized stream ([`stream`]).
 pub(crate) fn prepare(doc: &SearchMeta, text: &SearchText) -> (Prepared, Body, Vec<char>) {
-    let text = text.own();
-    let mut stream = Vec::with_capacity(text.len() / 2 + doc.title.len());
+    let own = text.own();
+    let mut stream = Vec::with_capacity(own.len() / 2 + doc.title.len());
     title_stream(&doc.title, &mut stream);
     let title_len = stream.len() as u32;
 
-    let body = display_text(text);
+    // The display body: the report's own text, then each attachment's after a
+    // line break (a boundary: no match runs from one into the next).
+    let mut body = display_text(own);
+    let mut part_at: Vec<(usize, &str)> = Vec::new();
+    for part in text.parts.iter().filter(|p| !p.name.is_empty()) {
+        let shown = display_text(&part.text);
+        if shown.is_empty() {
+            continue;
+        }
+        body.push('\n');
+        part_at.push((body.len(), part.name.as_str()));
+        body.push_str(&shown);
+    }
+    let own_end = part_at.first().map_or(body.len(), |&(at, _)| at - 1);
+    let mut own_stream_end = None;
+    let mut parts = Vec::with_capacity(part_at.len());
     // Chunk starts (byte offsets in `body`) and, per chunk, where its overlap ends.
     let mut starts = vec![0usize];
     let mut overlap_end: Vec<Option<usize>> = vec![None];
@@ -69,6 +90,13 @@ pub(crate) fn prepare(doc: &SearchMeta, text: &SearchText) -> (Prepared, Body, V
     let mut at = 0;
     while at < body.len() {
         let pos = stream.len() - title_len as usize;
+        // At or past (a cluster may start before and run over) each start.
+        if at >= own_end && own_stream_end.is_none() {
+            own_stream_end = Some(stream.len());
+        }
+        while let Some(&(_, name)) = part_at.get(parts.len()).filter(|(p, _)| *p <= at) {
+            parts.push((pos as u32, name.to_string()));
+        }
         if pos >= CHUNK_CHARS * starts.len() {
             starts.push(at);
             overlap_end.push(None);
@@ -97,7 +125,16 @@ pub(crate) fn prepare(doc: &SearchMeta, text: &SearchText) -> (Prepared, Body, V
     let mut p = Prepared::of_meta(doc.clone());
     p.stream_len = stream.len() as u32;
     p.title_len = title_len;
-    (p, Body { chunks, cuts }, stream)
+    p.attach_len = (stream.len() - own_stream_end.unwrap_or(stream.len())) as u32;
+    (
+        p,
+        Body {
+            chunks,
+            cuts,
+            parts,
+        },
+        stream,
+    )
 }
 
 impl Prepared {
@@ -117,6 +154,7 @@ impl Prepared {
             unit_path,
             stream_len: 0,
             title_len: 0,
+            attach_len: 0,
             meta,
         }
     }

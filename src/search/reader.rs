@@ -22,8 +22,10 @@ pub struct DocInfo {
     pub month: u32,
     pub day: u32,
     pub title_len: u32,
-    /// Length of the normalized stream (title, boundary, body).
+    /// Length of the normalized stream (title, boundary, body, attachments).
     pub len: u32,
+    /// Length of the attachments' part at the end of the stream.
+    pub attach_len: u32,
     pub name: u32,
 }
 
@@ -34,6 +36,9 @@ pub struct Hit {
     pub doc: usize,
     /// How many terms occur in the title.
     pub title_terms: u32,
+    /// How many terms occur in the report itself (title or body, not only
+    /// in an attachment).
+    pub own_terms: u32,
     /// Occurrences of all terms, title and body.
     pub hits: u32,
     /// Earliest body position of a match (normalized characters), for the snippet chunk.
@@ -86,8 +91,19 @@ fn units_of(v: &Value) -> Vec<u16> {
 /// Postings of one key in one block: local report → (count, positions or [title flag]).
 type Postings = BTreeMap<u32, (u32, Vec<u32>)>;
 
-/// One term in one block: local report → (title hits, all hits, first body position).
-type TermHits = BTreeMap<u32, (u32, u32, Option<u32>)>;
+/// One term in one block, by local report.
+type TermHits = BTreeMap<u32, TermHit>;
+
+/// One term in one report.
+#[derive(Clone, Copy)]
+struct TermHit {
+    /// Occurrences in the title, and in all.
+    title: u32,
+    all: u32,
+    /// The first body position of one in the report's own text, and in an attachment's.
+    own_first: Option<u32>,
+    attached_first: Option<u32>,
+}
 
 impl<'a> Reader<'a> {
     pub fn new(files: &'a [(String, Vec<u8>)]) -> Result<Self, String> {
@@ -147,6 +163,7 @@ impl<'a> Reader<'a> {
                     day: r.bits(5) as u32,
                     title_len: r.gamma() as u32 - 1,
                     len: r.gamma() as u32 - 1,
+                    attach_len: r.gamma() as u32 - 1,
                     name: r.bits(32) as u32,
                 });
             }
@@ -236,7 +253,8 @@ impl<'a> Reader<'a> {
     }
 
     /// All reports matching every term of `query`, ranked as the page ranks them:
-    /// more terms in the title first, then more occurrences, then newer, then id order.
+    /// more terms in the title first, then more in the report itself (not only
+    /// in an attachment), then more occurrences, then newer, then id order.
     pub fn search(&self, query: &str) -> Outcome {
         let terms = query_terms(query);
         let mut out = Outcome::default();
@@ -256,43 +274,69 @@ impl<'a> Reader<'a> {
                 let mut hit = Hit {
                     doc: self.block_start[b as usize] + local as usize,
                     title_terms: 0,
+                    own_terms: 0,
                     hits: 0,
                     first_body_pos: None,
                 };
+                // The snippet shows the report's own text when a term is there.
+                let (mut own_first, mut attached_first) = (None::<u32>, None::<u32>);
                 for m in &per_term {
-                    let (t, all, fb) = m[&local];
-                    hit.title_terms += u32::from(t > 0);
-                    hit.hits += all;
-                    hit.first_body_pos = match (hit.first_body_pos, fb) {
+                    let th = m[&local];
+                    hit.title_terms += u32::from(th.title > 0);
+                    hit.own_terms += u32::from(th.title > 0 || th.own_first.is_some());
+                    hit.hits += th.all;
+                    let min = |a: Option<u32>, b: Option<u32>| match (a, b) {
                         (Some(a), Some(b)) => Some(a.min(b)),
                         (a, b) => a.or(b),
                     };
+                    own_first = min(own_first, th.own_first);
+                    attached_first = min(attached_first, th.attached_first);
                 }
+                hit.first_body_pos = own_first.or(attached_first);
                 out.hits.push(hit);
             }
         }
         out.hits.sort_by(|a, b| {
             let (da, db) = (&self.docs[a.doc], &self.docs[b.doc]);
-            (b.title_terms, b.hits, db.year, db.month, db.day, a.doc).cmp(&(
-                a.title_terms,
-                a.hits,
-                da.year,
-                da.month,
-                da.day,
-                b.doc,
-            ))
+            (
+                b.title_terms,
+                b.own_terms,
+                b.hits,
+                db.year,
+                db.month,
+                db.day,
+                a.doc,
+            )
+                .cmp(&(
+                    a.title_terms,
+                    a.own_terms,
+                    a.hits,
+                    da.year,
+                    da.month,
+                    da.day,
+                    b.doc,
+                ))
         });
         out
     }
 
     fn term_in_block(&self, b: u32, term: &str, loaded: &mut BTreeSet<String>) -> TermHits {
         let cs: Vec<char> = term.chars().collect();
-        let tlen = |local: u32| self.docs[self.block_start[b as usize] + local as usize].title_len;
+        let doc = |local: u32| &self.docs[self.block_start[b as usize] + local as usize];
         if cs.len() == 1 {
             return self
                 .postings(b, Key::uni(cs[0]), loaded)
                 .into_iter()
-                .map(|(d, (c, flag))| (d, (flag[0], c, None)))
+                // Counts only: where a character is, the index does not say.
+                .map(|(d, (c, flag))| {
+                    let th = TermHit {
+                        title: flag[0],
+                        all: c,
+                        own_first: None,
+                        attached_first: None,
+                    };
+                    (d, th)
+                })
                 .collect();
         }
         let lists: Vec<(u32, Postings)> = covering_offsets(cs.len())
@@ -324,10 +368,18 @@ impl<'a> Reader<'a> {
             if matches.is_empty() {
                 continue;
             }
-            let tl = tlen(d);
-            let title = matches.iter().filter(|&&p| p < tl).count() as u32;
-            let body = matches.iter().find(|&&p| p >= tl).map(|p| p - tl);
-            out.insert(d, (title, matches.len() as u32, body));
+            let info = doc(d);
+            let (tl, own_end) = (info.title_len, info.len - info.attach_len);
+            let th = TermHit {
+                title: matches.iter().filter(|&&p| p < tl).count() as u32,
+                all: matches.len() as u32,
+                own_first: matches
+                    .iter()
+                    .find(|&&p| p >= tl && p < own_end)
+                    .map(|p| p - tl),
+                attached_first: matches.iter().find(|&&p| p >= own_end).map(|p| p - tl),
+            };
+            out.insert(d, th);
         }
         out
     }

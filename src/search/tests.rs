@@ -362,3 +362,81 @@ fn frequent_bigrams_get_files_of_their_own_and_are_found_the_same() {
     apply(&mut disk, changes);
     assert!(disk == build_index(&docs).into_iter().collect());
 }
+
+/// Issue #18: an attachment's text is found, ranked below the report's own
+/// text, never joined to the text before it, and named in the text files.
+#[test]
+fn attachment_text_is_found_below_the_reports_own() {
+    use super::{SearchText, TextPart};
+    let mk = |i: usize, own: &str, parts: &[(&str, &str)]| {
+        let doc = SearchDoc {
+            id: format!("{i}"),
+            url: format!("{i}.html"),
+            title: "无关".into(),
+            unit: "U".into(),
+            unit_path: vec!["U".into()],
+            date: format!("2020-01-{:02}", 10 - i),
+            year: 2020,
+            kind: "K".into(),
+            text: own.into(),
+        };
+        let mut text = SearchText::body(own.into());
+        text.parts.extend(parts.iter().map(|(n, t)| TextPart {
+            name: n.to_string(),
+            text: t.to_string(),
+        }));
+        (doc, text)
+    };
+    let docs = [
+        // Only an attachment says it, three times (and it is the newest).
+        mk(
+            1,
+            "别的",
+            &[("附件1-党员名册.docx", "预备党员名单：预备党员，预备党员")],
+        ),
+        // The report itself says it once.
+        mk(2, "其中预备党员三名", &[]),
+        // Split between the report and its attachment: no match.
+        mk(3, "名单中的预备", &[("附件2.xlsx", "党员数")]),
+        mk(
+            4,
+            "别的",
+            &[("附件1.pdf", "无"), ("附件2.txt", "第一预备党员支部")],
+        ),
+    ];
+    let metas = docs.iter().map(|(d, _)| d.meta()).collect();
+    let by_id: BTreeMap<String, SearchText> = docs
+        .iter()
+        .map(|(d, t)| (d.id.clone(), t.clone()))
+        .collect();
+    let all = std::sync::Mutex::new(Vec::new());
+    let Ok(_) = SearchIndex::build(
+        metas,
+        |id: &str| Ok::<_, std::convert::Infallible>(by_id[id].clone()),
+        |files| {
+            all.lock().unwrap().extend_from_slice(files);
+            Ok(())
+        },
+    );
+    let files = all.into_inner().unwrap();
+    let r = Reader::new(&files).unwrap();
+    let found = r.search("预备党员");
+    let order: Vec<String> = found.hits.iter().map(|h| r.url(h.doc).unwrap()).collect();
+    assert_eq!(order, vec!["2.html", "1.html", "4.html"]);
+    // The snippet of 4 is in its second attachment, which its text files name.
+    let h4 = &found.hits[2];
+    assert_eq!(h4.own_terms, 0);
+    let text = files
+        .iter()
+        .find(|(p, _)| *p == r.snippet_file(h4))
+        .map(|(_, b)| String::from_utf16(&super::codec::utf16_units(b)).unwrap())
+        .unwrap();
+    assert!(
+        text.contains(r#""parts":[[3,"附件1.pdf"],[5,"附件2.txt"]]"#),
+        "{text}"
+    );
+    // "别的" + boundary + "无" + boundary: the second attachment starts at 5.
+    assert_eq!(h4.first_body_pos, Some(7));
+    assert!(r.search("预备党员数").hits.is_empty());
+    assert!(r.search("别的无").hits.is_empty());
+}

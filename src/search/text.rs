@@ -111,7 +111,11 @@ impl Dict {
 
     /// A report's text file for chunk `k`: its display fields and the coded chunk.
     pub(crate) fn text_file(&self, p: &Prepared, body: &Body, name: &str, k: usize) -> Vec<u8> {
-        let fields = json!({ "title": p.meta.title, "url": p.meta.url, "date": p.meta.date });
+        let mut fields = json!({ "title": p.meta.title, "url": p.meta.url, "date": p.meta.date });
+        if !body.parts.is_empty() {
+            // Where each attachment's text starts, for the snippet to name it.
+            fields["parts"] = json!(body.parts);
+        }
         let mut w = BitWriter::default();
         let mut n = 0;
         for c in body.chunks[k].chars() {

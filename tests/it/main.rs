@@ -3,6 +3,7 @@
 
 mod support;
 
+mod attachments;
 mod build;
 mod commands;
 mod compilation;

@@ -192,7 +192,7 @@
       blocks: h.blocks, buckets: h.buckets, chunk: h.chunk, kinds: h.kinds,
       units: h.units.map(function (u) { return { name: u[0], parent: u[1] }; }),
       block: new Int32Array(n), unit: new Int32Array(n), kind: new Int32Array(n), year: new Int32Array(n),
-      date: new Int32Array(n), tlen: new Int32Array(n), len: new Int32Array(n), name: [], blockStart: [], ymin: h.ymin, ymax: h.ymin,
+      date: new Int32Array(n), tlen: new Int32Array(n), len: new Int32Array(n), alen: new Int32Array(n), name: [], blockStart: [], ymin: h.ymin, ymax: h.ymin,
       heavy: (h.heavy || []).map(function (pairs) {
         var cs = Array.from(pairs), set = new Set();
         for (var j = 0; j + 1 < cs.length; j += 2) set.add("b" + cs[j] + cs[j + 1]);
@@ -210,6 +210,7 @@
         m.date[d] = m.year[d] * 10000 + r.bits(4) * 100 + r.bits(5);
         m.tlen[d] = r.gamma() - 1;
         m.len[d] = r.gamma() - 1;
+        m.alen[d] = r.gamma() - 1;
         m.name.push(("0000000" + r.bits(32).toString(16)).slice(-8));
         if (m.year[d] > m.ymax) m.ymax = m.year[d];
       }
@@ -362,12 +363,15 @@
     return false;
   }
 
-  /* Calls fn(local, titleHits, hits, firstBodyPos) for each report of the block containing the term. */
+  /* Calls fn(local, titleHits, hits, firstOwnBodyPos, firstAttachedBodyPos, own) for each
+   * report of the block containing the term; own: whether it is in the report itself,
+   * not only in an attachment (positions -1 when not known). */
   function termInBlock(b, cps, fn) {
     var keys = termKeys(cps), base = meta.blockStart[b], i, k;
     if (cps.length === 1) {
+      // Counts only: where a character is, the index does not say.
       var u = postings(b, cps);
-      for (i = 0; i < u.d.length; i++) fn(u.d[i], u.flag[i], u.c[i], -1);
+      for (i = 0; i < u.d.length; i++) fn(u.d[i], u.flag[i], u.c[i], -1, -1, true);
       return;
     }
     var lists = keys.map(function (key) { return postings(b, key.cps); });
@@ -395,15 +399,18 @@
         los[k] = lists[k].off[at];
         his[k] = lists[k].off[at + 1];
       }
-      var tl = meta.tlen[base + d], t = 0, n = 0, fb = -1;
+      var tl = meta.tlen[base + d], oe = meta.len[base + d] - meta.alen[base + d];
+      var t = 0, n = 0, fo = -1, fa = -1;
       for (var j = first.off[i]; j < first.off[i + 1]; j++) {
         var p = first.pos[j] - o0, ok = p >= 0;
         for (k = 1; k < lists.length && ok; k++) ok = has(lists[k].pos, los[k], his[k], p + keys[k].o);
         if (!ok) continue;
         n++;
-        if (p < tl) t++; else if (fb < 0) fb = p - tl;
+        if (p < tl) t++;
+        else if (p < oe) { if (fo < 0) fo = p - tl; }
+        else if (fa < 0) fa = p - tl;
       }
-      if (n) fn(d, t, n, fb);
+      if (n) fn(d, t, n, fo, fa, t > 0 || fo >= 0);
     }
   }
 
@@ -411,20 +418,26 @@
     return (b + 1 < meta.blockStart.length ? meta.blockStart[b + 1] : meta.unit.length) - meta.blockStart[b];
   }
 
-  /* Appends the reports of block b containing every term to out: {doc, tt, hits, fb}. */
+  /* Appends the reports of block b containing every term to out: {doc, tt, ot, hits, fb};
+   * ot: terms in the report itself; fb: the first match in its own text, else in an attachment. */
   function matchBlock(b, terms, out) {
     var n = blockSize(b);
-    var tt = new Int32Array(n), hits = new Int32Array(n), fb = new Int32Array(n).fill(-1), seen = new Int32Array(n);
+    var tt = new Int32Array(n), ot = new Int32Array(n), hits = new Int32Array(n), seen = new Int32Array(n);
+    var fo = new Int32Array(n).fill(-1), fa = new Int32Array(n).fill(-1);
     terms.forEach(function (cps) {
-      termInBlock(b, cps, function (d, t, c, f) {
+      termInBlock(b, cps, function (d, t, c, o, a, own) {
         seen[d]++;
         if (t) tt[d]++;
+        if (own) ot[d]++;
         hits[d] += c;
-        if (f >= 0 && (fb[d] < 0 || f < fb[d])) fb[d] = f;
+        if (o >= 0 && (fo[d] < 0 || o < fo[d])) fo[d] = o;
+        if (a >= 0 && (fa[d] < 0 || a < fa[d])) fa[d] = a;
       });
     });
     for (var d = 0; d < n; d++) {
-      if (seen[d] === terms.length) out.push({ doc: meta.blockStart[b] + d, tt: tt[d], hits: hits[d], fb: fb[d] });
+      if (seen[d] === terms.length) {
+        out.push({ doc: meta.blockStart[b] + d, tt: tt[d], ot: ot[d], hits: hits[d], fb: fo[d] >= 0 ? fo[d] : fa[d] });
+      }
     }
   }
 
@@ -453,7 +466,7 @@
   }
 
   function rank(a, b) {
-    return (b.tt - a.tt) || (b.hits - a.hits) || (meta.date[b.doc] - meta.date[a.doc]) || (a.doc - b.doc);
+    return (b.tt - a.tt) || (b.ot - a.ot) || (b.hits - a.hits) || (meta.date[b.doc] - meta.date[a.doc]) || (a.doc - b.doc);
   }
 
   /* ---- page state and URL ---- */
@@ -563,29 +576,53 @@
     return out.join("");
   }
 
+  /* UTF-16 index in s of its code point number c (s.length past the end). */
+  function unitOf(s, c) {
+    for (var u = 0; c > 0 && u < s.length; c--) u += s.codePointAt(u) > 0xffff ? 2 : 1;
+    return u;
+  }
+
   /* The text around the first term found; `more`: the text goes on after `text`.
-   * null when no term is in this part of the text. */
-  function snippet(text, termStrs, more) {
+   * null when no term is in this part of the text. With `parts` (where each
+   * attachment's text starts, in body positions; `base`: the body position of
+   * the start of `text`), the passage stays inside the part the term is in,
+   * and snippet.part is that attachment's name (null for the report's own text). */
+  function snippet(text, termStrs, more, parts, base) {
     var nm = normMap(text), first = -1;
     termStrs.forEach(function (t) {
       var i = nm.n.indexOf(t);
       if (i >= 0 && (first < 0 || i < first)) first = i;
     });
+    snippet.part = null;
     if (first < 0 && more) return null;
-    var at = first < 0 ? 0 : nm.from[first];
-    var from = Math.max(0, at - 40), to = Math.min(text.length, from + 160);
-    return (from > 0 ? "…" : "") + highlight(text, termStrs, from, to, nm) + (to < text.length || more ? "…" : "");
+    var at = first < 0 ? 0 : nm.from[first], lo = 0, hi = text.length;
+    if (parts && first >= 0) {
+      var pos = base + Array.from(nm.n.slice(0, first)).length, i = -1;
+      while (i + 1 < parts.length && parts[i + 1][0] <= pos) i++;
+      // Normalized code points (from the start of `text`) where the part begins and ends.
+      var display = function (c) {
+        var u = unitOf(nm.n, c);
+        return u < nm.from.length ? nm.from[u] : text.length;
+      };
+      if (i >= 0) {
+        snippet.part = parts[i][1];
+        if (parts[i][0] > base) lo = display(parts[i][0] - base);
+      }
+      if (i + 1 < parts.length) hi = Math.min(hi, display(parts[i + 1][0] - base - 1));
+    }
+    var from = Math.max(lo, at - 40), to = Math.min(hi, from + 160);
+    return (from > lo ? "…" : "") + highlight(text, termStrs, from, to, nm) + (to < hi || (more && hi === text.length) ? "…" : "");
   }
 
   /* The snippet of a result: its chunk decoded only as far as the first match
-   * needs (its position is known from the postings), all of it if that misses. */
+   * needs (its position is known from the postings), all of it if that misses;
+   * led by the name of the attachment the passage is from, if it is from one. */
   function resultSnippet(m, sh, dict, termStrs) {
-    var rel = m.fb < 0 ? 0 : m.fb % meta.chunk, limit = 2 * rel + 400;
-    if (limit < sh[1] && sh.text === undefined) {
-      var part = snippet(decodeText(sh, dict, limit), termStrs, true);
-      if (part !== null) return part;
-    }
-    return snippet(decodeText(sh, dict), termStrs, false);
+    var rel = m.fb < 0 ? 0 : m.fb % meta.chunk, limit = 2 * rel + 400, html = null;
+    var parts = sh[0].parts, base = (m.fb < 0 ? 0 : Math.floor(m.fb / meta.chunk)) * meta.chunk;
+    if (limit < sh[1] && sh.text === undefined) html = snippet(decodeText(sh, dict, limit), termStrs, true, parts, base);
+    if (html === null) html = snippet(decodeText(sh, dict), termStrs, false, parts, base);
+    return snippet.part === null ? html : '<span class="dg-part">附件：' + esc(snippet.part) + "</span> " + html;
   }
 
   /* ---- text shards (text.rs): canonical Huffman per block ---- */
