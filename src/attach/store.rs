@@ -271,3 +271,44 @@ fn write_at<F: Write + Seek>(file: &Mutex<F>, bytes: &[u8], offset: u64) -> io::
     f.seek(SeekFrom::Start(offset))?;
     f.write_all(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attach::LIMITS;
+
+    fn file(dir: &std::path::Path, name: &str) -> ContentFile {
+        let source = dir.join(name);
+        let meta = std::fs::metadata(&source).unwrap();
+        crate::load::content_file(dir, source, &meta)
+    }
+
+    #[test]
+    fn only_new_and_changed_attachments_are_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("a.txt"), "甲的名单").unwrap();
+        std::fs::write(d.join("b.txt"), "乙的名单").unwrap();
+        std::fs::write(d.join("c.jpg"), "not read").unwrap();
+        let mut store = Store::new(LIMITS).unwrap();
+        let files = [file(d, "a.txt"), file(d, "b.txt"), file(d, "c.jpg")];
+        let all: Vec<&ContentFile> = files.iter().collect();
+        assert_eq!(store.update(&all).unwrap(), 2);
+        let stamp_b = store.stamp("b.txt");
+        // Written just now: compared by their bytes, which are the same.
+        assert_eq!(store.update(&all).unwrap(), 0);
+        std::fs::write(d.join("a.txt"), "甲的新名单，更长").unwrap();
+        let files = [file(d, "a.txt"), file(d, "b.txt")];
+        let all: Vec<&ContentFile> = files.iter().collect();
+        assert_eq!(store.update(&all).unwrap(), 1);
+        assert_eq!(
+            store.text("a.txt").unwrap().as_deref(),
+            Some("甲的新名单，更长")
+        );
+        assert_eq!(store.stamp("b.txt"), stamp_b);
+        // Gone from the reports: forgotten.
+        assert_eq!(store.update(&all[..1]).unwrap(), 0);
+        assert_eq!(store.text("b.txt").unwrap(), None);
+        assert!(store.diagnostics().is_empty());
+    }
+}

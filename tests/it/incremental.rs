@@ -148,18 +148,7 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
             std::fs::rename(content.join(&old), content.join(&new_id)).unwrap();
             vec![content.join(old), content.join(new_id)]
         }
-        4 => {
-            // an attachment appears, changes or goes
-            let rel = format!("{}附件{}.pdf", rng.choice(&dirs).unwrap(), rng.usize(..3));
-            let path = content.join(&rel);
-            if path.exists() && rng.usize(..2) == 0 {
-                std::fs::remove_file(&path).unwrap();
-            } else {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, vec![b'x'; 10 + rng.usize(..100)]).unwrap();
-            }
-            vec![path]
-        }
+        4 => random_attachment(rng, &content, reports),
         5 if !reports.is_empty() => {
             // a whole folder moves
             let from = content.join("a");
@@ -190,6 +179,34 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
             vec![path]
         }
     }
+}
+
+/// An attachment appears, changes or goes (#18: its text is searched): a
+/// DOCX, XLSX, text file or a damaged PDF, beside a folder's reports or named
+/// after one.
+fn random_attachment(rng: &mut Rng, content: &Path, reports: &[String]) -> Vec<PathBuf> {
+    let dirs = ["", "2020/", "a/b/", "调研/"];
+    let ext = *rng.choice(&["docx", "xlsx", "txt", "pdf"]).unwrap();
+    let named_after = rng.choice(reports.iter()).filter(|_| rng.bool());
+    let rel = match named_after {
+        Some(r) => format!("{}-附件{}.{ext}", r.trim_end_matches(".md"), rng.usize(..2)),
+        None => format!("{}附件{}.{ext}", rng.choice(&dirs).unwrap(), rng.usize(..3)),
+    };
+    let path = content.join(&rel);
+    if path.exists() && rng.usize(..3) == 0 {
+        std::fs::remove_file(&path).unwrap();
+        return vec![path];
+    }
+    let phrase = format!("附件词{:04}", rng.usize(..10_000));
+    let bytes = match ext {
+        "docx" => crate::attachments::docx(&["情况说明", &phrase]),
+        "xlsx" => crate::attachments::xlsx("统计表", &[&["事项", &phrase]]),
+        "txt" => phrase.into_bytes(),
+        _ => format!("%PDF-1.4 damaged {phrase}").into_bytes(),
+    };
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    vec![path]
 }
 
 fn read_record(root: &Path) -> Option<Vec<u8>> {
@@ -506,4 +523,53 @@ fn an_address_let_go_in_the_record_while_watching_leaves_the_site() {
         &fresh_build(a.root()),
         "after the record changed",
     );
+}
+
+/// Issue #18: watch mode reads an attachment again when it changes, even
+/// when its size and time stay the same (a second save within the tick of a
+/// coarse clock, as on FAT and SMB shares): its bytes are compared while
+/// its time is that recent. Its new text is searched, as a fresh build's.
+#[test]
+fn an_attachment_saved_twice_in_one_clock_tick_is_read_again() {
+    let a = Archive::new();
+    a.report(
+        "甲/报告.md",
+        &report("报告", "市委办公室", "2020-01-01", "工作总结", "正文"),
+    );
+    a.write("content/甲/名单.txt", "第一版名单：张三".as_bytes());
+    let path = a.root().join("content/甲/名单.txt");
+    let mut session = built_session(&a);
+    let before = std::fs::metadata(&path).unwrap();
+    std::fs::write(&path, "第二版名单：李四".as_bytes()).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(before.modified().unwrap())
+        .unwrap();
+    let after = std::fs::metadata(&path).unwrap();
+    assert_eq!(
+        (after.len(), after.modified().unwrap()),
+        (before.len(), before.modified().unwrap())
+    );
+    session.update(std::slice::from_ref(&path));
+    session.run().unwrap();
+    // The search index only: the copy of the attachment in the output
+    // folder is decided by size and time alone (not this issue's).
+    let index_of = |files: BTreeMap<String, Vec<u8>>| -> BTreeMap<String, Vec<u8>> {
+        files
+            .into_iter()
+            .filter(|(p, _)| p.starts_with("_search"))
+            .collect()
+    };
+    let incremental = index_of(tree(&a.out()));
+    assert_same(
+        &incremental,
+        &index_of(fresh_build(a.root())),
+        "the search index after the second save",
+    );
+    let index: Vec<(String, Vec<u8>)> = incremental.into_iter().collect();
+    let reader = dangan::search::reader::Reader::new(&index).unwrap();
+    assert_eq!(reader.search("李四").hits.len(), 1);
+    assert!(reader.search("张三").hits.is_empty());
 }
