@@ -2,6 +2,7 @@
 """Write an archive of N generated Chinese reports for benchmarks and large tests.
 
     bench/gen-corpus.py N DIR [--seed S] [--flavor dangan|hugo] [--with-config]
+                        [--attachments [--pdf FILE]]
 
 The reports go under DIR/content/reports/<year>/. Their text is cut from the
 sample reports in tests/fixtures/samples/ (junk lines of the web pages they
@@ -22,16 +23,24 @@ files byte for byte, and a smaller N gives a prefix of a larger one.
 The archive has no dangan.toml (the defaults must serve) unless
 --with-config asks for one that declares the units with their parents.
 
+--attachments puts an attachment beside every tenth report (reports 0, 10,
+20, …), named after it (`<report>-附件1.docx`), of the four kinds whose text
+search reads in turn: a DOCX of paragraphs, an XLSX of a sheet of rows, a
+PDF (a copy of --pdf FILE, e.g. one printed by Chromium; without it that
+turn is a DOCX) and a GBK text file; each holds 2-12 KB of sample text.
+
 Flavor hugo adds the taxonomy lists units/years/types to the front matter,
 for the Hugo site in bench/hugo-site/ (bench/build-vs-hugo.sh).
 """
 import argparse
 import calendar
+import io
 import math
 import os
 import random
 import re
 import sys
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLES = os.path.join(HERE, "..", "tests", "fixtures", "samples")
@@ -276,6 +285,76 @@ def report(i, seed, text, units, flavor):
     return os.path.join("content", "reports", str(year), name), "\n".join(fm) + "\n\n" + text
 
 
+# --- attachments --------------------------------------------------------------
+
+def xml_text(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def zipped(parts):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+        'officeDocument/2006/relationships/officeDocument" Target="%s"/></Relationships>')
+TYPES_XML = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+             '2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+             'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
+
+
+def docx(paras):
+    body = "".join("<w:p><w:r><w:t>%s</w:t></w:r></w:p>" % xml_text(p) for p in paras)
+    doc = ('<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
+           'wordprocessingml/2006/main"><w:body>%s</w:body></w:document>' % body)
+    return zipped([("[Content_Types].xml", TYPES_XML), ("_rels/.rels", RELS % "word/document.xml"),
+                   ("word/document.xml", doc)])
+
+
+def xlsx(sheet, rows):
+    data = []
+    for r, row in enumerate(rows, 1):
+        cells = "".join('<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % ("ABCDEFGH"[c], r, xml_text(v))
+                        for c, v in enumerate(row))
+        data.append('<row r="%d">%s</row>' % (r, cells))
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    book = ('<?xml version="1.0" encoding="UTF-8"?><workbook %s xmlns:r="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships"><sheets><sheet name="%s" sheetId="1" r:id="rId1"/></sheets>'
+            '</workbook>' % (ns, xml_text(sheet)))
+    book_rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                 'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                 'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+    ws = '<?xml version="1.0" encoding="UTF-8"?><worksheet %s><sheetData>%s</sheetData></worksheet>' % (ns, "".join(data))
+    return zipped([("[Content_Types].xml", TYPES_XML), ("_rels/.rels", RELS % "xl/workbook.xml"),
+                   ("xl/workbook.xml", book), ("xl/_rels/workbook.xml.rels", book_rels),
+                   ("xl/worksheets/sheet1.xml", ws)])
+
+
+def attachment(i, seed, text, report_rel, pdf):
+    """(relative path, bytes) of the attachment beside report i."""
+    sentences, _ = text
+    rng = random.Random("attachment %d/%d" % (seed, i))
+    paras, size = [], rng.randint(2_000, 12_000)
+    while sum(len(p.encode()) for p in paras) < size:
+        paras.append(paragraph(rng, sentences, 1, 3).replace(PLACE, "本地"))
+    stem = os.path.splitext(report_rel)[0]
+    kind = ("docx", "xlsx", "pdf", "txt")[(i // 10) % 4]
+    if kind == "pdf" and pdf is None:
+        kind = "docx"
+    if kind == "docx":
+        return stem + "-附件1-情况说明.docx", docx(paras)
+    if kind == "xlsx":
+        rows = [["序号", "事项", "数量"]] + [[str(k + 1), p, str(rng.randint(1, 500))] for k, p in enumerate(paras)]
+        return stem + "-附表-统计.xlsx", xlsx("统计表", rows)
+    if kind == "pdf":
+        return stem + "-附件-材料.pdf", pdf
+    return stem + "-附件-名单.txt", "\r\n".join(paras).encode("gbk", errors="replace")
+
+
 def config(units):
     out = ['title = "生成的报告档案"', ""]
     for name, parent in units:
@@ -292,6 +371,9 @@ def main():
     ap.add_argument("dir", metavar="DIR", help="the archive folder (reports go to DIR/content/reports)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--flavor", choices=["dangan", "hugo"], default="dangan")
+    ap.add_argument("--attachments", action="store_true",
+                    help="an attachment beside every tenth report (DOCX, XLSX, PDF, TXT in turn)")
+    ap.add_argument("--pdf", metavar="FILE", help="the PDF copied for the PDF attachments")
     ap.add_argument("--with-config", action="store_true",
                     help="also write DIR/dangan.toml declaring the units and their parents")
     a = ap.parse_args()
@@ -302,6 +384,11 @@ def main():
     names = [name for name, _ in tree]
     made = set()
     total = 0
+    pdf = None
+    if a.pdf:
+        with open(a.pdf, "rb") as f:
+            pdf = f.read()
+    attached = 0
     for i in range(a.n):
         rel, md = report(i, a.seed, text, names, a.flavor)
         path = os.path.join(a.dir, rel)
@@ -313,11 +400,18 @@ def main():
         with open(path, "wb") as f:
             f.write(data)
         total += len(data)
+        if a.attachments and i % 10 == 0:
+            arel, adata = attachment(i, a.seed, text, rel, pdf)
+            with open(os.path.join(a.dir, arel), "wb") as f:
+                f.write(adata)
+            attached += len(adata)
     if a.with_config:
         with open(os.path.join(a.dir, "dangan.toml"), "w", encoding="utf-8") as f:
             f.write(config(tree))
     print("wrote %d reports (%.1f MB, %d units) under %s"
           % (a.n, total / 1e6, len(tree), os.path.join(a.dir, "content", "reports")))
+    if a.attachments:
+        print("and %d attachments (%.1f MB)" % ((a.n + 9) // 10, attached / 1e6))
 
 
 if __name__ == "__main__":
