@@ -198,7 +198,7 @@ fn cid_pdf(lines: &[&str]) -> Vec<u8> {
     for (i, l) in lines.iter().enumerate() {
         content.push_str(&format!(
             "1 0 0 1 72 {} Tm <{}> Tj\n",
-            700 - 20 * i,
+            700 - 20 * i as i64,
             codes(l, &chars, 2)
         ));
     }
@@ -494,4 +494,69 @@ fn a_zip_bomb_is_refused_before_it_is_unpacked() {
     assert!(e.message.contains("zip bomb"), "{e:?}");
     let e = read(&bomb, Kind::Xlsx).unwrap_err();
     assert!(e.message.contains("zip bomb"), "{e:?}");
+}
+
+#[test]
+fn a_500_page_scan_is_named_as_such_and_a_long_pdf_stops_at_the_time_limit() {
+    // 500 pages, each an image (its bytes dropped as the file loads) and no text.
+    let mut doc = Document::with_version("1.7");
+    let pages_id = doc.new_object_id();
+    let mut kids = Vec::new();
+    for _ in 0..500 {
+        let image = doc.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 100, "Height" => 100,
+                          "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8 },
+            vec![0x80; 10_000],
+        ));
+        let content = doc.add_object(Stream::new(
+            dictionary! {},
+            b"q 595 0 0 842 0 0 cm /Im1 Do Q".to_vec(),
+        ));
+        kids.push(Object::Reference(doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id, "Contents" => content,
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im1" => image } },
+        })));
+    }
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => 500 }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut scan = Vec::new();
+    doc.save_to(&mut scan).unwrap();
+    let e = read(&scan, Kind::Pdf).unwrap_err();
+    assert!(e.message.contains("no text layer"), "{e:?}");
+
+    // Thousands of lines of text: cut at once when there is no time.
+    let lines: Vec<String> = (0..3000).map(|i| format!("第{i}行")).collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let long = cid_pdf(&refs);
+    let limits = Limits {
+        time: Duration::ZERO,
+        ..LIMITS
+    };
+    let e = extract_bytes(&long, Kind::Pdf, &limits, false).unwrap();
+    assert_eq!(e.cut, Some(Cut::Time));
+    assert!(e.text.lines().count() < 1000, "{}", e.text.lines().count());
+    let all = read(&long, Kind::Pdf).unwrap();
+    assert_eq!((all.cut, all.text.lines().count()), (None, 3000));
+}
+
+#[test]
+fn files_over_the_size_limit_are_not_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("大.pdf");
+    std::fs::write(&path, vec![b' '; 2000]).unwrap();
+    let limits = Limits {
+        file: 1000,
+        ..LIMITS
+    };
+    let r = extract(&path, Kind::Pdf, &limits, &Mutex::new(()));
+    let e = r.result.unwrap_err();
+    assert!(
+        e.message.contains("more than the 1000 B read for search"),
+        "{e:?}"
+    );
+    assert_eq!((r.size, r.hash), (2000, None));
 }
