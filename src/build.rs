@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::addresses::{self, RECORD_FILE, Record};
+use crate::addresses::{self, RECORD_FILE, Record, StagedRecord};
 use crate::attach::AttachmentTexts;
 use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -218,22 +218,22 @@ impl Session {
         changed
     }
 
-    /// Writes the address record as this run leaves it, if that differs from its file.
-    fn write_addresses(&mut self) -> Result<(), OutputError> {
+    /// The address record as this run leaves it, under its temporary name,
+    /// if it differs from its file (see `flush`).
+    fn stage_addresses(&mut self) -> Result<Option<(StagedRecord, Record)>, OutputError> {
         let Some(next) = self.addresses_next.take() else {
-            return Ok(());
+            return Ok(None);
         };
         if next.same(&self.addresses) {
-            return Ok(());
+            return Ok(None);
         }
-        let root = &self.opts.root;
-        next.write(root).map_err(|source| OutputError::Io {
-            path: root.join(RECORD_FILE),
-            source,
-        })?;
-        // With the lines the file now has, for later messages.
-        self.addresses = Record::parse(&next.to_text()).0;
-        Ok(())
+        let staged = next
+            .stage(&self.opts.root)
+            .map_err(|source| OutputError::Io {
+                path: self.opts.root.join(RECORD_FILE),
+                source,
+            })?;
+        Ok(Some((staged, next)))
     }
 
     fn reload_theme(&mut self) {
@@ -731,8 +731,18 @@ impl Session {
             return Ok((WriteStats::default(), Vec::new(), 0));
         };
         let listed = self.outputs.len();
+        // Staged first: a record that cannot be written stops the run before
+        // any page goes into place; it follows the pages it records.
+        let record = self.stage_addresses()?;
         let (stats, changed) = p.staging.commit(p.stale, &mut self.outputs)?;
-        self.write_addresses()?;
+        if let Some((staged, next)) = record {
+            staged.commit().map_err(|source| OutputError::Io {
+                path: self.opts.root.join(RECORD_FILE),
+                source,
+            })?;
+            // With the lines the file now has, for later messages.
+            self.addresses = Record::parse(&next.to_text()).0;
+        }
         // The commit lists new paths (without kinds) before renaming them in.
         let provisional = self.outputs.len() != listed;
         if let Some((list, outputs)) = p.list {

@@ -17,7 +17,7 @@
 mod record;
 mod resolve;
 
-pub use record::{Entry, Record};
+pub use record::{Entry, Record, StagedRecord};
 pub use resolve::{Resolution, resolve};
 
 use crate::model::{AliasTarget, RESERVED_TOP};

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use percent_encoding::percent_decode_str;
 
@@ -157,22 +157,52 @@ impl Record {
         s
     }
 
-    /// Writes the record at `root` whole or not at all: under a temporary
-    /// name first, synced, then renamed over the old one.
+    /// Writes the record at `root` whole or not at all.
     pub fn write(&self, root: &Path) -> std::io::Result<()> {
-        let target = root.join(RECORD_FILE);
-        let tmp = root.join(crate::output::temp_name(RECORD_FILE));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(self.to_text().as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &target)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result.map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", target.display())))
+        self.stage(root)?.commit()
     }
+
+    /// Writes the record under a temporary name beside its place, synced, to
+    /// be renamed over the old one by `commit` (dropped, it is removed): a
+    /// build stages it before its pages go into place, so that a record that
+    /// cannot be written stops the build before anything changed.
+    pub fn stage(&self, root: &Path) -> std::io::Result<StagedRecord> {
+        let staged = StagedRecord {
+            tmp: root.join(crate::output::temp_name(RECORD_FILE)),
+            target: root.join(RECORD_FILE),
+        };
+        let write = || {
+            let mut f = std::fs::File::create(&staged.tmp)?;
+            f.write_all(self.to_text().as_bytes())?;
+            f.sync_all()
+        };
+        write().map_err(|e| in_file(&staged.tmp, e))?;
+        Ok(staged)
+    }
+}
+
+/// A record written under its temporary name, not yet in place.
+#[derive(Debug)]
+pub struct StagedRecord {
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+impl StagedRecord {
+    pub fn commit(self) -> std::io::Result<()> {
+        std::fs::rename(&self.tmp, &self.target).map_err(|e| in_file(&self.target, e))
+        // `drop` then finds no temporary left to remove.
+    }
+}
+
+impl Drop for StagedRecord {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+fn in_file(path: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 const RESTORE_HINT: &str = "dangan writes this file itself: take it back from version control or a copy, or delete the line (its address then no longer leads anywhere)";

@@ -730,3 +730,31 @@ fn a_publish_stopped_at_any_step_never_leaves_an_old_address_leading_to_a_missin
         std::fs::remove_dir_all(&dest).unwrap();
     }
 }
+
+fn files(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().to_path_buf(), std::fs::read(e.path()).unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_record_that_cannot_be_written_stops_the_build_before_any_page_changes() {
+    let a = five_reports();
+    a.build().ok();
+    let (site, record) = (files(&a.out()), self::record(&a));
+    move_rename_reslug_delete(&a);
+    // A folder where the record's temporary file must go: not even root writes there.
+    let blocker = a.root().join(format!(".{RECORD}.dangan-tmp"));
+    std::fs::create_dir(&blocker).unwrap();
+    let run = a.build();
+    run.fails(2);
+    assert!(run.stderr().contains(RECORD), "{}", run.stderr());
+    assert!(files(&a.out()) == site, "the site is as it was");
+    assert_eq!(self::record(&a), record);
+    std::fs::remove_dir(&blocker).unwrap();
+    a.build().ok();
+    assert!(a.page(MOVES[0].0).contains("http-equiv=\"refresh\""));
+}
