@@ -237,8 +237,8 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
             }
         }
         for (l, group) in claims {
-            let mut hard: Vec<&Claim> = group.iter().filter(|c| c.hard).collect();
-            hard.dedup_by(|a, b| a.report.id == b.report.id);
+            // One claim per report and address (see `claim`).
+            let hard: Vec<&Claim> = group.iter().filter(|c| c.hard).collect();
             let winner = match &hard[..] {
                 [one] => *one,
                 [] => match &group[..] {
@@ -328,13 +328,16 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
             return Vec::new();
         }
         let known = self.by_file.get(file.as_str());
+        // The old file's address may be this report's still (a file renamed,
+        // its slug kept): nothing to lead there, and nothing wrong either.
         let mut out: Vec<(String, bool)> = known
             .into_iter()
             .flatten()
+            .filter(|a| lower(a) != lower(&r.page))
             .map(|a| (a.to_string(), true))
             .collect();
         let page = default_page(file);
-        if out.iter().any(|(a, _)| lower(a) == lower(&page)) {
+        if lower(&page) == lower(&r.page) || out.iter().any(|(a, _)| lower(a) == lower(&page)) {
             return out;
         }
         let leads_here = self
@@ -751,6 +754,22 @@ mod tests {
             text.contains("\nx.html\tx.md\t000000000000000b\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_alias_naming_the_old_file_of_a_report_still_at_its_address_is_no_mistake() {
+        let (record, _) = Record::parse(&format!("x.html\ta.md\t{K}\n"));
+        let mut r = report("b.md", "x.html", 99, false);
+        Arc::make_mut(&mut r).aliases = vec![Alias {
+            target: AliasTarget::Report("a.md".into()),
+            text: "a.md".into(),
+            line: 6,
+        }];
+        let site = Site::new(Config::default(), [r], []);
+        let got = resolve(&record, &site, |id| id == "b.md", true);
+        assert!(got.diags.is_empty(), "{:?}", got.diags);
+        // The address the file had without a slug leads to the report.
+        assert_eq!(redirects(&got), [("a.html", "b.md")]);
     }
 
     #[test]
