@@ -230,6 +230,47 @@ fn assert_old_addresses_unlisted(site: &Path) {
     }
 }
 
+/// The page at an old address as a reader sees it when the browser does not
+/// go on by itself, kept in target/screenshots/ for a reviewer (as the theme
+/// tests keep theirs): a copy beside it without the refresh, at 360 px and wide.
+fn screenshot_of_a_redirect_page(b: &Browser, site: &Path) {
+    let (old, new, title) = MOVES[0];
+    let page = std::fs::read_to_string(site.join(old)).unwrap();
+    let still: String = page
+        .lines()
+        .filter(|l| !l.contains("http-equiv=\"refresh\""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let copy = site.join(old).with_file_name("moved-preview.html");
+    std::fs::write(&copy, still).unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for width in [360, 1200] {
+        b.viewport(width, 700);
+        b.goto(&file_url(&copy));
+        let text = b.eval(
+            "return document.querySelector('main').innerText;",
+            json!([]),
+        );
+        let text = text.as_str().unwrap();
+        assert!(text.contains(title) && text.contains(new), "{text}");
+        let overflow = b.eval(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            json!([]),
+        );
+        assert_eq!(
+            overflow,
+            json!(false),
+            "no sideways scrolling at {width} px"
+        );
+        std::fs::write(shots.join(format!("moved-{width}.png")), b.screenshot()).unwrap();
+    }
+    std::fs::remove_file(copy).unwrap();
+}
+
 /// What a search for `q` on the site lists, as site paths.
 fn search_results(b: &Browser, site: &Path, q: &str) -> Vec<String> {
     b.goto(&format!(
@@ -321,6 +362,7 @@ fn moved_renamed_and_reslugged_reports_keep_their_old_addresses_on_the_site_and_
         "Emulation.setScriptExecutionDisabled",
         json!({"value": false}),
     );
+    screenshot_of_a_redirect_page(&b, &a.out());
     for site in [a.out(), dest.clone()] {
         for (_, new, title) in MOVES {
             assert_eq!(
