@@ -42,7 +42,7 @@ redirects=$(grep -c 'http-equiv="refresh"' -r "$DIR/public" --include='*.html' |
 
 # Watch: edit one report's text RUNS times, a second apart.
 "$BIN" --root "$DIR" build --quiet
-REPORT=$(find "$DIR/content/reports" -name '*.md' | sort | head -1)
+REPORT=$(find "$DIR/content/reports" -name '*.md' | sort | sed -n 1p)
 cp "$REPORT" "$DIR/report.bak"
 DANGAN_TIMING=1 "$BIN" --root "$DIR" watch --quiet 2>"$LAPS/watch.txt" &
 WATCH=$!
