@@ -224,7 +224,7 @@ impl Session {
         let Some(next) = self.addresses_next.take() else {
             return Ok(None);
         };
-        if next.same(&self.addresses) {
+        if next.same(&self.addresses) && !self.addresses.untidy {
             return Ok(None);
         }
         let staged = next
@@ -590,7 +590,7 @@ impl Session {
         site.redirects = resolved.redirects;
         diags.extend(self.addresses_diags.iter().cloned());
         diags.extend(resolved.diags);
-        self.addresses_next = Some(resolved.record);
+        self.addresses_next = resolved.record;
         lap("old addresses");
         // Redirect pages are outputs like any other: listed, and checked, with them.
         let jobs = match &self.theme {

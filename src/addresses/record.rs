@@ -29,6 +29,9 @@ pub struct Record {
     /// By address (a site path). More than one entry only where a merge of
     /// two versions kept both lines; the one that still leads somewhere wins.
     pub entries: BTreeMap<String, Vec<Entry>>,
+    /// The file is not as dangan writes it (merge marks, lines out of
+    /// order, another header): the next build writes it again.
+    pub untidy: bool,
 }
 
 const HEADER: &str = "\
@@ -102,6 +105,7 @@ impl Record {
             entries
                 .sort_by(|a, b| (a.removed, &a.report, a.key).cmp(&(b.removed, &b.report, b.key)));
         }
+        record.untidy = record.to_text() != text;
         if let Some(line) = conflict_line {
             diags.push(
                 Diagnostic::warning(RECORD_FILE, "holds the marks of a merge conflict (<<<<<<< … >>>>>>>); the lines of both versions are kept")

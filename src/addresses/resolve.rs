@@ -23,8 +23,9 @@ pub struct Resolution {
     /// Old address -> id of the report it leads to.
     pub redirects: BTreeMap<String, String>,
     pub diags: Vec<Diagnostic>,
-    /// The record as a successful build leaves it.
-    pub record: Record,
+    /// The record as a successful build leaves it; `None` when that is the
+    /// record as it is (most runs of `watch` change no address).
+    pub record: Option<Record>,
 }
 
 /// Resolves the old addresses of `record` against `site`. `present(id)` says
@@ -40,13 +41,14 @@ pub fn resolve(
 ) -> Resolution {
     let cx = Cx::new(record, site, &present);
     let mut out = Resolution::default();
-    let mut assigned: HashSet<Cow<str>> = cx.taken.keys().cloned().collect();
+    // Old addresses given a redirect so far (the outputs' are `cx.taken`).
+    let mut assigned: HashSet<Cow<str>> = HashSet::new();
     cx.alias_redirects(&mut out, &mut assigned);
-    let warned = cx.record_redirects(&mut out, &mut assigned);
+    let (kept, warned) = cx.record_redirects(&mut out, &mut assigned);
     cx.taken_addresses(&mut out);
-    out.record = cx.next_record(&out.redirects, std::mem::take(&mut out.record));
-    if rewrites {
-        let lines = out.record.lines();
+    out.record = cx.next_record(&out.redirects, kept);
+    if rewrites && let Some(next) = &out.record {
+        let lines = next.lines();
         for (i, address) in warned {
             out.diags[i].line = lines.get(address).copied();
         }
@@ -454,12 +456,12 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
         &self,
         out: &mut Resolution,
         assigned: &mut HashSet<Cow<'a, str>>,
-    ) -> Vec<(usize, &'a str)> {
+    ) -> (Record, Vec<(usize, &'a str)>) {
         let mut kept = Record::default();
         let mut warned = Vec::new();
         for (address, entries) in &self.record.entries {
             let l = lower(address);
-            if assigned.contains(&l) {
+            if self.taken.contains_key(&l) || assigned.contains(&l) {
                 continue;
             }
             let first = &entries[0];
@@ -529,8 +531,7 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
                 }
             }
         }
-        out.record = kept;
-        warned
+        (kept, warned)
     }
 
     /// Errors for outputs of this build at addresses where old links lead to another report.
@@ -576,8 +577,35 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
     }
 
     /// The record after this build: every report at its page, every old
-    /// address with the report it leads to, and the addresses kept as they were.
-    fn next_record(&self, redirects: &BTreeMap<String, String>, kept: Record) -> Record {
+    /// address with the report it leads to, and the addresses kept as they
+    /// were; `None` when that is the record as it is, found by looking each
+    /// up rather than by building the new one.
+    fn next_record(&self, redirects: &BTreeMap<String, String>, kept: Record) -> Option<Record> {
+        let old = &self.record.entries;
+        let shows = |address: &str, r: &Report| {
+            matches!(old.get(address).map(Vec::as_slice),
+                Some([e]) if !e.removed && e.report == r.id && e.key == r.key)
+        };
+        let same_entries = |a: &[Entry], b: &[Entry]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| (&x.report, x.key, x.removed) == (&y.report, y.key, y.removed))
+        };
+        // The three kinds of address are apart: the counts then say there is nothing else.
+        let unchanged = !self.record.untidy
+            && old.len() == self.site.reports.len() + redirects.len() + kept.entries.len()
+            && self.site.reports.values().all(|r| shows(&r.page, r))
+            && redirects
+                .iter()
+                .all(|(a, id)| shows(a, &self.site.reports[id]))
+            && kept
+                .entries
+                .iter()
+                .all(|(a, es)| old.get(a).is_some_and(|o| same_entries(o, es)));
+        if unchanged {
+            return None;
+        }
         let mut next = kept;
         let entry = |r: &Report| Entry {
             report: r.id.clone(),
@@ -592,7 +620,7 @@ impl<'a, P: Fn(&str) -> bool> Cx<'a, P> {
         for r in self.site.reports.values() {
             next.entries.insert(r.page.clone(), vec![entry(r)]);
         }
-        next
+        Some(next)
     }
 }
 
@@ -713,8 +741,10 @@ mod tests {
             !d.is_error() && d.message.contains("content/p.md and content/q.md"),
             "{d:?}"
         );
-        assert!(r.record.entries["a.html"][0].removed);
-        let again = run(&r.record.to_text(), &reports);
+        let next = r.record.as_ref().expect("a new record");
+        assert!(next.entries["a.html"][0].removed);
+        let again = run(&next.to_text(), &reports);
+        assert!(again.record.is_none(), "nothing changes the second time");
         assert!(again.diags.is_empty() && again.redirects.is_empty());
     }
 
@@ -729,7 +759,8 @@ mod tests {
             "{:?}",
             r.diags
         );
-        assert_eq!(r.record.entries.keys().collect::<Vec<_>>(), ["a.html"]);
+        let next = r.record.expect("a new record");
+        assert_eq!(next.entries.keys().collect::<Vec<_>>(), ["a.html"]);
     }
 
     #[test]
@@ -745,7 +776,7 @@ mod tests {
         assert!(r.redirects.is_empty(), "{:?}", r.redirects);
         assert!(r.diags.is_empty(), "{:?}", r.diags);
         // Kept, for when the site's folders are gone.
-        let text = r.record.to_text();
+        let text = r.record.expect("a new record").to_text();
         assert!(
             text.contains(&format!("\nReports/a.html\ta.md\t{K}\n")),
             "{text}"
@@ -779,7 +810,7 @@ mod tests {
             &[("d.md", None, 11)],
             &["a.md"],
         );
-        let text = r.record.to_text();
+        let text = r.record.expect("a new record").to_text();
         assert!(text.contains(&format!("\na.html\ta.md\t{K}\n")), "{text}");
         assert!(
             text.contains(&format!("\nd.html\td.md\t{K}\tremoved\n")),

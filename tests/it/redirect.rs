@@ -489,12 +489,23 @@ fn building_again_leaves_the_record_untouched_and_it_reads_the_same_in_any_order
         stamp,
         "nothing changed: the file is not written again"
     );
-    // Lines shuffled (as a merge may leave them) read the same and are written sorted.
+    // Lines shuffled and merge marks left in (as a merge may leave them)
+    // read the same, and the next build writes the file as it was.
     let mut lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
     let sorted = lines.clone();
     lines.reverse();
     assert_ne!(lines, sorted);
+    lines.insert(2, "<<<<<<< HEAD");
+    lines.insert(4, "=======");
+    lines.insert(5, ">>>>>>> 另一个科室");
     a.write(RECORD, lines.join("\n").as_bytes());
+    let run = a.build();
+    run.ok();
+    assert!(run.stderr().contains("merge conflict"), "{}", run.stderr());
+    assert_eq!(record(&a), text, "written again as dangan writes it");
+    let run = a.build();
+    assert!(!run.stderr().contains("warning"), "{}", run.stderr());
+
     move_rename_reslug_delete(&a);
     a.build().ok();
     let after = record(&a);
