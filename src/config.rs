@@ -143,13 +143,15 @@ impl Config {
         })?;
         let line = |span: std::ops::Range<usize>| line_col(text, span.start).0;
         let defaults = Config::default();
+        // TOML escapes can write control characters; no page or feed may hold one.
+        let clean = |s: String| crate::text::clean_line(&s).into_owned();
         let lines = ConfigLines {
             output: raw.output.as_ref().map(|o| line(o.span())),
             theme: raw.theme.as_ref().map(|t| line(t.span())),
         };
         let config = Config {
-            title: raw.title.unwrap_or(defaults.title),
-            description: raw.description.unwrap_or_default(),
+            title: raw.title.map(clean).unwrap_or(defaults.title),
+            description: raw.description.map(clean).unwrap_or_default(),
             output: raw.output.map_or(defaults.output, Spanned::into_inner),
             theme: raw
                 .theme
@@ -157,7 +159,10 @@ impl Config {
                 .filter(|t| !t.is_empty() && t != "default"),
             base_url: raw.base_url.filter(|b| !b.is_empty()),
             allow_html: raw.allow_html,
-            types: raw.types.clone().map(Spanned::into_inner),
+            types: raw
+                .types
+                .clone()
+                .map(|ts| ts.into_inner().into_iter().map(clean).collect()),
             closed_units: raw.closed_units,
             newest: raw.newest.unwrap_or(defaults.newest),
             compilations: raw.compilations.unwrap_or(defaults.compilations),
@@ -170,10 +175,10 @@ impl Config {
                         parent: u.parent.as_ref().map(|p| line(p.span())),
                         slug: u.slug.as_ref().map(|s| line(s.span())),
                     },
-                    name: u.name.into_inner().trim().to_string(),
+                    name: clean(u.name.into_inner()).trim().to_string(),
                     parent: u
                         .parent
-                        .map(|p| p.into_inner().trim().to_string())
+                        .map(|p| clean(p.into_inner()).trim().to_string())
                         .filter(|p| !p.is_empty()),
                     slug: u.slug.map(Spanned::into_inner).filter(|s| !s.is_empty()),
                     order: u.order.unwrap_or(0),

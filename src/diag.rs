@@ -74,7 +74,7 @@ impl Diagnostic {
     /// `content/a.md:3:7: error: field `date`: …` followed by the hint.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str(&self.path);
+        out.push_str(&visible(&self.path, false));
         if let Some(line) = self.line {
             let _ = write!(out, ":{line}");
             if let Some(col) = self.column {
@@ -87,14 +87,34 @@ impl Diagnostic {
         };
         let _ = write!(out, ": {label}: ");
         if let Some(field) = &self.field {
-            let _ = write!(out, "field `{field}`: ");
+            let _ = write!(out, "field `{}`: ", visible(field, false));
         }
-        out.push_str(&self.message);
+        out.push_str(&visible(&self.message, true));
         if let Some(hint) = &self.hint {
             let _ = write!(out, "\n  = help: {hint}");
         }
         out
     }
+}
+
+/// A file name or message from content as the terminal should print it:
+/// control characters (an escape sequence in a file name could recolour or
+/// rewrite the terminal) written as `\u{1b}`.
+fn visible(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let shown = |c: char| !c.is_control() || (keep_newlines && c == '\n');
+    if s.chars().all(shown) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if !shown(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// Diagnostics of one run, in a stable order (by path, then line).

@@ -28,4 +28,5 @@ pub mod publish;
 pub mod render;
 pub mod search;
 pub mod serve;
+pub mod text;
 pub mod watch;

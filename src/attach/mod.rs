@@ -198,7 +198,7 @@ pub fn extract_bytes(
     match kind {
         Kind::Docx => {
             zip_within(bytes, limits.unpacked, "Word document")?;
-            let lines = crate::import::docx::read_docx(bytes)
+            let lines = crate::import::docx::read_docx(std::io::Cursor::new(bytes))
                 .map_err(|e| Unreadable::damaged("a Word document (.docx)", e))?;
             for l in lines {
                 if !out.push(&l.text) {

@@ -2,23 +2,31 @@
 //! levels), numbered and bulleted lists (numbering.xml) and tables, as lines.
 
 use std::collections::HashMap;
-use std::io::{Cursor, Read};
+use std::io::{Read, Seek};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::read::{Line, LineKind};
 
+/// The most one part of a DOCX may unpack to. The document.xml of a
+/// 300-page report is about 10 MB; a "zip bomb" packs gigabytes of
+/// repeated bytes into a small file to exhaust the reader's memory.
+const MAX_PART: u64 = 64 << 20;
+/// The most all the parts read may unpack to together.
+const MAX_TOTAL: u64 = 128 << 20;
+
 /// Reads a DOCX file's body as lines; `Err` is the reason it is skipped.
-pub fn read_docx(bytes: &[u8]) -> Result<Vec<Line>, String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("damaged ZIP/DOCX file: {e}"))?;
-    let document = part(&mut zip, "word/document.xml")?
+pub fn read_docx(reader: impl Read + Seek) -> Result<Vec<Line>, String> {
+    let mut zip =
+        zip::ZipArchive::new(reader).map_err(|e| format!("damaged ZIP/DOCX file: {e}"))?;
+    let mut budget = MAX_TOTAL;
+    let document = part(&mut zip, "word/document.xml", &mut budget)?
         .ok_or("a ZIP archive that is not a Word document (no word/document.xml)")?;
-    let styles = part(&mut zip, "word/styles.xml")?
+    let styles = part(&mut zip, "word/styles.xml", &mut budget)?
         .map(|s| parse_styles(&s))
         .unwrap_or_default();
-    let numbering = part(&mut zip, "word/numbering.xml")?
+    let numbering = part(&mut zip, "word/numbering.xml", &mut budget)?
         .map(|s| parse_numbering(&s))
         .unwrap_or_default();
     let mut body = Body::new(&styles, &numbering);
@@ -27,14 +35,47 @@ pub fn read_docx(bytes: &[u8]) -> Result<Vec<Line>, String> {
     Ok(body.lines)
 }
 
-fn part(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Option<String>, String> {
-    let Ok(mut f) = zip.by_name(name) else {
+/// One part, unpacked up to the limits: the size a part declares may lie,
+/// so reading stops at the limit whatever it says.
+fn part<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    name: &str,
+    budget: &mut u64,
+) -> Result<Option<String>, String> {
+    let Ok(f) = zip.by_name(name) else {
         return Ok(None);
     };
-    let mut s = String::new();
-    f.read_to_string(&mut s)
-        .map_err(|e| format!("cannot read {name} in the DOCX: {e}"))?;
-    Ok(Some(s))
+    let limit = MAX_PART.min(*budget);
+    let too_big = || {
+        format!(
+            "{name} inside the DOCX unpacks to more than {} MB, far more than any report \
+             (a damaged file, or a \"zip bomb\" made to exhaust memory); the file was not read",
+            limit >> 20
+        )
+    };
+    if f.size() > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    f.take(limit + 1).read_to_end(&mut bytes).map_err(|e| {
+        // The ZIP reader stops where a part grows past the size its header
+        // declares: the mark of a bomb that lies about its size.
+        if e.to_string().contains("declared") {
+            format!(
+                "{name} inside the DOCX unpacks to more than its header says \
+                 (a damaged file, or a \"zip bomb\" made to exhaust memory); the file was not read"
+            )
+        } else {
+            format!("cannot read {name} inside the DOCX ({e}): open it in Word and save it again")
+        }
+    })?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    *budget -= bytes.len() as u64;
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| format!("damaged DOCX: {name} is not UTF-8 XML"))
 }
 
 /// `w:val` (or another attribute by local name) of an element.
@@ -215,8 +256,9 @@ fn format_number(fmt: &str, n: u32) -> String {
         }
         "lowerLetter" => letter(b'a'),
         "upperLetter" => letter(b'A'),
-        "lowerRoman" => roman(n).to_lowercase(),
-        "upperRoman" => roman(n),
+        // Roman numerals past 3999 would be a run of thousands of Ms.
+        "lowerRoman" if n < 4000 => roman(n).to_lowercase(),
+        "upperRoman" if n < 4000 => roman(n),
         "decimalZero" => format!("{n:02}"),
         "none" => String::new(),
         _ => n.to_string(),
@@ -257,6 +299,9 @@ struct Para {
     num: Option<(String, u8)>,
     text: String,
 }
+
+/// Word's own limit on the columns of a table.
+const MAX_COLUMNS: usize = 63;
 
 /// Walks document.xml and collects lines.
 struct Body<'a> {
@@ -346,7 +391,12 @@ impl<'a> Body<'a> {
                 t.span = 1;
             }),
             "gridSpan" => {
-                let n = val().and_then(|v| v.parse().ok()).unwrap_or(1);
+                // Word tables have at most 63 columns; a larger span is damage
+                // (or an attempt to make the reader allocate billions of cells).
+                let n = val()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1)
+                    .min(MAX_COLUMNS);
                 self.tables.last_mut().iter_mut().for_each(|t| t.span = n);
             }
             _ => {}
@@ -476,7 +526,7 @@ impl<'a> Body<'a> {
         counters[i] = if counters[i] == 0 {
             level.start
         } else {
-            counters[i] + 1
+            counters[i].saturating_add(1)
         };
         counters.iter_mut().skip(i + 1).for_each(|c| *c = 0);
         let mut marker = level.text.clone();
@@ -547,6 +597,36 @@ mod tests {
         assert_eq!(format_number("upperRoman", 14), "XIV");
         assert_eq!(format_number("lowerLetter", 2), "b");
         assert_eq!(format_number("ideographTraditional", 2), "乙");
+    }
+
+    /// Issue #12 item 5: numbers in the XML must not make the reader build
+    /// huge output from a small file.
+    #[test]
+    fn spans_and_list_numbers_from_the_file_stay_bounded() {
+        let numbering = parse_numbering(
+            r#"<w:numbering xmlns:w="w"><w:abstractNum w:abstractNumId="0"><w:lvl w:ilvl="0"><w:start w:val="4294967295"/><w:numFmt w:val="upperRoman"/><w:lvlText w:val="%1."/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>"#,
+        );
+        let styles = HashMap::new();
+        let mut body = Body::new(&styles, &numbering);
+        let item = r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr></w:pPr><w:r><w:t>项</w:t></w:r></w:p>"#;
+        let cell = r#"<w:tc><w:tcPr><w:gridSpan w:val="4000000000"/></w:tcPr><w:p><w:r><w:t>格</w:t></w:r></w:p></w:tc>"#;
+        body.parse(&format!(
+            r#"<w:document xmlns:w="w"><w:body>{item}{item}<w:tbl><w:tr>{cell}</w:tr></w:tbl></w:body></w:document>"#
+        ))
+        .unwrap();
+        let markers: Vec<&str> = body
+            .lines
+            .iter()
+            .filter_map(|l| match &l.kind {
+                LineKind::ListItem { marker, .. } => Some(marker.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(markers, ["4294967295.", "4294967295."]);
+        match &body.lines[2].kind {
+            LineKind::Table(rows) => assert_eq!(rows[0].len(), MAX_COLUMNS),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -52,9 +52,34 @@ pub struct Document {
     pub format: String,
 }
 
+/// The largest text file read: about 20 million Chinese characters, far
+/// more than any report (a folder may hold a video or a disk image too).
+const MAX_TEXT: u64 = 64 << 20;
+
 /// Reads `path`; `Err` is the reason the file is skipped.
 pub fn read_path(path: &Path) -> Result<Document, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))?;
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
+    let mut f = std::fs::File::open(path).map_err(cannot)?;
+    let size = f.metadata().map_err(cannot)?.len();
+    let mut magic = [0u8; 4];
+    let n = f.read(&mut magic).map_err(cannot)?;
+    if magic[..n] == *b"PK\x03\x04" {
+        // A DOCX is read in place: only the parts needed are unpacked.
+        let lines = docx::read_docx(std::io::BufReader::new(f))?;
+        return non_empty(Document {
+            lines: without_controls(lines),
+            format: "DOCX".into(),
+        });
+    }
+    if size > MAX_TEXT {
+        return Err(format!(
+            "{} MB, far larger than any report; not a text or Word file",
+            size >> 20
+        ));
+    }
+    let mut bytes = magic[..n].to_vec();
+    f.take(MAX_TEXT).read_to_end(&mut bytes).map_err(cannot)?;
     read_bytes(&bytes)
 }
 
@@ -64,9 +89,9 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Document, String> {
         return Err("empty file".into());
     }
     if bytes.starts_with(b"PK\x03\x04") {
-        let lines = docx::read_docx(bytes)?;
+        let lines = docx::read_docx(std::io::Cursor::new(bytes))?;
         return non_empty(Document {
-            lines,
+            lines: without_controls(lines),
             format: "DOCX".into(),
         });
     }
@@ -78,9 +103,19 @@ pub fn read_bytes(bytes: &[u8]) -> Result<Document, String> {
         return Err("binary file (control characters or undecodable bytes)".into());
     }
     non_empty(Document {
-        lines: split_lines(&text),
+        lines: without_controls(split_lines(&text)),
         format,
     })
+}
+
+/// Control characters never reach a report (nor, through it, any page).
+fn without_controls(mut lines: Vec<Line>) -> Vec<Line> {
+    for l in &mut lines {
+        if let std::borrow::Cow::Owned(clean) = crate::text::clean_text(&l.text) {
+            l.text = clean;
+        }
+    }
+    lines
 }
 
 fn non_empty(doc: Document) -> Result<Document, String> {
@@ -133,6 +168,18 @@ pub fn decode(bytes: &[u8]) -> Result<(String, String), String> {
     }
     if let Ok(s) = std::str::from_utf8(bytes) {
         return Ok((s.to_string(), "UTF-8".into()));
+    }
+    // UTF-8 but for a few damaged bytes stays UTF-8: detection would take it
+    // for another encoding and garble every character.
+    if let Some(r) = crate::text::repair_utf8(bytes) {
+        let lines = crate::text::list_lines(&r.lines);
+        return Ok((
+            r.text,
+            format!(
+                "UTF-8; {} damaged byte sequence(s) replaced with \u{fffd} on line {lines}: check the text there",
+                r.bad
+            ),
+        ));
     }
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     det.feed(bytes, true);
@@ -187,7 +234,7 @@ fn looks_binary(text: &str) -> bool {
     let total = text.chars().count().max(1);
     let control = text
         .chars()
-        .filter(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'))
+        .filter(|&c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0b' | '\x0c'))
         .count();
     control * 50 > total || text.contains('\0')
 }

@@ -163,6 +163,64 @@ pub fn parse(path: &str, split: &Split<'_>) -> (FrontMatter, Vec<Diagnostic>) {
     (fm, diags)
 }
 
+/// The warnings for control characters written in the front matter (they
+/// are taken out before the YAML is read): one per field, at its first one.
+pub fn control_characters(path: &str, split: &Split<'_>) -> Vec<Diagnostic> {
+    let mut found: Vec<(Option<String>, usize, crate::text::Unwanted)> = Vec::new();
+    let mut key: Option<String> = None;
+    for (i, line) in split.yaml.lines().enumerate() {
+        if let Some((k, _)) = line.split_once(':')
+            && !k.starts_with([' ', '\t', '-', '#'])
+        {
+            key = Some(k.trim().trim_matches(['"', '\'']).to_string());
+        }
+        let Some(u) = crate::text::find_unwanted(line) else {
+            continue;
+        };
+        match found.last_mut() {
+            Some((k, _, first)) if *k == key => first.count += u.count,
+            _ => found.push((key.clone(), split.yaml_line + i, u)),
+        }
+    }
+    found
+        .into_iter()
+        .map(|(field, line, u)| {
+            let d = Diagnostic::warning(path, control_message(u.count, u.first)).line(line);
+            match field {
+                Some(f) => d.field(f),
+                None => d,
+            }
+            .hint(CONTROL_HINT)
+        })
+        .collect()
+}
+
+fn control_message(count: usize, first: char) -> String {
+    format!(
+        "{count} invisible control character(s) ({}) are left out",
+        crate::text::describe(first)
+    )
+}
+
+const CONTROL_HINT: &str = "retype the value: control characters come from copying out of Word or a PDF; \
+     they are never published (Word's line break becomes a space)";
+
+/// A text value of the front matter as it will be shown: control characters
+/// (which YAML escapes such as `\x0b` can write) out, lines joined.
+fn clean_value(
+    path: &str,
+    s: &str,
+    diags: &mut Vec<Diagnostic>,
+    at: &impl Fn(Diagnostic) -> Diagnostic,
+) -> String {
+    if let Some(u) = crate::text::find_unwanted(s) {
+        diags.push(
+            at(Diagnostic::warning(path, control_message(u.count, u.first))).hint(CONTROL_HINT),
+        );
+    }
+    crate::text::clean_line(s).trim().to_string()
+}
+
 /// The file line of a top-level `key:` in the YAML, if it can be found.
 fn key_line(split: &Split<'_>, key: &str) -> Option<usize> {
     split.yaml.lines().enumerate().find_map(|(i, l)| {
@@ -215,7 +273,7 @@ fn scalar(
     at: impl Fn(Diagnostic) -> Diagnostic,
 ) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        Value::String(s) => Some(clean_value(path, s, diags, &at)).filter(|s| !s.is_empty()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         Value::Null => None,
@@ -258,17 +316,22 @@ fn tags(
     let mut out = Vec::new();
     match v {
         Value::Null => {}
-        Value::String(s) => out.extend(
-            s.split([',', '，', '、'])
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(String::from),
-        ),
+        Value::String(s) => {
+            let s = clean_value(path, s, diags, &at);
+            out.extend(
+                s.split([',', '，', '、'])
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from),
+            )
+        }
         Value::Number(n) => out.push(n.to_string()),
         Value::Array(items) => {
             for item in items {
                 match item {
-                    Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
+                    Value::String(s) if !s.trim().is_empty() => {
+                        out.push(clean_value(path, s, diags, &at));
+                    }
                     Value::Number(n) => out.push(n.to_string()),
                     Value::String(_) | Value::Null => {}
                     other => diags.push(

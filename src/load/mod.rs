@@ -47,20 +47,34 @@ pub fn load_report(
             return (None, vec![d]);
         }
     };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return (
-                None,
-                vec![not_utf8(&shown, e.as_bytes(), e.utf8_error().valid_up_to())],
-            );
+    let mut diags = Vec::new();
+    let text = match decode(&shown, bytes) {
+        Ok((t, d)) => {
+            diags.extend(d);
+            t
         }
+        Err(d) => return (None, vec![d]),
     };
     let split = match front_matter::split(&shown, &text) {
         Ok(s) => s,
         Err(d) => return (None, vec![d]),
     };
-    let (fm, mut diags) = front_matter::parse(&shown, &split);
+    // Control characters never reach a page, feed or index: they are taken
+    // out here, once. In the body they are invisible junk from Word or PDF
+    // (Word's line break becomes a space) and go silently; in the front
+    // matter the user is told, as a field shows them nowhere else.
+    diags.extend(front_matter::control_characters(&shown, &split));
+    let (yaml, body) = (
+        crate::text::clean_text(split.yaml),
+        crate::text::clean_text(split.body),
+    );
+    let split = front_matter::Split {
+        yaml: &yaml,
+        body: &body,
+        ..split
+    };
+    let (fm, fm_diags) = front_matter::parse(&shown, &split);
+    diags.extend(fm_diags);
     if fm.unreadable {
         return (None, diags);
     }
@@ -68,6 +82,32 @@ pub fn load_report(
     let report = validate(&shown, &id, path, fm, &split, config, &mut diags);
     let ok = !diags.iter().any(Diagnostic::is_error);
     (report.filter(|_| ok), diags)
+}
+
+/// The text of a report file: UTF-8, or UTF-8 but for a few damaged bytes
+/// (shown as U+FFFD, with a warning naming their lines); anything else is an
+/// error that says which encoding it probably is.
+fn decode(shown: &str, bytes: Vec<u8>) -> Result<(String, Option<Diagnostic>), Diagnostic> {
+    let e = match String::from_utf8(bytes) {
+        Ok(t) => return Ok((t, None)),
+        Err(e) => e,
+    };
+    match crate::text::repair_utf8(e.as_bytes()) {
+        Some(r) => {
+            let d = Diagnostic::warning(
+                shown,
+                format!(
+                    "{} byte sequence(s) are not UTF-8 and are shown as \u{fffd} (line {})",
+                    r.bad,
+                    crate::text::list_lines(&r.lines)
+                ),
+            )
+            .line(r.lines[0])
+            .hint("retype the damaged characters on those lines, then save the file as UTF-8");
+            Ok((r.text, Some(d)))
+        }
+        None => Err(not_utf8(shown, e.as_bytes(), e.utf8_error().valid_up_to())),
+    }
 }
 
 fn not_utf8(shown: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
@@ -260,7 +300,11 @@ fn validate(
     let title = fm.title.clone().or(heading_title).unwrap_or_else(|| {
         Path::new(id)
             .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
+            .map(|s| {
+                crate::text::clean_line(&s.to_string_lossy())
+                    .trim()
+                    .to_string()
+            })
             .unwrap_or_default()
     });
 

@@ -115,6 +115,9 @@ pub fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Taken out at load already; kept out here too, as one would make
+            // a feed or an SVG unreadable XML.
+            c if crate::text::is_unwanted(c) => {}
             _ => out.push(c),
         }
     }

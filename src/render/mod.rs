@@ -606,7 +606,7 @@ impl<'a> Renderer<'a> {
         self.attachment_files(id)
             .into_iter()
             .map(|f| Attachment {
-                name: f.name().to_string(),
+                name: crate::text::clean_line(f.name()).into_owned(),
                 url: crate::paths::relative_href(page, &f.site_path),
                 size: crate::human::byte_size(f.size),
             })

@@ -8,6 +8,7 @@ mod build;
 mod commands;
 mod compilation;
 mod errors;
+mod hostile;
 mod import;
 mod incremental;
 mod manifest;

@@ -273,3 +273,140 @@ fn the_output_folder_and_existing_reports_are_not_imported_again() {
             .any(|k| k.path.ends_with("old.md") && k.reason.contains("front matter"))
     );
 }
+
+/// A raw DEFLATE stream (fixed Huffman codes) of `n` spaces: one literal,
+/// then back-references of 258 bytes at distance 1, 13 bits each, so a
+/// stream of a few MB inflates to hundreds.
+fn deflated_spaces(n: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity((n / 258 * 13 / 8 + 16) as usize);
+    let (mut acc, mut used) = (0u64, 0u32);
+    // Bits go least significant first; Huffman codes most significant first.
+    let mut push = |value: u64, len: u32| {
+        acc |= value << used;
+        used += len;
+        while used >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            used -= 8;
+        }
+    };
+    let huffman = |code: u64, len: u32| code.reverse_bits() >> (64 - len);
+    push(1, 1); // the final block
+    push(1, 2); // fixed Huffman codes
+    push(huffman(0x30 + u64::from(b' '), 8), 8);
+    let back_reference = huffman(0b1100_0101, 8) | huffman(0, 5) << 8; // length 258, distance 1
+    for _ in 0..(n - 1) / 258 {
+        push(back_reference, 13);
+    }
+    push(0, 7); // end of block
+    push(0, 7); // flush the last byte
+    out
+}
+
+/// A ZIP holding `word/document.xml` whose DEFLATE data inflates to
+/// `inflated` bytes; the headers declare `declared` (a bomb may lie).
+fn zip_bomb(inflated: u64, declared: u32) -> Vec<u8> {
+    let name = b"word/document.xml";
+    let data = deflated_spaces(inflated);
+    let mut z = Vec::new();
+    let le16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let le32 = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    z.extend_from_slice(b"PK\x03\x04");
+    le16(&mut z, 20); // version needed
+    le16(&mut z, 0); // flags
+    le16(&mut z, 8); // deflate
+    le32(&mut z, 0); // time and date
+    le32(&mut z, 0); // CRC-32 (never reached)
+    le32(&mut z, data.len() as u32);
+    le32(&mut z, declared);
+    le16(&mut z, name.len() as u16);
+    le16(&mut z, 0);
+    z.extend_from_slice(name);
+    z.extend_from_slice(&data);
+    let central = z.len() as u32;
+    z.extend_from_slice(b"PK\x01\x02");
+    le16(&mut z, 20); // version made by
+    le16(&mut z, 20);
+    le16(&mut z, 0);
+    le16(&mut z, 8);
+    le32(&mut z, 0);
+    le32(&mut z, 0);
+    le32(&mut z, data.len() as u32);
+    le32(&mut z, declared);
+    le16(&mut z, name.len() as u16);
+    le16(&mut z, 0); // extra
+    le16(&mut z, 0); // comment
+    le16(&mut z, 0); // disk
+    le16(&mut z, 0); // internal attributes
+    le32(&mut z, 0); // external attributes
+    le32(&mut z, 0); // offset of the local header
+    z.extend_from_slice(name);
+    let size = z.len() as u32 - central;
+    z.extend_from_slice(b"PK\x05\x06");
+    le16(&mut z, 0);
+    le16(&mut z, 0);
+    le16(&mut z, 1);
+    le16(&mut z, 1);
+    le32(&mut z, size);
+    le32(&mut z, central);
+    le16(&mut z, 0);
+    z
+}
+
+/// Issue #12 item 5: a DOCX that inflates to far more than any report is
+/// refused at the limit with a message naming the file, whether its headers
+/// say how big it is or lie.
+#[test]
+fn issue_12_a_docx_zip_bomb_is_refused_at_the_limit() {
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    let honest = zip_bomb(1 << 30, 1 << 30);
+    assert!(honest.len() < 8 << 20, "{} bytes", honest.len());
+    std::fs::write(input.join("炸弹.docx"), &honest).unwrap();
+    std::fs::write(input.join("说谎.docx"), zip_bomb(1 << 30, 3000)).unwrap();
+    let s = import(&real(&input, &into)).unwrap();
+    assert_eq!(s.reports.len(), 1, "the text file is still imported");
+    for name in ["炸弹.docx", "说谎.docx"] {
+        let k = s
+            .skipped
+            .iter()
+            .find(|k| k.path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not skipped: {:?}", s.skipped));
+        assert!(
+            k.reason
+                .contains("word/document.xml inside the DOCX unpacks to more than")
+                && k.reason.contains("zip bomb"),
+            "{name}: {}",
+            k.reason
+        );
+    }
+    let text = format_summary(&s);
+    assert!(
+        text.contains("炸弹.docx: word/document.xml inside the DOCX"),
+        "{text}"
+    );
+}
+
+/// Issue #12 item 6: UTF-8 with one damaged byte stays UTF-8 (it was taken
+/// for windows-1252 and garbled); the summary says which line to check.
+#[test]
+fn issue_12_utf8_with_a_bad_byte_stays_utf8_and_the_line_is_named() {
+    let mut bytes = REPORT.as_bytes().to_vec();
+    let at = REPORT.find("完成预算").unwrap();
+    bytes.insert(at, 0xff);
+    let (_d, input, into) = setup(&[]);
+    std::fs::write(input.join("坏字节.txt"), &bytes).unwrap();
+    let s = import(&real(&input, &into)).unwrap();
+    assert!(s.skipped.is_empty(), "{:?}", s.skipped);
+    let r = &s.reports[0];
+    assert_eq!(r.title, "西城区财政局2021年工作总结");
+    let md = std::fs::read_to_string(&r.target).unwrap();
+    assert!(md.contains("\u{fffd}完成预算编制。"), "{md}");
+    assert!(md.contains("今年以来，我局认真落实各项工作。"), "{md}");
+    let text = format_summary(&s);
+    assert!(
+        text.contains(
+            "encoding: UTF-8; 1 damaged byte sequence(s) replaced with \u{fffd} on line 4"
+        ),
+        "{text}"
+    );
+}

@@ -1,0 +1,206 @@
+//! Hostile and unlucky content (issue #12): nothing from a report runs in a
+//! reader's browser, and no control character reaches any output.
+
+use crate::support::*;
+
+/// XML 1.0 allows tab, line ends and everything from U+0020 except the
+/// surrogates and U+FFFE/U+FFFF.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}')
+}
+
+/// Parses an XML file completely, checking every text and attribute value.
+#[track_caller]
+fn assert_well_formed_xml(path: &std::path::Path) {
+    use quick_xml::events::Event;
+    let xml = std::fs::read_to_string(path).unwrap();
+    let bad: Vec<char> = xml.chars().filter(|c| !xml_char(*c)).collect();
+    assert!(
+        bad.is_empty(),
+        "{}: characters XML forbids: {bad:?}",
+        path.display()
+    );
+    let mut r = quick_xml::Reader::from_str(&xml);
+    let mut depth = 0i32;
+    loop {
+        match r.read_event() {
+            Ok(Event::Start(e)) => {
+                depth += 1;
+                for a in e.attributes() {
+                    let a = a.unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+                }
+            }
+            Ok(Event::End(_)) => depth -= 1,
+            Ok(Event::Empty(e)) => {
+                for a in e.attributes() {
+                    let a = a.unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+                }
+            }
+            Ok(Event::GeneralRef(r)) => {
+                let known = ["amp", "lt", "gt", "quot", "apos"].contains(&r.as_ref());
+                let char_ref = r.resolve_char_ref().ok().flatten();
+                assert!(
+                    known || char_ref.is_some_and(xml_char),
+                    "{}: &{};",
+                    path.display(),
+                    r.as_ref()
+                );
+            }
+            Ok(Event::Eof) => break,
+            Ok(_) => {}
+            Err(err) => panic!("{} is not well-formed XML: {err}\n{xml}", path.display()),
+        }
+    }
+    assert_eq!(depth, 0, "{}: unclosed elements", path.display());
+}
+
+/// Issue #12 item 7: control characters never reach any output.
+#[test]
+fn issue_12_control_characters_reach_no_page_feed_sitemap_or_search_index() {
+    let a = Archive::new();
+    a.write(
+        "dangan.toml",
+        b"title = \"\\u000B\xe6\xa1\xa3\xe6\xa1\x88\\u0007\"\n",
+    );
+    // Raw control characters in the front matter and the body.
+    a.report(
+        "2020/a.md",
+        "---\ntitle: \"关于\u{b}某事的\u{1}报告 ]]> & <x>\"\nunit: \"市委\u{7}办公室\"\n\
+         date: 2020-01-02\ntype: 调研报告\ntags: [\"党\u{1b}建\", 治理]\nsummary: \"摘要\u{85}\u{2028}内容\"\n---\n\n\
+         正文\u{c}第二页\u{2}。\n",
+    );
+    // Written by YAML escapes, and a title from a heading with Word's line break.
+    a.report(
+        "2020/b.md",
+        "---\nunit: \"区委\\x0b办\"\ndate: 2020-01-03\ntype: \"总结\\u0085\"\nauthor: \"张\\a三\"\n---\n\n\
+         # 第一行\u{b}第二行\n\n正文\u{fffe}。\n",
+    );
+    // A file name with a control character: the title comes from it.
+    a.report(
+        "2020/c\u{1}d.md",
+        "---\nunit: 区委办\ndate: 2020-01-04\ntype: 总结\n---\n\n正文。\n",
+    );
+    a.write("content/2020/c\u{1}d附件\u{7}.pdf", b"%PDF-1.4");
+    let run = a.build();
+    run.ok();
+    let err = run.stderr();
+    for want in [
+        "content/2020/a.md:2: warning: field `title`: 2 invisible control character(s) (U+000B (Word's manual line break)) are left out",
+        "content/2020/a.md:3: warning: field `unit`: 1 invisible control character(s) (U+0007)",
+        "content/2020/a.md:6: warning: field `tags`: 1 invisible control character(s) (U+001B (an escape code))",
+        "content/2020/a.md:7: warning: field `summary`: 2 invisible control character(s) (U+0085)",
+        "content/2020/b.md:2:1: warning: field `unit`: 1 invisible control character(s) (U+000B",
+        "content/2020/b.md:4:1: warning: field `type`:",
+        "content/2020/b.md:5:1: warning: field `author`:",
+    ] {
+        assert!(err.contains(want), "{want:?} missing in:\n{err}");
+    }
+    assert!(!err.chars().any(|c| c.is_control() && c != '\n'), "{err:?}");
+
+    let out = a.out();
+    let mut checked = 0;
+    for e in walkdir::WalkDir::new(&out) {
+        let e = e.unwrap();
+        let rel = e
+            .path()
+            .strip_prefix(&out)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            !rel.chars().any(char::is_control),
+            "an output is named {rel:?}"
+        );
+        let text_kind = ["html", "xml", "js", "json", "css", "txt"]
+            .iter()
+            .any(|x| rel.ends_with(&format!(".{x}")));
+        if !e.file_type().is_file() || !text_kind {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).unwrap();
+        // The search index's shards are UTF-16LE scripts with a byte-order mark.
+        let text = match bytes.strip_prefix(&[0xff, 0xfe]) {
+            Some(utf16) => {
+                let units: Vec<u16> = utf16
+                    .chunks(2)
+                    .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                    .collect();
+                String::from_utf16(&units).unwrap_or_else(|err| panic!("{rel}: {err}"))
+            }
+            None => String::from_utf8(bytes).unwrap_or_else(|err| panic!("{rel}: {err}")),
+        };
+        let bad: Vec<char> = text
+            .chars()
+            .filter(|&c| {
+                (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                    || matches!(c, '\u{2028}' | '\u{2029}' | '\u{fffe}' | '\u{ffff}')
+            })
+            .collect();
+        assert!(bad.is_empty(), "{rel} holds control characters {bad:?}");
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} files checked");
+    let page = a.page("2020/a.html");
+    assert!(
+        page.contains("关于 某事的报告 ]]&gt; &amp; &lt;x&gt;"),
+        "{page}"
+    );
+    assert!(a.page("2020/b.html").contains("第一行 第二行"));
+    assert!(a.page("2020/c_d.html").contains("<h1>cd</h1>"));
+    assert!(a.page("2020/c_d.html").contains(">cd附件.pdf</a>"));
+
+    let feeds: Vec<_> = walkdir::WalkDir::new(&out)
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    assert!(
+        feeds.len() >= 4,
+        "feed, sitemap and two unit feeds: {feeds:?}"
+    );
+    for f in &feeds {
+        assert_well_formed_xml(f);
+    }
+    let feed = std::fs::read_to_string(out.join("feed.xml")).unwrap();
+    assert!(
+        feed.contains("<title>关于 某事的报告 ]]&gt; &amp; &lt;x&gt;</title>"),
+        "{feed}"
+    );
+}
+
+/// Issue #12 item 6, in a report: UTF-8 but for a damaged byte is read as
+/// UTF-8 with a warning naming the line, not refused as GBK.
+#[test]
+fn issue_12_a_report_with_a_damaged_byte_builds_with_a_warning_naming_its_line() {
+    let a = Archive::new();
+    let mut bytes = report(
+        "报告",
+        "市委办公室",
+        "2020-05-01",
+        "调研报告",
+        "第一段。\n\n第二段正文。",
+    )
+    .into_bytes();
+    let at = bytes.windows(3).position(|w| w == "正".as_bytes()).unwrap();
+    bytes.insert(at, 0xc3);
+    a.write("content/2020/报告.md", &bytes);
+    let run = a.build();
+    run.ok();
+    assert!(
+        run.stderr().contains("content/2020/报告.md:10: warning: 1 byte sequence(s) are not UTF-8 and are shown as \u{fffd} (line 10)"),
+        "{}",
+        run.stderr()
+    );
+    assert!(a.page("2020/报告.html").contains("第二段\u{fffd}正文。"));
+    // Really another encoding is still refused, with the encoding named.
+    let text = report("报告", "市委办公室", "2020-05-01", "调研报告", "第一段。");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+    a.write("content/2020/报告.md", &gbk);
+    let run = a.build();
+    run.fails(1);
+    assert!(run.stderr().contains("probably GBK"), "{}", run.stderr());
+}
