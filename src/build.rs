@@ -598,6 +598,7 @@ impl Session {
             Err(_) => Vec::new(),
         };
         diags.extend(output_names::check(&site, &jobs, &self.out));
+        diags.extend(crate::model::risky_attachments(&site.files));
         render::update_markdown(&site, &mut self.markdown, &mut self.next_stamp);
         for entry in self.markdown.values() {
             diags.extend(entry.diags.iter().cloned());

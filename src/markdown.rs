@@ -1,8 +1,12 @@
 //! Markdown -> HTML, table of contents, plain text and the links it makes.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 
 use crate::paths::{encode_fragment, join_relative, relative_href};
 
@@ -49,6 +53,9 @@ pub enum LinkProblemKind {
     Draft,
     OutsideContent,
     UnsafeScheme,
+    /// A heading attribute other than `#id` and `.class` (`target` is its
+    /// name), or a class that is not a plain word; it is left out.
+    HeadingAttribute,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -73,25 +80,25 @@ fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
+/// Renders a report's body. Whatever the Markdown holds, the HTML carries no
+/// script, event handler or style from it: the attributes Markdown itself
+/// writes are cleaned here event by event, and unless the config allows raw
+/// HTML the whole result then goes through one allow-list sanitizer as well.
 pub fn render(body: &str, links: &LinkContext<'_>, allow_html: bool) -> Rendered {
     let mut events: Vec<(Event<'_>, std::ops::Range<usize>)> = Parser::new_ext(body, options())
         .into_offset_iter()
         .collect();
     let mut out = Rendered::default();
-    let has_html = events
-        .iter()
-        .any(|(e, _)| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
     join_cjk_lines(&mut events);
-    assign_heading_ids(&mut events, &mut out.toc);
+    assign_heading_ids(&mut events, &mut out);
+    rename_footnotes(&mut events);
+    clean_code_info(&mut events);
+    table_alignment_classes(&mut events);
     rewrite_links(&mut events, links, &mut out);
     out.text = plain_text(&events);
     let mut html = String::with_capacity(body.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, events.into_iter().map(|(e, _)| e));
-    out.html = if has_html && !allow_html {
-        sanitize(&html)
-    } else {
-        html
-    };
+    out.html = if allow_html { html } else { sanitize(&html) };
     out
 }
 
@@ -121,14 +128,83 @@ fn join_cjk_lines(events: &mut [(Event<'_>, std::ops::Range<usize>)]) {
     }
 }
 
-/// Gives every heading an id made from its text (Chinese kept), unique in the page.
-fn assign_heading_ids(events: &mut [(Event<'_>, std::ops::Range<usize>)], toc: &mut Vec<TocEntry>) {
-    let mut used = HashSet::new();
+/// Ids the built-in theme gives elements of a report page: a heading of the
+/// report never takes one (a link to `#main` must reach the page's main).
+const THEME_IDS: &[&str] = &[
+    "main",
+    "toc-h",
+    "att-h",
+    "children-h",
+    "months-h",
+    "newest-h",
+];
+
+/// Id prefixes kept for the page itself: the theme's scripts (`dg-`), the
+/// preview of `dangan serve` (`dangan-`) and footnotes (`fn-`).
+const RESERVED_ID_PREFIXES: &[&str] = &["dg-", "dangan-", "fn-"];
+
+fn is_reserved_id(id: &str) -> bool {
+    let lower = id.to_ascii_lowercase();
+    THEME_IDS.contains(&lower.as_str()) || RESERVED_ID_PREFIXES.iter().any(|p| lower.starts_with(p))
+}
+
+/// The ids `rename_footnotes` gives footnotes.
+fn is_footnote_id(id: &str) -> bool {
+    id.strip_prefix("fn-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// An id written in the report (`{#id}` or raw HTML) as a plain word:
+/// letters and digits of any script, `-`, `_` and `.`; spaces become `-`.
+fn clean_id(given: &str) -> Option<String> {
+    let mut s = String::new();
+    for c in given.trim().chars() {
+        if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+            s.push(c);
+        } else if c.is_whitespace() && !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    Some(s).filter(|s| !s.is_empty())
+}
+
+/// A class a report may give a heading or an element: an ASCII word.
+fn is_plain_class(class: &str) -> bool {
+    !class.is_empty()
+        && class.len() <= 64
+        && class.starts_with(|c: char| c.is_ascii_alphabetic())
+        && class
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
+/// Gives every heading an id made from its text (Chinese kept), unique in the
+/// page and never one of the page's own; of the attribute syntax
+/// (`{#id .class key=value}`) only the id and plain classes are kept, the rest
+/// is reported and left out.
+fn assign_heading_ids(events: &mut [(Event<'_>, std::ops::Range<usize>)], out: &mut Rendered) {
+    let mut used: HashSet<String> = THEME_IDS.iter().map(|s| s.to_string()).collect();
     let mut i = 0;
     while i < events.len() {
+        if let (Event::Start(Tag::Heading { classes, attrs, .. }), range) = &mut events[i] {
+            let dropped = attrs.drain(..).map(|(name, _)| name.to_string()).chain(
+                classes
+                    .iter()
+                    .filter(|c| !is_plain_class(c))
+                    .map(|c| format!(".{c}")),
+            );
+            for name in dropped {
+                out.problems.push(LinkProblem {
+                    offset: range.start,
+                    target: name,
+                    kind: LinkProblemKind::HeadingAttribute,
+                });
+            }
+            classes.retain(|c| is_plain_class(c));
+        }
         if let Event::Start(Tag::Heading { level, id, .. }) = &events[i].0 {
             let level = *level;
-            let given = id.clone();
+            let given = id.as_deref().and_then(clean_id);
             let mut text = String::new();
             let mut j = i + 1;
             while j < events.len() && !matches!(events[j].0, Event::End(TagEnd::Heading(_))) {
@@ -137,12 +213,18 @@ fn assign_heading_ids(events: &mut [(Event<'_>, std::ops::Range<usize>)], toc: &
                 }
                 j += 1;
             }
-            let base = given
-                .map(|g| g.to_string())
-                .unwrap_or_else(|| slugify(&text));
+            let base = given.unwrap_or_else(|| slugify(&text));
+            let base = if RESERVED_ID_PREFIXES
+                .iter()
+                .any(|p| base.to_ascii_lowercase().starts_with(p))
+            {
+                format!("h-{base}")
+            } else {
+                base
+            };
             let mut unique = base.clone();
             let mut n = 1;
-            while !used.insert(unique.clone()) {
+            while !used.insert(unique.to_ascii_lowercase()) {
                 n += 1;
                 unique = format!("{base}-{n}");
             }
@@ -150,7 +232,7 @@ fn assign_heading_ids(events: &mut [(Event<'_>, std::ops::Range<usize>)], toc: &
                 *id = Some(CowStr::from(unique.clone()));
             }
             if level != HeadingLevel::H1 {
-                toc.push(TocEntry {
+                out.toc.push(TocEntry {
                     level: level as u8,
                     id: unique,
                     text: text.trim().to_string(),
@@ -159,6 +241,67 @@ fn assign_heading_ids(events: &mut [(Event<'_>, std::ops::Range<usize>)], toc: &
             i = j;
         }
         i += 1;
+    }
+}
+
+/// Footnote labels are written into ids and links as they are: name them
+/// `fn-1`, `fn-2` … in order of appearance instead, so that a label can
+/// never take an id of the page. Labels match regardless of case, as the
+/// parser matches them.
+fn rename_footnotes(events: &mut [(Event<'_>, std::ops::Range<usize>)]) {
+    let mut names: HashMap<String, String> = HashMap::new();
+    for (event, _) in events.iter_mut() {
+        let label = match event {
+            Event::FootnoteReference(l) | Event::Start(Tag::FootnoteDefinition(l)) => l,
+            _ => continue,
+        };
+        let n = names.len() + 1;
+        let name = names
+            .entry(label.to_lowercase())
+            .or_insert_with(|| format!("fn-{n}"));
+        *label = CowStr::from(name.clone());
+    }
+}
+
+/// The first word of a code fence's info becomes a class (`language-…`):
+/// keep it only when it is a plain language name.
+fn clean_code_info(events: &mut [(Event<'_>, std::ops::Range<usize>)]) {
+    for (event, _) in events.iter_mut() {
+        if let Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) = event {
+            let lang = info.split(' ').next().unwrap_or("");
+            let plain = lang
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '#' | '.'));
+            let kept = if plain && lang.len() <= 32 { lang } else { "" };
+            *info = CowStr::from(kept.to_string());
+        }
+    }
+}
+
+/// Table columns are aligned with a class, not the `style` attribute that
+/// the Markdown writer would use, so no page carries a style from content.
+fn table_alignment_classes(events: &mut [(Event<'_>, std::ops::Range<usize>)]) {
+    let mut aligns: Vec<Alignment> = Vec::new();
+    let (mut head, mut col) = (false, 0);
+    for (event, _) in events.iter_mut() {
+        match event {
+            Event::Start(Tag::Table(a)) => aligns = std::mem::take(a),
+            Event::Start(Tag::TableHead) => (head, col) = (true, 0),
+            Event::End(TagEnd::TableHead) => head = false,
+            Event::Start(Tag::TableRow) => col = 0,
+            Event::End(TagEnd::TableCell) => col += 1,
+            Event::Start(Tag::TableCell) => {
+                let class = match aligns.get(col) {
+                    Some(Alignment::Left) => "align-left",
+                    Some(Alignment::Center) => "align-center",
+                    Some(Alignment::Right) => "align-right",
+                    _ => continue,
+                };
+                let cell = if head { "th" } else { "td" };
+                *event = Event::InlineHtml(CowStr::from(format!("<{cell} class=\"{class}\">")));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -212,9 +355,7 @@ fn rewrite_links(
             kind,
         };
         if let Some(scheme) = has_scheme(dest) {
-            let safe = ["http", "https", "mailto", "tel", "ftp", "file"]
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(scheme));
+            let safe = SAFE_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme));
             if !safe {
                 out.problems.push(problem(LinkProblemKind::UnsafeScheme));
                 *dest = CowStr::Borrowed("");
@@ -288,15 +429,40 @@ fn plain_text(events: &[(Event<'_>, std::ops::Range<usize>)]) -> String {
     text
 }
 
-/// Raw HTML in reports is cleaned of scripts, styles and event handlers.
-fn sanitize(html: &str) -> String {
-    ammonia::Builder::default()
-        .add_generic_attributes(["id", "class", "align"])
+/// Link schemes a report may use; any other is left out with a warning.
+const SAFE_SCHEMES: &[&str] = &["http", "https", "mailto", "tel", "ftp", "file"];
+
+/// The allow-list every rendered body goes through (unless the config allows
+/// raw HTML): ammonia's tags and attributes for text, plus ids and plain
+/// classes (never a page's own id), disabled checkboxes for task lists, and
+/// only the link schemes above. No `style`, no event handler, no script.
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut b = ammonia::Builder::default();
+    b.add_generic_attributes(["id", "class"])
         .add_tags(["input"])
-        .add_tag_attributes("input", ["type", "checked", "disabled"])
-        .add_tag_attributes("ol", ["start"])
-        .clean(html)
-        .to_string()
+        .add_tag_attributes("input", ["checked"])
+        .add_tag_attribute_values("input", "type", ["checkbox"])
+        .set_tag_attribute_value("input", "disabled", "")
+        .url_schemes(SAFE_SCHEMES.iter().copied().collect())
+        .link_rel(None)
+        .attribute_filter(|_element, attribute, value| match attribute {
+            "id" => clean_id(value)
+                .filter(|id| !is_reserved_id(id) || is_footnote_id(id))
+                .map(Cow::Owned),
+            "class" => {
+                let kept: Vec<&str> = value
+                    .split_whitespace()
+                    .filter(|c| is_plain_class(c))
+                    .collect();
+                (!kept.is_empty()).then(|| Cow::Owned(kept.join(" ")))
+            }
+            _ => Some(Cow::Borrowed(value)),
+        });
+    b
+});
+
+fn sanitize(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
 }
 
 #[cfg(test)]
@@ -394,5 +560,96 @@ mod tests {
         ] {
             assert!(r.html.contains(needle), "{needle} missing in {}", r.html);
         }
+    }
+
+    /// Issue #12 item 1: what Markdown writes into attributes is cleaned
+    /// even when the report has no raw HTML.
+    #[test]
+    fn heading_attributes_keep_only_ids_and_plain_classes() {
+        let r = render_str(
+            "## 一、基本情况 {tabindex=0 autofocus onfocus=document.title='x'}\n\n\
+             ## 二 {#main .note .x\"y style=position:fixed;inset:0 onclick=x}\n\n\
+             ## 三 {#dg-q}\n",
+        );
+        for bad in [
+            "onfocus",
+            "onclick",
+            "autofocus",
+            "tabindex",
+            "style",
+            "x\"y",
+            "x&quot;y",
+        ] {
+            assert!(!r.html.contains(bad), "{bad} in {}", r.html);
+        }
+        assert!(r.html.contains("<h2 id=\"一基本情况\">"), "{}", r.html);
+        assert!(
+            r.html.contains("<h2 id=\"main-2\" class=\"note\">"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("<h2 id=\"h-dg-q\">"), "{}", r.html);
+        let dropped: Vec<_> = r.problems.iter().map(|p| p.target.as_str()).collect();
+        assert_eq!(
+            dropped,
+            [
+                "tabindex",
+                "autofocus",
+                "onfocus",
+                "style",
+                "onclick",
+                ".x\"y"
+            ]
+        );
+        assert!(
+            r.problems
+                .iter()
+                .all(|p| p.kind == LinkProblemKind::HeadingAttribute)
+        );
+    }
+
+    #[test]
+    fn footnotes_code_fences_and_tables_write_no_content_into_ids_classes_or_styles() {
+        let r = render_str(
+            "注[^main]\n\n[^main]: 脚注\n\n```js\" onclick=\"x\ncode\n```\n\n\
+             | a | b |\n|:--|--:|\n| 1 | 2 |\n",
+        );
+        assert!(!r.html.contains("id=\"main\""), "{}", r.html);
+        assert!(r.html.contains("href=\"#fn-1\""), "{}", r.html);
+        assert!(r.html.contains("id=\"fn-1\""), "{}", r.html);
+        assert!(r.html.contains("<pre><code>code"), "{}", r.html);
+        assert!(!r.html.contains("style="), "{}", r.html);
+        assert!(
+            r.html.contains("<th class=\"align-left\">a</th>"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("<td class=\"align-right\">2</td>"),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
+    fn raw_html_keeps_no_script_url_style_or_page_id() {
+        let r = render_str(
+            "<div id=main style=\"position:fixed\" class=\"a b<c\">x</div>\n\n\
+             <a href=\"javascript:alert(1)\">j</a> <img src=\"data:image/png;base64,xx\" onerror=alert(1)>\n\n\
+             - [ ] <input type=text autofocus onfocus=x>\n",
+        );
+        for bad in [
+            "main",
+            "style",
+            "javascript",
+            "data:",
+            "onerror",
+            "onfocus",
+            "autofocus",
+            "text",
+        ] {
+            assert!(!r.html.contains(bad), "{bad} in {}", r.html);
+        }
+        assert!(r.html.contains("<div class=\"a\">x</div>"), "{}", r.html);
     }
 }

@@ -7,17 +7,23 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, display_path};
-use crate::model::{Alias, ContentFile, DATE_HELP, Report, ReportDate};
+use crate::model::{Alias, AttachmentRisk, ContentFile, DATE_HELP, Report, ReportDate};
 use crate::paths::safe_path;
 
 pub const CONTENT_DIR: &str = "content";
 
 pub fn content_file(content: &Path, source: PathBuf, meta: &std::fs::Metadata) -> ContentFile {
     let rel = rel_id(content, &source);
+    let mut site_path = safe_path(&rel);
+    // A web page, SVG or server script among the attachments would run as a
+    // page of the site: publish it under a name that opens as text.
+    if AttachmentRisk::of(&rel).is_some_and(AttachmentRisk::renamed) {
+        site_path.push_str(".txt");
+    }
     ContentFile {
         size: meta.len(),
         modified: meta.modified().ok(),
-        site_path: safe_path(&rel),
+        site_path,
         rel,
         source,
     }

@@ -86,3 +86,64 @@ impl ContentFile {
             .map_or(self.rel.as_str(), |(_, n)| n)
     }
 }
+
+/// Why an attachment is a risk to the people who open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentRisk {
+    /// A browser shows it as a page and runs its scripts (HTML, SVG, XML …).
+    Page,
+    /// A web server runs it, or reads it as its own settings (ASP, PHP, web.config …).
+    Server,
+    /// A program or script that runs with the reader's rights when opened.
+    Program,
+}
+
+/// Extensions (lower case) a browser opens as a page that may run scripts.
+const PAGE_EXTENSIONS: &[&str] = &[
+    "html", "htm", "xhtml", "xht", "shtml", "shtm", "mht", "mhtml", "svg", "svgz", "xml", "xsl",
+    "xslt", "hta",
+];
+
+/// Extensions a web server may run instead of sending.
+const SERVER_EXTENSIONS: &[&str] = &[
+    "asp", "aspx", "ashx", "asmx", "cshtml", "php", "php3", "php4", "php5", "phtml", "jsp", "jspx",
+    "cgi", "pl",
+];
+
+/// Names a web server reads as its own settings.
+const SERVER_NAMES: &[&str] = &["web.config"];
+
+const PROGRAM_EXTENSIONS: &[&str] = &[
+    "exe", "com", "scr", "pif", "cpl", "msi", "msp", "bat", "cmd", "ps1", "vbs", "vbe", "js",
+    "jse", "wsf", "wsh", "lnk", "reg", "jar", "dll",
+];
+
+impl AttachmentRisk {
+    /// The risk of a file named `name`, if any.
+    pub fn of(name: &str) -> Option<AttachmentRisk> {
+        let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        let lower = name.to_lowercase();
+        let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
+        if PAGE_EXTENSIONS.contains(&ext) {
+            Some(AttachmentRisk::Page)
+        } else if SERVER_EXTENSIONS.contains(&ext) || SERVER_NAMES.contains(&lower.as_str()) {
+            Some(AttachmentRisk::Server)
+        } else if PROGRAM_EXTENSIONS.contains(&ext) {
+            Some(AttachmentRisk::Program)
+        } else {
+            None
+        }
+    }
+
+    /// Published under a name no browser or web server runs: the original
+    /// name with `.txt` added, so that opening it shows its text.
+    pub fn renamed(self) -> bool {
+        matches!(self, AttachmentRisk::Page | AttachmentRisk::Server)
+    }
+}
+
+impl ContentFile {
+    pub fn risk(&self) -> Option<AttachmentRisk> {
+        AttachmentRisk::of(self.name())
+    }
+}

@@ -3,8 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::{ContentFile, Report};
+use super::{AttachmentRisk, ContentFile, Report};
 use crate::config::Config;
+use crate::diag::Diagnostic;
 use crate::paths::safe_component;
 
 /// Folders and files at the top of the output that dangan writes itself.
@@ -272,4 +273,40 @@ fn unique_page(dir: &str, base: &str, taken: &mut HashMap<String, usize>) -> Str
     }
     taken.insert(name.to_lowercase(), n);
     format!("{dir}/{name}.html")
+}
+
+/// Attachments that would run something when a reader opens them: a
+/// warning for each, naming the file and what to do instead.
+pub fn risky_attachments(files: &BTreeMap<String, ContentFile>) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for f in files.values() {
+        let Some(risk) = f.risk() else { continue };
+        let shown = format!("content/{}", f.rel);
+        let published = f.site_path.rsplit('/').next().unwrap_or(&f.site_path);
+        let d = match risk {
+            AttachmentRisk::Page => Diagnostic::warning(
+                shown,
+                format!(
+                    "this attachment is a web page or image that can hold scripts, which would run in the reader's browser; \
+                     it is published as \"{published}\", which opens as text, not as a page"
+                ),
+            )
+            .hint("attach the document as PDF instead (open it, Print, Save as PDF; a picture as PNG), or remove it if it is not needed"),
+            AttachmentRisk::Server => Diagnostic::warning(
+                shown,
+                format!(
+                    "this attachment is a script or settings file that a web server may run; \
+                     it is published as \"{published}\", which opens as text"
+                ),
+            )
+            .hint("remove it from content/ unless it is part of a report; a web server's files do not belong in the archive"),
+            AttachmentRisk::Program => Diagnostic::warning(
+                shown,
+                "this attachment is a program or script, which runs with the reader's rights when opened",
+            )
+            .hint("remove it from content/ unless the archive must hold it; send programs another way"),
+        };
+        diags.push(d);
+    }
+    diags
 }

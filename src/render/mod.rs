@@ -227,6 +227,8 @@ pub fn markdown_one(site: &Site, id: &str) -> (Rendered, Vec<Diagnostic>) {
                     .hint("publish that report (remove `draft: true`) or remove the link"),
                 LinkProblemKind::UnsafeScheme => Diagnostic::warning(&shown, format!("the link \"{target}\" could run code in the reader's browser and is left out"))
                     .hint("link to web pages with http:// or https://"),
+                LinkProblemKind::HeadingAttribute => Diagnostic::warning(&shown, format!("the heading attribute `{target}` is left out: a heading may have only an #id and plain .classes"))
+                    .hint("remove it from the `{…}` after the heading; how a page looks is the theme's to decide"),
             };
             d.at(line, col)
         })
@@ -609,6 +611,7 @@ impl<'a> Renderer<'a> {
                 name: crate::text::clean_line(f.name()).into_owned(),
                 url: crate::paths::relative_href(page, &f.site_path),
                 size: crate::human::byte_size(f.size),
+                as_text: f.risk().is_some_and(|r| r.renamed()),
             })
             .collect()
     }

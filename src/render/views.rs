@@ -156,6 +156,10 @@ pub struct Attachment {
     pub name: String,
     pub url: String,
     pub size: String,
+    /// Published under a name that opens as text (a web page, SVG or server
+    /// script would run as a page of the site): the link asks the browser
+    /// to save it under its own name, where the browser allows that.
+    pub as_text: bool,
 }
 
 #[derive(Serialize)]

@@ -1,7 +1,160 @@
 //! Hostile and unlucky content (issue #12): nothing from a report runs in a
 //! reader's browser, and no control character reaches any output.
 
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::support::webdriver::Browser;
 use crate::support::*;
+
+/// A script that changes the page's title to `PWNED`.
+const PWN: &str = "<script>document.title='PWNED'</script>";
+
+fn file_url(path: &std::path::Path) -> String {
+    let s = path.to_str().unwrap();
+    format!(
+        "file://{}",
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%2F", "/")
+    )
+}
+
+/// The part of a report page that comes from the report (the theme's own
+/// print button has an `onclick`).
+fn report_body(page: &str) -> &str {
+    let start = page
+        .find("<div class=\"report-body\">")
+        .expect("report body");
+    let end = page[start..]
+        .find("<nav class=\"prev-next\"")
+        .map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+/// An archive with a report whose headings try every attribute trick, and
+/// attachments that a browser would run as pages.
+fn hostile_archive() -> Archive {
+    let a = Archive::new();
+    let body = "\
+## 一、基本情况 {tabindex=0 autofocus onfocus=document.title='PWNED'}\n\n\
+正文。\n\n\
+## 二、问题 {#main .x onclick=document.title='PWNED' onmouseover=document.title='PWNED' style=position:fixed;inset:0;z-index:99}\n\n\
+见[网页](网页.html)与[图](图.svg)。\n";
+    a.report(
+        "2020/报告.md",
+        &report("报告", "市委办公室", "2020-05-01", "调研报告", body),
+    );
+    a.write(
+        "content/2020/网页.html",
+        format!("<html><body>{PWN}网页</body></html>").as_bytes(),
+    );
+    a.write(
+        "content/2020/图.svg",
+        format!("<svg xmlns=\"http://www.w3.org/2000/svg\">{PWN}</svg>")
+            .replace("<script>", "<script><![CDATA[")
+            .replace("</script>", "]]></script>")
+            .as_bytes(),
+    );
+    a
+}
+
+#[test]
+fn issue_12_heading_attributes_and_web_page_attachments_run_nothing_in_chromium() {
+    let a = hostile_archive();
+    let run = a.build();
+    run.ok();
+    let b = Browser::start();
+    let url = file_url(&a.out().join("2020/报告.html"));
+    b.goto(&url);
+    // Focus, click and hover every element of the report, as a reader might
+    // (links are followed below).
+    let title = b.eval(
+        "for (const el of document.querySelectorAll('.report-body *')) {\
+           el.focus(); el.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));\
+           if (!el.closest('a')) el.click();\
+         }\
+         return document.title;",
+        json!([]),
+    );
+    assert_ne!(title, json!("PWNED"), "a heading attribute ran script");
+    assert!(title.as_str().unwrap().contains("报告"), "{title}");
+
+    // Following each link to an attachment shows text; its script never runs.
+    let links = b.eval(
+        "return [...document.querySelectorAll('a')].map(a => a.href)\
+           .filter(h => /(网页\\.html|图\\.svg)/.test(decodeURIComponent(h)))",
+        json!([]),
+    );
+    let links: Vec<String> = serde_json::from_value(links).unwrap();
+    assert_eq!(
+        links.len(),
+        4,
+        "two body links and two attachment links: {links:?}"
+    );
+    for (i, href) in links.iter().enumerate() {
+        b.goto(&url);
+        b.eval(
+            "[...document.querySelectorAll('a')].filter(a => a.href === arguments[0])[0].click()",
+            json!([href]),
+        );
+        let t0 = Instant::now();
+        let (shown, title) = loop {
+            let v = b.eval(
+                "return [location.href, document.title, document.body ? document.body.innerText : '']",
+                json!([]),
+            );
+            let (loc, title, text) = (
+                v[0].as_str().unwrap().to_string(),
+                v[1].as_str().unwrap().to_string(),
+                v[2].as_str().unwrap().to_string(),
+            );
+            if loc != url || t0.elapsed() > Duration::from_secs(10) {
+                break (text, title);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_ne!(
+            title, "PWNED",
+            "link {i} ({href}) ran the attachment's script"
+        );
+        assert!(
+            shown.contains("document.title"),
+            "link {i} ({href}) should show the attachment as text, shows {shown:?}"
+        );
+    }
+
+    // Build and check name each risky attachment; the page keeps nothing of
+    // the attributes.
+    let check = a.run(&["check"]);
+    check.ok();
+    let err = run.stderr() + &check.stderr();
+    for warned in [
+        "content/2020/网页.html: warning: this attachment is a web page",
+        "content/2020/图.svg: warning: this attachment is a web page",
+        "the heading attribute `onfocus` is left out",
+        "the heading attribute `style` is left out",
+    ] {
+        assert!(err.contains(warned), "{warned:?} missing in:\n{err}");
+    }
+    let page = a.page("2020/报告.html");
+    let body = report_body(&page);
+    for bad in [
+        "onfocus",
+        "onclick",
+        "onmouseover",
+        "autofocus",
+        "position:fixed",
+    ] {
+        assert!(!body.contains(bad), "{bad} in the report:\n{body}");
+    }
+    assert!(!page.contains("id=\"main\" class=\"x\""), "{page}");
+    assert!(a.out().join("2020/网页.html.txt").is_file());
+    assert!(!a.out().join("2020/网页.html").exists());
+    assert!(a.out().join("2020/图.svg.txt").is_file());
+    assert_links_resolve(&a.out());
+}
 
 /// XML 1.0 allows tab, line ends and everything from U+0020 except the
 /// surrogates and U+FFFE/U+FFFF.

@@ -9,6 +9,7 @@ mod commands;
 mod compilation;
 mod errors;
 mod hostile;
+mod hostile_property;
 mod import;
 mod incremental;
 mod manifest;
