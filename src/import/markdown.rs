@@ -8,7 +8,8 @@ use crate::load::front_matter::quote;
 /// Front matter values of one report.
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
-    pub source_name: String,
+    /// The input, as recorded in the report (see `write::source_line`).
+    pub source: String,
     pub title: String,
     pub unit: Option<String>,
     pub date: Option<String>,
@@ -27,10 +28,8 @@ fn todo(field: &str) -> &'static str {
 /// The complete file: front matter, blank line, body.
 pub fn render(fields: &Fields, blocks: &[Block]) -> String {
     let mut out = String::from("---\n");
-    out.push_str(&format!(
-        "# imported from {} by dangan import\n",
-        one_line(&fields.source_name)
-    ));
+    out.push_str(&super::write::source_line(&fields.source));
+    out.push('\n');
     out.push_str(&format!("title: {}\n", quote(&fields.title)));
     let optional = [
         ("unit", &fields.unit),
@@ -161,7 +160,7 @@ mod tests {
     #[test]
     fn front_matter_quotes_strings() {
         let f = Fields {
-            source_name: "a.txt".into(),
+            source: "a.txt".into(),
             title: "关于\"两新\"组织的\\调研报告".into(),
             unit: Some("某单位".into()),
             date: Some("2012-08".into()),

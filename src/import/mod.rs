@@ -129,6 +129,11 @@ fn convert(path: &Path, doc: Document, cross: &CrossFile, cli: &Cli) -> Vec<Draf
         format: &doc.format,
     };
     let mut drafts: Vec<Draft> = pieces.into_iter().map(|p| piece(&cx, p)).collect();
+    if drafts.len() > 1 {
+        for (k, d) in drafts.iter_mut().enumerate() {
+            d.fields.source = format!("{} (part {})", d.fields.source, k + 1);
+        }
+    }
     for r in cleaned.removed.into_iter().chain(split_removed) {
         let k = starts.iter().rposition(|&s| s <= r.line).unwrap_or(0);
         drafts[k].removed.push(r);
@@ -192,6 +197,13 @@ fn inference(field: &str, value: &str, from: String) -> Inference {
     }
 }
 
+/// How an input is named in the reports made from it: its full path, on
+/// one line, so that `--force` knows which reports the same input wrote.
+fn source_record(path: &Path) -> String {
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    crate::text::clean_line(&full.to_string_lossy()).into_owned()
+}
+
 fn file_name(path: &Path, stem: bool) -> String {
     let name = if stem {
         path.file_stem()
@@ -240,9 +252,8 @@ fn fields(
         "--unit",
         UNIT_HINT,
     );
-    let source_name = file_name(cx.path, false);
     markdown::Fields {
-        source_name,
+        source: source_record(cx.path),
         title: title.to_string(),
         unit,
         date,
@@ -320,16 +331,46 @@ fn finish(
     opts: &ImportOptions,
     names: &mut write::Names,
 ) -> anyhow::Result<ImportedReport> {
-    let target = names.target(&opts.into, &d.title);
+    // A name held by a report that another input made is passed over (as a
+    // second report of the same title is within one import); one the same
+    // input made is replaced with --force; one written by hand never is.
+    let record = &d.fields.source;
+    let mut passed_over = Vec::new();
+    let target = names.target(&opts.into, &d.title, |p| {
+        if !p.exists() {
+            return true;
+        }
+        match write::origin(p, record) {
+            write::Origin::Other(from) => {
+                passed_over.push(format!("{} was imported from {from}", p.display()));
+                false
+            }
+            write::Origin::Same | write::Origin::ByHand => true,
+        }
+    });
     let content = markdown::render(&d.fields, &d.blocks);
-    let refused = if target.exists() && !opts.force {
-        Some(format!(
-            "{} exists; pass --force to overwrite it",
+    let refused = match target.exists().then(|| write::origin(&target, record)) {
+        None => None,
+        Some(write::Origin::Same) if opts.force => None,
+        Some(write::Origin::Same) => Some(format!(
+            "{} exists (imported from this file before); pass --force to replace it",
             target.display()
-        ))
-    } else {
-        None
+        )),
+        Some(_) => Some(format!(
+            "{} exists and was not written by dangan import from {record} (it has no \
+             `# imported from` line), so it is never replaced, not even with --force; \
+             rename or move it, or import into another folder with --into",
+            target.display()
+        )),
     };
+    let mut notes = Vec::new();
+    if !passed_over.is_empty() {
+        notes.push(format!(
+            "written as {}, as {}",
+            target.display(),
+            passed_over.join(" and ")
+        ));
+    }
     let write_now = refused.is_none() && !opts.dry_run;
     if write_now {
         write::write_file(&target, &content, opts.force)
@@ -344,6 +385,7 @@ fn finish(
         inferred: d.inferred,
         missing: d.missing,
         refused,
+        notes,
         markdown: content,
     })
 }

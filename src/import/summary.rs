@@ -87,6 +87,9 @@ fn report(out: &mut String, r: &ImportedReport) {
     for m in &r.missing {
         let _ = writeln!(out, "     missing {m}");
     }
+    for n in &r.notes {
+        let _ = writeln!(out, "     note: {n}");
+    }
     let _ = writeln!(out, "     body: {}", outline(&r.markdown));
     if would_write(r) {
         let fm: Vec<&str> = r.markdown.lines().take_while(|l| !l.is_empty()).collect();

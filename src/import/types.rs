@@ -47,6 +47,8 @@ pub struct ImportedReport {
     pub missing: Vec<String>,
     /// Why the report was not written, e.g. "target exists; pass --force to overwrite".
     pub refused: Option<String>,
+    /// Anything else the user should know, e.g. why the file name is not the title's.
+    pub notes: Vec<String>,
     /// The complete Markdown file (front matter and body) that is or would be written.
     pub markdown: String,
 }

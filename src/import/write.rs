@@ -4,7 +4,7 @@
 //! never overwritten without --force.
 
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Longest file stem, in characters (CJK takes 3 bytes in UTF-8, so this stays far below 255 bytes).
@@ -25,8 +25,10 @@ pub fn file_stem(title: &str) -> String {
             s.push(mapped);
         }
     }
+    // A leading `~$` would make `build` take the report for an Office lock file.
     let trim = |s: &str| {
         s.trim_matches(|c: char| matches!(c, '.' | ' ' | '_' | '-'))
+            .trim_start_matches(['~', '$', '.'])
             .to_string()
     };
     let mut s = trim(&s);
@@ -72,16 +74,81 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn target(&mut self, into: &Path, title: &str) -> PathBuf {
+    /// The first of `T.md`, `T-2.md`, `T-3.md` … not handed out yet in this
+    /// import that `take` accepts.
+    pub fn target(
+        &mut self,
+        into: &Path,
+        title: &str,
+        mut take: impl FnMut(&Path) -> bool,
+    ) -> PathBuf {
         let stem = file_stem(title);
-        let mut name = format!("{stem}.md");
-        let mut n = 2;
-        while !self.used.insert(name.to_lowercase()) {
-            name = format!("{stem}-{n}.md");
-            n += 1;
+        for n in 1.. {
+            let name = if n == 1 {
+                format!("{stem}.md")
+            } else {
+                format!("{stem}-{n}.md")
+            };
+            let path = into.join(&name);
+            if !self.used.contains(&name.to_lowercase()) && take(&path) {
+                self.used.insert(name.to_lowercase());
+                return path;
+            }
         }
-        into.join(name)
+        unreachable!("some name is always free")
     }
+}
+
+/// The line `dangan import` writes first in a report's front matter: it
+/// records the input, so that `--force` replaces only what the same input wrote.
+pub fn source_line(record: &str) -> String {
+    format!("# imported from {record} by dangan import")
+}
+
+/// Who wrote an existing report file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// `dangan import`, from the same input.
+    Same,
+    /// `dangan import`, from another input (its record).
+    Other(String),
+    /// Someone else: no record of an import (or the file cannot be read).
+    ByHand,
+}
+
+/// Reads the import record of the report at `path` and compares it with `record`.
+pub fn origin(path: &Path, record: &str) -> Origin {
+    use std::io::{BufRead, BufReader};
+    let Ok(f) = std::fs::File::open(path) else {
+        return Origin::ByHand;
+    };
+    // The record is the first front matter line; look a little further in
+    // case someone moved it, never past the front matter.
+    let lines = BufReader::new(f.take(64 * 1024))
+        .lines()
+        .map_while(Result::ok);
+    for (i, line) in lines.enumerate().take(40) {
+        if i > 0 && line.trim_end() == "---" {
+            break;
+        }
+        let Some(found) = line
+            .strip_prefix("# imported from ")
+            .and_then(|l| l.trim_end().strip_suffix(" by dangan import"))
+        else {
+            continue;
+        };
+        // Reports imported before paths were recorded name only the file.
+        let legacy = !found.contains(['/', '\\'])
+            && Path::new(record.split(" (part ").next().unwrap_or(record))
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy() == found);
+        return if found == record || legacy {
+            Origin::Same
+        } else {
+            Origin::Other(found.to_string())
+        };
+    }
+    Origin::ByHand
 }
 
 /// Writes `content` to `path`: a new file, or with `force` a replacement
@@ -123,22 +190,57 @@ mod tests {
         assert_eq!(file_stem("\u{1}\u{2}"), "report");
         assert_eq!(file_stem(&"长".repeat(200)).chars().count(), MAX_STEM);
         assert_eq!(file_stem("COMMITTEE"), "COMMITTEE");
+        assert_eq!(file_stem("~$临时报告"), "临时报告");
+        assert_eq!(file_stem(".NET平台建设调研报告"), "NET平台建设调研报告");
     }
 
     #[test]
     fn names_are_unique_ignoring_case() {
         let mut n = Names::default();
         let into = Path::new("out");
+        let any = |_: &Path| true;
         assert_eq!(
-            n.target(into, "党建工作调研报告"),
+            n.target(into, "党建工作调研报告", any),
             into.join("党建工作调研报告.md")
         );
         assert_eq!(
-            n.target(into, "党建工作调研报告"),
+            n.target(into, "党建工作调研报告", any),
             into.join("党建工作调研报告-2.md")
         );
-        assert_eq!(n.target(into, "Report"), into.join("Report.md"));
-        assert_eq!(n.target(into, "report"), into.join("report-2.md"));
+        assert_eq!(n.target(into, "Report", any), into.join("Report.md"));
+        assert_eq!(n.target(into, "report", any), into.join("report-2.md"));
+        let not_first = |p: &Path| !p.ends_with("总结.md");
+        assert_eq!(n.target(into, "总结", not_first), into.join("总结-2.md"));
+    }
+
+    #[test]
+    fn the_record_names_the_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.md");
+        let write = |first: &str| {
+            std::fs::write(
+                &p,
+                format!("---\n{first}\ntitle: \"t\"\n---\n\n# imported from /z by dangan import\n"),
+            )
+            .unwrap()
+        };
+        write(&source_line("/in/a.txt"));
+        assert_eq!(origin(&p, "/in/a.txt"), Origin::Same);
+        assert_eq!(origin(&p, "/in/b.txt"), Origin::Other("/in/a.txt".into()));
+        write(&source_line("a.txt"));
+        assert_eq!(origin(&p, "/in/a.txt"), Origin::Same, "legacy record");
+        assert_eq!(
+            origin(&p, "/in/a.txt (part 2)"),
+            Origin::Same,
+            "legacy record"
+        );
+        write("unit: 甲");
+        assert_eq!(
+            origin(&p, "/z"),
+            Origin::ByHand,
+            "a line in the body is no record"
+        );
+        assert_eq!(origin(&dir.path().join("none.md"), "/z"), Origin::ByHand);
     }
 
     #[test]

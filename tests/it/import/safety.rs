@@ -74,7 +74,8 @@ fn existing_files_are_kept_without_force() {
     let (_d, input, into) = setup(&[("a.txt", REPORT)]);
     let first = import(&real(&input, &into)).unwrap();
     let target = first.reports[0].target.clone();
-    std::fs::write(&target, "edited by hand").unwrap();
+    let edited = std::fs::read_to_string(&target).unwrap() + "\n改过的一段。\n";
+    std::fs::write(&target, &edited).unwrap();
     let again = import(&real(&input, &into)).unwrap();
     assert!(!again.reports[0].written);
     assert!(
@@ -84,7 +85,7 @@ fn existing_files_are_kept_without_force() {
             .unwrap()
             .contains("--force")
     );
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), "edited by hand");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), edited);
     assert!(format_summary(&again).contains("pass --force"));
     let forced = import(&ImportOptions {
         force: true,
@@ -92,11 +93,84 @@ fn existing_files_are_kept_without_force() {
     })
     .unwrap();
     assert!(forced.reports[0].written);
+    let source = input.join("a.txt").canonicalize().unwrap();
     assert!(
         std::fs::read_to_string(&target)
             .unwrap()
-            .starts_with("---\n# imported from a.txt")
+            .starts_with(&format!(
+                "---\n# imported from {} by dangan import\n",
+                source.display()
+            ))
     );
+}
+
+/// Issue #12 item 4: two inputs with the same title import as `T.md` and
+/// `T-2.md`; re-importing the second with --force (as the summary advises)
+/// replaces `T-2.md`, never the first report, and never a report written by hand.
+#[test]
+fn issue_12_force_replaces_only_what_the_same_input_wrote() {
+    const SECOND: &str = "西城区财政局2021年工作总结\n这是另一份总结，内容不同。\n";
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    let b = input.parent().unwrap().join("b.txt");
+    std::fs::write(&b, SECOND).unwrap();
+    let first = import(&real(&input, &into)).unwrap();
+    let t = first.reports[0].target.clone();
+    let second = import(&real(&b, &into)).unwrap();
+    let t2 = second.reports[0].target.clone();
+    assert!(second.reports[0].written, "{:?}", second.reports[0].refused);
+    assert!(
+        t2.ends_with("西城区财政局2021年工作总结-2.md"),
+        "{}",
+        t2.display()
+    );
+    let summary = format_summary(&second);
+    assert!(
+        summary.contains(&format!(
+            "{} was imported from {}",
+            t.display(),
+            input.join("a.txt").canonicalize().unwrap().display()
+        )),
+        "{summary}"
+    );
+    let a_text = std::fs::read_to_string(&t).unwrap();
+
+    let again = import(&ImportOptions {
+        date: Some("2021-12".into()),
+        force: true,
+        ..real(&b, &into)
+    })
+    .unwrap();
+    assert!(again.reports[0].written);
+    assert_eq!(again.reports[0].target, t2);
+    assert_eq!(
+        std::fs::read_to_string(&t).unwrap(),
+        a_text,
+        "the first report is intact"
+    );
+    assert!(
+        std::fs::read_to_string(&t2)
+            .unwrap()
+            .contains("date: \"2021-12\"")
+    );
+
+    // A report written by hand under the name is never replaced.
+    let by_hand = "---\ntitle: 手写的总结\nunit: 甲\ndate: 2021-01-01\ntype: 总结\n---\n\n手写。\n";
+    std::fs::write(&t, by_hand).unwrap();
+    let forced = import(&ImportOptions {
+        force: true,
+        ..real(&input, &into)
+    })
+    .unwrap();
+    let r = &forced.reports[0];
+    assert!(!r.written);
+    assert_eq!(r.target, t);
+    let why = r.refused.as_deref().unwrap();
+    assert!(
+        why.contains(&t.display().to_string()) && why.contains("a.txt"),
+        "{why}"
+    );
+    assert!(why.contains("never replaced"), "{why}");
+    assert_eq!(std::fs::read_to_string(&t).unwrap(), by_hand);
 }
 
 #[test]
