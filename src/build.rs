@@ -35,7 +35,8 @@ pub struct Outcome {
     pub diagnostics: Vec<Diagnostic>,
     pub out: PathBuf,
     pub reports: usize,
-    pub drafts: usize,
+    /// The drafts left out, as `content/…` paths.
+    pub drafts: Vec<String>,
     pub files: usize,
     /// `None` when nothing was written (errors, or `check`).
     pub written: Option<WriteStats>,
@@ -54,7 +55,7 @@ impl Outcome {
             diagnostics: Vec::new(),
             out,
             reports: 0,
-            drafts: 0,
+            drafts: Vec::new(),
             files: 0,
             written: None,
             changed: Vec::new(),
@@ -425,7 +426,7 @@ impl Session {
             diagnostics: diags.sorted(),
             out: out.clone(),
             reports,
-            drafts,
+            drafts: drafts.clone(),
             files,
             written,
             changed,
@@ -560,11 +561,11 @@ impl Session {
     }
 
     /// Every problem known now, the site model with its outputs (none
-    /// without a theme), and the Markdown brought up to date.
+    /// without a theme), the drafts, and the Markdown brought up to date.
     fn check(
         &mut self,
         lap: &dyn Fn(&str),
-    ) -> Result<(Site, Vec<Job>, Diagnostics, usize), OutputError> {
+    ) -> Result<(Site, Vec<Job>, Diagnostics, Vec<String>), OutputError> {
         let mut diags = Diagnostics::default();
         for ds in [self.config.as_ref().err(), self.theme.as_ref().err()]
             .into_iter()
@@ -578,7 +579,11 @@ impl Session {
             diags.extend(l.diags.iter().cloned());
             published.extend(l.report.clone());
         }
-        let drafts = published.iter().filter(|r| r.draft).count();
+        let drafts = published
+            .iter()
+            .filter(|r| r.draft)
+            .map(|r| format!("{CONTENT_DIR}/{}", r.id))
+            .collect();
         let mut site = Site::new(self.config(), published, self.files.values().cloned());
         lap("site model");
         let resolved = addresses::resolve(

@@ -199,17 +199,20 @@ pub fn run() -> Result<(), Failure> {
             ref into,
             dry_run,
             force,
-        } => cmd::import::run(crate::import::ImportOptions {
-            inputs: inputs.clone(),
-            unit: unit.clone(),
-            kind: kind.clone(),
-            date: date.clone(),
-            into: into
-                .clone()
-                .unwrap_or_else(|| cli.root.join("content").join("imported")),
-            dry_run,
-            force,
-        }),
+        } => cmd::import::run(
+            &cli.root,
+            crate::import::ImportOptions {
+                inputs: inputs.clone(),
+                unit: unit.clone(),
+                kind: kind.clone(),
+                date: date.clone(),
+                into: into
+                    .clone()
+                    .unwrap_or_else(|| cli.root.join("content").join("imported")),
+                dry_run,
+                force,
+            },
+        ),
         Command::New {
             ref title,
             ref unit,

@@ -68,11 +68,7 @@ fn print_human(o: &Outcome, quiet: bool, write: bool) {
     if quiet {
         return;
     }
-    let drafts = if o.drafts > 0 {
-        format!(", {} draft(s) left out", o.drafts)
-    } else {
-        String::new()
-    };
+    let drafts = drafts_left_out(&o.drafts);
     let secs = o.elapsed.as_secs_f64();
     match &o.written {
         Some(w) => eprintln!(
@@ -96,6 +92,21 @@ fn print_human(o: &Outcome, quiet: bool, write: bool) {
             } else {
                 String::new()
             },
+        ),
+    }
+}
+
+/// ", 2 draft(s) left out (content/a.md, content/b.md)": a draft is never
+/// published, so the user is told which ones are waiting.
+fn drafts_left_out(drafts: &[String]) -> String {
+    const SHOWN: usize = 5;
+    match drafts.len() {
+        0 => String::new(),
+        n if n <= SHOWN => format!(", {n} draft(s) left out ({})", drafts.join(", ")),
+        n => format!(
+            ", {n} draft(s) left out ({} and {} more)",
+            drafts[..SHOWN].join(", "),
+            n - SHOWN
         ),
     }
 }

@@ -18,8 +18,12 @@ pub fn run(
     date: Option<&str>,
     quiet: bool,
 ) -> Result<(), Failure> {
-    let title = title.trim();
-    let (unit, kind) = (unit.trim(), kind.trim());
+    let (title, unit, kind) = (
+        crate::text::clean_line(title),
+        crate::text::clean_line(unit),
+        crate::text::clean_line(kind),
+    );
+    let (title, unit, kind) = (title.trim(), unit.trim(), kind.trim());
     if title.is_empty() || unit.is_empty() || kind.is_empty() {
         return Err(Failure::usage(
             "the title, --unit and --type must not be empty",
@@ -38,7 +42,7 @@ pub fn run(
         }
     };
     let dir = root.join(CONTENT_DIR).join(date.year.to_string());
-    let path = dir.join(format!("{}.md", safe_component(title)));
+    let path = dir.join(format!("{}.md", file_stem(title)));
     if path.exists() {
         return Err(Failure::usage(
             format_args!(
@@ -62,4 +66,15 @@ pub fn run(
         eprintln!("wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The file name for a title: safe on a Windows share, and never one that
+/// `build` passes over as a tool's leftover (`.NET平台…` would be hidden,
+/// `~$…` an Office lock file).
+fn file_stem(title: &str) -> String {
+    let stem = safe_component(title);
+    let kept = stem.trim_start_matches(['.', '~', '$', ' ']);
+    let kept = if kept.is_empty() { "report" } else { kept };
+    // The safe name of what is left (it may be a device name now).
+    safe_component(kept)
 }

@@ -357,3 +357,98 @@ fn issue_12_a_report_with_a_damaged_byte_builds_with_a_warning_naming_its_line()
     run.fails(1);
     assert!(run.stderr().contains("probably GBK"), "{}", run.stderr());
 }
+
+/// Issue #12, smaller ones: `new` never writes a file that `build` passes
+/// over (a name starting with `.` is hidden, `~$` is an Office lock file).
+#[test]
+fn issue_12_new_writes_a_report_that_build_sees_whatever_the_title() {
+    let a = Archive::new();
+    for title in [".NET平台建设调研报告", "~$临时报告", "..."] {
+        a.run(&[
+            "new",
+            title,
+            "--unit",
+            "信息中心",
+            "--type",
+            "调研报告",
+            "--date",
+            "2024-03-05",
+        ])
+        .ok();
+    }
+    let run = a.build();
+    run.ok();
+    assert!(
+        run.stderr().contains("built 3 report(s)"),
+        "{}",
+        run.stderr()
+    );
+    let page = a.page("2024/NET平台建设调研报告.html");
+    assert!(page.contains("<h1>.NET平台建设调研报告</h1>"), "{page}");
+    assert!(a.out().join("2024/临时报告.html").is_file());
+    assert!(a.out().join("2024/_.html").is_file());
+}
+
+/// Issue #12, smaller ones: the drafts left out are named.
+#[test]
+fn issue_12_the_drafts_left_out_are_named() {
+    let a = Archive::new();
+    a.report(
+        "2020/a.md",
+        &report("甲", "市委", "2020-01-01", "总结", "正文。"),
+    );
+    a.report(
+        "2020/草稿.md",
+        "---\ntitle: 草稿\nunit: 市委\ndate: 2020-01-02\ntype: 总结\ndraft: true\n---\n正文。\n",
+    );
+    for args in [&["build"][..], &["check"]] {
+        let run = a.run(args);
+        run.ok();
+        assert!(
+            run.stderr()
+                .contains("1 report(s), 1 draft(s) left out (content/2020/草稿.md)"),
+            "{}",
+            run.stderr()
+        );
+    }
+}
+
+/// Issue #12, smaller ones: importing outside `content/` says that those
+/// reports will not be built.
+#[test]
+fn issue_12_import_into_a_folder_outside_content_warns() {
+    let a = Archive::new();
+    a.write(
+        "in/报告.txt",
+        "关于基层党建工作的调研报告\n为深入了解情况，我们开展了调研。\n".as_bytes(),
+    );
+    let run = a.run(&[
+        "import", "in", "--into", "导入", "--unit", "市委", "--date", "2020-05",
+    ]);
+    run.ok();
+    assert!(
+        run.stderr()
+            .contains("warning: the reports are written to 导入, which is outside")
+            && run.stderr().contains("`dangan build` will not see them"),
+        "{}",
+        run.stderr()
+    );
+    for into in ["content/导入", "content/x/../导入2"] {
+        let run = a.run(&[
+            "import", "in", "--into", into, "--unit", "市委", "--date", "2020-05",
+        ]);
+        run.ok();
+        assert!(
+            !run.stderr().contains("outside"),
+            "{into}: {}",
+            run.stderr()
+        );
+    }
+    let run = a.run(&["import", "in", "--into", "content/../导入3", "--dry-run"]);
+    assert!(
+        run.stderr()
+            .contains("would be written to content/../导入3, which is outside"),
+        "{}",
+        run.stderr()
+    );
+}
