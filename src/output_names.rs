@@ -403,9 +403,15 @@ fn renamed_for_windows(site: &Site, diags: &mut Vec<Diagnostic>) {
         (raw, r.page.clone(), source_file, Some(".md"))
     });
     let files = site.files.values().map(|f| {
+        // The ".txt" added to a web page among the attachments (#12 item 1)
+        // has its own warning; only a change for Windows is told here.
+        let published = match f.risk() {
+            Some(r) if r.renamed() => f.site_path.strip_suffix(".txt").unwrap_or(&f.site_path),
+            _ => &f.site_path,
+        };
         (
             f.rel.clone(),
-            f.site_path.clone(),
+            published.to_string(),
             f.name().to_string(),
             None,
         )

@@ -138,6 +138,7 @@ fn issue_12_heading_attributes_and_web_page_attachments_run_nothing_in_chromium(
     ] {
         assert!(err.contains(warned), "{warned:?} missing in:\n{err}");
     }
+    assert!(!err.contains("a name Windows accepts"), "{err}");
     let page = a.page("2020/报告.html");
     let body = report_body(&page);
     for bad in [
