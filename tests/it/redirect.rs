@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dangan::manifest::Kind;
 use serde_json::json;
 
 use crate::support::webdriver::Browser;
@@ -325,6 +326,7 @@ fn moved_renamed_and_reslugged_reports_keep_their_old_addresses_on_the_site_and_
     );
     assert!(err.contains(&format!("aliases: [\"{DELETED}\"]")), "{err}");
     a.run(&["publish", dest.to_str().unwrap(), "--quiet"]).ok();
+    assert_recorded_as_redirects(&a.out(), &dest);
 
     for site in [a.out(), dest.clone()] {
         for (old, new, _) in MOVES {
@@ -373,6 +375,28 @@ fn moved_renamed_and_reslugged_reports_keep_their_old_addresses_on_the_site_and_
         }
         assert!(search_results(&b, &site, "删除的报告").is_empty());
     }
+}
+
+/// The build's manifest lists each old address as a redirect linking to the report's page (so
+/// that publish puts the page in place first), and publish records it as one in DEST.
+fn assert_recorded_as_redirects(site: &Path, dest: &Path) {
+    let built = dangan::manifest::read(site).unwrap().expect("a manifest");
+    let published: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dest.join(dangan::publish::MANIFEST_NAME)).unwrap())
+            .unwrap();
+    for (old, new, _) in MOVES {
+        let listed = built.get(old).unwrap_or_else(|| panic!("{old} is listed"));
+        assert_eq!(listed.kind, Some(Kind::Redirect), "{old}");
+        let links: Vec<&str> = built.links_of(listed).collect();
+        assert!(links.contains(&new), "{old} links to {new}: {links:?}");
+        assert_eq!(built.get(new).and_then(|l| l.kind), Some(Kind::Report));
+        assert_eq!(
+            published["files"][old]["kind"], "redirect",
+            "{old} in DEST's record"
+        );
+    }
+    assert!(built.get(DELETED).is_none(), "{DELETED} is no output");
+    assert!(published["files"].get(DELETED).is_none());
 }
 
 fn record(a: &Archive) -> String {
