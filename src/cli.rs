@@ -96,6 +96,9 @@ pub enum Command {
         /// Publish the output folder as it is, without building first (when `dangan watch` keeps it up to date)
         #[arg(long)]
         no_build: bool,
+        /// Take the share's lock even if another publish may hold it (one on a PC that crashed)
+        #[arg(long)]
+        break_lock: bool,
     },
     /// Turn existing reports (plain text, DOCX) into Markdown reports with front matter
     Import {
@@ -182,6 +185,7 @@ pub fn run() -> Result<(), Failure> {
             dry_run,
             adopt,
             no_build,
+            break_lock,
         } => cmd::publish::run(cmd::publish::Options {
             root: cli.root.clone(),
             out: cli.out.clone(),
@@ -189,6 +193,7 @@ pub fn run() -> Result<(), Failure> {
             quiet: cli.quiet,
             dry_run,
             adopt,
+            break_lock,
             build: !no_build,
         }),
         Command::Import {

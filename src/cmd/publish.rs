@@ -17,6 +17,7 @@ pub struct Options {
     pub quiet: bool,
     pub dry_run: bool,
     pub adopt: bool,
+    pub break_lock: bool,
     /// `false`: publish the output folder as it is.
     pub build: bool,
 }
@@ -55,10 +56,14 @@ pub fn run(opts: Options) -> Result<(), Failure> {
         archive: Some(opts.root.clone()),
         dry_run: opts.dry_run,
         adopt: opts.adopt,
+        break_lock: opts.break_lock,
         quiet: opts.quiet,
     };
     match publish(&site, &opts.dest, &popts) {
         Ok(summary) => {
+            if let Some(note) = &summary.lock_note {
+                eprintln!("note: took over {note}");
+            }
             if !opts.quiet || opts.dry_run {
                 eprintln!("{}", summary.report(&opts.dest, opts.dry_run));
             }

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::error::{IoContext, PublishError};
+use super::lock::Lock;
 use super::manifest::Manifest;
 use super::plan::Plan;
 use super::scan::SiteFile;
@@ -79,6 +80,19 @@ pub(crate) struct Run<'a> {
     pub dest: &'a Path,
     pub hook: &'a Hook,
     pub quiet: bool,
+    /// DEST's lock (none for a dry run).
+    pub lock: Option<&'a Lock>,
+}
+
+impl Run<'_> {
+    /// Before each change to DEST: stop if another publish broke the lock (or, in tests, if
+    /// the hook says so).
+    pub fn step(&self) -> Result<(), PublishError> {
+        if let Some(lock) = self.lock {
+            lock.check()?;
+        }
+        self.hook.step()
+    }
 }
 
 /// Remove what killed runs left, copy everything under temporary names, then switch it all
@@ -94,7 +108,7 @@ pub(crate) fn write_all(
         return Ok(0);
     }
     for dir in &plan.tmp_dirs {
-        run.hook.step()?;
+        run.step()?;
         let path = run.dest.join(dir);
         match fs::create_dir(&path) {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
@@ -113,11 +127,11 @@ pub(crate) fn write_all(
 /// Temporary folders and files of interrupted runs that this run does not use.
 fn remove_junk(run: &Run, plan: &Plan) -> Result<(), PublishError> {
     for dir in &plan.junk_dirs {
-        run.hook.step()?;
+        run.step()?;
         remove_dir_if_present(&run.dest.join(dir))?;
     }
     for rel in &plan.junk {
-        run.hook.step()?;
+        run.step()?;
         remove_if_present(&run.dest.join(rel))?;
     }
     Ok(())
@@ -143,13 +157,13 @@ pub(crate) fn remove_stale(
             manifest.remove(rel);
             continue;
         }
-        run.hook.step()?;
+        run.step()?;
         remove_if_present(&run.dest.join(rel))?;
         manifest.remove(rel);
         removed.push(rel.clone());
     }
     if let Some(folder) = &plan.replace {
-        run.hook.step()?;
+        run.step()?;
         remove_dir_if_present(&run.dest.join(switch::old_name(folder)))?;
     }
     remove_empty_dirs(run, files, manifest)?;
@@ -199,7 +213,7 @@ fn remove_empty_dirs(
             Err(e) => return Err(e).ctx("list", path),
         };
         if empty {
-            run.hook.step()?;
+            run.step()?;
             fs::remove_dir(&path).ctx("remove the empty folder", &path)?;
             manifest.remove_dir(&dir);
         }

@@ -46,11 +46,15 @@ pub enum PublishError {
     )]
     NotEmpty { dest: PathBuf, example: String },
 
-    #[error(
-        "another publish to this folder is running ({holder}). Wait for it to finish, or remove the \
-         lock file {lock} if no publish is running"
-    )]
+    #[error("another publish to this folder is running ({holder}). Wait for it to finish (its lock file is {lock})")]
     Locked { lock: PathBuf, holder: String },
+
+    #[error(
+        "another publish broke this publish's lock ({lock}) and is now publishing to the same \
+         folder, so this one stopped. The folder holds a working site; publish again once the \
+         other one is done"
+    )]
+    LockBroken { lock: PathBuf },
 
     #[error(
         "these files in {dest} are in the site's way: dangan did not put them there, or someone \

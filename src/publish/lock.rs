@@ -1,25 +1,42 @@
-//! The lock in DEST (`.dangan-publish.lock`): one publish at a time, and who holds it.
+//! The lock in DEST (`.dangan-publish.lock`): one publish at a time, even from two PCs.
 //!
-//! The file carries who/when for the message; an OS lock on it (flock, which NFS and SMB mounts
-//! forward to the server) says whether its holder is still alive, so a publish killed halfway
-//! never blocks the next one. Where the share cannot lock, the file alone decides, and a file
-//! left by a dead process of this same computer is taken over.
+//! A share honours an OS lock (`flock`) only among the processes of one client, so the lock is
+//! the file itself: created exclusively (which the server decides, whoever asks), holding who
+//! took it, and never kept open (a share will not delete an open file). While a publish runs
+//! it rewrites the file every minute; a lock not renewed for ten minutes, or left by a process
+//! of this computer that no longer runs, is stale and taken over by the next publish. Any
+//! other holder may be a colleague's publish still running: it is named, and `--break-lock`
+//! takes its lock anyway.
 
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::LOCK_NAME;
 use super::error::{IoContext, PublishError};
+use super::{LOCK_NAME, tmp_name};
 
+/// How often a running publish rewrites its lock.
+const RENEW: Duration = Duration::from_secs(60);
+/// A lock not rewritten for this long belongs to a publish that no longer runs.
+const STALE: Duration = Duration::from_secs(10 * 60);
+
+/// Who holds the lock, as its file says.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Holder {
     pub user: String,
     pub host: String,
     pub pid: u32,
     pub started: String,
+    /// Random, to tell this holder's file from any other, even from the same computer.
+    #[serde(default)]
+    pub token: String,
 }
 
 impl Holder {
@@ -33,120 +50,269 @@ impl Holder {
             host: host_name(),
             pid: std::process::id(),
             started,
+            token: format!("{:016x}", fastrand_u64()),
         }
     }
 
-    fn describe(text: &str) -> String {
-        match serde_json::from_str::<Holder>(text) {
-            Ok(h) => format!(
-                "started by {} on {} at {}, process {}",
-                h.user, h.host, h.started, h.pid
-            ),
-            Err(_) => "its owner is unknown".to_string(),
-        }
+    fn describe(&self) -> String {
+        format!(
+            "started by {} on {} at {}, process {}",
+            self.user, self.host, self.started, self.pid
+        )
     }
 }
 
-/// A held lock. Dropping it releases the lock and removes the file.
+/// A held lock. `release` removes the file; dropping it does the same, quietly.
 #[derive(Debug)]
 pub(crate) struct Lock {
-    file: Option<File>,
     path: PathBuf,
+    text: String,
+    /// Set when the file is found gone or someone else's: another publish broke the lock.
+    lost: Arc<AtomicBool>,
+    renewer: Option<(Sender<()>, JoinHandle<()>)>,
+    /// What was done about a stale lock found in the way, for the user to read.
+    pub took_over: Option<String>,
+}
+
+/// What a lock file in the way is.
+enum Found {
+    /// Its holder may still be running.
+    Live(String),
+    /// Its holder certainly is not; why.
+    Stale(String),
 }
 
 impl Lock {
-    pub fn acquire(dest: &Path) -> Result<Lock, PublishError> {
+    /// Take the lock of `dest`: create the file, or take over a stale one (or, with
+    /// `break_lock`, any one).
+    pub fn acquire(dest: &Path, break_lock: bool) -> Result<Lock, PublishError> {
         let path = dest.join(LOCK_NAME);
-        loop {
-            let mut file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .ctx("create the lock file", &path)?;
-            let os_locked = match file.try_lock() {
-                Ok(()) => true,
-                Err(TryLockError::WouldBlock) => {
-                    let text = read_all(&mut file, &path)?;
-                    return Err(locked(&path, &text));
+        let me = Holder::me();
+        let text = serde_json::to_string(&me).expect("a holder always serializes");
+        let mut took_over = None;
+        for _ in 0..5 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    write_closed(file, &text, &path)?;
+                    return Ok(Lock::held(path, text, took_over));
                 }
-                Err(TryLockError::Error(_)) => false, // this share cannot lock: use the file alone
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).ctx("create the lock file", &path),
+            }
+            let Some((found_text, age)) = read_lock(dest, &path)? else {
+                continue; // released meanwhile: try again
             };
-            if !still_named(&file, &path) {
-                continue; // a finishing publish removed it between our open and our lock
+            let (Found::Stale(why) | Found::Live(why)) = match judge(&found_text, age) {
+                Found::Live(why) if !break_lock => {
+                    return Err(PublishError::Locked {
+                        lock: path,
+                        holder: why,
+                    });
+                }
+                found => found,
+            };
+            if take_away(dest, &path, &found_text, &me.token)? {
+                took_over = Some(why);
             }
-            let text = read_all(&mut file, &path)?;
-            if !os_locked && !text.trim().is_empty() && !holder_is_dead(&text) {
-                return Err(locked(&path, &text));
+        }
+        Err(PublishError::Locked {
+            lock: path,
+            holder: "other publishes keep taking it".into(),
+        })
+    }
+
+    fn held(path: PathBuf, text: String, took_over: Option<String>) -> Lock {
+        let lost = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel::<()>();
+        let (p, t, l) = (path.clone(), text.clone(), lost.clone());
+        let handle = std::thread::spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(RENEW) {
+                if !renew(&p, &t) {
+                    l.store(true, Ordering::SeqCst);
+                    return;
+                }
             }
-            write_holder(&mut file, &path)?; // over the record of a dead holder, if any
-            return Ok(Lock {
-                file: Some(file),
-                path,
-            });
+        });
+        Lock {
+            path,
+            text,
+            lost,
+            renewer: Some((tx, handle)),
+            took_over,
         }
     }
 
-    /// Leave the lock file behind as a killed process would (tests of interrupted runs).
+    /// Whether another publish broke this lock; the publish must then stop.
+    pub fn check(&self) -> Result<(), PublishError> {
+        match self.lost.load(Ordering::SeqCst) {
+            false => Ok(()),
+            true => Err(PublishError::LockBroken {
+                lock: self.path.clone(),
+            }),
+        }
+    }
+
+    /// Stop renewing and remove the file, if it is still ours.
+    pub fn release(mut self) -> Result<(), PublishError> {
+        self.stop_renewing();
+        let ours = fs::read_to_string(&self.path).is_ok_and(|t| t == self.text);
+        let result = match ours {
+            true => match fs::remove_file(&self.path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    Err(e).ctx("remove the lock file", &self.path)
+                }
+                _ => Ok(()),
+            },
+            false => Ok(()), // broken by another publish: its lock now
+        };
+        self.text.clear(); // nothing left for drop to do
+        result
+    }
+
+    /// Leave the lock file behind as a killed process would (tests of interrupted runs): it
+    /// names a process that no longer runs.
     pub fn abandon(mut self) {
-        self.file.take();
+        self.stop_renewing();
+        if let Ok(mut holder) = serde_json::from_str::<Holder>(&self.text) {
+            holder.pid = u32::MAX; // above any process number Linux hands out
+            let text = serde_json::to_string(&holder).expect("a holder always serializes");
+            let _ = fs::write(&self.path, text);
+        }
+        self.text.clear();
+    }
+
+    fn stop_renewing(&mut self) {
+        if let Some((tx, handle)) = self.renewer.take() {
+            drop(tx);
+            let _ = handle.join();
+        }
     }
 }
 
 impl Drop for Lock {
     fn drop(&mut self) {
-        if self.file.is_some() {
-            // Remove while still holding the OS lock, so no one can lock the old file after us.
+        self.stop_renewing();
+        if !self.text.is_empty() && fs::read_to_string(&self.path).is_ok_and(|t| t == self.text) {
             let _ = fs::remove_file(&self.path);
-            self.file.take();
         }
     }
 }
 
-fn locked(path: &Path, text: &str) -> PublishError {
-    PublishError::Locked {
-        lock: path.to_path_buf(),
-        holder: Holder::describe(text),
+/// Write the record and close the file: a share will not delete (or let another client
+/// rename) a file someone holds open.
+fn write_closed(mut file: File, text: &str, path: &Path) -> Result<(), PublishError> {
+    file.write_all(text.as_bytes()).ctx("write", path)?;
+    file.sync_all().ctx("write", path)
+}
+
+/// Rewrite the lock with the same bytes (the server notes the time), if it is still ours.
+fn renew(path: &Path, text: &str) -> bool {
+    let still_ours = fs::read_to_string(path).is_ok_and(|t| t == text);
+    still_ours
+        && OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .is_ok()
+}
+
+/// The lock file's text and how long ago it was last written, by the share's clock; `None`
+/// if it is gone.
+fn read_lock(dest: &Path, path: &Path) -> Result<Option<(String, Duration)>, PublishError> {
+    let mut bytes = Vec::new();
+    let meta = match File::open(path).and_then(|mut f| {
+        f.read_to_end(&mut bytes)?;
+        f.metadata()
+    }) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).ctx("read the lock file", path),
+    };
+    let written = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let now = share_now(dest).unwrap_or_else(SystemTime::now);
+    let age = now.duration_since(written).unwrap_or_default();
+    Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), age)))
+}
+
+/// The share's own time: that of a file just written there (the PCs' clocks may differ from
+/// the server's and each other's).
+fn share_now(dest: &Path) -> Option<SystemTime> {
+    let probe = dest.join(tmp_name(&format!("{LOCK_NAME}.{:016x}", fastrand_u64())));
+    let written = File::create(&probe)
+        .and_then(|mut f| {
+            f.write_all(b"clock")?;
+            drop(f);
+            fs::metadata(&probe)?.modified()
+        })
+        .ok();
+    let _ = fs::remove_file(&probe);
+    written
+}
+
+fn judge(text: &str, age: Duration) -> Found {
+    let minutes = |d: Duration| d.as_secs().div_ceil(60);
+    let holder = serde_json::from_str::<Holder>(text).ok();
+    let who = holder
+        .as_ref()
+        .map_or("its owner is unknown".to_string(), Holder::describe);
+    if let Some(h) = holder.as_ref().filter(|h| h.host == host_name()) {
+        if !process_alive(h.pid) {
+            return Found::Stale(format!(
+                "the lock of a publish that no longer runs ({who}: this computer has no process {} any more)",
+                h.pid
+            ));
+        }
     }
-}
-
-fn read_all(file: &mut File, path: &Path) -> Result<String, PublishError> {
-    let mut text = String::new();
-    file.seek(SeekFrom::Start(0)).ctx("read", path)?;
-    file.read_to_string(&mut text).ctx("read", path)?;
-    Ok(text)
-}
-
-fn write_holder(file: &mut File, path: &Path) -> Result<(), PublishError> {
-    let json = serde_json::to_string(&Holder::me()).expect("a holder always serializes");
-    file.set_len(0).ctx("write", path)?;
-    file.seek(SeekFrom::Start(0)).ctx("write", path)?;
-    file.write_all(json.as_bytes()).ctx("write", path)?;
-    file.flush().ctx("write", path)
-}
-
-/// Whether `path` still names the file we opened (it may have been removed and re-created).
-#[cfg(unix)]
-fn still_named(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
+    if age > STALE {
+        return Found::Stale(format!(
+            "the lock of a publish that stopped renewing it {} minutes ago ({who})",
+            minutes(age)
+        ));
     }
+    let host = holder.as_ref().map_or("the computer named in it", |h| h.host.as_str());
+    Found::Live(format!(
+        "{who}; it last renewed its lock {} s ago. A running publish renews it every minute; \
+         one not renewed for {} minutes, or left by a process of this computer that no longer \
+         runs, is taken over by the next publish. If you are sure no publish is running on \
+         {host} (it crashed or was switched off), publish again with --break-lock",
+        age.as_secs(),
+        minutes(STALE)
+    ))
 }
 
-#[cfg(not(unix))]
-fn still_named(_file: &File, path: &Path) -> bool {
-    path.exists()
-}
-
-/// A lock record left by a process of this computer that no longer runs.
-fn holder_is_dead(text: &str) -> bool {
-    match serde_json::from_str::<Holder>(text) {
-        Ok(h) => h.host == host_name() && !process_alive(h.pid),
-        Err(_) => false,
+/// Move the lock file in the way out of the way, if it still holds `expected`, and delete it.
+/// Returns whether it did. Renaming first means that of two publishes doing this at once only
+/// one moves the file; one that finds it moved someone else's fresh lock puts it back.
+fn take_away(dest: &Path, path: &Path, expected: &str, token: &str) -> Result<bool, PublishError> {
+    let aside = dest.join(tmp_name(&format!("{LOCK_NAME}.{token}")));
+    match fs::rename(path, &aside) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e).ctx("take over the lock file", path),
     }
+    let moved = fs::read_to_string(&aside).unwrap_or_default();
+    if moved != expected {
+        if !path.exists() {
+            let _ = fs::rename(&aside, path);
+        }
+        let _ = fs::remove_file(&aside);
+        return Ok(false);
+    }
+    fs::remove_file(&aside).ctx("remove the old lock file", &aside)?;
+    Ok(true)
+}
+
+fn fastrand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
 }
 
 fn process_alive(pid: u32) -> bool {
@@ -171,53 +337,98 @@ fn host_name() -> String {
 mod tests {
     use super::*;
 
+    fn lock_text(host: &str, pid: u32) -> String {
+        let h = Holder {
+            user: "王芳".into(),
+            host: host.into(),
+            pid,
+            started: "2025-03-01 09:30:00".into(),
+            token: "t".into(),
+        };
+        serde_json::to_string(&h).unwrap()
+    }
+
+    fn age(path: &Path, by: Duration) {
+        let f = File::options().write(true).open(path).unwrap();
+        f.set_modified(SystemTime::now() - by).unwrap();
+    }
+
     #[test]
-    fn a_second_lock_is_refused_with_who_and_the_file_to_remove() {
+    fn a_second_lock_is_refused_naming_the_holder_and_the_way_out() {
         let dir = tempfile::tempdir().unwrap();
-        let first = Lock::acquire(dir.path()).unwrap();
-        let msg = Lock::acquire(dir.path()).unwrap_err().to_string();
+        let first = Lock::acquire(dir.path(), false).unwrap();
+        let msg = Lock::acquire(dir.path(), false).unwrap_err().to_string();
         assert!(msg.contains("another publish"), "{msg}");
-        assert!(
-            msg.contains(&format!("process {}", std::process::id())),
-            "{msg}"
-        );
-        assert!(
-            msg.contains(LOCK_NAME) && msg.contains("if no publish is running"),
-            "{msg}"
-        );
-        drop(first);
-        assert!(!dir.path().join(LOCK_NAME).exists());
-        Lock::acquire(dir.path()).unwrap();
+        assert!(msg.contains(&format!("process {}", std::process::id())), "{msg}");
+        assert!(msg.contains("--break-lock") && msg.contains("10 minutes"), "{msg}");
+        first.release().unwrap();
+        assert!(!dir.path().join(LOCK_NAME).exists(), "released: the file is gone");
+        Lock::acquire(dir.path(), false).unwrap().release().unwrap();
     }
 
     #[test]
-    fn the_lock_of_a_killed_run_is_taken_over() {
+    fn the_lock_of_a_process_of_this_computer_that_no_longer_runs_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        Lock::acquire(dir.path()).unwrap().abandon();
-        assert!(dir.path().join(LOCK_NAME).exists());
-        let again = Lock::acquire(dir.path()).unwrap();
-        let text = fs::read_to_string(dir.path().join(LOCK_NAME)).unwrap();
-        assert!(
-            text.contains(&format!("\"pid\":{}", std::process::id())),
-            "{text}"
-        );
-        drop(again);
+        let path = dir.path().join(LOCK_NAME);
+        fs::write(&path, lock_text(&host_name(), u32::MAX)).unwrap();
+        let lock = Lock::acquire(dir.path(), false).unwrap();
+        let note = lock.took_over.clone().unwrap();
+        assert!(note.contains("no longer runs") && note.contains("王芳"), "{note}");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(&format!("\"pid\":{}", std::process::id())), "{text}");
+        lock.release().unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file left");
     }
 
     #[test]
-    fn dead_holders_are_recognised_only_on_this_computer() {
-        let me = Holder::me();
-        let dead = Holder {
-            pid: u32::MAX,
-            ..me.clone()
-        };
-        assert!(holder_is_dead(&serde_json::to_string(&dead).unwrap()));
-        assert!(!holder_is_dead(&serde_json::to_string(&me).unwrap()));
-        let elsewhere = Holder {
-            host: "other-pc".into(),
-            ..dead
-        };
-        assert!(!holder_is_dead(&serde_json::to_string(&elsewhere).unwrap()));
-        assert!(!holder_is_dead("garbage"));
+    fn another_computers_lock_holds_until_not_renewed_for_ten_minutes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_NAME);
+        fs::write(&path, lock_text("office-pc", 4242)).unwrap();
+        age(&path, Duration::from_secs(9 * 60));
+        let msg = Lock::acquire(dir.path(), false).unwrap_err().to_string();
+        assert!(msg.contains("office-pc") && msg.contains("王芳"), "{msg}");
+        age(&path, Duration::from_secs(11 * 60));
+        let lock = Lock::acquire(dir.path(), false).unwrap();
+        let note = lock.took_over.clone().unwrap();
+        assert!(note.contains("11 minutes ago") || note.contains("12 minutes ago"), "{note}");
+        lock.release().unwrap();
+    }
+
+    #[test]
+    fn break_lock_takes_a_live_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_NAME);
+        fs::write(&path, lock_text("office-pc", 4242)).unwrap();
+        let lock = Lock::acquire(dir.path(), true).unwrap();
+        assert!(lock.took_over.as_deref().unwrap().contains("office-pc"));
+        lock.release().unwrap();
+    }
+
+    #[test]
+    fn a_lock_broken_by_another_publish_is_noticed_and_not_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_NAME);
+        let lock = Lock::acquire(dir.path(), false).unwrap();
+        lock.check().unwrap();
+        fs::write(&path, lock_text("office-pc", 4242)).unwrap(); // someone's --break-lock
+        assert!(!renew(&path, &lock.text));
+        lock.lost.store(true, Ordering::SeqCst); // what the renewing thread does
+        assert!(lock.check().unwrap_err().to_string().contains("broke"));
+        lock.release().unwrap();
+        assert!(fs::read_to_string(&path).unwrap().contains("office-pc"), "theirs stays");
+    }
+
+    #[test]
+    fn renewing_rewrites_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_NAME);
+        let lock = Lock::acquire(dir.path(), false).unwrap();
+        age(&path, Duration::from_secs(300));
+        let before = fs::metadata(&path).unwrap().modified().unwrap();
+        assert!(renew(&path, &lock.text));
+        assert!(fs::metadata(&path).unwrap().modified().unwrap() > before);
+        assert_eq!(fs::read_to_string(&path).unwrap(), lock.text);
+        lock.release().unwrap();
     }
 }

@@ -49,6 +49,8 @@ pub struct PublishOptions {
     pub dry_run: bool,
     /// Take over a DEST that holds files but no manifest (or files at the site's paths).
     pub adopt: bool,
+    /// Take the lock of DEST even from a publish that may still be running.
+    pub break_lock: bool,
     /// No progress bar.
     pub quiet: bool,
 }
@@ -65,6 +67,8 @@ pub struct PublishSummary {
     pub unchanged: usize,
     pub bytes_sent: u64,
     pub elapsed: Duration,
+    /// The lock of an earlier publish that this one took over, and why it could.
+    pub lock_note: Option<String>,
 }
 
 /// Bring `dest` to exactly the files the built output folder `site` lists in its
@@ -113,7 +117,24 @@ pub fn publish_failing_after(
     run(site, dest, opts, &Hook::fail_after(steps))
 }
 
+/// Requests to DEST in flight at once. A share answers each with a round trip, which threads
+/// waiting side by side overlap: with 8 in flight instead of 2, 200 copies to Samba through
+/// smbnetfs took 0.5 s instead of 1.1 s, and 200 stats 0.08 s instead of 0.25 s.
+const IO_THREADS: usize = 8;
+
 fn run(
+    site: &Path,
+    dest: &Path,
+    opts: &PublishOptions,
+    hook: &Hook,
+) -> Result<PublishSummary, PublishError> {
+    match rayon::ThreadPoolBuilder::new().num_threads(IO_THREADS).build() {
+        Ok(pool) => pool.install(|| run_in_pool(site, dest, opts, hook)),
+        Err(_) => run_in_pool(site, dest, opts, hook), // no threads to spare: the global pool
+    }
+}
+
+fn run_in_pool(
     site: &Path,
     dest: &Path,
     opts: &PublishOptions,
@@ -124,8 +145,38 @@ fn run(
     let files = checked_site_files(site)?;
     let lock = match opts.dry_run {
         true => None,
-        false => Some(Lock::acquire(dest)?),
+        false => Some(Lock::acquire(dest, opts.break_lock)?),
     };
+    let result = with_lock(site, dest, opts, hook, &files, lock.as_ref(), start);
+    match (result, lock) {
+        (Err(PublishError::Interrupted), Some(lock)) => {
+            lock.abandon(); // as a killed process leaves it
+            Err(PublishError::Interrupted)
+        }
+        (Ok(mut summary), Some(lock)) => {
+            summary.lock_note = lock.took_over.clone();
+            lock.release()?;
+            Ok(summary)
+        }
+        (result, lock) => {
+            if let Some(lock) = lock {
+                let _ = lock.release(); // the first error is the one to tell
+            }
+            result
+        }
+    }
+}
+
+/// The publish proper, once DEST is locked (unless it is a dry run).
+fn with_lock(
+    site: &Path,
+    dest: &Path,
+    opts: &PublishOptions,
+    hook: &Hook,
+    files: &[SiteFile],
+    lock: Option<&Lock>,
+    start: Instant,
+) -> Result<PublishSummary, PublishError> {
     let (mut manifest, legacy, index) = survey(dest, &files, opts)?;
     let owners = Owners {
         manifest: &manifest,
@@ -143,13 +194,11 @@ fn run(
         dest,
         hook,
         quiet: opts.quiet,
+        lock,
     };
     match carry_out(&run, &plan, &files, &mut manifest) {
         Ok((removed, sent)) => Ok(summary(&plan, removed, sent, start)),
-        Err(PublishError::Interrupted) => {
-            lock.expect("taken unless dry run").abandon(); // as a killed process leaves it
-            Err(PublishError::Interrupted)
-        }
+        Err(PublishError::Interrupted) => Err(PublishError::Interrupted),
         Err(e) => {
             apply::clean_up(&run, &plan, &mut manifest);
             Err(e)
@@ -235,7 +284,11 @@ fn check_folders(site: &Path, dest: &Path, archive: Option<&Path>) -> Result<(),
     }
     let d = fs::canonicalize(dest).ctx("find", dest)?;
     let mut others = vec![("the output folder", site.to_path_buf())];
-    if let Some(root) = archive {
+    // The folder publish runs in is an archive only if it has one's content or config.
+    let is_archive = |r: &&Path| {
+        r.join(crate::load::CONTENT_DIR).is_dir() || r.join(crate::config::CONFIG_FILE).is_file()
+    };
+    if let Some(root) = archive.filter(is_archive) {
         others.push(("the content folder", root.join(crate::load::CONTENT_DIR)));
         others.push(("the archive folder", root.to_path_buf()));
     }
@@ -304,6 +357,7 @@ fn summary(plan: &Plan, mut removed: Vec<String>, sent: u64, start: Instant) -> 
         unchanged: plan.unchanged,
         bytes_sent: sent,
         elapsed: start.elapsed(),
+        lock_note: None,
     }
 }
 
@@ -410,6 +464,7 @@ mod tests {
             unchanged: 7,
             bytes_sent: 3 * 1024 * 1024 / 2,
             elapsed: Duration::from_millis(250),
+            lock_note: None,
         };
         let line = s.report(Path::new("/share"), false);
         assert_eq!(

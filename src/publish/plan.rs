@@ -346,12 +346,13 @@ fn foreign_inside(
         .collect()
 }
 
-/// The record of a temporary copy left by an interrupted run, if it vouches for the copy.
+/// The record of a temporary copy left by an interrupted run, if it vouches for the copy: a
+/// copy is created empty and written in full before it is recorded, so one of the recorded
+/// size is whole. (Its time is of no use: a share sets it when the copy is closed.)
 fn vouched_staged(manifest: &Manifest, rel: &str, tmp: &str, index: &DestIndex) -> Option<Entry> {
     let stat: &DestStat = index.leftovers.get(tmp)?;
     let entry = manifest.staged.get(rel)?;
-    let same = entry.size == stat.size && entry.mtime.is_some() && entry.mtime == stat.mtime;
-    same.then(|| entry.clone())
+    (entry.size == stat.size).then(|| entry.clone())
 }
 
 /// The shallowest folder on the way to `rel` that DEST lacks (in any letter case).

@@ -29,7 +29,7 @@ const RECORD_EVERY: Duration = Duration::from_secs(10);
 pub(crate) struct Staged {
     pub hash: Hash,
     pub size: u64,
-    /// The copy's time stamp, which the rename keeps: what the manifest will vouch for.
+    /// The copy's time stamp while it was written (a share may set another when it is closed).
     pub mtime: Option<i64>,
     /// Bytes written to DEST (none when an earlier copy was used).
     pub sent: u64,
@@ -76,7 +76,7 @@ pub(crate) fn stage_all(
             (recorded, last_record, unrecorded_bytes) = (all.len(), Instant::now(), 0);
         }
         if due && !done {
-            run.hook.step()?;
+            run.step()?;
             manifest.save(run.dest)?;
         }
     }
@@ -98,7 +98,7 @@ fn stage(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError
             });
         }
     }
-    run.hook.step()?;
+    run.step()?;
     let mut to = File::create(&tmp).ctx("write", &tmp)?;
     let mut from = File::open(&src).ctx("read", &src)?;
     let (hash, size) = content::read_hashing(&mut from, &src, |piece| {

@@ -14,12 +14,14 @@ use super::error::{IoContext, PublishError};
 use super::manifest::{Entry, Manifest};
 use super::order::{self, Item, Rank};
 use super::plan::Plan;
+use super::scan;
 use super::stage::Staged;
 use super::tmp_rel;
 
-/// A shared folder may refuse to rename a folder while a virus scanner (or a reader) still
-/// has a file in it open: try again after these pauses before giving up.
-const FOLDER_RETRIES: [Duration; 3] = [
+/// A share refuses to rename over a file that a reader (or a virus scanner) has open, and may
+/// refuse to rename a folder while one of its files is: try again after these pauses before
+/// giving up.
+const RETRIES: [Duration; 3] = [
     Duration::from_millis(200),
     Duration::from_secs(1),
     Duration::from_secs(3),
@@ -55,7 +57,7 @@ pub(crate) fn switch(
     for dir in &plan.new_dirs {
         manifest.add_dir(dir);
     }
-    run.hook.step()?;
+    run.step()?;
     manifest.save(run.dest)?; // the files are dangan's before they appear
     run.hook.switching()?;
     let units = units(plan);
@@ -63,8 +65,15 @@ pub(crate) fn switch(
         wave.par_iter().try_for_each(|&u| rename(run, &units[u]))?;
     }
     manifest.retain_staged(|_| false);
-    for (w, s) in plan.writes.iter().zip(staged) {
-        manifest.set(&w.rel, entry(s, s.mtime, w.kind));
+    // The times the files have now, for the next run to trust: a share sets a file's time
+    // when its copy is closed, and tells it right only once it is in place.
+    let now: Vec<Option<i64>> = plan
+        .writes
+        .par_iter()
+        .map(|w| Ok(scan::stat(run.dest, &w.rel)?.and_then(|st| st.mtime)))
+        .collect::<Result<_, PublishError>>()?;
+    for ((w, s), mtime) in plan.writes.iter().zip(staged).zip(now) {
+        manifest.set(&w.rel, entry(s, mtime, w.kind));
     }
     Ok(())
 }
@@ -122,25 +131,25 @@ fn waves(units: &[Unit]) -> Vec<Vec<usize>> {
 }
 
 fn rename(run: &Run, unit: &Unit) -> Result<(), PublishError> {
-    run.hook.step()?;
+    run.step()?;
     let (from, to) = (run.dest.join(&unit.from), run.dest.join(&unit.to));
     if !unit.replace {
-        return with_retries(|| fs::rename(&from, &to), from.is_dir()).ctx("put in place", &to);
+        return with_retries(|| fs::rename(&from, &to)).ctx("put in place", &to);
     }
     // Neither POSIX nor SMB renames a folder over another that holds files: move the old one
     // aside, then the new one in. Readers meanwhile find no index for a moment, never a mix.
     let old = run.dest.join(old_name(&unit.to));
-    with_retries(|| fs::rename(&to, &old), true).ctx("move aside", &to)?;
-    run.hook.step()?;
-    if let Err(e) = with_retries(|| fs::rename(&from, &to), true) {
+    with_retries(|| fs::rename(&to, &old)).ctx("move aside", &to)?;
+    run.step()?;
+    if let Err(e) = with_retries(|| fs::rename(&from, &to)) {
         let _ = fs::rename(&old, &to); // put the old one back rather than leave none
         return Err(e).ctx("put in place", &to);
     }
     Ok(())
 }
 
-fn with_retries(mut op: impl FnMut() -> std::io::Result<()>, retry: bool) -> std::io::Result<()> {
-    let mut pauses = FOLDER_RETRIES.iter().filter(|_| retry);
+fn with_retries(mut op: impl FnMut() -> std::io::Result<()>) -> std::io::Result<()> {
+    let mut pauses = RETRIES.iter();
     loop {
         let result = op();
         match (&result, pauses.next()) {

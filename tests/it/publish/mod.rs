@@ -410,30 +410,36 @@ fn adopting_a_hand_copied_output_removes_its_stale_pages() {
 }
 
 #[test]
-fn a_second_publish_at_the_same_time_is_refused() {
+fn a_second_publish_at_the_same_time_is_refused_unless_told_to_break_the_lock() {
     let b = Bench::new();
     b.build(&small());
     let lock_path = b.dest.join(".dangan-publish.lock");
-    let held = fs::File::create(&lock_path).unwrap();
     fs::write(
         &lock_path,
-        r#"{"user":"王芳","host":"office-pc","pid":4242,"started":"2025-03-01 09:30:00"}"#,
+        r#"{"user":"王芳","host":"office-pc","pid":4242,"started":"2025-03-01 09:30:00","token":"x"}"#,
     )
     .unwrap();
-    held.lock().unwrap();
     let msg = b.publish().unwrap_err().to_string();
     assert!(
         msg.contains("another publish") && msg.contains("王芳") && msg.contains("office-pc"),
         "{msg}"
     );
     assert!(
-        msg.contains(&lock_path.display().to_string()) && msg.contains("Wait"),
+        msg.contains(&lock_path.display().to_string())
+            && msg.contains("Wait")
+            && msg.contains("--break-lock"),
         "{msg}"
     );
     assert!(published(&b.dest, &[".dangan-publish.lock"]).is_empty());
-    drop(held);
-    b.publish().unwrap(); // the lock of a finished (or killed) holder is no obstacle
+    let s = b
+        .publish_with(PublishOptions {
+            break_lock: true,
+            ..quiet()
+        })
+        .unwrap();
+    assert!(s.lock_note.as_deref().unwrap().contains("office-pc"), "{s:?}");
     assert_dest_equals_site(&b, &[]);
+    assert!(leftovers(&b.dest).is_empty(), "the lock is gone when done");
 }
 
 #[test]
@@ -785,6 +791,15 @@ fn a_destination_overlapping_the_archive_is_refused() {
         assert!(msg.contains(says), "{}: {msg}", dest.display());
     }
     assert_eq!(fs::read_dir(&share_in_content).unwrap().count(), 0);
+    // A folder that is no archive (no content/, no dangan.toml), such as the one publish runs
+    // in with --out and --no-build, may hold the share.
+    let elsewhere = b.dir.path().join("mnt/share");
+    fs::create_dir_all(&elsewhere).unwrap();
+    let opts = PublishOptions {
+        archive: Some(b.dir.path().to_path_buf()),
+        ..quiet()
+    };
+    publish(&b.site, &elsewhere, &opts).unwrap();
     // Through the command line too, with exit code 2.
     let out = assert_cmd::Command::cargo_bin("dangan")
         .unwrap()
