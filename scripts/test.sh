@@ -14,6 +14,11 @@ fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk)
 # A TrueType CJK font: Chromium prints it as a CID font with a ToUnicode map,
 # as Word and WPS write Chinese PDFs (the attachment search test reads one).
 fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || need+=(fonts-wqy-microhei)
+# A real SMB share for the publish tests (scripts/smb-share.sh starts and stops it):
+# Samba's server and client, and smbnetfs to mount it through FUSE.
+[ -x /usr/sbin/smbd ] || need+=(samba)
+[ -x /usr/bin/smbclient ] || need+=(smbclient)
+[ -x /usr/bin/smbnetfs ] || need+=(smbnetfs)
 # pdftotext and pdftoppm read the printed PDFs of the theme tests.
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then

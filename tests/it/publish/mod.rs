@@ -3,6 +3,7 @@
 
 mod archive;
 mod bench;
+mod smb;
 
 use std::collections::BTreeMap;
 use std::fs;
