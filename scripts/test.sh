@@ -19,6 +19,9 @@ fc-list 2>/dev/null | grep -q "WenQuanYi Micro Hei" || need+=(fonts-wqy-microhei
 [ -x /usr/sbin/smbd ] || need+=(samba)
 [ -x /usr/bin/smbclient ] || need+=(smbclient)
 [ -x /usr/bin/smbnetfs ] || need+=(smbnetfs)
+# fusermount (unmounting) is only recommended by smbnetfs; ps stops the daemons by PID.
+command -v fusermount >/dev/null || need+=(fuse)
+command -v ps >/dev/null || need+=(procps)
 # pdftotext and pdftoppm read the printed PDFs of the theme tests.
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then

@@ -46,7 +46,9 @@ pub enum PublishError {
     )]
     NotEmpty { dest: PathBuf, example: String },
 
-    #[error("another publish to this folder is running ({holder}). Wait for it to finish (its lock file is {lock})")]
+    #[error(
+        "another publish to this folder is running ({holder}). Wait for it to finish (its lock is the folder {lock})"
+    )]
     Locked { lock: PathBuf, holder: String },
 
     #[error(

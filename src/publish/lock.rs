@@ -1,12 +1,16 @@
 //! The lock in DEST (`.dangan-publish.lock`): one publish at a time, even from two PCs.
 //!
-//! A share honours an OS lock (`flock`) only among the processes of one client, so the lock is
-//! the file itself: created exclusively (which the server decides, whoever asks), holding who
-//! took it, and never kept open (a share will not delete an open file). While a publish runs
-//! it rewrites the file every minute; a lock not renewed for ten minutes, or left by a process
-//! of this computer that no longer runs, is stale and taken over by the next publish. Any
-//! other holder may be a colleague's publish still running: it is named, and `--break-lock`
-//! takes its lock anyway.
+//! A share honours an OS lock (`flock`) only among the processes of one client, and an
+//! exclusive file creation is not exclusive either through every client (smbnetfs creates
+//! with plain O_CREAT: two PCs both "created" the lock file in 17 of 40 tries). Making a
+//! folder is: the server makes it or answers that it exists (0 of 40). So the lock is a
+//! folder, made by whoever takes it, holding `holder.json` (who, where, when), which is
+//! never kept open (a share will not delete an open file). While a publish runs it rewrites
+//! that file every minute; a lock not renewed for ten minutes, or left by a process of this
+//! computer that no longer runs, is stale and taken over by the next publish. Any other
+//! holder may be a colleague's publish still running: it is named, and `--break-lock` takes
+//! its lock anyway. A lock *file* of that name (earlier versions of dangan made one) is
+//! judged by the same rules.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -21,6 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{IoContext, PublishError};
 use super::{LOCK_NAME, tmp_name};
+
+/// The file in the lock folder that says who holds it.
+pub const HOLDER_NAME: &str = "holder.json";
 
 /// How often a running publish rewrites its lock.
 const RENEW: Duration = Duration::from_secs(60);
@@ -62,19 +69,22 @@ impl Holder {
     }
 }
 
-/// A held lock. `release` removes the file; dropping it does the same, quietly.
+/// A held lock. `release` removes it; dropping it does the same, quietly.
 #[derive(Debug)]
 pub(crate) struct Lock {
+    /// The lock folder.
     path: PathBuf,
+    /// What its holder file says: ours, byte for byte, as long as we hold it.
     text: String,
-    /// Set when the file is found gone or someone else's: another publish broke the lock.
+    /// Set when the holder file is found gone or someone else's: another publish broke the
+    /// lock.
     lost: Arc<AtomicBool>,
     renewer: Option<(Sender<()>, JoinHandle<()>)>,
     /// What was done about a stale lock found in the way, for the user to read.
     pub took_over: Option<String>,
 }
 
-/// What a lock file in the way is.
+/// What a lock in the way is.
 enum Found {
     /// Its holder may still be running.
     Live(String),
@@ -82,25 +92,52 @@ enum Found {
     Stale(String),
 }
 
+/// Pauses before trying again when the lock in the way vanished before it could be read: a
+/// client may go on answering "exists" for a moment after another PC removed it.
+const VANISHED: [Duration; 4] = [
+    Duration::from_millis(100),
+    Duration::from_millis(300),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
+
 impl Lock {
-    /// Take the lock of `dest`: create the file, or take over a stale one (or, with
+    /// Take the lock of `dest`: make the lock folder, or take over a stale lock (or, with
     /// `break_lock`, any one).
     pub fn acquire(dest: &Path, break_lock: bool) -> Result<Lock, PublishError> {
         let path = dest.join(LOCK_NAME);
         let me = Holder::me();
         let text = serde_json::to_string(&me).expect("a holder always serializes");
         let mut took_over = None;
-        for _ in 0..5 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    write_closed(file, &text, &path)?;
+        let mut pauses = VANISHED.iter();
+        loop {
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    let holder = path.join(HOLDER_NAME);
+                    let written = File::create(&holder).and_then(|f| write_closed(f, &text));
+                    if let Err(e) = written {
+                        let _ = fs::remove_file(&holder);
+                        let _ = fs::remove_dir(&path);
+                        return Err(e).ctx("write the lock", &holder);
+                    }
                     return Ok(Lock::held(path, text, took_over));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e).ctx("create the lock file", &path),
+                Err(e) => return Err(e).ctx("make the lock folder", &path),
             }
             let Some((found_text, age)) = read_lock(dest, &path)? else {
-                continue; // released meanwhile: try again
+                match pauses.next() {
+                    Some(pause) => {
+                        std::thread::sleep(*pause);
+                        continue; // released meanwhile: try again
+                    }
+                    None => {
+                        return Err(PublishError::Locked {
+                            lock: path,
+                            holder: "other publishes keep taking it".into(),
+                        });
+                    }
+                }
             };
             let (Found::Stale(why) | Found::Live(why)) = match judge(&found_text, age) {
                 Found::Live(why) if !break_lock => {
@@ -113,18 +150,19 @@ impl Lock {
             };
             if take_away(dest, &path, &found_text, &me.token)? {
                 took_over = Some(why);
+            } else if pauses.next().is_none() {
+                return Err(PublishError::Locked {
+                    lock: path,
+                    holder: "other publishes keep taking it".into(),
+                });
             }
         }
-        Err(PublishError::Locked {
-            lock: path,
-            holder: "other publishes keep taking it".into(),
-        })
     }
 
     fn held(path: PathBuf, text: String, took_over: Option<String>) -> Lock {
         let lost = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel::<()>();
-        let (p, t, l) = (path.clone(), text.clone(), lost.clone());
+        let (p, t, l) = (path.join(HOLDER_NAME), text.clone(), lost.clone());
         let handle = std::thread::spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(RENEW) {
                 if !renew(&p, &t) {
@@ -152,31 +190,30 @@ impl Lock {
         }
     }
 
-    /// Stop renewing and remove the file, if it is still ours.
+    fn ours(&self) -> bool {
+        !self.text.is_empty()
+            && fs::read_to_string(self.path.join(HOLDER_NAME)).is_ok_and(|t| t == self.text)
+    }
+
+    /// Stop renewing and remove the lock, if it is still ours.
     pub fn release(mut self) -> Result<(), PublishError> {
         self.stop_renewing();
-        let ours = fs::read_to_string(&self.path).is_ok_and(|t| t == self.text);
-        let result = match ours {
-            true => match fs::remove_file(&self.path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                    Err(e).ctx("remove the lock file", &self.path)
-                }
-                _ => Ok(()),
-            },
+        let result = match self.ours() {
+            true => remove_lock(&self.path),
             false => Ok(()), // broken by another publish: its lock now
         };
         self.text.clear(); // nothing left for drop to do
         result
     }
 
-    /// Leave the lock file behind as a killed process would (tests of interrupted runs): it
-    /// names a process that no longer runs.
+    /// Leave the lock behind as a killed process would (tests of interrupted runs): it names
+    /// a process that no longer runs.
     pub fn abandon(mut self) {
         self.stop_renewing();
         if let Ok(mut holder) = serde_json::from_str::<Holder>(&self.text) {
             holder.pid = u32::MAX; // above any process number Linux hands out
             let text = serde_json::to_string(&holder).expect("a holder always serializes");
-            let _ = fs::write(&self.path, text);
+            let _ = fs::write(self.path.join(HOLDER_NAME), text);
         }
         self.text.clear();
     }
@@ -192,46 +229,75 @@ impl Lock {
 impl Drop for Lock {
     fn drop(&mut self) {
         self.stop_renewing();
-        if !self.text.is_empty() && fs::read_to_string(&self.path).is_ok_and(|t| t == self.text) {
-            let _ = fs::remove_file(&self.path);
+        if self.ours() {
+            let _ = remove_lock(&self.path);
         }
     }
 }
 
-/// Write the record and close the file: a share will not delete (or let another client
-/// rename) a file someone holds open.
-fn write_closed(mut file: File, text: &str, path: &Path) -> Result<(), PublishError> {
-    file.write_all(text.as_bytes()).ctx("write", path)?;
-    file.sync_all().ctx("write", path)
+/// Remove a lock folder (its holder file first: a folder must be empty to go), or a lock
+/// file of an earlier version.
+fn remove_lock(path: &Path) -> Result<(), PublishError> {
+    let gone = |r: io::Result<()>| match r {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    if fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir()) {
+        return gone(fs::remove_file(path)).ctx("remove the lock file", path);
+    }
+    let holder = path.join(HOLDER_NAME);
+    gone(fs::remove_file(&holder)).ctx("remove the lock file", &holder)?;
+    gone(fs::remove_dir(path)).ctx("remove the lock folder", path)
 }
 
-/// Rewrite the lock with the same bytes (the server notes the time), if it is still ours.
-fn renew(path: &Path, text: &str) -> bool {
-    let still_ours = fs::read_to_string(path).is_ok_and(|t| t == text);
+/// Write the record and close the file: a share will not delete (or let another client
+/// rename) a file someone holds open.
+fn write_closed(mut file: File, text: &str) -> io::Result<()> {
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+/// Rewrite the holder file with the same bytes (the server notes the time), if it is still
+/// ours.
+fn renew(holder: &Path, text: &str) -> bool {
+    let still_ours = fs::read_to_string(holder).is_ok_and(|t| t == text);
     still_ours
         && OpenOptions::new()
             .write(true)
-            .open(path)
-            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .open(holder)
+            .and_then(|f| write_closed(f, text))
             .is_ok()
 }
 
-/// The lock file's text and how long ago it was last written, by the share's clock; `None`
-/// if it is gone.
+/// What the lock in the way says and how long ago it was last written, by the share's
+/// clock; `None` if it is gone. A lock folder without its holder file yet (just made, or
+/// its maker died at once) says nothing, and its age is the folder's.
 fn read_lock(dest: &Path, path: &Path) -> Result<Option<(String, Duration)>, PublishError> {
-    let mut bytes = Vec::new();
-    let meta = match File::open(path).and_then(|mut f| {
-        f.read_to_end(&mut bytes)?;
-        f.metadata()
-    }) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).ctx("read the lock file", path),
+    let written = match read_with_time(&path.join(HOLDER_NAME)) {
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => read_with_time(path), // an old lock file
+        Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::metadata(path) {
+            Ok(m) if m.is_dir() => Ok((String::new(), m.modified().unwrap_or(SystemTime::now()))),
+            Ok(_) => read_with_time(path),
+            Err(e) => Err(e),
+        },
+        other => other,
     };
-    let written = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    let (text, written) = match written {
+        Ok(found) => found,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).ctx("read the lock", path),
+    };
     let now = share_now(dest).unwrap_or_else(SystemTime::now);
     let age = now.duration_since(written).unwrap_or_default();
-    Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), age)))
+    Ok(Some((text, age)))
+}
+
+fn read_with_time(path: &Path) -> io::Result<(String, SystemTime)> {
+    let mut bytes = Vec::new();
+    let mut f = File::open(path)?;
+    f.read_to_end(&mut bytes)?;
+    let written = f.metadata()?.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), written))
 }
 
 /// The share's own time: that of a file just written there (the PCs' clocks may differ from
@@ -255,13 +321,13 @@ fn judge(text: &str, age: Duration) -> Found {
     let who = holder
         .as_ref()
         .map_or("its owner is unknown".to_string(), Holder::describe);
-    if let Some(h) = holder.as_ref().filter(|h| h.host == host_name()) {
-        if !process_alive(h.pid) {
-            return Found::Stale(format!(
-                "the lock of a publish that no longer runs ({who}: this computer has no process {} any more)",
-                h.pid
-            ));
-        }
+    if let Some(h) = holder.as_ref().filter(|h| h.host == host_name())
+        && !process_alive(h.pid)
+    {
+        return Found::Stale(format!(
+            "the lock of a publish that no longer runs ({who}: this computer has no process {} any more)",
+            h.pid
+        ));
     }
     if age > STALE {
         return Found::Stale(format!(
@@ -269,7 +335,9 @@ fn judge(text: &str, age: Duration) -> Found {
             minutes(age)
         ));
     }
-    let host = holder.as_ref().map_or("the computer named in it", |h| h.host.as_str());
+    let host = holder
+        .as_ref()
+        .map_or("the computer named in it", |h| h.host.as_str());
     Found::Live(format!(
         "{who}; it last renewed its lock {} s ago. A running publish renews it every minute; \
          one not renewed for {} minutes, or left by a process of this computer that no longer \
@@ -288,17 +356,21 @@ fn take_away(dest: &Path, path: &Path, expected: &str, token: &str) -> Result<bo
     match fs::rename(path, &aside) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e).ctx("take over the lock file", path),
+        Err(e) => return Err(e).ctx("take over the lock", path),
     }
-    let moved = fs::read_to_string(&aside).unwrap_or_default();
-    if moved != expected {
-        if !path.exists() {
-            let _ = fs::rename(&aside, path);
+    let moved = match fs::read_to_string(aside.join(HOLDER_NAME)) {
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => fs::read_to_string(&aside),
+        read => read,
+    };
+    if moved.unwrap_or_default() != expected {
+        // A fresh lock, made after we judged the old one: put it back.
+        if !path.exists() && fs::rename(&aside, path).is_ok() {
+            return Ok(false);
         }
-        let _ = fs::remove_file(&aside);
+        let _ = remove_lock(&aside); // its holder will find it gone and stop
         return Ok(false);
     }
-    fs::remove_file(&aside).ctx("remove the old lock file", &aside)?;
+    remove_lock(&aside)?;
     Ok(true)
 }
 
@@ -348,6 +420,14 @@ mod tests {
         serde_json::to_string(&h).unwrap()
     }
 
+    /// A lock folder as another publish leaves it; returns its holder file.
+    fn put_lock(dir: &Path, text: &str) -> PathBuf {
+        fs::create_dir(dir.join(LOCK_NAME)).unwrap();
+        let holder = dir.join(LOCK_NAME).join(HOLDER_NAME);
+        fs::write(&holder, text).unwrap();
+        holder
+    }
+
     fn age(path: &Path, by: Duration) {
         let f = File::options().write(true).open(path).unwrap();
         f.set_modified(SystemTime::now() - by).unwrap();
@@ -359,23 +439,37 @@ mod tests {
         let first = Lock::acquire(dir.path(), false).unwrap();
         let msg = Lock::acquire(dir.path(), false).unwrap_err().to_string();
         assert!(msg.contains("another publish"), "{msg}");
-        assert!(msg.contains(&format!("process {}", std::process::id())), "{msg}");
-        assert!(msg.contains("--break-lock") && msg.contains("10 minutes"), "{msg}");
+        assert!(
+            msg.contains(&format!("process {}", std::process::id())),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("--break-lock") && msg.contains("10 minutes"),
+            "{msg}"
+        );
         first.release().unwrap();
-        assert!(!dir.path().join(LOCK_NAME).exists(), "released: the file is gone");
+        assert!(
+            !dir.path().join(LOCK_NAME).exists(),
+            "released: the lock is gone"
+        );
         Lock::acquire(dir.path(), false).unwrap().release().unwrap();
     }
 
     #[test]
     fn the_lock_of_a_process_of_this_computer_that_no_longer_runs_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LOCK_NAME);
-        fs::write(&path, lock_text(&host_name(), u32::MAX)).unwrap();
+        let path = put_lock(dir.path(), &lock_text(&host_name(), u32::MAX));
         let lock = Lock::acquire(dir.path(), false).unwrap();
         let note = lock.took_over.clone().unwrap();
-        assert!(note.contains("no longer runs") && note.contains("王芳"), "{note}");
+        assert!(
+            note.contains("no longer runs") && note.contains("王芳"),
+            "{note}"
+        );
         let text = fs::read_to_string(&path).unwrap();
-        assert!(text.contains(&format!("\"pid\":{}", std::process::id())), "{text}");
+        assert!(
+            text.contains(&format!("\"pid\":{}", std::process::id())),
+            "{text}"
+        );
         lock.release().unwrap();
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "no file left");
     }
@@ -383,23 +477,24 @@ mod tests {
     #[test]
     fn another_computers_lock_holds_until_not_renewed_for_ten_minutes() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LOCK_NAME);
-        fs::write(&path, lock_text("office-pc", 4242)).unwrap();
+        let path = put_lock(dir.path(), &lock_text("office-pc", 4242));
         age(&path, Duration::from_secs(9 * 60));
         let msg = Lock::acquire(dir.path(), false).unwrap_err().to_string();
         assert!(msg.contains("office-pc") && msg.contains("王芳"), "{msg}");
         age(&path, Duration::from_secs(11 * 60));
         let lock = Lock::acquire(dir.path(), false).unwrap();
         let note = lock.took_over.clone().unwrap();
-        assert!(note.contains("11 minutes ago") || note.contains("12 minutes ago"), "{note}");
+        assert!(
+            note.contains("11 minutes ago") || note.contains("12 minutes ago"),
+            "{note}"
+        );
         lock.release().unwrap();
     }
 
     #[test]
     fn break_lock_takes_a_live_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LOCK_NAME);
-        fs::write(&path, lock_text("office-pc", 4242)).unwrap();
+        put_lock(dir.path(), &lock_text("office-pc", 4242));
         let lock = Lock::acquire(dir.path(), true).unwrap();
         assert!(lock.took_over.as_deref().unwrap().contains("office-pc"));
         lock.release().unwrap();
@@ -408,7 +503,7 @@ mod tests {
     #[test]
     fn a_lock_broken_by_another_publish_is_noticed_and_not_removed() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LOCK_NAME);
+        let path = dir.path().join(LOCK_NAME).join(HOLDER_NAME);
         let lock = Lock::acquire(dir.path(), false).unwrap();
         lock.check().unwrap();
         fs::write(&path, lock_text("office-pc", 4242)).unwrap(); // someone's --break-lock
@@ -416,13 +511,16 @@ mod tests {
         lock.lost.store(true, Ordering::SeqCst); // what the renewing thread does
         assert!(lock.check().unwrap_err().to_string().contains("broke"));
         lock.release().unwrap();
-        assert!(fs::read_to_string(&path).unwrap().contains("office-pc"), "theirs stays");
+        assert!(
+            fs::read_to_string(&path).unwrap().contains("office-pc"),
+            "theirs stays"
+        );
     }
 
     #[test]
     fn renewing_rewrites_the_same_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LOCK_NAME);
+        let path = dir.path().join(LOCK_NAME).join(HOLDER_NAME);
         let lock = Lock::acquire(dir.path(), false).unwrap();
         age(&path, Duration::from_secs(300));
         let before = fs::metadata(&path).unwrap().modified().unwrap();
@@ -430,5 +528,39 @@ mod tests {
         assert!(fs::metadata(&path).unwrap().modified().unwrap() > before);
         assert_eq!(fs::read_to_string(&path).unwrap(), lock.text);
         lock.release().unwrap();
+    }
+
+    #[test]
+    fn a_lock_folder_not_yet_saying_who_holds_it_holds_until_ten_minutes_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_NAME);
+        fs::create_dir(&path).unwrap(); // its maker has not written the holder file yet
+        let msg = Lock::acquire(dir.path(), false).unwrap_err().to_string();
+        assert!(msg.contains("owner is unknown"), "{msg}");
+        File::open(&path)
+            .unwrap()
+            .set_modified(SystemTime::now() - Duration::from_secs(11 * 60))
+            .unwrap();
+        let lock = Lock::acquire(dir.path(), false).unwrap();
+        assert!(lock.took_over.as_deref().unwrap().contains("minutes ago"));
+        lock.release().unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
+    }
+
+    #[test]
+    fn a_lock_file_of_an_earlier_version_is_judged_by_the_same_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_NAME);
+        let old =
+            r#"{"user":"王芳","host":"office-pc","pid":4242,"started":"2025-03-01 09:30:00"}"#;
+        fs::write(&path, old).unwrap();
+        let msg = Lock::acquire(dir.path(), false).unwrap_err().to_string();
+        assert!(msg.contains("office-pc") && msg.contains("王芳"), "{msg}");
+        age(&path, Duration::from_secs(11 * 60));
+        let lock = Lock::acquire(dir.path(), false).unwrap();
+        assert!(lock.took_over.as_deref().unwrap().contains("office-pc"));
+        assert!(path.join(HOLDER_NAME).is_file(), "a lock folder now");
+        lock.release().unwrap();
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
     }
 }

@@ -128,7 +128,10 @@ fn run(
     opts: &PublishOptions,
     hook: &Hook,
 ) -> Result<PublishSummary, PublishError> {
-    match rayon::ThreadPoolBuilder::new().num_threads(IO_THREADS).build() {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(IO_THREADS)
+        .build()
+    {
         Ok(pool) => pool.install(|| run_in_pool(site, dest, opts, hook)),
         Err(_) => run_in_pool(site, dest, opts, hook), // no threads to spare: the global pool
     }
@@ -177,13 +180,13 @@ fn with_lock(
     lock: Option<&Lock>,
     start: Instant,
 ) -> Result<PublishSummary, PublishError> {
-    let (mut manifest, legacy, index) = survey(dest, &files, opts)?;
+    let (mut manifest, legacy, index) = survey(dest, files, opts)?;
     let owners = Owners {
         manifest: &manifest,
         adopt: opts.adopt,
         legacy: &legacy,
     };
-    let plan = plan::make(site, dest, &files, &index, &owners)?;
+    let plan = plan::make(site, dest, files, &index, &owners)?;
     if opts.dry_run {
         let to_send = plan.writes.iter().map(|w| w.size).sum();
         let stale = plan.stale.clone();
@@ -196,7 +199,7 @@ fn with_lock(
         quiet: opts.quiet,
         lock,
     };
-    match carry_out(&run, &plan, &files, &mut manifest) {
+    match carry_out(&run, &plan, files, &mut manifest) {
         Ok((removed, sent)) => Ok(summary(&plan, removed, sent, start)),
         Err(PublishError::Interrupted) => Err(PublishError::Interrupted),
         Err(e) => {

@@ -44,7 +44,10 @@ fn path_problem(path: &str) -> Option<String> {
             Some(format!("{p}: use a shorter file name or slug"))
         }
         Some((_, p)) => Some(p.to_string()),
-        None if path == MANIFEST_NAME || path == LOCK_NAME || path.ends_with(TMP_SUFFIX) => {
+        None if path == MANIFEST_NAME
+            || path.split('/').next() == Some(LOCK_NAME)
+            || path.ends_with(TMP_SUFFIX) =>
+        {
             Some("this name is reserved for dangan publish's own files".to_string())
         }
         None => None,

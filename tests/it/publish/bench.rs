@@ -246,12 +246,24 @@ pub fn search_problems(
 
 /// Temporary files (also inside temporary folders) and locks left in DEST.
 pub fn leftovers(dest: &Path) -> Vec<String> {
-    tree(dest)
+    let mut found: Vec<String> = tree(dest)
         .into_keys()
         .filter(|r| {
-            r.split('/').any(|c| c.ends_with(".dangan-tmp")) || r.ends_with(".dangan-publish.lock")
+            r.split('/')
+                .any(|c| c.ends_with(".dangan-tmp") || c == ".dangan-publish.lock")
         })
-        .collect()
+        .collect();
+    if dest.join(".dangan-publish.lock").is_dir() && found.is_empty() {
+        found.push(".dangan-publish.lock/".into()); // an empty lock folder
+    }
+    found
+}
+
+/// The lock of a publish as it leaves it in DEST: a folder naming its holder.
+pub fn put_lock(dest: &Path, holder_json: &str) {
+    let lock = dest.join(".dangan-publish.lock");
+    fs::create_dir(&lock).unwrap();
+    fs::write(lock.join("holder.json"), holder_json).unwrap();
 }
 
 /// A link that does not resolve.

@@ -415,11 +415,10 @@ fn a_second_publish_at_the_same_time_is_refused_unless_told_to_break_the_lock() 
     let b = Bench::new();
     b.build(&small());
     let lock_path = b.dest.join(".dangan-publish.lock");
-    fs::write(
-        &lock_path,
+    put_lock(
+        &b.dest,
         r#"{"user":"王芳","host":"office-pc","pid":4242,"started":"2025-03-01 09:30:00","token":"x"}"#,
-    )
-    .unwrap();
+    );
     let msg = b.publish().unwrap_err().to_string();
     assert!(
         msg.contains("another publish") && msg.contains("王芳") && msg.contains("office-pc"),
@@ -438,7 +437,10 @@ fn a_second_publish_at_the_same_time_is_refused_unless_told_to_break_the_lock() 
             ..quiet()
         })
         .unwrap();
-    assert!(s.lock_note.as_deref().unwrap().contains("office-pc"), "{s:?}");
+    assert!(
+        s.lock_note.as_deref().unwrap().contains("office-pc"),
+        "{s:?}"
+    );
     assert_dest_equals_site(&b, &[]);
     assert!(leftovers(&b.dest).is_empty(), "the lock is gone when done");
 }

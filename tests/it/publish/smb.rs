@@ -104,10 +104,18 @@ fn a_share_gets_the_site_its_edits_and_deletions_and_keeps_a_colleagues_file() {
     b.build(&v1);
     let s = b.publish().unwrap();
     assert_eq!(s.added.len(), expected(&b.site).len());
-    assert_same_files(&published(&f.server, &[]), &expected(&b.site), "first publish");
+    assert_same_files(
+        &published(&f.server, &[]),
+        &expected(&b.site),
+        "first publish",
+    );
     // Chinese names arrive as they are, and the lock is gone (#20 item 2: it was left behind).
     assert!(f.server.join("unit/市委办公室.html").is_file());
-    assert!(leftovers(&f.server).is_empty(), "{:?}", leftovers(&f.server));
+    assert!(
+        leftovers(&f.server).is_empty(),
+        "{:?}",
+        leftovers(&f.server)
+    );
 
     // A colleague puts a notice there from another PC.
     std::fs::write(f.pc2.join("通知.txt"), "下周一例会").unwrap();
@@ -120,9 +128,20 @@ fn a_share_gets_the_site_its_edits_and_deletions_and_keeps_a_colleagues_file() {
     assert!(s.changed.contains(&"reports/2017/r000001.html".to_string()));
     assert!(s.added.contains(&"reports/2010/r000030.html".to_string()));
     assert!(s.removed.contains(&"reports/2011/r000013.html".to_string()));
-    assert_same_files(&published(&f.server, &["通知.txt"]), &expected(&b.site), "after the edit");
-    assert_eq!(std::fs::read_to_string(f.server.join("通知.txt")).unwrap(), "下周一例会");
-    assert!(leftovers(&f.server).is_empty(), "{:?}", leftovers(&f.server));
+    assert_same_files(
+        &published(&f.server, &["通知.txt"]),
+        &expected(&b.site),
+        "after the edit",
+    );
+    assert_eq!(
+        std::fs::read_to_string(f.server.join("通知.txt")).unwrap(),
+        "下周一例会"
+    );
+    assert!(
+        leftovers(&f.server).is_empty(),
+        "{:?}",
+        leftovers(&f.server)
+    );
     assert!(broken_links(&f.server, false).is_empty());
 }
 
@@ -139,7 +158,10 @@ fn two_pcs_publishing_at_once_exactly_one_succeeds() {
             .iter()
             .map(|dest| publish_cmd(&b.site, dest).spawn().unwrap())
             .collect();
-        let outs: Vec<_> = pcs.drain(..).map(|c| c.wait_with_output().unwrap()).collect();
+        let outs: Vec<_> = pcs
+            .drain(..)
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
         let ok: Vec<bool> = outs.iter().map(|o| o.status.success()).collect();
         let stderr: Vec<String> = outs
             .iter()
@@ -158,7 +180,11 @@ fn two_pcs_publishing_at_once_exactly_one_succeeds() {
             stderr[loser]
         );
         assert_same_files(&published(&f.server, &[]), &want, &format!("round {round}"));
-        assert!(leftovers(&f.server).is_empty(), "round {round}: {:?}", leftovers(&f.server));
+        assert!(
+            leftovers(&f.server).is_empty(),
+            "round {round}: {:?}",
+            leftovers(&f.server)
+        );
     }
 }
 
@@ -185,13 +211,26 @@ fn a_publish_the_share_refuses_halfway_leaves_no_temporary_files() {
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
     let out = publish_cmd(&b.site, &f.pc1).output().unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(mode)).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("reports/2017"), "{stderr}");
-    assert!(leftovers(&f.server).is_empty(), "{:?}", leftovers(&f.server));
+    assert!(
+        leftovers(&f.server).is_empty(),
+        "{:?}",
+        leftovers(&f.server)
+    );
     assert_same_files(&published(&f.server, &[]), &old, "the site as it was");
     b.publish().unwrap();
-    assert_same_files(&published(&f.server, &[]), &expected(&b.site), "published after all");
+    assert_same_files(
+        &published(&f.server, &[]),
+        &expected(&b.site),
+        "published after all",
+    );
 }
 
 /// What a reader polling the share saw.
@@ -249,7 +288,10 @@ fn poll(dest: &Path, versions: &[Version], stop: &AtomicBool, seen: &Seen) {
         let Ok(entry) = std::fs::read(dest.join(&versions[0].entry)) else {
             continue; // no index for a moment (its folder is being switched)
         };
-        let Some(v) = versions.iter().find(|v| v.files.get(&v.entry) == Some(&entry)) else {
+        let Some(v) = versions
+            .iter()
+            .find(|v| v.files.get(&v.entry) == Some(&entry))
+        else {
             seen.problems
                 .lock()
                 .unwrap()
@@ -330,15 +372,30 @@ fn publishes_killed_at_random_moments_resume_and_readers_never_meet_a_dead_resul
         let problems = search_problems(&f.server, &[&to.files, &from.files], &[&mt, &mf]);
         assert!(problems.is_empty(), "{when}: {problems:?}");
         let resumed = publish_cmd(&to.site, &f.pc1).output().unwrap();
-        assert!(resumed.status.success(), "{when}: {}", String::from_utf8_lossy(&resumed.stderr));
-        assert_same_files(&published(&f.server, &[]), &to.files, &format!("{when}, resumed"));
-        assert!(leftovers(&f.server).is_empty(), "{when}: {:?}", leftovers(&f.server));
+        assert!(
+            resumed.status.success(),
+            "{when}: {}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        assert_same_files(
+            &published(&f.server, &[]),
+            &to.files,
+            &format!("{when}, resumed"),
+        );
+        assert!(
+            leftovers(&f.server).is_empty(),
+            "{when}: {:?}",
+            leftovers(&f.server)
+        );
     }
     stop.store(true, Ordering::SeqCst);
     reader.join().unwrap();
     let problems = seen.problems.lock().unwrap();
     assert!(problems.is_empty(), "the reader met: {problems:?}");
-    assert!(seen.looks.load(Ordering::SeqCst) >= 4, "the reader looked often enough");
+    assert!(
+        seen.looks.load(Ordering::SeqCst) >= 4,
+        "the reader looked often enough"
+    );
 }
 
 #[test]
@@ -349,13 +406,23 @@ fn a_lock_left_by_a_killed_publish_on_this_pc_does_not_block_the_next() {
     // A lock as a publish killed on this computer leaves it (its process no longer runs).
     let dead = r#"{"user":"王芳","host":"HOST","pid":4294967295,"started":"2025-03-01 09:30:00","token":"x"}"#
         .replace("HOST", std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim());
-    std::fs::write(f.pc2.join(".dangan-publish.lock"), dead).unwrap();
+    put_lock(&f.pc2, &dead);
     let s = b.publish().unwrap();
-    assert!(s.lock_note.as_deref().unwrap_or("").contains("no longer runs"), "{s:?}");
-    assert!(leftovers(&f.server).is_empty(), "{:?}", leftovers(&f.server));
+    assert!(
+        s.lock_note
+            .as_deref()
+            .unwrap_or("")
+            .contains("no longer runs"),
+        "{s:?}"
+    );
+    assert!(
+        leftovers(&f.server).is_empty(),
+        "{:?}",
+        leftovers(&f.server)
+    );
     // Another PC's fresh lock holds.
     let other = r#"{"user":"李明","host":"office-pc","pid":4242,"started":"2025-03-01 09:30:00","token":"y"}"#;
-    std::fs::write(f.pc2.join(".dangan-publish.lock"), other).unwrap();
+    put_lock(&f.pc2, other);
     let err = b.publish().unwrap_err();
     assert!(matches!(err, PublishError::Locked { .. }), "{err}");
     assert!(err.to_string().contains("office-pc"), "{err}");
