@@ -333,7 +333,7 @@ impl Text {
         self.cut.is_none()
     }
 
-    /// Appends `s`, control characters as spaces and undecodable characters
+    /// Appends `s`, control and other unwanted characters as spaces and undecodable characters
     /// (U+FFFD) left out; `false` once the text is full.
     pub(crate) fn push(&mut self, s: &str) -> bool {
         if self.cut.is_some() {
@@ -346,7 +346,8 @@ impl Text {
                     continue;
                 }
                 '\n' | '\t' => c,
-                c if c.is_control() => ' ',
+                // What no output may hold (crate::text), e.g. U+2028 or U+FFFE from a PDF.
+                c if c.is_control() || crate::text::is_unwanted(c) => ' ',
                 c => c,
             };
             if self.out.len() + c.len_utf8() > self.max {

@@ -41,7 +41,12 @@ impl AttachmentTexts {
             let readable: Vec<(String, String)> = mine
                 .iter()
                 .filter(|f| super::Kind::of(f.name()).is_some())
-                .map(|f| (f.rel.clone(), f.name().to_string()))
+                .map(|f| {
+                    (
+                        f.rel.clone(),
+                        crate::text::clean_line(f.name()).into_owned(),
+                    )
+                })
                 .collect();
             if !readable.is_empty() {
                 self.of.insert(id.clone(), readable);

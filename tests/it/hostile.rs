@@ -239,6 +239,11 @@ fn issue_12_control_characters_reach_no_page_feed_sitemap_or_search_index() {
         "---\nunit: 区委办\ndate: 2020-01-04\ntype: 总结\n---\n\n正文。\n",
     );
     a.write("content/2020/c\u{1}d附件\u{7}.pdf", b"%PDF-1.4");
+    // An attachment whose name and text the search index takes in.
+    a.write(
+        "content/2020/a附\u{7}件.txt",
+        "附件\u{b}正文\u{2028}第二段\u{fffe}完\u{1}。\n".as_bytes(),
+    );
     let run = a.build();
     run.ok();
     let err = run.stderr();
@@ -257,6 +262,7 @@ fn issue_12_control_characters_reach_no_page_feed_sitemap_or_search_index() {
 
     let out = a.out();
     let mut checked = 0;
+    let mut search_files = String::new();
     for e in walkdir::WalkDir::new(&out) {
         let e = e.unwrap();
         let rel = e
@@ -272,7 +278,10 @@ fn issue_12_control_characters_reach_no_page_feed_sitemap_or_search_index() {
         let text_kind = ["html", "xml", "js", "json", "css", "txt"]
             .iter()
             .any(|x| rel.ends_with(&format!(".{x}")));
-        if !e.file_type().is_file() || !text_kind {
+        // An attachment is published as it is, byte for byte: its text is the
+        // author's, only the index's copy of it is cleaned.
+        let attachment = rel == "2020/a附_件.txt";
+        if !e.file_type().is_file() || !text_kind || attachment {
             continue;
         }
         let bytes = std::fs::read(e.path()).unwrap();
@@ -295,9 +304,25 @@ fn issue_12_control_characters_reach_no_page_feed_sitemap_or_search_index() {
             })
             .collect();
         assert!(bad.is_empty(), "{rel} holds control characters {bad:?}");
+        // Nor written as JSON escapes in the search index, to be unescaped in the page.
+        let escaped = [
+            "\\u000", "\\u001", "\\u007f", "\\u008", "\\u009", "\\u202", "\\ufff",
+        ];
+        for e in escaped.iter().filter(|_| rel.starts_with("_search/")) {
+            assert!(
+                !text.to_lowercase().contains(e),
+                "{rel} holds {e}…:\n{text}"
+            );
+        }
+        if rel.starts_with("_search/") {
+            search_files.push_str(&text);
+        }
         checked += 1;
     }
     assert!(checked > 10, "only {checked} files checked");
+    // The attachment's text and name are in the index, cleaned.
+    assert!(search_files.contains("\"a附件.txt\""), "{search_files}");
+    assert!(search_files.contains('段'), "{search_files}");
     let page = a.page("2020/a.html");
     assert!(
         page.contains("关于 某事的报告 ]]&gt; &amp; &lt;x&gt;"),
