@@ -46,10 +46,21 @@ REPORT=$(find "$DIR/content/reports" -name '*.md' | sort | sed -n 1p)
 cp "$REPORT" "$DIR/report.bak"
 DANGAN_TIMING=1 "$BIN" --root "$DIR" watch --quiet 2>"$LAPS/watch.txt" &
 WATCH=$!
-sleep 3
+trap 'kill "$WATCH" 2>/dev/null || true' EXIT
+# Waits (up to a minute) until the watch's laps name $1 at least $2 times: a loaded machine
+# may take longer than any fixed sleep over the first build or a save.
+laps_seen() {
+  for _ in $(seq 600); do
+    [ "$(grep -c "$1" "$LAPS/watch.txt" || true)" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  echo "bench/addresses.sh: watch did not report '$1' in time" >&2; return 1
+}
+laps_seen "search index staged" 1
 for i in $(seq "$RUNS"); do
   printf '\n补充第%s段。\n' "$i" >>"$REPORT"
-  sleep 1.5
+  laps_seen "pages written" "$i"
+  sleep 0.5
 done
 kill "$WATCH"; wait "$WATCH" 2>/dev/null || true
 cp "$DIR/report.bak" "$REPORT"
