@@ -377,6 +377,35 @@ fn moved_renamed_and_reslugged_reports_keep_their_old_addresses_on_the_site_and_
     }
 }
 
+/// The same on a real Windows-style share (Samba on 127.0.0.1, mounted as the publishing PC
+/// and as a reader's PC; see tests/it/publish/smb.rs): published from one, the old addresses
+/// lead on when opened through the other, with scripts off.
+#[test]
+fn old_addresses_lead_on_when_opened_from_a_real_smb_share() {
+    let f = crate::publish::smb::folder("redirects");
+    let a = five_reports();
+    a.build().ok();
+    a.run(&["publish", f.pc1.to_str().unwrap(), "--quiet"]).ok();
+    move_rename_reslug_delete(&a);
+    a.build().ok();
+    a.run(&["publish", f.pc1.to_str().unwrap(), "--quiet"]).ok();
+
+    assert_recorded_as_redirects(&a.out(), &f.server);
+    assert!(
+        !f.server.join(DELETED).exists(),
+        "a deleted report leaves no page"
+    );
+    assert_old_addresses_unlisted(&f.server);
+    let b = Browser::start();
+    b.cdp(
+        "Emulation.setScriptExecutionDisabled",
+        json!({"value": true}),
+    );
+    for (old, new, title) in MOVES {
+        follows(&b, &f.reader, old, new, title);
+    }
+}
+
 /// The build's manifest lists each old address as a redirect linking to the report's page (so
 /// that publish puts the page in place first), and publish records it as one in DEST.
 fn assert_recorded_as_redirects(site: &Path, dest: &Path) {

@@ -3,7 +3,7 @@
 
 mod archive;
 mod bench;
-mod smb;
+pub(crate) mod smb;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -23,14 +23,14 @@ struct Share {
 }
 
 /// One folder of the share for one test.
-struct Folder {
-    server: PathBuf,
+pub(crate) struct Folder {
+    pub(crate) server: PathBuf,
     /// Through the first client (the PC that publishes).
-    pc1: PathBuf,
+    pub(crate) pc1: PathBuf,
     /// Through the second client (another PC).
     pc2: PathBuf,
     /// Through a client that caches nothing (a reader).
-    reader: PathBuf,
+    pub(crate) reader: PathBuf,
 }
 
 fn share() -> &'static Share {
@@ -71,7 +71,7 @@ fn start_share() -> Result<Share, String> {
     })
 }
 
-fn folder(name: &str) -> Folder {
+pub(crate) fn folder(name: &str) -> Folder {
     let s = share();
     let pc1 = s.mounts[0].join(name);
     std::fs::create_dir(&pc1).unwrap(); // through the client, so that the share's user owns it
