@@ -30,7 +30,7 @@ measure() { # label, then the command; prints "label seconds peak_kb [pages_ms s
   DANGAN_TIMING=1 /usr/bin/time -f "%e %M" -o "$DIR/time.txt" "$@" >/dev/null 2>"$DIR/laps.txt"
   local laps=""
   if [ "$label" = dangan ]; then # the last lap of each half: pages on disk, then search index and manifest
-    laps="$(grep -F 'pages written' "$DIR/laps.txt" | awk '{print $1}') $(grep -F 'search half done' "$DIR/laps.txt" | awk '{print $1}')"
+    laps="$(grep -E 'pages (written|staged)' "$DIR/laps.txt" | awk '{print $1}') $(grep -F 'search half done' "$DIR/laps.txt" | awk '{print $1}')"
   fi
   echo "$label $(cat "$DIR/time.txt") $laps"
 }

@@ -29,4 +29,5 @@ pub mod render;
 pub mod search;
 pub mod serve;
 pub mod text;
+pub mod timing;
 pub mod watch;

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, display_path};
-use crate::model::{Alias, AttachmentRisk, ContentFile, DATE_HELP, Report, ReportDate};
+use crate::model::{
+    Alias, AttachmentRisk, ContentFile, DATE_HELP, Report, ReportDate, SourceStamp,
+};
 use crate::paths::safe_path;
 
 pub const CONTENT_DIR: &str = "content";
@@ -53,6 +55,7 @@ pub fn load_report(
             return (None, vec![d]);
         }
     };
+    let stamp = SourceStamp::of(&bytes);
     let mut diags = Vec::new();
     let text = match decode(&shown, bytes) {
         Ok((t, d)) => {
@@ -85,7 +88,8 @@ pub fn load_report(
         return (None, diags);
     }
     let id = rel_id(content, path);
-    let report = validate(&shown, &id, path, fm, &split, config, &mut diags);
+    let file = SourceFile { path, stamp };
+    let report = validate(&shown, &id, &file, fm, &split, config, &mut diags);
     let ok = !diags.iter().any(Diagnostic::is_error);
     (report.filter(|_| ok), diags)
 }
@@ -116,6 +120,39 @@ fn decode(shown: &str, bytes: Vec<u8>) -> Result<(String, Option<Diagnostic>), D
     }
 }
 
+/// A report's Markdown body, read again from its file.
+pub struct Body {
+    text: String,
+    start: usize,
+}
+
+impl Body {
+    pub fn as_str(&self) -> &str {
+        &self.text[self.start..]
+    }
+}
+
+/// Reads the body of `report` again, as [`load_report`] read it (damaged
+/// bytes shown as U+FFFD, control characters taken out); `None` if its file
+/// no longer holds the bytes it was loaded from (changed, removed, or
+/// unreadable since).
+pub fn read_body(report: &Report) -> Option<Body> {
+    let bytes = std::fs::read(&report.source).ok()?;
+    if SourceStamp::of(&bytes) != report.stamp {
+        return None;
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => crate::text::repair_utf8(e.as_bytes())?.text,
+    };
+    let split = front_matter::split("", &text).ok()?;
+    let text = crate::text::clean_text(split.body).into_owned();
+    text.is_char_boundary(report.body_start).then_some(Body {
+        text,
+        start: report.body_start,
+    })
+}
+
 fn not_utf8(shown: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
     let line = bytes[..valid_up_to].iter().filter(|b| **b == b'\n').count() + 1;
     let looks_utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
@@ -129,10 +166,16 @@ fn not_utf8(shown: &str, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
         .hint("save it again as UTF-8 (in Notepad: Save As, Encoding: UTF-8), or convert it with `dangan import`")
 }
 
+/// The file a report is read from, as it was read.
+struct SourceFile<'a> {
+    path: &'a Path,
+    stamp: SourceStamp,
+}
+
 fn validate(
     shown: &str,
     id: &str,
-    path: &Path,
+    file: &SourceFile<'_>,
     fm: front_matter::FrontMatter,
     split: &front_matter::Split<'_>,
     config: &Config,
@@ -290,9 +333,9 @@ fn validate(
         Some((rest, skipped_lines))
             if fm.title.is_none() || fm.title.as_deref() == heading_title.as_deref() =>
         {
-            (rest.to_string(), split.body_line + skipped_lines)
+            (rest, split.body_line + skipped_lines)
         }
-        _ => (split.body.to_string(), split.body_line),
+        _ => (split.body, split.body_line),
     };
     let key = match (&unit, &date, &kind) {
         (Some(u), Some(d), Some(k)) => crate::addresses::report_key(
@@ -345,7 +388,7 @@ fn validate(
     };
     Some(Report {
         id: id.to_string(),
-        source: path.to_path_buf(),
+        source: file.path.to_path_buf(),
         title,
         unit: unit?,
         date: date?,
@@ -355,7 +398,9 @@ fn validate(
         author: fm.author,
         draft: fm.draft,
         page: safe_path(&page),
-        body,
+        stamp: file.stamp,
+        // `title_heading` cut off the head of the body.
+        body_start: split.body.len() - body.len(),
         body_line,
         key,
         aliases,

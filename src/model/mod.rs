@@ -7,5 +7,5 @@ mod site;
 
 pub use beside::Beside;
 pub use date::{DATE_HELP, ReportDate};
-pub use report::{Alias, AliasTarget, AttachmentRisk, ContentFile, Report};
+pub use report::{Alias, AliasTarget, AttachmentRisk, ContentFile, Report, SourceStamp};
 pub use site::{RESERVED_TOP, Site, Unit, risky_attachments};

@@ -1,4 +1,7 @@
-//! One report as the site sees it: validated front matter plus its Markdown body.
+//! One report as the site sees it: its validated front matter, and where its
+//! Markdown body is in its file. The body itself is not kept: it is read
+//! again when the report's page is made, so that an archive of any size fits
+//! in memory.
 
 use std::path::PathBuf;
 
@@ -20,10 +23,13 @@ pub struct Report {
     pub draft: bool,
     /// Site path of the report's page (`2020/报告.html`).
     pub page: String,
-    /// The Markdown body, without front matter (and without the `#` title line
-    /// when that line gave the title).
-    pub body: String,
-    /// Line of the source file where `body` starts.
+    /// The file's bytes as they were read, to tell whether it changed since.
+    pub stamp: SourceStamp,
+    /// Where the Markdown starts in the body as loaded (the text after the
+    /// front matter, control characters taken out), in bytes: after the `#`
+    /// title line when that line gave the title.
+    pub body_start: usize,
+    /// Line of the source file where the body starts.
     pub body_line: usize,
     /// What tells this report apart when it moves: a hash of its title, unit,
     /// date and type (see `addresses::report_key`).
@@ -48,6 +54,23 @@ pub enum AliasTarget {
     Report(String),
     /// An old address of the site (`2019/旧报告.html`).
     Page(String),
+}
+
+/// The length and a 128-bit hash (xxh3) of a file's bytes: equal stamps mean
+/// the same bytes (with odds of a clash of about 2^-128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SourceStamp {
+    pub len: u64,
+    pub hash: u128,
+}
+
+impl SourceStamp {
+    pub fn of(bytes: &[u8]) -> SourceStamp {
+        SourceStamp {
+            len: bytes.len() as u64,
+            hash: xxhash_rust::xxh3::xxh3_128(bytes),
+        }
+    }
 }
 
 impl Report {

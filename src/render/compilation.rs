@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use rayon::prelude::*;
 
-use super::Renderer;
 use super::views::{Attachment, Card, Count, Link, SiteView, crumbs};
+use super::{Compiled, Renderer};
 use crate::model::{Report, Site, Unit};
 use crate::paths::encode_path;
 
@@ -328,28 +328,31 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// Fills the template context of the compilation at `page`.
+    /// Fills the template context of the compilation at `page`, from the
+    /// rendered `bodies` of the reports it binds ([`Renderer::compiled`]).
     pub(super) fn compilation_page(
         &self,
         ctx: &mut tera::Context,
         sv: &SiteView<'_>,
         page: &str,
-        unit: &str,
-        year: i32,
-        scope: Scope,
+        (unit, year, scope): (&str, i32, Scope),
+        bodies: &[Compiled<'_>],
     ) {
         let site = self.site;
         let u = &site.units[unit];
         let ids = self.compilations.reports(site, unit, year, scope);
+        assert_eq!(ids.len(), bodies.len(), "a body for every compiled report");
         let reports: Vec<CompiledReport> = ids
             .par_iter()
+            .zip(bodies)
             .enumerate()
-            .map(|(i, id)| {
+            .map(|(i, (id, body))| {
                 let r = &*site.reports[*id];
                 let number = i + 1;
                 let prefix = format!("{}-", anchor(number));
-                let html = relocate(&self.rendered(id).html, &r.page, page, &prefix);
-                CompiledReport::new(site, sv, r, number, html, self.attachments(id, page))
+                let html = relocate(&body.html, &r.page, page, &prefix);
+                let attachments = self.attachments(id, page, body.linked_files);
+                CompiledReport::new(site, sv, r, number, html, attachments)
             })
             .collect();
         let title = title(unit, year, scope);

@@ -2,14 +2,14 @@
 //! incremental rebuild renders only the outputs whose inputs changed.
 //! Config and theme changes are not covered: they restart from nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use foldhash::fast::{FixedState, FoldHasher};
 
 use rayon::prelude::*;
 
-use super::{Job, Renderer};
+use super::{Job, MdFacts, Renderer};
 use crate::model::{Report, Site};
 
 /// Hashes of what a report shows in every list, computed once per run.
@@ -42,9 +42,10 @@ fn card_hash(site: &Site, r: &Report) -> u64 {
 }
 
 impl Renderer<'_> {
-    /// The fingerprints of `jobs` (as listed by `jobs()`), in order. Report
-    /// pages, the bulk of them, are done in one pass over the ordered maps.
-    pub fn fingerprints(&self, jobs: &[Job]) -> Vec<u64> {
+    /// The fingerprints of `jobs` (as listed by `jobs()`), in order, given
+    /// the Markdown of every report. Report pages, the bulk of them, are done
+    /// in one pass over the ordered maps.
+    pub fn fingerprints(&self, jobs: &[Job], markdown: &BTreeMap<String, MdFacts>) -> Vec<u64> {
         let site = self.site;
         let unit_paths: HashMap<&str, u64, FixedState> = site
             .units
@@ -57,17 +58,17 @@ impl Renderer<'_> {
                 (name.as_str(), h.finish())
             })
             .collect();
-        let pairs: Vec<_> = site.reports.iter().zip(self.markdown.values()).collect();
+        let pairs: Vec<_> = site.reports.iter().zip(markdown).collect();
         // What a report shows wherever it is shown whole (its page, its compilation).
         let whole: Vec<(&str, u64)> = pairs
             .par_iter()
-            .map(|((id, r), md)| {
-                debug_assert_eq!(id.as_str(), md.report.id.as_str());
+            .map(|((id, r), (md_id, md))| {
+                assert_eq!(id, md_id, "every report's Markdown is known");
                 let mut h = hasher();
                 md.stamp.hash(&mut h);
                 card_hash(site, r).hash(&mut h);
-                if self.beside.has_files(r.dir()) || !md.rendered.linked_files.is_empty() {
-                    for f in self.attachment_files(id) {
+                if self.beside.has_files(r.dir()) || !md.linked_files.is_empty() {
+                    for f in self.attachment_files(id, &md.linked_files) {
                         (&f.rel, &f.site_path, f.size).hash(&mut h);
                     }
                 }

@@ -12,8 +12,6 @@ mod views;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use compilation::Compilations;
 pub use compilation::Scope;
 pub use theme::Theme;
@@ -22,7 +20,7 @@ use views::*;
 use crate::diag::{Diagnostic, line_col};
 use crate::manifest::Kind;
 use crate::markdown::{self, LinkContext, LinkProblemKind, Rendered, Target};
-use crate::model::{Beside, ContentFile, Report, Site};
+use crate::model::{Beside, ContentFile, Report, Site, SourceStamp};
 use crate::output::{Content, OutFile};
 use crate::paths::root_prefix;
 
@@ -127,44 +125,18 @@ pub fn job_path(site: &Site, job: &Job) -> String {
     }
 }
 
-/// Brings `cache` up to date with `site`: renders (in parallel) the reports
-/// that are new, changed, or whose links now resolve differently.
-pub fn update_markdown(
-    site: &Site,
-    cache: &mut BTreeMap<String, Arc<MdEntry>>,
-    next_stamp: &mut u64,
-) {
-    // Both maps are sorted by id: walk them side by side instead of looking up.
-    let mut gone = Vec::new();
-    let mut stale: Vec<&Arc<Report>> = Vec::new();
-    let mut cached = cache.iter().peekable();
-    for (id, r) in &site.reports {
-        while let Some((cid, _)) = cached.next_if(|(cid, _)| cid.as_str() < id.as_str()) {
-            gone.push(cid.clone());
-        }
-        match cached.next_if(|(cid, _)| *cid == id) {
-            Some((_, e)) if e.is_current(site, r) => {}
-            _ => stale.push(r),
-        }
-    }
-    gone.extend(cached.map(|(cid, _)| cid.clone()));
-    for id in gone {
-        cache.remove(&id);
-    }
-    let fresh: Vec<(Rendered, Vec<Diagnostic>)> = stale
-        .par_iter()
-        .map(|r| markdown_one(site, &r.id))
-        .collect();
-    for (report, (rendered, diags)) in stale.into_iter().zip(fresh) {
-        *next_stamp += 1;
-        let entry = MdEntry {
-            report: report.clone(),
-            rendered,
-            diags,
-            stamp: *next_stamp,
-        };
-        cache.insert(report.id.clone(), Arc::new(entry));
-    }
+/// Forgets the Markdown of reports that are gone, and lists the reports whose
+/// Markdown must be rendered again: new, changed, or whose links now resolve
+/// differently.
+pub fn stale_markdown<'s>(
+    site: &'s Site,
+    facts: &mut BTreeMap<String, MdFacts>,
+) -> Vec<&'s Arc<Report>> {
+    facts.retain(|id, _| site.reports.contains_key(id));
+    site.reports
+        .values()
+        .filter(|r| !facts.get(&r.id).is_some_and(|f| f.is_current(site, r)))
+        .collect()
 }
 
 /// What a path under `content/` is in this site.
@@ -180,42 +152,59 @@ pub fn resolve(site: &Site, path: &str) -> Target {
     }
 }
 
-/// A report's rendered Markdown, with what it was rendered from.
-pub struct MdEntry {
-    pub report: Arc<Report>,
-    pub rendered: Rendered,
+/// What later runs need to know of a report's rendered Markdown. The
+/// rendering itself (HTML, text) is not kept: it is made again from the
+/// report's file when its page is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MdFacts {
+    /// The bytes of the file it was rendered from.
+    pub source: SourceStamp,
+    /// Every relative link target (path under `content/`) and what it
+    /// resolved to: the rendering stays valid while these resolve the same.
+    pub resolved: Vec<(String, Target)>,
+    /// Site paths of the files the report links to (attachments).
+    pub linked_files: Vec<String>,
     pub diags: Vec<Diagnostic>,
     /// Different for every rendering: pages that show it depend on it.
     pub stamp: u64,
 }
 
-impl MdEntry {
-    /// Still valid for `report` in `site`: same report, links resolve the same.
-    pub fn is_current(&self, site: &Site, report: &Arc<Report>) -> bool {
-        Arc::ptr_eq(&self.report, report)
+impl MdFacts {
+    pub fn new(report: &Report, rendered: &Rendered, diags: Vec<Diagnostic>, stamp: u64) -> Self {
+        MdFacts {
+            source: report.stamp,
+            resolved: rendered.resolved.clone(),
+            linked_files: rendered.linked_files.clone(),
+            diags,
+            stamp,
+        }
+    }
+
+    /// Still valid for `report` in `site`: same file, links resolve the same.
+    pub fn is_current(&self, site: &Site, report: &Report) -> bool {
+        self.source == report.stamp
             && self
-                .rendered
                 .resolved
                 .iter()
                 .all(|(path, target)| resolve(site, path) == *target)
     }
 }
 
-pub fn markdown_one(site: &Site, id: &str) -> (Rendered, Vec<Diagnostic>) {
-    let report = &site.reports[id];
+/// Renders the Markdown `body` of `report`, with a diagnostic for each link problem.
+pub fn markdown_one(site: &Site, report: &Report, body: &str) -> (Rendered, Vec<Diagnostic>) {
     let resolve = |path: &str| resolve(site, path);
     let ctx = LinkContext {
         dir: report.dir(),
         page: &report.page,
         resolve: &resolve,
     };
-    let rendered = markdown::render(&report.body, &ctx, site.config.allow_html);
-    let shown = format!("content/{id}");
+    let rendered = markdown::render(body, &ctx, site.config.allow_html);
+    let shown = format!("content/{}", report.id);
     let diags = rendered
         .problems
         .iter()
         .map(|p| {
-            let (line, col) = line_col(&report.body, p.offset);
+            let (line, col) = line_col(body, p.offset);
             let line = report.body_line + line - 1;
             let target = &p.target;
             let d = match p.kind {
@@ -236,64 +225,50 @@ pub fn markdown_one(site: &Site, id: &str) -> (Rendered, Vec<Diagnostic>) {
     (rendered, diags)
 }
 
+/// The rendered bodies a page shows.
+#[derive(Clone, Copy)]
+enum Bodies<'b> {
+    None,
+    /// A report page's own.
+    Own(&'b Rendered),
+    /// A compilation's reports', in its order.
+    Compiled(&'b [Compiled<'b>]),
+}
+
+/// A report's rendered body as a compilation binds it.
+pub struct Compiled<'b> {
+    /// The body's HTML as made for the report's own page.
+    pub html: String,
+    /// Site paths of the files the report links to.
+    pub linked_files: &'b [String],
+}
+
 /// Everything a job needs to run.
 pub struct Renderer<'a> {
     pub site: &'a Site,
     pub theme: &'a Theme,
-    pub markdown: &'a BTreeMap<String, Arc<MdEntry>>,
     beside: Beside<'a>,
     card_hashes: fingerprint::CardHashes<'a>,
     compilations: Compilations<'a>,
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(
-        site: &'a Site,
-        theme: &'a Theme,
-        markdown: &'a BTreeMap<String, Arc<MdEntry>>,
-    ) -> Self {
+    pub fn new(site: &'a Site, theme: &'a Theme) -> Self {
         Renderer {
             site,
             theme,
-            markdown,
             beside: Beside::new(site),
             card_hashes: fingerprint::card_hashes(site),
             compilations: Compilations::new(site),
         }
     }
 
-    /// A report's rendered Markdown: the one way pages get at report bodies.
-    pub(crate) fn rendered(&self, id: &str) -> &'a Rendered {
-        &self.markdown[id].rendered
-    }
-
-    /// Runs every job in parallel and hands each output to `each` as soon as
-    /// it is made, so that the outputs are never all held at once. Returns
-    /// what `each` returned, the template errors, and the errors of `each`.
-    pub fn run_each<T: Send, E: Send>(
-        &self,
-        jobs: &[&Job],
-        each: impl Fn(OutFile) -> Result<T, E> + Sync,
-    ) -> (Vec<T>, Vec<Diagnostic>, Vec<E>) {
-        let results: Vec<Result<Result<T, E>, Diagnostic>> =
-            jobs.par_iter().map(|j| self.run(j).map(&each)).collect();
-        let (mut done, mut templates, mut failed) =
-            (Vec::with_capacity(results.len()), Vec::new(), Vec::new());
-        for r in results {
-            match r {
-                Ok(Ok(t)) => done.push(t),
-                Ok(Err(e)) => failed.push(e),
-                Err(d) => templates.push(d),
-            }
-        }
-        templates.dedup();
-        (done, templates, failed)
-    }
-
     pub fn path(&self, job: &Job) -> String {
         job_path(self.site, job)
     }
 
+    /// Makes the output of any job but a report page ([`Renderer::report_page`])
+    /// and a compilation ([`Renderer::compilation`]).
     pub fn run(&self, job: &Job) -> Result<OutFile, Diagnostic> {
         let path = self.path(job);
         let content = match job {
@@ -311,12 +286,42 @@ impl<'a> Renderer<'a> {
                 Content::Bytes(xml.into_bytes())
             }
             Job::Sitemap => Content::Bytes(feed::sitemap(self.site, &path).into_bytes()),
-            _ => Content::Bytes(self.page(job, &path)?.into_bytes()),
+            _ => Content::Bytes(self.page(job, &path, Bodies::None)?.into_bytes()),
         };
         Ok(OutFile { path, content })
     }
 
-    fn page(&self, job: &Job, path: &str) -> Result<String, Diagnostic> {
+    /// The page of report `id`, from its rendered Markdown.
+    pub fn report_page(&self, id: &str, md: &Rendered) -> Result<OutFile, Diagnostic> {
+        self.page_file(&Job::Report(id.to_string()), Bodies::Own(md))
+    }
+
+    /// The reports a compilation binds, in its order.
+    pub fn compiled(&self, job: &Job) -> Vec<&'a str> {
+        match job {
+            Job::Compilation(unit, year, scope) => {
+                self.compilations.reports(self.site, unit, *year, *scope)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A compilation, from the rendered bodies of the reports it binds
+    /// ([`Renderer::compiled`]), each with the files it links to.
+    pub fn compilation(&self, job: &Job, bodies: &[Compiled<'_>]) -> Result<OutFile, Diagnostic> {
+        self.page_file(job, Bodies::Compiled(bodies))
+    }
+
+    fn page_file(&self, job: &Job, bodies: Bodies<'_>) -> Result<OutFile, Diagnostic> {
+        let path = self.path(job);
+        let html = self.page(job, &path, bodies)?;
+        Ok(OutFile {
+            path,
+            content: Content::Bytes(html.into_bytes()),
+        })
+    }
+
+    fn page(&self, job: &Job, path: &str, bodies: Bodies<'_>) -> Result<String, Diagnostic> {
         let site = self.site;
         let sv = SiteView::new(site, root_prefix(path));
         let mut ctx = tera::Context::new();
@@ -338,8 +343,11 @@ impl<'a> Renderer<'a> {
             }
             Job::Report(id) => {
                 let r = &site.reports[id];
-                let view =
-                    ReportView::new(site, &sv, r, self.rendered(id), self.attachments(id, path));
+                let Bodies::Own(md) = bodies else {
+                    unreachable!("a report page is made from its Markdown")
+                };
+                let attachments = self.attachments(id, path, &md.linked_files);
+                let view = ReportView::new(site, &sv, r, md, attachments);
                 let mut trail: Vec<Link> = site
                     .unit_path(&r.unit)
                     .iter()
@@ -547,7 +555,10 @@ impl<'a> Renderer<'a> {
                 "404.html"
             }
             Job::Compilation(unit, year, scope) => {
-                self.compilation_page(&mut ctx, &sv, path, unit, *year, *scope);
+                let Bodies::Compiled(bodies) = bodies else {
+                    unreachable!("a compilation is made from its reports' bodies")
+                };
+                self.compilation_page(&mut ctx, &sv, path, (unit, *year, *scope), bodies);
                 "compilation.html"
             }
             Job::Redirect(address) => {
@@ -598,14 +609,16 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// The report's attachments ([`Beside::files`]).
-    pub(crate) fn attachment_files(&self, id: &str) -> Vec<&'a ContentFile> {
-        self.beside.files(id, &self.rendered(id).linked_files)
+    /// The report's attachments ([`Beside::files`]); `linked`: the site
+    /// paths of the files its Markdown links to.
+    pub(crate) fn attachment_files(&self, id: &str, linked: &[String]) -> Vec<&'a ContentFile> {
+        self.beside.files(id, linked)
     }
 
-    /// The report's attachments, linked from the page at `page`.
-    fn attachments(&self, id: &str, page: &str) -> Vec<Attachment> {
-        self.attachment_files(id)
+    /// The report's attachments, linked from the page at `page`; `linked`:
+    /// the files its Markdown links to.
+    fn attachments(&self, id: &str, page: &str, linked: &[String]) -> Vec<Attachment> {
+        self.attachment_files(id, linked)
             .into_iter()
             .map(|f| Attachment {
                 name: crate::text::clean_line(f.name()).into_owned(),

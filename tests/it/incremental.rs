@@ -573,3 +573,57 @@ fn an_attachment_saved_twice_in_one_clock_tick_is_read_again() {
     assert_eq!(reader.search("李四").hits.len(), 1);
     assert!(reader.search("张三").hits.is_empty());
 }
+
+#[test]
+fn a_report_saved_while_the_site_is_built_is_read_again_whole() {
+    let a = Archive::new();
+    for i in 0..4 {
+        a.report(
+            &format!("r{i}.md"),
+            &report(
+                &format!("报告{i}"),
+                "甲单位",
+                &format!("202{i}-01-01"),
+                "总结",
+                "旧的正文",
+            ),
+        );
+    }
+    // The session reads every report's front matter when it opens; the bodies
+    // are read again for the pages. A save in between (title and body) must
+    // not give a page with the old title over the new body.
+    let mut session = Session::open(BuildOptions {
+        root: a.root().to_path_buf(),
+        out: None,
+        write: true,
+    })
+    .unwrap();
+    a.report(
+        "r1.md",
+        &report(
+            "新标题",
+            "甲单位",
+            "2021-01-01",
+            "总结",
+            "新的正文，比原来的长得多",
+        ),
+    );
+    a.remove("content/r3.md");
+    let o = session.run().unwrap();
+    assert!(!o.has_errors(), "{:?}", o.diagnostics);
+    let page = a.page("r1.html");
+    assert!(
+        page.contains("新标题") && page.contains("新的正文，比原来的长得多"),
+        "{page}"
+    );
+    assert!(a.page("unit/甲单位.html").contains("新标题"));
+    assert!(
+        !a.out().join("r3.html").exists(),
+        "a report removed meanwhile has no page"
+    );
+    assert_same(
+        &tree(&a.out()),
+        &fresh_build(a.root()),
+        "after saves during the build",
+    );
+}

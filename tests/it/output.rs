@@ -115,6 +115,35 @@ fn output_folders_that_could_harm_content_are_refused() {
     );
 }
 
+/// Pages are made while the reports' links are checked: a build whose
+/// problem shows only then (a link to a report that is not there) must
+/// still leave no output folder where there was none.
+#[test]
+fn a_first_build_failing_on_a_link_leaves_no_output_folder() {
+    let a = Archive::new();
+    for i in 0..20 {
+        a.report(
+            &format!("r{i}.md"),
+            &report(&format!("报告{i}"), "单位", "2020-01-01", "总结", "正文"),
+        );
+    }
+    a.report(
+        "broken.md",
+        &report(
+            "坏链接",
+            "单位",
+            "2020-01-01",
+            "总结",
+            "见[别处](没有这篇.md)。",
+        ),
+    );
+    let run = a.build();
+    let stderr = run.stderr();
+    run.fails(1);
+    assert!(stderr.contains("没有这篇.md"), "{stderr}");
+    assert!(!a.out().exists(), "a failed first build left {:?}", a.out());
+}
+
 #[test]
 fn check_writes_nothing() {
     let a = Archive::new();

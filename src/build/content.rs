@@ -1,0 +1,376 @@
+//! The content cache: what a session knows of the archive's files between
+//! runs (config, theme, every report's front matter, the attachments, and
+//! what later runs need of each report's rendered Markdown), re-read only
+//! where something changed. No report's body is kept: pages are made from
+//! the files, read again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::addresses::{self, RECORD_FILE, Record, StagedRecord};
+use crate::config::{CONFIG_FILE, Config};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::{self, CONTENT_DIR, discover};
+use crate::model::{ContentFile, Report, Site};
+use crate::output::OutputError;
+use crate::render::{self, MdFacts, Theme};
+
+use super::spill::Spill;
+
+/// One report file as last read.
+struct Loaded {
+    report: Option<Arc<Report>>,
+    diags: Vec<Diagnostic>,
+}
+
+/// What changed paths did to the cache.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Changed {
+    /// Something that shows in the site changed.
+    pub relevant: bool,
+    /// dangan.toml changed: everything was read again.
+    pub config: bool,
+    /// The theme was read again: every page may look different.
+    pub theme: bool,
+}
+
+pub(super) struct ContentCache {
+    root: PathBuf,
+    config: Result<Config, Vec<Diagnostic>>,
+    /// Shared with the run that renders with it, while this cache takes note
+    /// of the Markdown that run renders.
+    theme: Result<Arc<Theme>, Vec<Diagnostic>>,
+    /// Every `.md` file under content/, by id.
+    reports: BTreeMap<String, Loaded>,
+    files: BTreeMap<String, ContentFile>,
+    /// Problems of the walk, by path under content/ (`""`: the folder is missing).
+    walk_diags: Vec<(String, Diagnostic)>,
+    /// The address record as in its file, with the problems of reading it.
+    addresses: Record,
+    addresses_diags: Vec<Diagnostic>,
+    /// The record as the run being made leaves it, once it has no errors;
+    /// `None` when that is the record as it is.
+    addresses_next: Option<Record>,
+    /// Of each report whose Markdown was rendered, what later runs need.
+    markdown: BTreeMap<String, MdFacts>,
+    /// And the HTML it rendered to, for the compilations that bind it.
+    html: Spill,
+    next_stamp: u64,
+}
+
+impl ContentCache {
+    /// Reads the theme and every report under `root`, given its config.
+    pub(super) fn open(
+        root: &Path,
+        config: Result<Config, Vec<Diagnostic>>,
+    ) -> Result<ContentCache, OutputError> {
+        let mut c = ContentCache {
+            root: root.to_path_buf(),
+            config,
+            theme: Err(Vec::new()),
+            reports: BTreeMap::new(),
+            files: BTreeMap::new(),
+            walk_diags: Vec::new(),
+            addresses: Record::default(),
+            addresses_diags: Vec::new(),
+            addresses_next: None,
+            markdown: BTreeMap::new(),
+            html: Spill::new()?,
+            next_stamp: 0,
+        };
+        c.reload_addresses();
+        c.reload_theme();
+        c.reload_content();
+        Ok(c)
+    }
+
+    /// Reads the address record again; `true` if it says something new.
+    fn reload_addresses(&mut self) -> bool {
+        let (record, diags) = Record::read(&self.root);
+        let changed = !record.same(&self.addresses) || diags != self.addresses_diags;
+        self.addresses = record;
+        self.addresses_diags = diags;
+        changed
+    }
+
+    /// The address record as the last run left it, under its temporary
+    /// name, if it differs from its file; [`commit_addresses`](Self::commit_addresses)
+    /// puts it in place.
+    pub(super) fn stage_addresses(
+        &mut self,
+    ) -> Result<Option<(StagedRecord, Record)>, OutputError> {
+        let Some(next) = self.addresses_next.take() else {
+            return Ok(None);
+        };
+        if next.same(&self.addresses) && !self.addresses.untidy {
+            return Ok(None);
+        }
+        let staged = next.stage(&self.root).map_err(|source| OutputError::Io {
+            path: self.root.join(RECORD_FILE),
+            source,
+        })?;
+        Ok(Some((staged, next)))
+    }
+
+    /// Renames the staged address record into place.
+    pub(super) fn commit_addresses(
+        &mut self,
+        (staged, next): (StagedRecord, Record),
+    ) -> Result<(), OutputError> {
+        staged.commit().map_err(|source| OutputError::Io {
+            path: self.root.join(RECORD_FILE),
+            source,
+        })?;
+        // With the lines the file now has, for later messages.
+        self.addresses = Record::parse(&next.to_text()).0;
+        Ok(())
+    }
+
+    /// The config, or the defaults when it has errors (they are reported).
+    pub(super) fn config(&self) -> Config {
+        self.config.clone().unwrap_or_default()
+    }
+
+    /// The theme, unless it has errors.
+    pub(super) fn theme(&self) -> Option<Arc<Theme>> {
+        self.theme.as_ref().ok().cloned()
+    }
+
+    pub(super) fn markdown(&self) -> &BTreeMap<String, MdFacts> {
+        &self.markdown
+    }
+
+    /// The reports whose Markdown must be rendered (again) for `site`; the
+    /// Markdown of reports no longer in it is forgotten.
+    pub(super) fn stale_markdown(&mut self, site: &Site) -> Result<Vec<Arc<Report>>, OutputError> {
+        let known = self.markdown.len();
+        let stale = render::stale_markdown(site, &mut self.markdown);
+        if self.markdown.len() < known {
+            self.html.retain(|id| site.reports.contains_key(id))?;
+        }
+        Ok(stale.into_iter().cloned().collect())
+    }
+
+    /// Keeps the HTML a report's Markdown was just rendered to (from any thread).
+    pub(super) fn keep_html(&self, id: &str, html: &str) -> Result<(), OutputError> {
+        self.html.put(id, html)
+    }
+
+    /// The HTML of a report's Markdown as last rendered (from any thread).
+    pub(super) fn html(&self, id: &str) -> Result<String, OutputError> {
+        self.html.expect(id)
+    }
+
+    /// Takes note of Markdown just rendered, each rendering with a new stamp
+    /// (in id order, so that stamps never depend on the threads).
+    pub(super) fn rendered(&mut self, mut fresh: Vec<(String, MdFacts)>) {
+        fresh.sort_by(|a, b| a.0.cmp(&b.0));
+        for (id, mut facts) in fresh {
+            self.next_stamp += 1;
+            facts.stamp = self.next_stamp;
+            self.markdown.insert(id, facts);
+        }
+    }
+
+    /// The problems found in the reports' Markdown (links).
+    pub(super) fn markdown_diags(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.markdown.values().flat_map(|f| &f.diags)
+    }
+
+    /// Reads again reports whose file changed while a run read it.
+    pub(super) fn reread(&mut self, ids: &[String]) {
+        let content = self.root.join(CONTENT_DIR);
+        for id in ids {
+            let path = self
+                .reports
+                .get(id)
+                .and_then(|l| l.report.as_ref())
+                .map_or_else(|| content.join(id), |r| r.source.clone());
+            self.update_content_path(&content, &path);
+        }
+    }
+
+    fn reload_theme(&mut self) {
+        let name = self.config.as_ref().ok().and_then(|c| c.theme.clone());
+        self.theme = Theme::load(&self.root, name.as_deref()).map(Arc::new);
+        // A theme that is not there: the `theme` line of dangan.toml says so.
+        let line = self.config.as_ref().ok().and_then(|c| c.lines.theme);
+        if let (Err(diags), Some(line)) = (&mut self.theme, line) {
+            for d in diags
+                .iter_mut()
+                .filter(|d| d.field.as_deref() == Some("theme"))
+            {
+                d.line = Some(line);
+            }
+        }
+    }
+
+    fn reload_content(&mut self) {
+        let root = self.root.clone();
+        let content = root.join(CONTENT_DIR);
+        let found = discover::discover(&root, &content);
+        let config = self.config();
+        let loaded: Vec<(String, Loaded)> = found
+            .reports
+            .par_iter()
+            .map(|p| {
+                (
+                    load::rel_id(&content, p),
+                    read_report(&root, &content, p, &config),
+                )
+            })
+            .collect();
+        self.reports = loaded.into_iter().collect();
+        self.files = found
+            .files
+            .into_iter()
+            .map(|(p, meta)| load::content_file(&content, p, &meta))
+            .map(|f| (f.rel.clone(), f))
+            .collect();
+        self.walk_diags = found.diags;
+        if !content.is_dir() {
+            // Under the id "": no path under content/ replaces it.
+            self.walk_diags.push((
+                String::new(),
+                Diagnostic::error(CONTENT_DIR, "there is no content folder")
+                    .hint("put the reports (.md files) in a folder named `content` next to dangan.toml, or run `dangan init`"),
+            ));
+        }
+    }
+
+    /// Takes note of a changed path of the archive (not of the output folder).
+    pub(super) fn update(&mut self, path: &Path) -> Changed {
+        let root = self.root.clone();
+        let content = root.join(CONTENT_DIR);
+        if path == root.join(RECORD_FILE) {
+            // Our own writes read back the same; a hand edit or a merge does not.
+            return Changed {
+                relevant: self.reload_addresses(),
+                ..Changed::default()
+            };
+        }
+        if path == root.join(CONFIG_FILE) {
+            self.config = Config::load(&root);
+            // `allow_html` changes what Markdown renders to.
+            self.markdown.clear();
+            self.reload_theme();
+            self.reload_content();
+            return Changed {
+                relevant: true,
+                config: true,
+                theme: true,
+            };
+        }
+        if path.starts_with(root.join("themes")) {
+            self.reload_theme();
+            return Changed {
+                relevant: true,
+                config: false,
+                theme: true,
+            };
+        }
+        let relevant = if path == content || !content.is_dir() {
+            self.reload_content();
+            true
+        } else if path.starts_with(&content) {
+            self.update_content_path(&content, path)
+        } else {
+            false
+        };
+        Changed {
+            relevant,
+            ..Changed::default()
+        }
+    }
+
+    fn update_content_path(&mut self, content: &Path, path: &Path) -> bool {
+        let ignored = path
+            .strip_prefix(content)
+            .map(|rel| {
+                rel.components()
+                    .any(|c| discover::is_ignored(&c.as_os_str().to_string_lossy()))
+            })
+            .unwrap_or(true);
+        if ignored {
+            return false;
+        }
+        let id = load::rel_id(content, path);
+        let prefix = format!("{id}/");
+        // Whatever was at this path (a file, or a folder's contents) is gone or replaced.
+        let gone = |k: &String| k == &id || k.starts_with(&prefix);
+        self.reports.retain(|k, _| !gone(k));
+        self.files.retain(|k, _| !gone(k));
+        self.walk_diags.retain(|(k, _)| !gone(k));
+        let config = self.config();
+        let root = self.root.clone();
+        let found = discover::entry(&root, content, path);
+        for p in found.reports {
+            let loaded = read_report(&root, content, &p, &config);
+            self.reports.insert(load::rel_id(content, &p), loaded);
+        }
+        for (p, meta) in found.files {
+            let f = load::content_file(content, p, &meta);
+            self.files.insert(f.rel.clone(), f);
+        }
+        for (k, d) in found.diags {
+            // A link on the way may have been named by an earlier event.
+            self.walk_diags.retain(|(k2, _)| k2 != &k);
+            self.walk_diags.push((k, d));
+        }
+        true
+    }
+
+    /// The site model, with every problem known before any Markdown is
+    /// rendered (but for the outputs' names, which the session checks), and
+    /// the drafts left out (as `content/…` paths).
+    /// `write`: the run writes, and with it the address record.
+    pub(super) fn model(
+        &mut self,
+        write: bool,
+        lap: &dyn Fn(&str),
+    ) -> (Site, Diagnostics, Vec<String>) {
+        let mut diags = Diagnostics::default();
+        for ds in [self.config.as_ref().err(), self.theme.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            diags.extend(ds.iter().cloned());
+        }
+        diags.extend(self.walk_diags.iter().map(|(_, d)| d.clone()));
+        let mut published = Vec::with_capacity(self.reports.len());
+        for l in self.reports.values() {
+            diags.extend(l.diags.iter().cloned());
+            published.extend(l.report.clone());
+        }
+        let drafts = published
+            .iter()
+            .filter(|r| r.draft)
+            .map(|r| format!("{CONTENT_DIR}/{}", r.id))
+            .collect();
+        let mut site = Site::new(self.config(), published, self.files.values().cloned());
+        lap("site model");
+        let resolved = addresses::resolve(
+            &self.addresses,
+            &site,
+            |id| self.reports.contains_key(id),
+            write,
+        );
+        site.redirects = resolved.redirects;
+        diags.extend(self.addresses_diags.iter().cloned());
+        diags.extend(resolved.diags);
+        self.addresses_next = resolved.record;
+        lap("old addresses");
+        (site, diags, drafts)
+    }
+}
+
+fn read_report(root: &Path, content: &Path, path: &Path, config: &Config) -> Loaded {
+    let (report, diags) = load::load_report(root, content, path, config);
+    Loaded {
+        report: report.map(Arc::new),
+        diags,
+    }
+}

@@ -1,0 +1,526 @@
+//! The pipeline: config -> load -> site model -> render -> write, kept as a
+//! `Session` so that `watch` re-reads only changed files and re-renders only
+//! outputs whose inputs changed; `build` is a session's first run.
+//!
+//! Reports stream through a run: the session keeps every report's front
+//! matter and what its rendered Markdown links to (`content`), never its
+//! body; a page is made from its file read again, and what later steps need
+//! of the body (a compilation's HTML, the search index's text) is spilled to
+//! a temporary file (`spill`), so that memory holds one report per thread
+//! whatever the archive's size. Between runs the session keeps the content
+//! cache, the page state (`pages`), the search index (`search`) and the
+//! output folder's (`folder`).
+
+mod content;
+mod folder;
+mod pages;
+mod search;
+mod spill;
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::CONTENT_DIR;
+use crate::manifest::{self, Kind};
+use crate::output::{self, OutputError, WriteStats};
+use crate::output_names;
+use crate::render::{self, Job, Renderer};
+use crate::search::ENTRY_PATH as SEARCH_ENTRY;
+use crate::timing::lap_timer;
+use content::ContentCache;
+use folder::OutputFolder;
+use pages::{Batch, PageState, Pass};
+use search::SearchFollower;
+
+/// Runs that start over because a report's file changed while they read it,
+/// before such a file is reported as an error.
+const MAX_ATTEMPTS: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub root: PathBuf,
+    /// Overrides `output` of dangan.toml.
+    pub out: Option<PathBuf>,
+    /// `false` for `check`: everything is validated and rendered, nothing written.
+    pub write: bool,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub out: PathBuf,
+    pub reports: usize,
+    /// The drafts left out, as `content/…` paths.
+    pub drafts: Vec<String>,
+    pub files: usize,
+    /// `None` when nothing was written (errors, or `check`).
+    pub written: Option<WriteStats>,
+    /// Site paths written or removed by this run.
+    pub changed: Vec<String>,
+    /// How many of them are files of the search index (no page shows them).
+    pub search_changed: usize,
+    /// When the pages were on disk (the search index follows).
+    pub pages_elapsed: Option<Duration>,
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    pub(crate) fn nothing(out: PathBuf) -> Outcome {
+        Outcome {
+            diagnostics: Vec::new(),
+            out,
+            reports: 0,
+            drafts: Vec::new(),
+            files: 0,
+            written: None,
+            changed: Vec::new(),
+            search_changed: 0,
+            pages_elapsed: None,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// The output folder: `--out` (relative to the current folder), else `output` of the config (relative to the root).
+pub fn out_dir(root: &Path, config: &Config, out: Option<&Path>) -> PathBuf {
+    match out {
+        Some(o) => o.to_path_buf(),
+        None => root.join(&config.output),
+    }
+}
+
+/// Runs the whole build once.
+pub fn build(opts: &BuildOptions) -> Result<Outcome, OutputError> {
+    Session::open(opts.clone())?.run()
+}
+
+/// What a session knows between runs, kept by what it is about.
+pub struct Session {
+    opts: BuildOptions,
+    content: ContentCache,
+    pages: PageState,
+    search: SearchFollower,
+    folder: OutputFolder,
+    /// `run`: pages and search index are renamed into place together.
+    hold: bool,
+}
+
+/// How a try at the pages ended.
+enum Attempt {
+    Done(Outcome),
+    /// These reports' files changed since they were read.
+    Moved(Vec<String>),
+}
+
+impl Session {
+    /// Reads config, theme and every report. Fails only for an unusable output folder.
+    pub fn open(mut opts: BuildOptions) -> Result<Session, OutputError> {
+        opts.root = opts.root.canonicalize().map_err(|source| OutputError::Io {
+            path: opts.root.clone(),
+            source,
+        })?;
+        let config = Config::load(&opts.root);
+        let out = out_dir(
+            &opts.root,
+            config.as_ref().unwrap_or(&Config::default()),
+            opts.out.as_deref(),
+        );
+        let out = output::resolve(&out);
+        let set_in_config = match (&opts.out, &config) {
+            (None, Ok(c)) => c.lines.output,
+            _ => None,
+        };
+        output::check_out_dir(&opts.root, &opts.root.join(CONTENT_DIR), &out)
+            .map_err(|e| e.set_in_config(set_in_config))?;
+        output::check_out_usable(&out)?;
+        Ok(Session {
+            folder: OutputFolder::open(out, opts.write)?,
+            search: SearchFollower::new(opts.write)?,
+            content: ContentCache::open(&opts.root, config)?,
+            pages: PageState::default(),
+            opts,
+            hold: false,
+        })
+    }
+
+    pub fn out(&self) -> &Path {
+        self.folder.path()
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.opts.root
+    }
+
+    /// Takes note of changed paths (files or folders, created, changed,
+    /// moved or deleted). Returns `false` if none of them matters.
+    pub fn update(&mut self, paths: &[PathBuf]) -> bool {
+        let mut relevant = false;
+        for path in paths {
+            if path.starts_with(self.folder.path()) {
+                // Our own writes are not changes; a deleted output folder is.
+                relevant |= self.opts.write && self.folder.emptied();
+                continue;
+            }
+            let changed = self.content.update(path);
+            if changed.theme {
+                self.pages.forget();
+            }
+            if changed.config {
+                self.search.reset(); // unit names and parents may have changed
+                return true;
+            }
+            relevant |= changed.relevant;
+        }
+        relevant
+    }
+
+    /// Validates, renders and writes what changed (pages and the search
+    /// index), unless there are errors. Nothing is renamed into place until
+    /// every page and every file of the search index is written: a run that
+    /// fails leaves the previous site exactly as it was.
+    pub fn run(&mut self) -> Result<Outcome, OutputError> {
+        self.hold = true;
+        let result = self.run_held();
+        self.hold = false;
+        if result.is_err() {
+            self.abandon();
+        }
+        result
+    }
+
+    fn run_held(&mut self) -> Result<Outcome, OutputError> {
+        let start = Instant::now();
+        let mut outcome = self.pages_step()?;
+        if outcome.written.is_none() {
+            return Ok(outcome);
+        }
+        if self.search_pending() {
+            self.search_step()?;
+        }
+        let (stats, changed, search_changed) = self.flush()?;
+        lap_timer(start)("written");
+        outcome.files = self.folder.outputs().len();
+        outcome.written = Some(WriteStats {
+            unchanged: outcome.files.saturating_sub(stats.written),
+            ..stats
+        });
+        outcome.changed = changed;
+        outcome.search_changed = search_changed;
+        outcome.elapsed = start.elapsed();
+        outcome.pages_elapsed = Some(outcome.elapsed);
+        Ok(outcome)
+    }
+
+    /// Whether pages were written whose search index is still to follow.
+    pub fn search_pending(&self) -> bool {
+        self.search.pending()
+    }
+
+    /// The first half of `run` (for `watch`, where a person waits for the
+    /// pages): validates, renders and writes the pages that changed; the
+    /// search index is left to `run_search`.
+    pub fn run_pages(&mut self) -> Result<Outcome, OutputError> {
+        let result = self.pages_step();
+        if result.is_err() {
+            self.abandon();
+        }
+        result
+    }
+
+    fn pages_step(&mut self) -> Result<Outcome, OutputError> {
+        let start = Instant::now();
+        for attempt in 1.. {
+            match self.try_pages(start, attempt == MAX_ATTEMPTS)? {
+                Attempt::Done(outcome) => return Ok(outcome),
+                Attempt::Moved(ids) => self.content.reread(&ids),
+            }
+        }
+        unreachable!("the last attempt is done whatever moves")
+    }
+
+    /// One try at the pages; it starts over if a report's file changed
+    /// between its reading and its page (unless this is the `last` try).
+    fn try_pages(&mut self, start: Instant, last: bool) -> Result<Attempt, OutputError> {
+        let lap = lap_timer(start);
+        let (site, mut diags, drafts) = self.content.model(self.opts.write, &lap);
+        let theme = self.content.theme();
+        let jobs = match &theme {
+            Some(theme) => render::jobs(&site, theme),
+            None => Vec::new(),
+        };
+        diags.extend(output_names::check(&site, &jobs, self.folder.path()));
+        diags.extend(crate::model::risky_attachments(&site.files));
+        // A search update still pending belongs to a site the Markdown cache has
+        // moved past; the next good run brings the index up to date instead.
+        self.search.drop_pending();
+        let stale = self.content.stale_markdown(&site)?;
+        let out = self.folder.path().to_path_buf();
+        let reports = site.reports.len();
+        let finish = |diags: Diagnostics, files, written, changed| Outcome {
+            diagnostics: diags.sorted(),
+            out: out.clone(),
+            reports,
+            drafts: drafts.clone(),
+            files,
+            written,
+            changed,
+            search_changed: 0,
+            pages_elapsed: None,
+            elapsed: start.elapsed(),
+        };
+        let theme = theme.filter(|_| !diags.has_errors());
+        if self.opts.write && theme.is_some() {
+            self.folder.begin()?;
+        }
+        let renderer = theme.as_deref().map(|t| Renderer::new(&site, t));
+        // The reports whose Markdown is new or stale: Markdown and page from
+        // one reading of each file (Markdown only when the site has errors,
+        // for the problems in it).
+        let mut done = Pass {
+            site: &site,
+            renderer: renderer.as_ref(),
+            staging: self.folder.staging(),
+            content: &self.content,
+            search: &self.search,
+        }
+        .stale_reports(&stale);
+        lap("markdown and report pages");
+        if let Some(redo) = self.failed(&mut done, &mut diags, last)? {
+            return Ok(redo);
+        }
+        self.content.rendered(std::mem::take(&mut done.facts));
+        diags.extend(self.content.markdown_diags().cloned());
+        let read = self
+            .search
+            .read_attachments(&site, self.content.markdown())?;
+        diags.extend(read);
+        lap("attachments read");
+        let Some(renderer) = renderer.as_ref().filter(|_| !diags.has_errors()) else {
+            self.folder.abandon();
+            return Ok(Attempt::Done(finish(diags, 0, None, Vec::new())));
+        };
+
+        // Then every other output whose inputs changed.
+        // The output folder was deleted or emptied: write everything again.
+        let rewrite_all = self.opts.write && self.folder.emptied();
+        if rewrite_all {
+            self.pages.forget();
+        }
+        let fingerprints = renderer.fingerprints(&jobs, self.content.markdown());
+        lap("fingerprints");
+        let same_jobs = self.pages.same_jobs(&jobs);
+        let fresh: HashSet<&str> = stale.iter().map(|r| r.id.as_str()).collect();
+        let todo: Vec<&Job> = self
+            .pages
+            .outdated(&jobs, &fingerprints, same_jobs)
+            .into_iter()
+            .filter(|j| !matches!(j, Job::Report(id) if fresh.contains(id.as_str())))
+            .collect();
+        done.add(
+            Pass {
+                site: &site,
+                renderer: Some(renderer),
+                staging: self.folder.staging(),
+                content: &self.content,
+                search: &self.search,
+            }
+            .jobs(&todo),
+        );
+        if let Some(redo) = self.failed(&mut done, &mut diags, last)? {
+            return Ok(redo);
+        }
+        if diags.has_errors() {
+            self.folder.abandon();
+            return Ok(Attempt::Done(finish(diags, 0, None, Vec::new())));
+        }
+        lap("rendered");
+        if !self.opts.write {
+            return Ok(Attempt::Done(finish(diags, done.made, None, Vec::new())));
+        }
+
+        // The same jobs can still write elsewhere: a report's new `slug:` moves its page.
+        let pages: BTreeSet<String> = jobs.iter().map(|j| render::job_path(&site, j)).collect();
+        let same_pages = same_jobs && pages == self.pages.pages;
+        if !same_pages {
+            self.folder
+                .make_stale(self.pages.pages.difference(&pages).cloned());
+        }
+        let links = std::mem::take(&mut done.links);
+        self.pages
+            .written(&site, (jobs, fingerprints), pages, links);
+        let relist = !same_pages || self.pages.relinked;
+        self.search.follow(site, relist, rewrite_all);
+        let total = self.folder.outputs().len();
+        if self.hold {
+            lap("pages staged");
+            let stats = Some(WriteStats::default());
+            return Ok(Attempt::Done(finish(diags, total, stats, Vec::new())));
+        }
+        let (stats, changed, _) = self.flush()?;
+        lap("pages written");
+        let stats = WriteStats {
+            unchanged: total.saturating_sub(stats.written),
+            ..stats
+        };
+        let mut outcome = finish(diags, total, Some(stats), changed);
+        outcome.pages_elapsed = Some(start.elapsed());
+        Ok(Attempt::Done(outcome))
+    }
+
+    /// What to do about the outputs of `done` that failed: a machine error
+    /// ends the run, a report's file that changed meanwhile starts it over
+    /// (or, on the `last` try, is an error), template errors join `diags`.
+    /// What this run staged is dropped unless all went well.
+    fn failed(
+        &mut self,
+        done: &mut Batch,
+        diags: &mut Diagnostics,
+        last: bool,
+    ) -> Result<Option<Attempt>, OutputError> {
+        if done.errors.is_empty() && done.moved.is_empty() && done.templates.is_empty() {
+            return Ok(None);
+        }
+        self.folder.abandon();
+        if let Some(e) = done.errors.drain(..).next() {
+            return Err(e);
+        }
+        if !done.moved.is_empty() && !last {
+            return Ok(Some(Attempt::Moved(std::mem::take(&mut done.moved))));
+        }
+        for id in done.moved.drain(..) {
+            diags.push(
+                Diagnostic::error(
+                    format!("content/{id}"),
+                    "changed again and again while the site was being built",
+                )
+                .hint("build again once the file is saved"),
+            );
+        }
+        diags.extend(done.templates.drain(..));
+        Ok(None)
+    }
+
+    /// The second half of `run`: brings the search index up to the pages last
+    /// written, removes what is stale and updates the manifest.
+    pub fn run_search(&mut self) -> Result<Outcome, OutputError> {
+        let start = Instant::now();
+        let result = self.search_step().and_then(|reports| {
+            let (stats, changed, search_changed) = self.flush()?;
+            let total = self.folder.outputs().len();
+            Ok(Outcome {
+                reports,
+                files: total,
+                written: Some(WriteStats {
+                    unchanged: total.saturating_sub(stats.written),
+                    ..stats
+                }),
+                changed,
+                search_changed,
+                elapsed: start.elapsed(),
+                ..Outcome::nothing(self.folder.path().to_path_buf())
+            })
+        });
+        if result.is_err() {
+            self.abandon();
+        }
+        result
+    }
+
+    /// Stages the search index of the pages last staged, and what its
+    /// update makes stale; returns the number of reports.
+    fn search_step(&mut self) -> Result<usize, OutputError> {
+        let Some((site, reconcile)) = self
+            .search
+            .stage(&mut self.folder, self.content.markdown())?
+        else {
+            return Ok(0);
+        };
+        if reconcile || self.folder.emptied() {
+            // Every output of this run, for the manifest.
+            let search_paths = self.search.paths().map(String::from);
+            let all = self
+                .pages
+                .pages
+                .iter()
+                .cloned()
+                .chain(search_paths)
+                .collect();
+            let listed = self.manifest_outputs(&all);
+            self.folder.reconcile(all, listed);
+        }
+        Ok(site.reports.len())
+    }
+
+    /// Renames what this run staged into place, removes what it made stale,
+    /// and writes the manifest and the address record.
+    /// Also says how many of the changed files are the search index's.
+    fn flush(&mut self) -> Result<(WriteStats, Vec<String>, usize), OutputError> {
+        if !self.folder.staged() {
+            return Ok((WriteStats::default(), Vec::new(), 0));
+        }
+        // Staged first: a record that cannot be written stops the run before
+        // any page goes into place; it follows the pages it records.
+        let record = self.content.stage_addresses()?;
+        let done = self.folder.flush(self.pages.relinked)?;
+        self.pages.relinked &= !done.listed;
+        if let Some(record) = record {
+            self.content.commit_addresses(record)?;
+        }
+        let search: HashSet<&str> = self
+            .search
+            .paths()
+            .chain(done.search_removed.iter().map(String::as_str))
+            .collect();
+        let search_changed = done
+            .changed
+            .iter()
+            .filter(|c| search.contains(c.as_str()))
+            .count();
+        Ok((done.stats, done.changed, search_changed))
+    }
+
+    /// Every output with its kind and links, for the manifest. The search
+    /// index's entry names every other file of the index and every report
+    /// page it can lead to.
+    fn manifest_outputs(&self, all: &BTreeSet<String>) -> Vec<manifest::Output> {
+        let mut outputs: Vec<manifest::Output> = Vec::with_capacity(all.len());
+        let mut shards = Vec::new();
+        let mut reports = Vec::new();
+        for path in all {
+            let (kind, links) = match self.pages.recorded.get(path) {
+                Some((kind, links)) => (*kind, links.clone()),
+                None if path == SEARCH_ENTRY => (Kind::SearchEntry, Vec::new()),
+                None => (Kind::SearchShard, Vec::new()),
+            };
+            match kind {
+                Kind::SearchShard => shards.push(path.clone()),
+                Kind::Report => reports.push(path.clone()),
+                _ => {}
+            }
+            outputs.push(manifest::Output {
+                path: path.clone(),
+                kind,
+                links,
+            });
+        }
+        if let Some(entry) = outputs.iter_mut().find(|o| o.kind == Kind::SearchEntry) {
+            entry.links = shards.into_iter().chain(reports).collect();
+        }
+        outputs
+    }
+
+    /// After a failed run: its temporaries go, and the next run writes
+    /// whatever differs from the disk, whatever this one had done.
+    fn abandon(&mut self) {
+        self.folder.abandon();
+        self.pages.forget_all();
+        self.search.abandon();
+    }
+}

@@ -1,0 +1,284 @@
+//! The page state: which outputs the last good run wrote, with the
+//! fingerprint of what each was made from, so that a later run renders only
+//! the outputs whose inputs changed; and the pass that makes them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::content::ContentCache;
+use super::search::SearchFollower;
+use crate::diag::Diagnostic;
+use crate::load;
+use crate::manifest::{self, Kind};
+use crate::model::{Report, Site};
+use crate::output::{self, OutFile, OutputError, Staging};
+use crate::render::{self, Compiled, Job, MdFacts, Renderer};
+
+#[derive(Default)]
+pub(super) struct PageState {
+    /// The outputs as last written, with their fingerprints.
+    jobs: Vec<Job>,
+    fingerprints: Vec<u64>,
+    /// Site paths of those outputs.
+    pub pages: BTreeSet<String>,
+    /// Each page's kind and the outputs it links to, for the manifest.
+    pub recorded: HashMap<String, (Kind, Vec<String>)>,
+    /// A page's links changed since the manifest was last written.
+    pub relinked: bool,
+}
+
+impl PageState {
+    /// Forgets the fingerprints, so that every output is made again (a new
+    /// theme, or an output folder that was emptied).
+    pub(super) fn forget(&mut self) {
+        self.fingerprints.clear();
+    }
+
+    /// Forgets everything written: every output is made again, wherever it goes.
+    pub(super) fn forget_all(&mut self) {
+        self.jobs.clear();
+        self.fingerprints.clear();
+    }
+
+    /// Whether `jobs` are the outputs last written.
+    pub(super) fn same_jobs(&self, jobs: &[Job]) -> bool {
+        jobs == self.jobs
+    }
+
+    /// The jobs whose fingerprint differs from what was last written.
+    pub(super) fn outdated<'j>(
+        &self,
+        jobs: &'j [Job],
+        fingerprints: &[u64],
+        same_jobs: bool,
+    ) -> Vec<&'j Job> {
+        if same_jobs {
+            // Usually the same outputs as last time: compare in place, no hashing.
+            return jobs
+                .iter()
+                .zip(fingerprints)
+                .enumerate()
+                .filter(|(i, (_, fp))| self.fingerprints.get(*i) != Some(fp))
+                .map(|(_, (j, _))| j)
+                .collect();
+        }
+        let before: HashMap<&Job, u64> = self
+            .jobs
+            .iter()
+            .zip(self.fingerprints.iter().copied())
+            .collect();
+        jobs.iter()
+            .zip(fingerprints)
+            .filter(|(j, fp)| before.get(j) != Some(fp))
+            .map(|(j, _)| j)
+            .collect()
+    }
+
+    /// Takes note of what a run wrote; `links`: what each page it made links to.
+    pub(super) fn written(
+        &mut self,
+        site: &Site,
+        (jobs, fingerprints): (Vec<Job>, Vec<u64>),
+        pages: BTreeSet<String>,
+        links: Vec<(String, Vec<String>)>,
+    ) {
+        let links = links.into_iter().collect();
+        self.relinked |= record(&mut self.recorded, site, &jobs, &pages, links);
+        self.jobs = jobs;
+        self.fingerprints = fingerprints;
+        self.pages = pages;
+    }
+}
+
+/// Why an output could not be made.
+pub(super) enum Failed {
+    /// The theme's templates failed.
+    Template(Diagnostic),
+    Output(OutputError),
+    /// The report's file changed since it was read: read it again and start over.
+    Moved(String),
+}
+
+/// One output made.
+#[derive(Default)]
+struct Made {
+    /// The report's Markdown, when it was rendered because it was new or stale.
+    facts: Option<(String, MdFacts)>,
+    /// The output's site path and what it links to, when it was staged.
+    links: Option<(String, Vec<String>)>,
+}
+
+/// What a batch of outputs came to.
+#[derive(Default)]
+pub(super) struct Batch {
+    pub facts: Vec<(String, MdFacts)>,
+    /// Of each output staged or found unchanged, its site path and links.
+    pub links: Vec<(String, Vec<String>)>,
+    /// Outputs made, staged or not (same bytes as on disk, or nothing written).
+    pub made: usize,
+    pub templates: Vec<Diagnostic>,
+    pub errors: Vec<OutputError>,
+    pub moved: Vec<String>,
+}
+
+/// Makes outputs in parallel: each report's file is read again, its
+/// Markdown rendered, its page made and staged, and its body dropped, so
+/// that memory holds one report per thread, whatever the archive's size.
+pub(super) struct Pass<'a> {
+    pub site: &'a Site,
+    /// `None`: the site has errors, only the reports' Markdown is rendered
+    /// (for the problems in it).
+    pub renderer: Option<&'a Renderer<'a>>,
+    /// Where this run's writes wait; `None`: nothing is written (`check`).
+    pub staging: Option<&'a Staging>,
+    /// Where the reports' rendered HTML is kept, for compilations.
+    pub content: &'a ContentCache,
+    pub search: &'a SearchFollower,
+}
+
+impl Pass<'_> {
+    /// The Markdown (and pages) of reports whose Markdown is new or stale;
+    /// their search texts are kept for the search index.
+    pub(super) fn stale_reports(&self, reports: &[Arc<Report>]) -> Batch {
+        self.batch(reports, |r| self.report(r, true))
+    }
+
+    /// The outputs of `jobs`; report pages from Markdown already known.
+    pub(super) fn jobs(&self, jobs: &[&Job]) -> Batch {
+        self.batch(jobs, |job| {
+            let renderer = self
+                .renderer
+                .expect("pages are made only for a site without errors");
+            let f = match job {
+                Job::Report(id) => return self.report(&self.site.reports[id], false),
+                Job::Compilation(..) => {
+                    let markdown = self.content.markdown();
+                    let bodies = renderer
+                        .compiled(job)
+                        .into_iter()
+                        .map(|id| {
+                            Ok(Compiled {
+                                html: self.content.html(id)?,
+                                linked_files: &markdown[id].linked_files,
+                            })
+                        })
+                        .collect::<Result<Vec<_>, OutputError>>()
+                        .map_err(Failed::Output)?;
+                    renderer.compilation(job, &bodies)
+                }
+                _ => renderer.run(job),
+            };
+            let links = self.stage(&f.map_err(Failed::Template)?)?;
+            Ok(Made { facts: None, links })
+        })
+    }
+
+    fn batch<T: Sync>(
+        &self,
+        items: &[T],
+        each: impl Fn(&T) -> Result<Made, Failed> + Sync,
+    ) -> Batch {
+        let results: Vec<Result<Made, Failed>> = items.par_iter().map(&each).collect();
+        let mut b = Batch::default();
+        for r in results {
+            match r {
+                Ok(m) => {
+                    b.made += 1;
+                    b.facts.extend(m.facts);
+                    b.links.extend(m.links);
+                }
+                Err(Failed::Template(d)) => b.templates.push(d),
+                Err(Failed::Output(e)) => b.errors.push(e),
+                Err(Failed::Moved(id)) => b.moved.push(id),
+            }
+        }
+        b.templates.dedup();
+        b
+    }
+
+    /// Reads the report's body again and renders it; `fresh`: its Markdown is
+    /// new or stale, so what later runs need of it and its search text are kept.
+    fn report(&self, r: &Report, fresh: bool) -> Result<Made, Failed> {
+        let body = load::read_body(r).ok_or_else(|| Failed::Moved(r.id.clone()))?;
+        let (md, diags) = render::markdown_one(self.site, r, body.as_str());
+        drop(body);
+        let facts = fresh.then(|| (r.id.clone(), MdFacts::new(r, &md, diags, 0)));
+        if fresh {
+            self.content
+                .keep_html(&r.id, &md.html)
+                .and_then(|()| self.search.keep_text(r, &md.text))
+                .map_err(Failed::Output)?;
+        }
+        let links = match self.renderer {
+            Some(renderer) => {
+                let page = renderer.report_page(&r.id, &md).map_err(Failed::Template)?;
+                self.stage(&page)?
+            }
+            None => None,
+        };
+        Ok(Made { facts, links })
+    }
+
+    /// Stages `f` unless nothing is written; its site path and links.
+    fn stage(&self, f: &OutFile) -> Result<Option<(String, Vec<String>)>, Failed> {
+        let Some(s) = self.staging else {
+            return Ok(None);
+        };
+        s.stage(f).map_err(Failed::Output)?;
+        Ok(Some((f.path.clone(), links_of(f))))
+    }
+}
+
+impl Batch {
+    pub(super) fn add(&mut self, other: Batch) {
+        self.facts.extend(other.facts);
+        self.links.extend(other.links);
+        self.made += other.made;
+        self.templates.extend(other.templates);
+        self.errors.extend(other.errors);
+        self.moved.extend(other.moved);
+    }
+}
+
+fn record(
+    recorded: &mut HashMap<String, (Kind, Vec<String>)>,
+    site: &Site,
+    jobs: &[Job],
+    pages: &BTreeSet<String>,
+    mut links: HashMap<String, Vec<String>>,
+) -> bool {
+    let before = recorded.len();
+    recorded.retain(|p, _| pages.contains(p));
+    let mut changed = recorded.len() != before;
+    for job in jobs {
+        let path = render::job_path(site, job);
+        let fresh = links.remove(&path);
+        let kind = job.kind();
+        match recorded.get_mut(&path) {
+            Some((k, old)) => {
+                if let Some(new) = fresh.filter(|l| l != old) {
+                    *old = new;
+                    changed = true;
+                }
+                if *k != kind {
+                    *k = kind;
+                    changed = true;
+                }
+            }
+            None => {
+                recorded.insert(path, (kind, fresh.unwrap_or_default()));
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+fn links_of(f: &output::OutFile) -> Vec<String> {
+    let is_page = f.path.ends_with(".html") || f.path.ends_with(".xml");
+    match &f.content {
+        output::Content::Bytes(b) if is_page => manifest::page_links(&f.path, b),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,258 @@
+//! The search follower: the search index kept between runs, brought up to
+//! the pages after they are on disk (in watch mode, once no further save is
+//! waiting), with what it still owes the output folder. The reports' texts
+//! come from the spill the pages were made into ([`Spill`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+
+use super::folder::OutputFolder;
+use super::spill::{Spill, temp_error};
+use crate::attach::AttachmentTexts;
+use crate::diag::Diagnostic;
+use crate::model::{Report, Site};
+use crate::output::{OutputError, Staging};
+use crate::render::MdFacts;
+use crate::search::{SearchIndex, SearchMeta, SearchText};
+use crate::timing::lap_timer;
+
+pub(super) struct SearchFollower {
+    index: Option<SearchIndex>,
+    /// The search text of every report whose Markdown was rendered; none
+    /// when nothing is written (`check`).
+    texts: Option<Spill>,
+    /// The site whose pages were written and whose search index is to follow.
+    pending: Option<Site>,
+    /// What the next update must also do (carried over failed runs): remove
+    /// stale files and write the manifest; write every file again.
+    reconcile: bool,
+    rewrite_all: bool,
+    /// What the index has of each report: its Markdown stamp and its
+    /// attachments' key.
+    indexed: HashMap<String, (u64, u64)>,
+    /// The text of the reports' attachments, read again only when they change.
+    attachments: AttachmentTexts,
+}
+
+impl SearchFollower {
+    pub(super) fn new(write: bool) -> Result<SearchFollower, OutputError> {
+        Ok(SearchFollower {
+            index: None,
+            texts: write.then(Spill::new).transpose()?,
+            pending: None,
+            reconcile: false,
+            rewrite_all: false,
+            indexed: HashMap::new(),
+            attachments: AttachmentTexts::new().map_err(temp_error)?,
+        })
+    }
+
+    /// Drops the index: the next update builds it from nothing (unit names
+    /// and parents may have changed). Every report's text is kept again.
+    pub(super) fn reset(&mut self) {
+        self.index = None;
+    }
+
+    /// Keeps the search text of a report whose Markdown was just rendered
+    /// (from any thread), unless nothing is written.
+    pub(super) fn keep_text(&self, report: &Report, body_text: &str) -> Result<(), OutputError> {
+        match &self.texts {
+            Some(t) => t.put(&report.id, &search_text(report, body_text)),
+            None => Ok(()),
+        }
+    }
+
+    /// Brings the attachments' texts up to `site` (`markdown`: what each
+    /// report links to), reading only those new or changed; a warning for
+    /// each that cannot be read. A report whose page failed to render has
+    /// no Markdown facts (the run has errors and writes nothing): only the
+    /// files beside it are read.
+    pub(super) fn read_attachments(
+        &mut self,
+        site: &Site,
+        markdown: &BTreeMap<String, MdFacts>,
+    ) -> Result<Vec<Diagnostic>, OutputError> {
+        self.attachments
+            .update(site, |id| markdown.get(id).map_or(&[], |f| &f.linked_files))
+            .map_err(temp_error)
+    }
+
+    /// Whether pages were written whose search index is still to follow.
+    pub(super) fn pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// A search update still pending belongs to a site the Markdown cache has
+    /// moved past; the next good run brings the index up to date instead.
+    pub(super) fn drop_pending(&mut self) {
+        self.pending = None;
+    }
+
+    /// The pages of `site` are on disk; the index is to follow.
+    pub(super) fn follow(&mut self, site: Site, pages_moved: bool, rewrite_all: bool) {
+        self.reconcile |= pages_moved;
+        self.rewrite_all |= rewrite_all;
+        self.pending = Some(site);
+    }
+
+    /// Paths of the index's files, sorted.
+    pub(super) fn paths(&self) -> impl Iterator<Item = &str> {
+        self.index.iter().flat_map(|s| s.paths())
+    }
+
+    /// Stages the index of the pages last staged (all of it the first time,
+    /// then the blocks of the reports whose Markdown was rendered again) and
+    /// makes stale what it no longer has. Returns the site it follows, and
+    /// whether the output folder's list of files must be made again; `None`
+    /// if nothing was pending.
+    pub(super) fn stage(
+        &mut self,
+        folder: &mut OutputFolder,
+        markdown: &BTreeMap<String, MdFacts>,
+    ) -> Result<Option<(Site, bool)>, OutputError> {
+        let lap = lap_timer(std::time::Instant::now());
+        let Some(site) = self.pending.take() else {
+            return Ok(None);
+        };
+        folder.begin()?;
+        let rewrite_all = std::mem::take(&mut self.rewrite_all);
+        let (new_paths, removed) = {
+            let staging = folder.staging().expect("staging begun");
+            let meta = |id: &String| search_meta(&site, &site.reports[id]);
+            // The texts are read back from the spill, block by block.
+            let attachments = &self.attachments;
+            let text = texts(self.texts.as_ref(), attachments);
+            let stamps = || {
+                markdown
+                    .iter()
+                    .map(|(id, e)| (id.clone(), (e.stamp, attachments.key(id))))
+                    .collect()
+            };
+            let mut new_paths = rewrite_all;
+            let mut removed = Vec::new();
+            match self.index.as_mut() {
+                None => {
+                    let metas: Vec<SearchMeta> = site.reports.keys().map(meta).collect();
+                    lap("search documents");
+                    // Each block's files are staged as soon as they are ready.
+                    let index = SearchIndex::build(metas, text, |files| stage_all(staging, files))?;
+                    self.index = Some(index);
+                    self.indexed = stamps();
+                    new_paths = true;
+                }
+                Some(index) => {
+                    let upserts: Vec<SearchMeta> = markdown
+                        .iter()
+                        .filter(|(id, e)| {
+                            self.indexed.get(*id) != Some(&(e.stamp, attachments.key(id)))
+                        })
+                        .filter(|(id, _)| site.reports.contains_key(*id))
+                        .map(|(id, _)| meta(id))
+                        .collect();
+                    let removals: Vec<String> = self
+                        .indexed
+                        .keys()
+                        .filter(|id| !site.reports.contains_key(*id))
+                        .cloned()
+                        .collect();
+                    if !upserts.is_empty() || !removals.is_empty() {
+                        let changes = index.apply(upserts, &removals, &text)?;
+                        self.indexed = stamps();
+                        if rewrite_all {
+                            index.write_all(&text, |files| stage_all(staging, files))?;
+                        } else {
+                            let written = &changes.written;
+                            new_paths |= written.iter().any(|(p, _)| !folder.outputs().contains(p));
+                            stage_all(staging, written)?;
+                        }
+                        new_paths |= !changes.removed.is_empty();
+                        removed = changes.removed;
+                    } else if rewrite_all {
+                        index.write_all(&text, |files| stage_all(staging, files))?;
+                    }
+                }
+            }
+            (new_paths, removed)
+        };
+        folder.search_removed(removed);
+        if let Some(t) = self.texts.as_mut() {
+            t.retain(|id| site.reports.contains_key(id))?;
+        }
+        lap("search index staged");
+        // The benchmarks read this lap: the time the search index adds.
+        lap("search half done");
+        let reconcile = std::mem::take(&mut self.reconcile) || new_paths;
+        Ok(Some((site, reconcile)))
+    }
+
+    /// After a failed run: the next update builds the index from nothing
+    /// and writes all of it, removing whatever is stale.
+    pub(super) fn abandon(&mut self) {
+        self.pending = None;
+        self.index = None;
+        self.indexed.clear();
+        self.reconcile = true;
+        self.rewrite_all = true;
+    }
+}
+
+/// Stages the search index's files (from several threads at once).
+fn stage_all(staging: &Staging, files: &[(String, Vec<u8>)]) -> Result<(), OutputError> {
+    files
+        .par_iter()
+        .try_for_each(|(path, bytes)| staging.stage_bytes(path, bytes).map(drop))
+}
+
+/// The search texts as the index asks for them: the report's read back
+/// from the spill (none when nothing is written, and then nothing is
+/// indexed either), then its attachments' texts.
+fn texts<'a>(
+    spill: Option<&'a Spill>,
+    attachments: &'a AttachmentTexts,
+) -> impl Fn(&str) -> Result<SearchText, OutputError> + Sync + 'a {
+    move |id| {
+        let Some(spill) = spill else {
+            return Ok(SearchText::default());
+        };
+        let mut t = SearchText::body(spill.expect(id)?);
+        t.parts.extend(attachments.parts(id).map_err(temp_error)?);
+        Ok(t)
+    }
+}
+
+/// What the search index finds a report by besides its title: the text of its
+/// body, then its summary, author and tags.
+fn search_text(r: &Report, body_text: &str) -> String {
+    let mut text = body_text.to_string();
+    for extra in [r.summary.as_deref(), r.author.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        text.push('\n');
+        text.push_str(extra);
+    }
+    if !r.tags.is_empty() {
+        text.push('\n');
+        text.push_str(&r.tags.join(" "));
+    }
+    text
+}
+
+/// What the search index keeps of a report.
+fn search_meta(site: &Site, r: &Report) -> SearchMeta {
+    SearchMeta {
+        id: r.id.clone(),
+        url: crate::paths::encode_path(&r.page),
+        title: r.title.clone(),
+        unit: r.unit.clone(),
+        unit_path: site
+            .unit_path(&r.unit)
+            .iter()
+            .map(|u| u.name.clone())
+            .collect(),
+        date: r.date.to_string(),
+        year: r.date.year,
+        kind: r.kind.clone(),
+    }
+}
