@@ -4,7 +4,8 @@
 //! exclusive file creation is not exclusive either through every client (smbnetfs creates
 //! with plain O_CREAT: two PCs both "created" the lock file in 17 of 40 tries). Making a
 //! folder is: the server makes it or answers that it exists (0 of 40). So the lock is a
-//! folder, made by whoever takes it, holding `holder.json` (who, where, when), which is
+//! folder, made whole under a temporary name and renamed into place by whoever takes it,
+//! holding `holder.json` (who, where, when), which is
 //! never kept open (a share will not delete an open file). While a publish runs it rewrites
 //! that file every minute; a lock not renewed for ten minutes, or left by a process of this
 //! computer that no longer runs, is stale and taken over by the next publish. Any other
@@ -24,7 +25,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::error::{IoContext, PublishError};
-use super::{LOCK_NAME, tmp_name};
+use super::{LOCK_NAME, is_tmp_name, tmp_name};
 
 /// The file in the lock folder that says who holds it.
 pub const HOLDER_NAME: &str = "holder.json";
@@ -111,19 +112,8 @@ impl Lock {
         let mut took_over = None;
         let mut pauses = VANISHED.iter();
         loop {
-            match fs::create_dir(&path) {
-                Ok(()) => {
-                    let holder = path.join(HOLDER_NAME);
-                    let written = File::create(&holder).and_then(|f| write_closed(f, &text));
-                    if let Err(e) = written {
-                        let _ = fs::remove_file(&holder);
-                        let _ = fs::remove_dir(&path);
-                        return Err(e).ctx("write the lock", &holder);
-                    }
-                    return Ok(Lock::held(path, text, took_over));
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e).ctx("make the lock folder", &path),
+            if make(dest, &path, &text, &me.token)? {
+                return Ok(Lock::held(path, text, took_over));
             }
             let Some((found_text, age)) = read_lock(dest, &path)? else {
                 match pauses.next() {
@@ -235,6 +225,57 @@ impl Drop for Lock {
     }
 }
 
+/// Whether `name`, at the top of DEST, is a lock's temporary folder that another publish may
+/// be using right now (making its lock or taking a stale one away): the scan of a running
+/// publish leaves it alone. One older than a lock goes stale is a leftover of a killed run.
+pub(crate) fn is_recent_temporary(name: &str, entry: &fs::DirEntry) -> bool {
+    name.starts_with(&format!(".{LOCK_NAME}."))
+        && is_tmp_name(name)
+        && entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .map_or(true, |t| t.elapsed().unwrap_or_default() < STALE)
+}
+
+/// Make the lock folder whole, if none is in the way: a folder under a temporary name gets
+/// the holder file, then is renamed into place. Renaming a folder onto one that exists fails
+/// (on a share too: the server will not replace a folder), so of two publishes only one
+/// lands its folder, and a publish killed at any moment leaves either no lock or one that
+/// names its holder; its half-made temporary folder is a leftover that the next publish
+/// removes. (Making the lock folder itself and then writing into it left, when killed in
+/// between, a lock that named nobody and held for ten minutes.) Returns whether the lock is
+/// now ours.
+fn make(dest: &Path, path: &Path, text: &str, token: &str) -> Result<bool, PublishError> {
+    if fs::symlink_metadata(path).is_ok() {
+        return Ok(false); // checked first: a rename would replace an empty folder
+    }
+    let staged = dest.join(tmp_name(&format!("{LOCK_NAME}.{token}.new")));
+    let holder = staged.join(HOLDER_NAME);
+    let written = fs::create_dir(&staged)
+        .and_then(|()| File::create(&holder))
+        .and_then(|f| write_closed(f, text));
+    if let Err(e) = written {
+        let _ = remove_lock(&staged);
+        return match e.kind() {
+            io::ErrorKind::NotFound => Ok(false), // removed as a leftover: try again
+            _ => Err(e).ctx("make the lock folder", &staged),
+        };
+    }
+    match fs::rename(&staged, path) {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            let _ = remove_lock(&staged);
+            match e.kind() {
+                // Another publish's lock came first, or a publish holding the lock removed
+                // our temporary folder as a leftover: judge what is in the way, or try again.
+                _ if fs::symlink_metadata(path).is_ok() => Ok(false),
+                io::ErrorKind::NotFound => Ok(false),
+                _ => Err(e).ctx("make the lock folder", path),
+            }
+        }
+    }
+}
+
 /// Remove a lock folder (its holder file first: a folder must be empty to go), or a lock
 /// file of an earlier version.
 fn remove_lock(path: &Path) -> Result<(), PublishError> {
@@ -270,9 +311,26 @@ fn renew(holder: &Path, text: &str) -> bool {
 }
 
 /// What the lock in the way says and how long ago it was last written, by the share's
-/// clock; `None` if it is gone. A lock folder without its holder file yet (just made, or
-/// its maker died at once) says nothing, and its age is the folder's.
+/// clock; `None` if it is gone. A lock folder without its holder file (made by an earlier
+/// version, which wrote the file after making the folder) says nothing, and its age is the
+/// folder's.
 fn read_lock(dest: &Path, path: &Path) -> Result<Option<(String, Duration)>, PublishError> {
+    // smbnetfs answers "Input/output error" for a moment while a lock folder is renamed into
+    // place or away by another PC: read again after a pause before calling it an error.
+    let mut pauses = VANISHED.iter();
+    loop {
+        match read_lock_once(dest, path) {
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => match pauses.next() {
+                Some(pause) => std::thread::sleep(*pause),
+                None => return Err(e).ctx("read the lock", path),
+            },
+            Err(e) => return Err(e).ctx("read the lock", path),
+            Ok(found) => return Ok(found),
+        }
+    }
+}
+
+fn read_lock_once(dest: &Path, path: &Path) -> io::Result<Option<(String, Duration)>> {
     let written = match read_with_time(&path.join(HOLDER_NAME)) {
         Err(e) if e.kind() == io::ErrorKind::NotADirectory => read_with_time(path), // an old lock file
         Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::metadata(path) {
@@ -285,7 +343,7 @@ fn read_lock(dest: &Path, path: &Path) -> Result<Option<(String, Duration)>, Pub
     let (text, written) = match written {
         Ok(found) => found,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).ctx("read the lock", path),
+        Err(e) => return Err(e),
     };
     let now = share_now(dest).unwrap_or_else(SystemTime::now);
     let age = now.duration_since(written).unwrap_or_default();
@@ -545,6 +603,32 @@ mod tests {
         assert!(lock.took_over.as_deref().unwrap().contains("minutes ago"));
         lock.release().unwrap();
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left");
+    }
+
+    #[test]
+    fn a_lock_is_never_in_place_without_its_holder_and_a_half_made_one_is_no_obstacle() {
+        let dir = tempfile::tempdir().unwrap();
+        // A publish killed after making its temporary folder, before renaming it.
+        let half = dir.path().join(tmp_name(&format!("{LOCK_NAME}.dead.new")));
+        fs::create_dir(&half).unwrap();
+        let lock = Lock::acquire(dir.path(), false).unwrap();
+        assert!(lock.took_over.is_none());
+        let holder = dir.path().join(LOCK_NAME).join(HOLDER_NAME);
+        assert_eq!(fs::read_to_string(&holder).unwrap(), lock.text);
+        // A second maker's folder is not renamed over the lock in place, and goes.
+        let other = lock_text("office-pc", 4242);
+        assert!(!make(dir.path(), &dir.path().join(LOCK_NAME), &other, "t2").unwrap());
+        assert_eq!(fs::read_to_string(&holder).unwrap(), lock.text);
+        lock.release().unwrap();
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            [half.file_name().unwrap()],
+            "only the dead one's leftover"
+        );
     }
 
     #[test]

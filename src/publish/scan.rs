@@ -10,7 +10,7 @@ use std::time::UNIX_EPOCH;
 use rayon::prelude::*;
 
 use super::error::{IoContext, PublishError};
-use super::{LOCK_NAME, MANIFEST_NAME, is_tmp_name};
+use super::{LOCK_NAME, MANIFEST_NAME, is_tmp_name, lock};
 use crate::manifest::{self, Kind, ReadError};
 
 /// One file of the built site.
@@ -183,6 +183,9 @@ fn list(dest: &Path, dir: &str) -> Result<Listing, PublishError> {
         if dir.is_empty() && (name == MANIFEST_NAME || name == LOCK_NAME) {
             continue;
         }
+        if dir.is_empty() && lock::is_recent_temporary(&name, &entry) {
+            continue; // another PC's lock, being made or taken over right now
+        }
         let rel = join(dir, &name);
         let file_type = entry.file_type().ctx("list", entry.path())?;
         let is_dir = match file_type.is_symlink() {
@@ -203,7 +206,16 @@ fn list(dest: &Path, dir: &str) -> Result<Listing, PublishError> {
 
 fn walk_leftovers(dest: &Path, top: String, out: &mut Listing) -> Result<(), PublishError> {
     for entry in walkdir::WalkDir::new(dest.join(&top)) {
-        let entry = entry.map_err(|e| walk_error(e, dest))?;
+        let entry = match entry {
+            // Gone meanwhile: another publish removed it (a leftover is nobody's to keep).
+            Err(e)
+                if e.io_error()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                continue;
+            }
+            entry => entry.map_err(|e| walk_error(e, dest))?,
+        };
         let rel_path = entry.path().strip_prefix(dest).expect("inside");
         let Some(rel) = rel_string(rel_path) else {
             continue;
