@@ -140,8 +140,10 @@ const THEME_IDS: &[&str] = &[
 ];
 
 /// Id prefixes kept for the page itself: the theme's scripts (`dg-`), the
-/// preview of `dangan serve` (`dangan-`) and footnotes (`fn-`).
-const RESERVED_ID_PREFIXES: &[&str] = &["dg-", "dangan-", "fn-"];
+/// preview of `dangan serve` (`dangan-`), the theme's globals (`DANGAN_ROOT`
+/// …: an element's id is also a global of the page, and would stand in for one
+/// the page leaves unset) and footnotes (`fn-`). Compared without case.
+const RESERVED_ID_PREFIXES: &[&str] = &["dg-", "dangan", "fn-"];
 
 fn is_reserved_id(id: &str) -> bool {
     let lower = id.to_ascii_lowercase();
@@ -569,7 +571,7 @@ mod tests {
         let r = render_str(
             "## 一、基本情况 {tabindex=0 autofocus onfocus=document.title='x'}\n\n\
              ## 二 {#main .note .x\"y style=position:fixed;inset:0 onclick=x}\n\n\
-             ## 三 {#dg-q}\n",
+             ## 三 {#dg-q}\n\n## 四 {#DANGAN_ROOT}\n",
         );
         for bad in [
             "onfocus",
@@ -589,6 +591,7 @@ mod tests {
             r.html
         );
         assert!(r.html.contains("<h2 id=\"h-dg-q\">"), "{}", r.html);
+        assert!(r.html.contains("<h2 id=\"h-DANGAN_ROOT\">"), "{}", r.html);
         let dropped: Vec<_> = r.problems.iter().map(|p| p.target.as_str()).collect();
         assert_eq!(
             dropped,
@@ -635,6 +638,7 @@ mod tests {
     fn raw_html_keeps_no_script_url_style_or_page_id() {
         let r = render_str(
             "<div id=main style=\"position:fixed\" class=\"a b<c\">x</div>\n\n\
+             <p id=DANGAN_SEARCH_KEEP_UNITS>y</p>\n\n\
              <a href=\"javascript:alert(1)\">j</a> <img src=\"data:image/png;base64,xx\" onerror=alert(1)>\n\n\
              - [ ] <input type=text autofocus onfocus=x>\n",
         );
@@ -647,6 +651,7 @@ mod tests {
             "onfocus",
             "autofocus",
             "text",
+            "DANGAN",
         ] {
             assert!(!r.html.contains(bad), "{bad} in {}", r.html);
         }
