@@ -13,7 +13,7 @@ use std::path::Path;
 use crate::diag::Diagnostic;
 use crate::load::front_matter;
 use crate::model::RESERVED_TOP;
-use crate::model::{ContentFile, Report, Site};
+use crate::model::{Alias, AliasTarget, ContentFile, Report, Site};
 use crate::paths::{self, ClashKind, NameProblem, PathProblem};
 use crate::render::{self, Job};
 
@@ -63,8 +63,9 @@ enum Origin<'a> {
     Unit(&'a str),
     Type(&'a str),
     Asset(&'a str),
-    /// A page at an old address (of the address record), leading to this report.
-    Redirect(&'a Report),
+    /// A page at an old address, leading to this report: one of its
+    /// `aliases:`, or else an address of the address record.
+    Redirect(&'a Report, Option<&'a Alias>),
     /// One of dangan's own pages (home, index pages, feeds …).
     Own,
 }
@@ -77,7 +78,10 @@ impl<'a> Origin<'a> {
             Job::Unit(u) | Job::UnitFeed(u) | Job::Compilation(u, _, _) => Origin::Unit(u),
             Job::Type(t) => Origin::Type(t),
             Job::Asset(a) => Origin::Asset(a),
-            Job::Redirect(a) => Origin::Redirect(&site.reports[&site.redirects[a]]),
+            Job::Redirect(a) => {
+                let r = &site.reports[&site.redirects[a]];
+                Origin::Redirect(r, r.aliases.iter().find(|al| leads_from(al, a)))
+            }
             _ => Origin::Own,
         }
     }
@@ -104,7 +108,8 @@ impl<'a> Origin<'a> {
                 Some(theme) => format!("themes/{theme}/static/{a}"),
                 None => format!("(built-in theme) static/{a}"),
             },
-            Origin::Redirect(_) => crate::addresses::RECORD_FILE.to_string(),
+            Origin::Redirect(r, Some(_)) => format!("content/{}", r.id),
+            Origin::Redirect(_, None) => crate::addresses::RECORD_FILE.to_string(),
             Origin::Own => "the site's own pages".to_string(),
         }
     }
@@ -118,7 +123,8 @@ impl<'a> Origin<'a> {
             Origin::Unit(u) if unit_report(site, u).is_none() => Some("units.name"),
             Origin::Unit(_) => Some("unit"),
             Origin::Type(_) => Some("type"),
-            Origin::Redirect(_) | Origin::Own => None,
+            Origin::Redirect(_, Some(_)) => Some("aliases"),
+            Origin::Redirect(_, None) | Origin::Own => None,
         }
     }
 
@@ -129,7 +135,8 @@ impl<'a> Origin<'a> {
             Origin::Attachment(_) | Origin::Asset(_) => "it".to_string(),
             Origin::Unit(u) => format!("the page of unit \"{}\"", abbreviated(u)),
             Origin::Type(t) => format!("the page of type \"{}\"", abbreviated(t)),
-            Origin::Redirect(r) => format!("the page at an old address of content/{}", r.id),
+            Origin::Redirect(_, Some(a)) => format!("the page for the alias \"{}\"", a.text),
+            Origin::Redirect(r, None) => format!("the page at an old address of content/{}", r.id),
             Origin::Own => "a page of dangan's own".to_string(),
         }
     }
@@ -159,6 +166,10 @@ impl<'a> Origin<'a> {
             (_, Some("units.slug")) => decl.and_then(|d| d.lines.slug),
             (_, Some("units.name")) => decl.map(|d| d.lines.name),
             _ => None,
+        };
+        let line = match self {
+            Origin::Redirect(_, Some(a)) => Some(a.line),
+            _ => line,
         };
         match line {
             Some(l) => d.at(l, 1),
@@ -193,13 +204,30 @@ impl<'a> Origin<'a> {
                 "declare a short name for the unit's page in dangan.toml:\n      [[units]]\n      name = \"{u}\"\n      slug = \"…\""
             ),
             (Origin::Type(_), _) => "use a shorter type".to_string(),
-            (Origin::Redirect(_), _) => format!(
+            (Origin::Redirect(_, Some(_)), _) => {
+                "remove this alias, or write the old address as it was".to_string()
+            }
+            (Origin::Redirect(_, None), _) => format!(
                 "delete the line of that address from {}: it cannot be a page",
                 crate::addresses::RECORD_FILE
             ),
             (Origin::Own, _) => "rename what this page is named after".to_string(),
         }
     }
+}
+
+/// Whether `alias` asks for a page at `address`: named outright, or the
+/// page an old report file had without a slug. Other addresses of an old
+/// file are the address record's.
+fn leads_from(alias: &Alias, address: &str) -> bool {
+    let claimed = match &alias.target {
+        AliasTarget::Page(p) => Cow::Borrowed(p.as_str()),
+        AliasTarget::Report(file) => {
+            let stem = file.strip_suffix(".md").unwrap_or(file);
+            Cow::Owned(paths::safe_path(&format!("{stem}.html")))
+        }
+    };
+    claimed.to_lowercase() == address.to_lowercase()
 }
 
 /// A long name cut for a message (the file and field say which it is).
@@ -299,6 +327,12 @@ fn bad_path(
                 format!("{what} would be written to {path}, {n} characters long; Windows shares refuse paths much over {}", paths::MAX_PATH_UTF16),
             )
             .hint(origin.shorten_hint(site, true)),
+        (PathProblem::Name(NameProblem::Reserved), name) => origin
+            .error(
+                site,
+                format!("{what} would be written to {path}, but \"{}\" {}", name.unwrap_or(path), NameProblem::Reserved),
+            )
+            .hint("rename the file"),
         (problem, name) => origin
             .error(
                 site,
@@ -322,9 +356,22 @@ fn same_file(site: &Site, outputs: &[(String, Origin)], diags: &mut Vec<Diagnost
         owners.iter().filter(|(_, who)| who.len() > 1).collect();
     shared.sort();
     for (path, who) in shared {
-        let mut sources: Vec<String> = who.iter().map(|&i| outputs[i].1.source(site)).collect();
+        // A file under content/ at one of dangan's own places was told by
+        // `reserved_top`, naming the file to rename, not the theme's.
+        if who
+            .iter()
+            .any(|&i| reserved_top(&outputs[i].0, &outputs[i].1).is_some())
+        {
+            continue;
+        }
+        // The archive's files first: they are what the reader can rename.
+        let mut sources: Vec<(bool, String)> = who
+            .iter()
+            .map(|&i| (!outputs[i].1.is_content(), outputs[i].1.source(site)))
+            .collect();
         sources.sort();
         sources.dedup();
+        let sources: Vec<String> = sources.into_iter().map(|(_, s)| s).collect();
         let content = who.iter().all(|&i| outputs[i].1.is_content());
         let hint = match content {
             true => "rename one of the files, or give one report another `slug:`",
@@ -348,8 +395,8 @@ fn folder_clashes(site: &Site, outputs: &[(String, Origin)], diags: &mut Vec<Dia
         let d = match c.kind {
             // Whole paths equal but for case: `same_file` names them.
             ClashKind::CaseOnly if c.at == second.0 => continue,
-            ClashKind::CaseOnly => Diagnostic::error(
-                second.1.source(site),
+            ClashKind::CaseOnly => second.1.error(
+                site,
                 format!(
                     "would be written into the folder {}, which differs only in letter case from the folder {} of {}; a Windows share keeps one of them",
                     c.at,
@@ -364,8 +411,8 @@ fn folder_clashes(site: &Site, outputs: &[(String, Origin)], diags: &mut Vec<Dia
                 } else {
                     (first, second)
                 };
-                Diagnostic::error(
-                    file.1.source(site),
+                file.1.error(
+                    site,
                     format!(
                         "{} would be written to {}, where {} needs a folder ({})",
                         file.1.what(),

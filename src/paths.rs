@@ -64,6 +64,8 @@ pub enum NameProblem {
     Device,
     /// The length in bytes.
     TooLong(usize),
+    /// Ends like the temporary files dangan writes (and removes as leftovers).
+    Reserved,
 }
 
 impl std::fmt::Display for NameProblem {
@@ -89,6 +91,11 @@ impl std::fmt::Display for NameProblem {
             NameProblem::TooLong(n) => {
                 write!(f, "is {n} bytes long; names stop at {MAX_NAME_BYTES}")
             }
+            NameProblem::Reserved => write!(
+                f,
+                "ends with {}, which dangan keeps for its temporary files",
+                crate::output::TMP_SUFFIX
+            ),
         }
     }
 }
@@ -120,6 +127,9 @@ pub fn name_problem(name: &str) -> Option<NameProblem> {
     if name.len() > MAX_NAME_BYTES {
         return Some(NameProblem::TooLong(name.len()));
     }
+    if name.ends_with(crate::output::TMP_SUFFIX) {
+        return Some(NameProblem::Reserved);
+    }
     None
 }
 
@@ -139,7 +149,8 @@ fn is_device(name: &str) -> bool {
 }
 
 /// `name` changed as little as needed to pass `name_problem` (but for its
-/// length, which is the writer's to shorten): forbidden and control
+/// length and dangan's own ending, which the build refuses with a message
+/// of its own): forbidden and control
 /// characters become `_`, spaces and dots at the ends go, a device name gets
 /// a `_` in front, an empty name becomes `_`.
 pub fn safe_component(name: &str) -> String {
@@ -432,7 +443,8 @@ mod tests {
                 let safe = safe_component(&n);
                 let problem = name_problem(&safe);
                 prop_assert!(
-                    problem.is_none() || matches!(problem, Some(NameProblem::TooLong(_))),
+                    problem.is_none()
+                        || matches!(problem, Some(NameProblem::TooLong(_) | NameProblem::Reserved)),
                     "{n:?} -> {safe:?}: {problem:?}"
                 );
                 if name_problem(&n).is_none() {

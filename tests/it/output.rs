@@ -232,6 +232,16 @@ fn output_names_that_cannot_be_written_fail_check_and_build_alike() {
     type Case<'a> = (&'a str, Vec<(String, String)>, &'a str);
     let cases: Vec<Case> = vec![
         (
+            "an attachment where the theme's style sheet goes",
+            vec![("_assets/style.css".into(), "body {}".into())],
+            "content/_assets/style.css: error: would be written to _assets/style.css, which dangan uses for its own pages",
+        ),
+        (
+            "an attachment named like dangan's temporary files (publish refuses it)",
+            vec![("附件.dangan-tmp".into(), "x".into())],
+            "content/附件.dangan-tmp: error: field `file name`: it would be written to 附件.dangan-tmp, but \"附件.dangan-tmp\" ends with .dangan-tmp, which dangan keeps for its temporary files",
+        ),
+        (
             "a unit of 90 characters",
             vec![(
                 "b.md".into(),
@@ -275,7 +285,7 @@ fn output_names_that_cannot_be_written_fail_check_and_build_alike() {
                 ),
                 ("x.html/附件.pdf".into(), "%PDF".into()),
             ],
-            "content/x.md: error: its page would be written to x.html, where content/x.html/附件.pdf needs a folder",
+            "content/x.md: error: field `file name`: its page would be written to x.html, where content/x.html/附件.pdf needs a folder",
         ),
         (
             "folders differing only in letter case",
@@ -289,7 +299,7 @@ fn output_names_that_cannot_be_written_fail_check_and_build_alike() {
                     report("丙", "单位", "2020-01-01", "总结", "正文"),
                 ),
             ],
-            "content/dept/b.md: error: would be written into the folder dept, which differs only in letter case from the folder Dept of content/Dept/a.md",
+            "content/dept/b.md: error: field `file name`: would be written into the folder dept, which differs only in letter case from the folder Dept of content/Dept/a.md",
         ),
         (
             "a path of 213 characters",
@@ -316,6 +326,12 @@ fn output_names_that_cannot_be_written_fail_check_and_build_alike() {
         check.fails(1);
         assert!(
             check.stderr().contains(message),
+            "{what}: {}",
+            check.stderr()
+        );
+        // Each error names the archive's file to change, never the theme.
+        assert!(
+            !check.stderr().contains("theme"),
             "{what}: {}",
             check.stderr()
         );

@@ -685,6 +685,27 @@ fn an_alias_naming_a_page_of_the_site_is_an_error() {
 }
 
 #[test]
+fn aliases_in_folders_spelled_two_ways_name_the_report_and_line_not_the_record() {
+    let a = Archive::new();
+    a.report(
+        "甲.md",
+        &with_aliases("  - old/a.html\n", "甲", "2020-01-01"),
+    );
+    a.report(
+        "乙.md",
+        &with_aliases("  - Old/b.html\n", "乙", "2020-01-02"),
+    );
+    let run = a.run(&["check"]);
+    run.fails(1);
+    let err = run.stderr();
+    assert!(
+        err.contains("content/甲.md:7:1: error: field `aliases`: would be written into the folder old, which differs only in letter case from the folder Old of content/乙.md"),
+        "{err}"
+    );
+    assert!(!err.contains(RECORD), "{err}");
+}
+
+#[test]
 fn alias_mistakes_name_the_file_line_and_field() {
     let a = Archive::new();
     a.report(
