@@ -14,6 +14,7 @@ mod import;
 mod incremental;
 mod manifest;
 mod output;
+mod property;
 mod publish;
 mod redirect;
 mod search;

@@ -142,7 +142,8 @@ pub fn all_links(out: &Path) -> Vec<(PathBuf, String)> {
     let mut links = Vec::new();
     for entry in walkdir::WalkDir::new(out) {
         let entry = entry.unwrap();
-        if entry.path().extension().is_some_and(|e| e == "html") {
+        // A folder may be named x.html too (attachments under content/x.html/).
+        if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "html") {
             let html = std::fs::read_to_string(entry.path()).unwrap();
             for attr in ["href=\"", "src=\"", "action=\""] {
                 for (i, _) in html.match_indices(attr) {
