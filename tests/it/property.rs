@@ -352,7 +352,7 @@ fn hostile() -> impl Strategy<Value = Hostile> {
     ];
     mode.prop_flat_map(|mode| {
         let (hostile, clash) = (mode == Mode::Hostile, mode != Mode::Tricky);
-        let reports = (1usize..20).prop_flat_map(move |n| {
+        let reports = (1usize..30).prop_flat_map(move |n| {
             (0..n)
                 .map(|i| report_file(i, hostile, clash))
                 .collect::<Vec<_>>()
@@ -694,7 +694,7 @@ fn hostile_archives_fail_cleanly_or_build_a_safe_site() {
     );
     assert!(!run(base.root(), true).has_errors());
     let config = ProptestConfig {
-        cases: 250,
+        cases: 160,
         // Each case takes a while and shrinking seldom helps much: the
         // failing archive is printed whole.
         max_shrink_iters: 50,
