@@ -121,10 +121,15 @@ pub enum AttachmentRisk {
     Program,
 }
 
-/// Extensions (lower case) a browser opens as a page that may run scripts.
+/// Extensions (lower case) a browser opens as a page that may run scripts:
+/// HTML, SVG, and XML of any kind, since Chromium and Firefox run the XHTML
+/// `<script>` inside any document they take for XML. Over file:// Chromium
+/// does so for .rss, .atom, .xsd, .xbl and .xhtm as for .xml (tried: an
+/// XHTML page saved under each name set its title); .rdf, .xul, .mml and
+/// .xaml are XML types of Firefox or of Windows' own list, which Edge reads.
 const PAGE_EXTENSIONS: &[&str] = &[
-    "html", "htm", "xhtml", "xht", "shtml", "shtm", "mht", "mhtml", "svg", "svgz", "xml", "xsl",
-    "xslt", "hta",
+    "html", "htm", "xhtml", "xhtm", "xht", "shtml", "shtm", "mht", "mhtml", "svg", "svgz", "xml",
+    "xsl", "xslt", "xsd", "xbl", "rss", "atom", "rdf", "xul", "mml", "xaml", "hta",
 ];
 
 /// Extensions a web server may run instead of sending.

@@ -57,6 +57,12 @@ fn hostile_archive() -> Archive {
             .replace("</script>", "]]></script>")
             .as_bytes(),
     );
+    // XML of any kind runs the XHTML script inside it, whatever its ending.
+    let xhtml = format!(
+        "<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><title>t</title></head><body>{PWN}</body></html>"
+    );
+    a.write("content/2020/订阅.rss", xhtml.as_bytes());
+    a.write("content/2020/页.xhtm", xhtml.as_bytes());
     a
 }
 
@@ -84,14 +90,14 @@ fn issue_12_heading_attributes_and_web_page_attachments_run_nothing_in_chromium(
     // Following each link to an attachment shows text; its script never runs.
     let links = b.eval(
         "return [...document.querySelectorAll('a')].map(a => a.href)\
-           .filter(h => /(网页\\.html|图\\.svg)/.test(decodeURIComponent(h)))",
+           .filter(h => /(网页\\.html|图\\.svg|订阅\\.rss|页\\.xhtm)/.test(decodeURIComponent(h)))",
         json!([]),
     );
     let links: Vec<String> = serde_json::from_value(links).unwrap();
     assert_eq!(
         links.len(),
-        4,
-        "two body links and two attachment links: {links:?}"
+        6,
+        "two body links and four attachment links: {links:?}"
     );
     for (i, href) in links.iter().enumerate() {
         b.goto(&url);
@@ -133,6 +139,8 @@ fn issue_12_heading_attributes_and_web_page_attachments_run_nothing_in_chromium(
     for warned in [
         "content/2020/网页.html: warning: this attachment is a web page",
         "content/2020/图.svg: warning: this attachment is a web page",
+        "content/2020/订阅.rss: warning: this attachment is a web page",
+        "content/2020/页.xhtm: warning: this attachment is a web page",
         "the heading attribute `onfocus` is left out",
         "the heading attribute `style` is left out",
     ] {
@@ -154,6 +162,8 @@ fn issue_12_heading_attributes_and_web_page_attachments_run_nothing_in_chromium(
     assert!(a.out().join("2020/网页.html.txt").is_file());
     assert!(!a.out().join("2020/网页.html").exists());
     assert!(a.out().join("2020/图.svg.txt").is_file());
+    assert!(a.out().join("2020/订阅.rss.txt").is_file());
+    assert!(a.out().join("2020/页.xhtm.txt").is_file());
     assert_links_resolve(&a.out());
 }
 
