@@ -149,7 +149,26 @@ fn read_file(
             "check that the file exists and that you may read it",
         )
     };
-    let meta = std::fs::metadata(path).map_err(cannot)?;
+    // Opened without following a link and measured as opened: a file that
+    // became a link (to a secret outside the archive) after the walk found
+    // it is not read into the search index (#12 item 9).
+    let file =
+        crate::load::discover::open_regular(path).map_err(
+            |e| match std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink()) {
+                true => Unreadable::new(
+                    "has become a symbolic link; dangan does not follow links, so it is not read",
+                    "put a copy of the file here instead of a link",
+                ),
+                false => cannot(e),
+            },
+        )?;
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(Unreadable::new(
+            "is not a regular file (a pipe, socket or device), so it is not read",
+            "only files and folders belong in content/",
+        ));
+    }
     let size = meta.len();
     (seen.size, seen.modified) = (size, meta.modified().ok());
     if size > limits.file {
@@ -169,9 +188,7 @@ fn read_file(
         _ => limits.file,
     };
     let mut bytes = Vec::with_capacity(size.min(cap) as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(cap).read_to_end(&mut bytes))
-        .map_err(cannot)?;
+    file.take(cap).read_to_end(&mut bytes).map_err(cannot)?;
     seen.hash = Some(xxhash_rust::xxh3::xxh3_128(&bytes));
     let truncated = size > cap;
     // A damaged file must not take the build down with it: a panic in a

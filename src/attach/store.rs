@@ -168,7 +168,7 @@ impl Store {
             _ => self.limits.file,
         };
         let mut bytes = Vec::new();
-        File::open(&f.source)
+        crate::load::discover::open_regular(&f.source)
             .and_then(|file| file.take(cap).read_to_end(&mut bytes))
             .is_ok()
             && Some(xxhash_rust::xxh3::xxh3_128(&bytes)) == e.hash

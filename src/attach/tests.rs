@@ -560,3 +560,26 @@ fn files_over_the_size_limit_are_not_opened() {
     );
     assert_eq!((r.size, r.hash), (2000, None));
 }
+
+/// Issue #12 item 9: a file that became a link after the walk found it (to a
+/// secret outside the archive), or a pipe put in its place, is not read.
+#[cfg(unix)]
+#[test]
+fn a_file_that_became_a_link_or_a_pipe_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "口令是 hunter2").unwrap();
+    let path = dir.path().join("说明.txt");
+    std::os::unix::fs::symlink(&secret, &path).unwrap();
+    let r = extract(&path, Kind::Text, &LIMITS, &Mutex::new(()));
+    let e = r.result.unwrap_err();
+    assert!(e.message.contains("symbolic link"), "{e:?}");
+    assert_eq!(r.hash, None);
+
+    let pipe = dir.path().join("管道.txt");
+    let c = std::ffi::CString::new(pipe.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let r = extract(&pipe, Kind::Text, &LIMITS, &Mutex::new(()));
+    let e = r.result.unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{e:?}");
+}

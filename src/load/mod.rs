@@ -137,7 +137,7 @@ impl Body {
 /// no longer holds the bytes it was loaded from (changed, removed, or
 /// unreadable since).
 pub fn read_body(report: &Report) -> Option<Body> {
-    let bytes = std::fs::read(&report.source).ok()?;
+    let bytes = discover::read_regular(&report.source).ok()?;
     if SourceStamp::of(&bytes) != report.stamp {
         return None;
     }
