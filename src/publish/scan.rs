@@ -194,10 +194,13 @@ fn list(dest: &Path, dir: &str) -> Result<Listing, PublishError> {
         };
         match (is_tmp_name(&name), is_dir) {
             (true, true) => walk_leftovers(dest, rel, &mut out)?,
-            (true, false) => {
-                let meta = entry.metadata().ctx("check", entry.path())?;
-                out.leftovers.push((rel, DestStat::of(&meta)));
-            }
+            // Another publish's probe of the share's clock comes and goes: one gone since
+            // the listing is no leftover.
+            (true, false) => match entry.metadata() {
+                Ok(meta) => out.leftovers.push((rel, DestStat::of(&meta))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).ctx("check", entry.path()),
+            },
             (false, _) => out.entries.push((rel, is_dir)),
         }
     }
@@ -223,8 +226,13 @@ fn walk_leftovers(dest: &Path, top: String, out: &mut Listing) -> Result<(), Pub
         if entry.file_type().is_dir() {
             out.leftover_dirs.push(rel);
         } else {
-            let meta = entry.metadata().map_err(|e| walk_error(e, dest))?;
-            out.leftovers.push((rel, DestStat::of(&meta)));
+            match entry.metadata() {
+                Ok(meta) => out.leftovers.push((rel, DestStat::of(&meta))),
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound) => {}
+                Err(e) => return Err(walk_error(e, dest)),
+            }
         }
     }
     Ok(())

@@ -20,8 +20,11 @@ use super::tmp_rel;
 
 /// A share refuses to rename over a file that a reader (or a virus scanner) has open, and may
 /// refuse to rename a folder while one of its files is: try again after these pauses before
-/// giving up.
-const RETRIES: [Duration; 3] = [
+/// giving up. The first is none: a client that renames over a file by deleting it first
+/// (smbnetfs) may have deleted it when the rename failed, and the page is then missing until
+/// the next try.
+const RETRIES: [Duration; 4] = [
+    Duration::ZERO,
     Duration::from_millis(200),
     Duration::from_secs(1),
     Duration::from_secs(3),

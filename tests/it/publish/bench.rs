@@ -201,44 +201,89 @@ pub fn manifest_of(site: &Path) -> Manifest {
     dangan::manifest::read(site).unwrap().expect("a built site")
 }
 
+/// A site's search index as its manifest records it: the entry, the other files of the index
+/// reachable from it through their links (directly, or through files that name others, as an
+/// index of many files does), and the pages those name.
+pub struct SearchIndex {
+    pub entry: String,
+    pub shards: Vec<String>,
+    pub pages: Vec<String>,
+}
+
+impl SearchIndex {
+    pub fn of(m: &Manifest) -> Option<SearchIndex> {
+        let entry = m
+            .outputs
+            .iter()
+            .find(|o| o.kind == Some(Kind::SearchEntry))?;
+        let (mut shards, mut pages) = (BTreeSet::new(), BTreeSet::new());
+        let mut todo = vec![entry];
+        while let Some(o) = todo.pop() {
+            for target in m.links_of(o) {
+                let t = m.get(target).unwrap();
+                match t.kind {
+                    Some(Kind::SearchShard) => {
+                        if shards.insert(target.to_string()) {
+                            todo.push(t);
+                        }
+                    }
+                    Some(Kind::SearchEntry) => {}
+                    _ => {
+                        pages.insert(target.to_string());
+                    }
+                }
+            }
+        }
+        Some(SearchIndex {
+            entry: entry.path.clone(),
+            shards: shards.into_iter().collect(),
+            pages: pages.into_iter().collect(),
+        })
+    }
+}
+
 /// What is wrong with the search index in DEST, judged by the manifests of the builds that
-/// may have put it there (the old and the new site): every file the entry names must be the
-/// same build's (no mix of old and new), and every page it names must be in DEST.
+/// may have put it there (the old and the new site): every file of the index the entry leads
+/// to must be the same build's (no mix of old and new), and every page it names must be in
+/// DEST.
 pub fn search_problems(
     dest: &Path,
     builds: &[&BTreeMap<String, Vec<u8>>],
     manifests: &[&Manifest],
 ) -> Vec<String> {
-    let Some((entry_rel, _)) = manifests[0]
-        .outputs
-        .iter()
-        .find(|o| o.kind == Some(Kind::SearchEntry))
-        .map(|o| (o.path.clone(), ()))
-    else {
+    let Some(first) = SearchIndex::of(manifests[0]) else {
         return vec!["no search entry in the site".into()];
     };
-    let Ok(entry) = fs::read(dest.join(&entry_rel)) else {
+    let Ok(entry) = fs::read(dest.join(&first.entry)) else {
         return Vec::new(); // no index at all for a moment: nothing wrong to find
     };
     let Some(b) = builds
         .iter()
-        .position(|t| t.get(&entry_rel) == Some(&entry))
+        .position(|t| t.get(&first.entry) == Some(&entry))
     else {
-        return vec![format!("{entry_rel} is neither the old nor the new one")];
+        return vec![format!(
+            "{} is neither the old nor the new one",
+            first.entry
+        )];
     };
-    let (tree, manifest) = (builds[b], manifests[b]);
-    let listed = manifest.get(&entry_rel).unwrap();
+    let (tree, index) = (builds[b], SearchIndex::of(manifests[b]).unwrap());
     let mut problems = Vec::new();
-    for target in manifest.links_of(listed) {
-        let kind = manifest.get(target).unwrap().kind;
-        match fs::read(dest.join(target)) {
-            Err(_) => problems.push(format!("{entry_rel} names {target}, which is missing")),
-            Ok(bytes) if kind == Some(Kind::SearchShard) && tree.get(target) != Some(&bytes) => {
-                problems.push(format!(
-                    "{target} is not from the same build as {entry_rel}"
-                ))
-            }
+    for shard in &index.shards {
+        match fs::read(dest.join(shard)) {
+            Err(_) => problems.push(format!(
+                "{} leads to {shard}, which is missing",
+                index.entry
+            )),
+            Ok(bytes) if tree.get(shard) != Some(&bytes) => problems.push(format!(
+                "{shard} is not from the same build as {}",
+                index.entry
+            )),
             Ok(_) => {}
+        }
+    }
+    for page in &index.pages {
+        if !dest.join(page).is_file() {
+            problems.push(format!("{} names {page}, which is missing", index.entry));
         }
     }
     problems
