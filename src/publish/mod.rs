@@ -69,6 +69,10 @@ pub struct PublishSummary {
     pub elapsed: Duration,
     /// The lock of an earlier publish that this one took over, and why it could.
     pub lock_note: Option<String>,
+    /// What DEST was asked, each a round trip on a share: folders listed, and files looked
+    /// at one by one (only those to replace or remove, and those no record vouches for).
+    pub folders_listed: usize,
+    pub files_checked: usize,
 }
 
 /// Bring `dest` to exactly the files the built output folder `site` lists in its
@@ -187,10 +191,11 @@ fn with_lock(
         legacy: &legacy,
     };
     let plan = plan::make(site, dest, files, &index, &owners)?;
+    let listed = index.listed;
     if opts.dry_run {
         let to_send = plan.writes.iter().map(|w| w.size).sum();
         let stale = plan.stale.clone();
-        return Ok(summary(&plan, stale, to_send, start));
+        return Ok(summary(&plan, listed, stale, to_send, start));
     }
     let run = Run {
         site,
@@ -200,7 +205,7 @@ fn with_lock(
         lock,
     };
     match carry_out(&run, &plan, files, &mut manifest) {
-        Ok((removed, sent)) => Ok(summary(&plan, removed, sent, start)),
+        Ok((removed, sent)) => Ok(summary(&plan, listed, removed, sent, start)),
         Err(PublishError::Interrupted) => Err(PublishError::Interrupted),
         Err(e) => {
             apply::clean_up(&run, &plan, &mut manifest);
@@ -340,7 +345,13 @@ fn build_list(dest: &Path) -> Result<HashSet<String>, PublishError> {
     }
 }
 
-fn summary(plan: &Plan, mut removed: Vec<String>, sent: u64, start: Instant) -> PublishSummary {
+fn summary(
+    plan: &Plan,
+    listed: usize,
+    mut removed: Vec<String>,
+    sent: u64,
+    start: Instant,
+) -> PublishSummary {
     let pick = |new: bool| {
         let mut v: Vec<String> = plan
             .writes
@@ -361,6 +372,8 @@ fn summary(plan: &Plan, mut removed: Vec<String>, sent: u64, start: Instant) -> 
         bytes_sent: sent,
         elapsed: start.elapsed(),
         lock_note: None,
+        folders_listed: listed,
+        files_checked: plan.checked,
     }
 }
 
@@ -468,6 +481,8 @@ mod tests {
             bytes_sent: 3 * 1024 * 1024 / 2,
             elapsed: Duration::from_millis(250),
             lock_note: None,
+            folders_listed: 2,
+            files_checked: 1,
         };
         let line = s.report(Path::new("/share"), false);
         assert_eq!(

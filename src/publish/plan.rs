@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -65,6 +66,9 @@ pub(crate) struct Plan {
     /// The search index's folder, when it is replaced whole: its files change in place, so
     /// only a new copy of the whole folder, renamed into place, switches them all at once.
     pub replace: Option<String>,
+    /// Files of DEST looked at one by one (size and time asked, or read back): only those to
+    /// replace or remove, and those no record vouches for. On a share each is a round trip.
+    pub checked: usize,
 }
 
 /// Whose the files in DEST are.
@@ -89,6 +93,16 @@ struct Cx<'a> {
     dest: &'a Path,
     index: &'a DestIndex,
     owners: &'a Owners<'a>,
+    /// Files of DEST looked at one by one.
+    checked: AtomicUsize,
+}
+
+impl Cx<'_> {
+    /// DEST's size and time of one file: a round trip to the share, counted.
+    fn stat(&self, rel: &str) -> Result<Option<DestStat>, PublishError> {
+        self.checked.fetch_add(1, Ordering::Relaxed);
+        scan::stat(self.dest, rel)
+    }
 }
 
 pub(crate) fn make(
@@ -103,6 +117,7 @@ pub(crate) fn make(
         dest,
         index,
         owners,
+        checked: AtomicUsize::new(0),
     };
     let mut collisions = in_the_way(files, index, owners);
     let looked: Vec<Looked> = files
@@ -154,6 +169,7 @@ pub(crate) fn make(
     folders(&mut plan);
     (plan.junk, plan.junk_dirs) = junk(&plan, index);
     (plan.stale, plan.kept, plan.forget) = stale(&cx, files)?;
+    plan.checked = cx.checked.into_inner();
     Ok(plan)
 }
 
@@ -231,7 +247,7 @@ fn look(cx: &Cx, f: &SiteFile) -> Result<Looked, PublishError> {
                 size,
             });
         }
-        if !cx.owners.adopt && edited_since(cx.dest, rel, e)? {
+        if !cx.owners.adopt && edited_since(cx, rel, e)? {
             return Ok(Looked::Edited);
         }
         return Ok(Looked::Write {
@@ -240,7 +256,7 @@ fn look(cx: &Cx, f: &SiteFile) -> Result<Looked, PublishError> {
         });
     }
     // No record to trust: a file being switched when a run was killed, or one to adopt.
-    let Some(stat) = scan::stat(cx.dest, rel)? else {
+    let Some(stat) = cx.stat(rel)? else {
         return Ok(Looked::Write { is_new: true, size });
     };
     let (theirs, _) = content::hash_file(&cx.dest.join(rel))?;
@@ -276,14 +292,14 @@ fn hash_site_file(site: &Path, rel: &str) -> Result<(Hash, u64), PublishError> {
 
 /// Whether DEST's file at `rel` is no longer what dangan recorded: its size or time differ,
 /// and so do its bytes (a file merely touched, or copied back unchanged, is still dangan's).
-fn edited_since(dest: &Path, rel: &str, recorded: &Entry) -> Result<bool, PublishError> {
-    let Some(stat) = scan::stat(dest, rel)? else {
+fn edited_since(cx: &Cx, rel: &str, recorded: &Entry) -> Result<bool, PublishError> {
+    let Some(stat) = cx.stat(rel)? else {
         return Ok(false); // gone meanwhile: nothing of anyone's to lose
     };
     if stat.size == recorded.size && stat.mtime == recorded.mtime {
         return Ok(false);
     }
-    Ok(content::hex(content::hash_file(&dest.join(rel))?.0) != recorded.hash)
+    Ok(content::hex(content::hash_file(&cx.dest.join(rel))?.0) != recorded.hash)
 }
 
 /// The search index's folder, if its files change in place: then it is copied whole and
@@ -441,7 +457,7 @@ fn stale(
     let edited: Vec<bool> = present
         .par_iter()
         .map(|rel| match owners.manifest.files.get(*rel) {
-            Some(e) if !owners.adopt && e.mtime.is_some() => edited_since(cx.dest, rel, e),
+            Some(e) if !owners.adopt && e.mtime.is_some() => edited_since(cx, rel, e),
             _ => Ok(false),
         })
         .collect::<Result<_, _>>()?;

@@ -144,6 +144,84 @@ fn a_share_gets_the_site_its_edits_and_deletions_and_keeps_a_colleagues_file() {
     assert!(broken_links(&f.server, false).is_empty());
 }
 
+/// #20 item 6: what is on the share is known from its manifest and one listing a folder, not
+/// from a look at every file (each a round trip to the share): with nothing changed no file is
+/// looked at, after an edit only those replaced or removed; yet a page a colleague changed on
+/// the share since is still noticed, and neither overwritten nor removed.
+#[test]
+fn the_share_is_known_from_its_manifest_and_listings_yet_a_colleagues_change_is_noticed() {
+    let f = folder("cost");
+    let b = Bench::with_dest(Some(f.pc1.clone()));
+    let v1 = small();
+    b.build(&v1);
+    b.publish().unwrap();
+    let files = expected(&b.site);
+    let folders: std::collections::BTreeSet<&str> = files
+        .keys()
+        .flat_map(|rel| rel.match_indices('/').map(|(end, _)| &rel[..end]))
+        .collect();
+    let nothing = b.publish().unwrap();
+    assert_eq!(
+        (nothing.files_checked, nothing.bytes_sent),
+        (0, 0),
+        "nothing changed, so no file of the {} on the share is looked at",
+        files.len()
+    );
+    assert!(
+        nothing.folders_listed <= folders.len() + 1,
+        "{} listings for {} folders and the root",
+        nothing.folders_listed,
+        folders.len()
+    );
+
+    let v2 = edited(&v1);
+    b.build(&v2);
+    let s = b.publish().unwrap();
+    let touched = s.changed.len() + s.removed.len();
+    assert!(
+        s.files_checked <= touched,
+        "{} files looked at for {touched} replaced or removed, of {}",
+        s.files_checked,
+        files.len()
+    );
+
+    // A colleague changes, from another PC, a page the next build changes too, and one
+    // whose report the next build deletes.
+    let page = "reports/2017/r000001.html";
+    let gone = "reports/2010/r000030.html";
+    for rel in [page, gone] {
+        std::fs::write(f.pc2.join(rel), "<p>王芳在共享盘上改过</p>").unwrap();
+    }
+    let mut v3 = v2.clone();
+    v3.reports
+        .get_mut("reports/2017/r000001")
+        .unwrap()
+        .body
+        .push_str("（再补充）");
+    v3.reports.remove("reports/2010/r000030");
+    b.build(&v3);
+    let err = b.publish().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("{page} (changed on the share since")),
+        "{err}"
+    );
+    std::fs::rename(f.pc2.join(page), f.pc2.join("王芳的修改.html")).unwrap();
+    let s = b.publish().unwrap();
+    assert_eq!(s.kept, [gone]);
+    for rel in ["王芳的修改.html", gone] {
+        assert_eq!(
+            std::fs::read_to_string(f.server.join(rel)).unwrap(),
+            "<p>王芳在共享盘上改过</p>"
+        );
+    }
+    assert_same_files(
+        &published(&f.server, &["王芳的修改.html", gone]),
+        &expected(&b.site),
+        "published around the colleague's pages",
+    );
+}
+
 /// #20 item 1: two PCs publishing to one share at the same time: exactly one succeeds, the
 /// other says who holds the lock; the share ends up whole and unlocked.
 #[test]
