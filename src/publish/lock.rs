@@ -227,14 +227,29 @@ impl Drop for Lock {
 
 /// Whether `name`, at the top of DEST, is a lock's temporary folder that another publish may
 /// be using right now (making its lock or taking a stale one away): the scan of a running
-/// publish leaves it alone. One older than a lock goes stale is a leftover of a killed run.
+/// publish leaves it alone. One older than a lock goes stale is a leftover of a killed run,
+/// and so is one that a process of this computer that no longer runs was making.
 pub(crate) fn is_recent_temporary(name: &str, entry: &fs::DirEntry) -> bool {
     name.starts_with(&format!(".{LOCK_NAME}."))
         && is_tmp_name(name)
+        && !made_by_a_dead_process_here(name, &entry.path())
         && entry
             .metadata()
             .and_then(|m| m.modified())
             .map_or(true, |t| t.elapsed().unwrap_or_default() < STALE)
+}
+
+/// Whether `name` is a lock being made (see `make`) whose holder file names a process of this
+/// computer that no longer runs: killed while making it (the SMB kill test met one left for
+/// ten minutes after the resumed publish).
+fn made_by_a_dead_process_here(name: &str, path: &Path) -> bool {
+    if !name.ends_with(&format!(".new{}", super::TMP_SUFFIX)) {
+        return false; // one taken away holds the old holder's name, not its taker's
+    }
+    fs::read_to_string(path.join(HOLDER_NAME))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Holder>(&text).ok())
+        .is_some_and(|h| h.host == host_name() && !process_alive(h.pid))
 }
 
 /// Make the lock folder whole, if none is in the way: a folder under a temporary name gets
@@ -628,6 +643,36 @@ mod tests {
             left,
             [half.file_name().unwrap()],
             "only the dead one's leftover"
+        );
+    }
+
+    #[test]
+    fn a_lock_being_made_by_a_dead_process_of_this_computer_is_a_leftover_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        for (token, host, pid) in [
+            ("dead", host_name(), u32::MAX),
+            ("alive", host_name(), std::process::id()),
+            ("other", "office-pc".to_string(), 4242),
+        ] {
+            let staged = dir
+                .path()
+                .join(tmp_name(&format!("{LOCK_NAME}.{token}.new")));
+            fs::create_dir(&staged).unwrap();
+            fs::write(staged.join(HOLDER_NAME), lock_text(&host, pid)).unwrap();
+        }
+        let mut recent: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| is_recent_temporary(e.file_name().to_str().unwrap(), e))
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect();
+        recent.sort();
+        assert_eq!(
+            recent,
+            [
+                tmp_name(&format!("{LOCK_NAME}.alive.new")),
+                tmp_name(&format!("{LOCK_NAME}.other.new"))
+            ]
         );
     }
 
