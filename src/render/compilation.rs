@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use rayon::prelude::*;
 
-use super::views::{Attachment, Card, Count, Link, SiteView, crumbs};
-use super::{Compiled, Renderer};
+use super::Renderer;
+use super::views::{Attachment, Body, CardOf, CardsAt, Count, Html, Link, SiteView};
 use crate::model::{Report, Site, Unit};
 use crate::paths::encode_path;
 
@@ -179,7 +179,7 @@ pub fn title(unit: &str, year: i32, scope: Scope) -> String {
 }
 
 /// What the compilation template sees.
-#[derive(Serialize)]
+#[derive(Serialize, Hash)]
 pub struct CompilationView<'a> {
     pub title: String,
     pub unit: &'a str,
@@ -194,15 +194,15 @@ pub struct CompilationView<'a> {
 }
 
 /// One report in a compilation, whole.
-#[derive(Serialize)]
+#[derive(Serialize, Hash)]
 pub struct CompiledReport<'a> {
     #[serde(flatten)]
-    pub card: Card<'a>,
+    pub card: CardOf<'a>,
     pub number: usize,
     /// The id of the report's article in the page (`r3`); its own ids start with `r3-`.
     pub anchor: String,
     pub author: Option<&'a str>,
-    pub html: String,
+    pub html: Html<'a>,
     pub attachments: Vec<Attachment>,
 }
 
@@ -222,33 +222,13 @@ pub fn span(first: &Report, last: &Report) -> String {
     format!("{a}至{b_short}")
 }
 
-impl<'a> CompiledReport<'a> {
-    pub fn new(
-        site: &'a Site,
-        sv: &SiteView<'_>,
-        r: &'a Report,
-        number: usize,
-        html: String,
-        attachments: Vec<Attachment>,
-    ) -> Self {
-        CompiledReport {
-            card: Card::new(site, sv, r),
-            number,
-            anchor: anchor(number),
-            author: r.author.as_deref(),
-            html,
-            attachments,
-        }
-    }
-}
-
 /// The id of the `number`th report's article; its body's ids get `r3-` before them.
 pub fn anchor(number: usize) -> String {
     format!("r{number}")
 }
 
 /// A unit's compilations of one year, as the year page lists them.
-#[derive(Serialize)]
+#[derive(Serialize, Hash)]
 pub struct UnitCompilations<'a> {
     pub name: &'a str,
     pub url: String,
@@ -328,16 +308,16 @@ impl<'a> Renderer<'a> {
             .collect()
     }
 
-    /// Fills the template context of the compilation at `page`, from the
-    /// rendered `bodies` of the reports it binds ([`Renderer::compiled`]).
-    pub(super) fn compilation_page(
-        &self,
-        ctx: &mut tera::Context,
+    /// The compilation at `page`, from the rendered `bodies` of the reports
+    /// it binds ([`Renderer::compiled`]): its breadcrumb trail, title and view.
+    pub(super) fn compilation_view<'p>(
+        &'p self,
+        at: CardsAt<'p>,
         sv: &SiteView<'_>,
         page: &str,
-        (unit, year, scope): (&str, i32, Scope),
-        bodies: &[Compiled<'_>],
-    ) {
+        (unit, year, scope): (&'p str, i32, Scope),
+        bodies: Vec<Body<'p>>,
+    ) -> (Vec<Link>, String, CompilationView<'p>) {
         let site = self.site;
         let u = &site.units[unit];
         let ids = self.compilations.reports(site, unit, year, scope);
@@ -349,10 +329,21 @@ impl<'a> Renderer<'a> {
             .map(|(i, (id, body))| {
                 let r = &*site.reports[*id];
                 let number = i + 1;
-                let prefix = format!("{}-", anchor(number));
-                let html = relocate(&body.html, &r.page, page, &prefix);
-                let attachments = self.attachments(id, page, body.linked_files);
-                CompiledReport::new(site, sv, r, number, html, attachments)
+                let html = match body.html {
+                    Html::Shown(html) => {
+                        let prefix = format!("{}-", anchor(number));
+                        Html::Shown(relocate(&html, &r.page, page, &prefix).into())
+                    }
+                    stamp @ Html::Stamp(_) => stamp,
+                };
+                CompiledReport {
+                    card: at.one(&r.id),
+                    number,
+                    anchor: anchor(number),
+                    author: r.author.as_deref(),
+                    html,
+                    attachments: self.attachments(id, page, body.linked_files),
+                }
             })
             .collect();
         let title = title(unit, year, scope);
@@ -368,11 +359,9 @@ impl<'a> Renderer<'a> {
             title: title.clone(),
             url: sv.href(page),
         });
-        ctx.insert("crumbs", &crumbs(sv, trail));
-        ctx.insert("page_title", &title);
         let (first, last) = (&site.reports[ids[0]], &site.reports[ids[ids.len() - 1]]);
         let view = CompilationView {
-            title,
+            title: title.clone(),
             unit,
             unit_url: sv.href(&u.page),
             year,
@@ -382,7 +371,7 @@ impl<'a> Renderer<'a> {
             span: span(first, last),
             reports,
         };
-        ctx.insert("compilation", &view);
+        (trail, title, view)
     }
 }
 

@@ -9,170 +9,69 @@ use foldhash::fast::{FixedState, FoldHasher};
 
 use rayon::prelude::*;
 
+use super::page::Bodies;
+use super::views::{Body, Card, Html};
 use super::{Job, MdFacts, Renderer};
-use crate::model::{Report, Site};
+use crate::model::Site;
+use crate::paths::root_prefix;
 
-/// Hashes of what a report shows in every list, computed once per run.
 /// A fast hasher with a fixed seed: fingerprints compare within one process only.
 fn hasher() -> FoldHasher<'static> {
     FixedState::with_seed(0x6461_6e67_616e).build_hasher()
 }
 
+/// The hash of each report's card at the site's root, made once per run:
+/// lists hash these instead of making every card of every page
+/// (`views::CardOf`).
 pub(crate) type CardHashes<'a> = HashMap<&'a str, u64, FixedState>;
 
 pub(crate) fn card_hashes(site: &Site) -> CardHashes<'_> {
     site.reports
         .par_iter()
-        .map(|(id, r)| (id.as_str(), card_hash(site, r)))
+        .map(|(id, r)| {
+            let mut h = hasher();
+            Card::new(site, "", r).hash(&mut h);
+            (id.as_str(), h.finish())
+        })
         .collect()
 }
 
-fn card_hash(site: &Site, r: &Report) -> u64 {
-    let mut h = hasher();
-    (&r.id, &r.title, &r.page, &r.unit, &site.units[&r.unit].page).hash(&mut h);
-    (
-        r.date,
-        &r.kind,
-        &site.type_pages[&r.kind],
-        &r.tags,
-        &r.summary,
-    )
-        .hash(&mut h);
-    h.finish()
+/// A report's rendered Markdown as its fingerprint covers it: by the stamp of the rendering.
+fn stamped(md: &MdFacts) -> Body<'_> {
+    Body {
+        html: Html::Stamp(md.stamp),
+        toc: &[],
+        linked_files: &md.linked_files,
+    }
 }
 
 impl Renderer<'_> {
     /// The fingerprints of `jobs` (as listed by `jobs()`), in order, given
-    /// the Markdown of every report. Report pages, the bulk of them, are done
-    /// in one pass over the ordered maps.
+    /// the Markdown of every report. A page's fingerprint is the hash of the
+    /// context it is rendered from (`page`), its Markdown by stamp.
     pub fn fingerprints(&self, jobs: &[Job], markdown: &BTreeMap<String, MdFacts>) -> Vec<u64> {
-        let site = self.site;
-        let unit_paths: HashMap<&str, u64, FixedState> = site
-            .units
-            .keys()
-            .map(|name| {
-                let mut h = hasher();
-                for u in site.unit_path(name) {
-                    (&u.name, &u.page).hash(&mut h);
-                }
-                (name.as_str(), h.finish())
-            })
-            .collect();
-        let pairs: Vec<_> = site.reports.iter().zip(markdown).collect();
-        // What a report shows wherever it is shown whole (its page, its compilation).
-        let whole: Vec<(&str, u64)> = pairs
-            .par_iter()
-            .map(|((id, r), (md_id, md))| {
-                assert_eq!(id, md_id, "every report's Markdown is known");
-                let mut h = hasher();
-                md.stamp.hash(&mut h);
-                card_hash(site, r).hash(&mut h);
-                if self.beside.has_files(r.dir()) || !md.linked_files.is_empty() {
-                    for f in self.attachment_files(id, &md.linked_files) {
-                        (&f.rel, &f.site_path, f.size).hash(&mut h);
+        jobs.par_iter()
+            .map(|job| {
+                let md = |id: &str| stamped(&markdown[id]);
+                let bodies = match job {
+                    Job::Report(id) => Bodies::Own(md(id)),
+                    Job::Compilation(..) => {
+                        Bodies::Compiled(self.compiled(job).into_iter().map(md).collect())
                     }
-                }
-                (id.as_str(), h.finish())
-            })
-            .collect();
-        let mut reports = whole
-            .par_iter()
-            .map(|&(id, whole)| {
-                let mut h = hasher();
-                whole.hash(&mut h);
-                unit_paths[site.reports[id].unit.as_str()].hash(&mut h);
-                let (older, newer) = site.neighbours(id);
-                for n in [older, newer] {
-                    n.map(|x| self.card_hashes[x.id.as_str()]).hash(&mut h);
-                }
-                (id, h.finish())
-            })
-            .collect::<Vec<_>>()
-            .into_iter();
-        let whole = |id: &str| {
-            let i = whole
-                .binary_search_by(|(x, _)| (*x).cmp(id))
-                .expect("a compiled report is a report");
-            whole[i].1
-        };
-        let others: Vec<u64> = jobs
-            .par_iter()
-            .map(|j| match j {
-                Job::Report(_) => 0,
-                Job::Compilation(unit, year, scope) => {
-                    let mut h = hasher();
-                    (j, self.path(j)).hash(&mut h);
-                    unit_paths[unit.as_str()].hash(&mut h);
-                    for id in self.compilations.reports(site, unit, *year, *scope) {
-                        whole(id).hash(&mut h);
-                    }
-                    h.finish()
-                }
-                _ => self.fingerprint(j),
-            })
-            .collect();
-        jobs.iter()
-            .zip(others)
-            .map(|(j, fp)| match j {
-                Job::Report(id) => {
-                    let (rid, fp) = reports.next().expect("one report job per report");
-                    assert_eq!(rid, id, "report jobs are listed in report order");
-                    fp
-                }
-                _ => fp,
+                    _ => Bodies::None,
+                };
+                self.fingerprint(job, bodies)
             })
             .collect()
     }
 
     /// Equal fingerprints (within one process) mean equal bytes.
-    fn fingerprint(&self, job: &Job) -> u64 {
+    fn fingerprint(&self, job: &Job, bodies: Bodies<'_>) -> u64 {
         let site = self.site;
         let mut h = hasher();
         job.hash(&mut h);
         match job {
-            Job::Home => {
-                let n = site.config.newest.min(site.newest.len());
-                self.cards(&site.newest[..n], &mut h);
-                self.hash_unit_tree(&mut h);
-                self.hash_years(&mut h);
-                self.hash_types(&mut h);
-                site.units.len().hash(&mut h);
-            }
-            Job::Report(_) | Job::Compilation(..) => {
-                unreachable!("report pages and compilations are fingerprinted with the reports")
-            }
-            Job::Unit(name) => {
-                let u = &site.units[name];
-                (&u.page, u.reports.len(), u.total).hash(&mut h);
-                for c in &u.children {
-                    let c = &site.units[c];
-                    (&c.name, &c.page, c.total, c.reports.len()).hash(&mut h);
-                }
-                for p in site.unit_path(name) {
-                    (&p.name, &p.page).hash(&mut h);
-                }
-                self.cards(&u.reports, &mut h);
-                if !u.children.is_empty() {
-                    // The charts count the sub-units' reports: their dates and types.
-                    let mut all = super::stats::subtree(site, name);
-                    all.sort_unstable();
-                    self.cards(&all, &mut h);
-                }
-            }
-            Job::UnitIndex => self.hash_unit_tree(&mut h),
-            Job::Year(y) => {
-                self.cards(&site.years[y], &mut h);
-                // Its list of compilations: the units' places in the tree and their counts.
-                for (u, depth, own, all) in self.year_entries(*y) {
-                    (&u.name, &u.page, depth, own, all).hash(&mut h);
-                }
-            }
-            Job::YearIndex => self.hash_years(&mut h),
-            Job::Type(t) => {
-                site.type_pages[t].hash(&mut h);
-                self.cards(&site.types[t], &mut h);
-            }
-            Job::TypeIndex => self.hash_types(&mut h),
+            // Not pages: made by code of their own, from the reports' cards.
             Job::Feed => {
                 let n = site.newest.len().min(super::feed::FEED_LEN);
                 self.cards(&site.newest[..n], &mut h);
@@ -192,17 +91,23 @@ impl Renderer<'_> {
                 for u in site.units.values() {
                     u.page.hash(&mut h);
                 }
-                self.hash_years(&mut h);
-                self.hash_types(&mut h);
+                for (y, ids) in &site.years {
+                    (y, ids.len(), Site::year_page(*y)).hash(&mut h);
+                }
+                for (t, ids) in &site.types {
+                    (t, ids.len(), &site.type_pages[t]).hash(&mut h);
+                }
             }
-            Job::Search | Job::NotFound | Job::Asset(_) => {}
+            Job::Asset(_) => {}
             Job::Attachment(rel) => {
                 let f = &site.files[rel];
                 (&f.source, f.size, f.modified).hash(&mut h);
             }
-            Job::Redirect(address) => {
-                let id = &site.redirects[address];
-                (id, self.card_hashes[id.as_str()]).hash(&mut h);
+            _ => {
+                let path = self.path(job);
+                let root = root_prefix(&path);
+                path.hash(&mut h);
+                self.context(job, &path, &root, bodies).hash(&mut h);
             }
         }
         h.finish()
@@ -214,23 +119,125 @@ impl Renderer<'_> {
             self.card_hashes[id.as_str()].hash(h);
         }
     }
+}
 
-    fn hash_unit_tree(&self, h: &mut FoldHasher<'static>) {
-        for (u, depth) in self.site.unit_tree() {
-            let parent = !u.children.is_empty();
-            (&u.name, &u.page, u.total, u.reports.len(), depth, parent).hash(h);
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{Report, ReportDate};
+    use crate::output::Content;
+    use crate::render::{Compiled, Theme, jobs, markdown_one};
+
+    fn report(id: &str, title: &str, day: u8) -> Report {
+        Report {
+            id: id.into(),
+            source: Default::default(),
+            title: title.into(),
+            unit: "市委办公室".into(),
+            date: ReportDate {
+                year: 2020,
+                month: 3,
+                day: Some(day),
+            },
+            kind: "总结".into(),
+            tags: vec!["调研".into()],
+            summary: Some("摘要".into()),
+            author: Some("张三".into()),
+            draft: false,
+            page: id.replace(".md", ".html"),
+            stamp: crate::model::SourceStamp::of(b""),
+            body_start: 0,
+            body_line: 1,
+            key: 0,
+            aliases: Vec::new(),
         }
     }
 
-    fn hash_years(&self, h: &mut FoldHasher<'static>) {
-        for (y, ids) in &self.site.years {
-            (y, ids.len(), Site::year_page(*y)).hash(h);
+    /// Every output of a three-report site, with its fingerprint; the report
+    /// `2020/乙.md` changed by `change` (in the model only: its Markdown,
+    /// and so its stamp, stay the same).
+    fn outputs(change: impl Fn(&mut Report)) -> BTreeMap<Job, (u64, Vec<u8>)> {
+        let mut reports = vec![
+            report("2020/甲.md", "甲报告", 1),
+            report("2020/乙.md", "乙报告", 2),
+            report("2020/丙.md", "丙报告", 3),
+        ];
+        change(&mut reports[1]);
+        let site = Site::new(Config::default(), reports.into_iter().map(Arc::new), []);
+        let theme = Theme::load(Path::new("/nonexistent"), None).expect("the built-in theme");
+        let jobs = jobs(&site, &theme);
+        let renderer = Renderer::new(&site, &theme);
+        let mut rendered = BTreeMap::new();
+        let mut facts = BTreeMap::new();
+        for (i, r) in site.reports.values().enumerate() {
+            let (md, diags) = markdown_one(&site, r, "## 一、基本情况\n\n正文。\n");
+            facts.insert(r.id.clone(), MdFacts::new(r, &md, diags, i as u64));
+            rendered.insert(r.id.clone(), md);
         }
+        let fingerprints = renderer.fingerprints(&jobs, &facts);
+        jobs.iter()
+            .zip(fingerprints)
+            .map(|(job, fp)| {
+                let out = match job {
+                    Job::Report(id) => renderer.report_page(id, &rendered[id]),
+                    Job::Compilation(..) => {
+                        let bodies: Vec<Compiled> = renderer
+                            .compiled(job)
+                            .into_iter()
+                            .map(|id| Compiled {
+                                html: rendered[id].html.clone(),
+                                linked_files: &rendered[id].linked_files,
+                            })
+                            .collect();
+                        renderer.compilation(job, &bodies)
+                    }
+                    _ => renderer.run(job),
+                };
+                let Content::Bytes(bytes) = out.expect("renders").content else {
+                    panic!("no attachments here")
+                };
+                (job.clone(), (fp, bytes))
+            })
+            .collect()
     }
 
-    fn hash_types(&self, h: &mut FoldHasher<'static>) {
-        for (t, ids) in &self.site.types {
-            (t, ids.len(), &self.site.type_pages[t]).hash(h);
+    type Change = dyn Fn(&mut Report);
+
+    /// Whatever field of a report a page shows, changing it changes the
+    /// page's fingerprint. The author is one the hand-written fingerprints
+    /// left to the report's stamp: changed in the model alone, the report
+    /// page and its compilation showed the new name under the old
+    /// fingerprints, so an incremental build would have kept the old pages.
+    #[test]
+    fn a_page_whose_bytes_change_gets_a_new_fingerprint() {
+        let before = outputs(|_| {});
+        let changes: [(&str, &Change); 5] = [
+            ("author", &|r| r.author = Some("李四".into())),
+            ("title", &|r| r.title = "乙报告（修订）".into()),
+            ("summary", &|r| r.summary = None),
+            ("tags", &|r| r.tags.push("安全".into())),
+            ("type", &|r| r.kind = "计划".into()),
+        ];
+        for (what, change) in changes {
+            let after = outputs(change);
+            let mut shown = 0;
+            for (job, (fp, bytes)) in &after {
+                let Some((old_fp, old_bytes)) = before.get(job) else {
+                    continue;
+                };
+                if bytes != old_bytes {
+                    shown += 1;
+                    assert_ne!(
+                        fp, old_fp,
+                        "{job:?} shows the new {what} under its old fingerprint"
+                    );
+                }
+            }
+            assert!(shown > 0, "some page shows the {what}");
         }
     }
 }

@@ -5,12 +5,15 @@ mod chart;
 mod compilation;
 mod feed;
 mod fingerprint;
+mod page;
 mod stats;
 mod theme;
 mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use page::Bodies;
 
 use compilation::Compilations;
 pub use compilation::Scope;
@@ -225,16 +228,6 @@ pub fn markdown_one(site: &Site, report: &Report, body: &str) -> (Rendered, Vec<
     (rendered, diags)
 }
 
-/// The rendered bodies a page shows.
-#[derive(Clone, Copy)]
-enum Bodies<'b> {
-    None,
-    /// A report page's own.
-    Own(&'b Rendered),
-    /// A compilation's reports', in its order.
-    Compiled(&'b [Compiled<'b>]),
-}
-
 /// A report's rendered body as a compilation binds it.
 pub struct Compiled<'b> {
     /// The body's HTML as made for the report's own page.
@@ -293,7 +286,12 @@ impl<'a> Renderer<'a> {
 
     /// The page of report `id`, from its rendered Markdown.
     pub fn report_page(&self, id: &str, md: &Rendered) -> Result<OutFile, Diagnostic> {
-        self.page_file(&Job::Report(id.to_string()), Bodies::Own(md))
+        let body = Body {
+            html: Html::Shown(md.html.as_str().into()),
+            toc: &md.toc,
+            linked_files: &md.linked_files,
+        };
+        self.page_file(&Job::Report(id.to_string()), Bodies::Own(body))
     }
 
     /// The reports a compilation binds, in its order.
@@ -309,6 +307,14 @@ impl<'a> Renderer<'a> {
     /// A compilation, from the rendered bodies of the reports it binds
     /// ([`Renderer::compiled`]), each with the files it links to.
     pub fn compilation(&self, job: &Job, bodies: &[Compiled<'_>]) -> Result<OutFile, Diagnostic> {
+        let bodies = bodies
+            .iter()
+            .map(|c| Body {
+                html: Html::Shown(c.html.as_str().into()),
+                toc: &[],
+                linked_files: c.linked_files,
+            })
+            .collect();
         self.page_file(job, Bodies::Compiled(bodies))
     }
 
@@ -322,296 +328,21 @@ impl<'a> Renderer<'a> {
     }
 
     fn page(&self, job: &Job, path: &str, bodies: Bodies<'_>) -> Result<String, Diagnostic> {
-        let site = self.site;
-        let sv = SiteView::new(site, root_prefix(path));
-        let mut ctx = tera::Context::new();
-        let template = match job {
-            Job::Home => {
-                ctx.insert("page_title", &site.config.title);
-                let n = site.config.newest.min(site.newest.len());
-                ctx.insert("newest", &cards(site, &sv, &site.newest[..n]));
-                ctx.insert("units", &self.unit_tree(&sv));
-                ctx.insert("years", &self.year_counts(&sv));
-                ctx.insert("types", &self.type_counts(&sv));
-                ctx.insert("unit_count", &site.units.len());
-                ctx.insert(
-                    "year_chart",
-                    &stats::years_chart(site, &sv, "years-chart", &site.newest),
-                );
-                ctx.insert("units_chart", &stats::active_units_chart(site, &sv));
-                "home.html"
-            }
-            Job::Report(id) => {
-                let r = &site.reports[id];
-                let Bodies::Own(md) = bodies else {
-                    unreachable!("a report page is made from its Markdown")
-                };
-                let attachments = self.attachments(id, path, &md.linked_files);
-                let view = ReportView::new(site, &sv, r, md, attachments);
-                let mut trail: Vec<Link> = site
-                    .unit_path(&r.unit)
-                    .iter()
-                    .map(|u| Link {
-                        title: u.name.clone(),
-                        url: sv.href(&u.page),
-                    })
-                    .collect();
-                trail.push(Link {
-                    title: format!("{}年", r.date.year),
-                    url: view.year_url.clone(),
-                });
-                ctx.insert("crumbs", &crumbs(&sv, trail));
-                ctx.insert("page_title", &r.title);
-                ctx.insert("report", &view);
-                "report.html"
-            }
-            Job::Unit(name) => {
-                let u = &site.units[name];
-                let mut trail: Vec<Link> = vec![Link {
-                    title: "单位".into(),
-                    url: sv.units_url.clone(),
-                }];
-                trail.extend(site.unit_path(name).iter().map(|x| Link {
-                    title: x.name.clone(),
-                    url: sv.href(&x.page),
-                }));
-                ctx.insert("crumbs", &crumbs(&sv, trail));
-                ctx.insert("page_title", &u.name);
-                ctx.insert("unit", &UnitItem::new(&sv, u, 0));
-                let children: Vec<UnitItem> = u
-                    .children
-                    .iter()
-                    .map(|c| UnitItem::new(&sv, &site.units[c], 1))
-                    .collect();
-                ctx.insert("children", &children);
-                // Charts count the sub-units' reports too, as the unit's total does.
-                let mut all = stats::subtree(site, name);
-                // A unit with no reports of its own lists its sub-units' reports instead.
-                let listed = if u.reports.is_empty() {
-                    all.sort_by(|a, b| {
-                        let (a, b) = (&site.reports[a], &site.reports[b]);
-                        a.newest_first_key().cmp(&b.newest_first_key())
-                    });
-                    &all
-                } else {
-                    &u.reports
-                };
-                let groups = group_by(
-                    site,
-                    &sv,
-                    listed,
-                    |r| r.date.year,
-                    |y| (format!("{y}年"), format!("y{y}")),
-                    |y| self.compilation_links(&sv, name, y),
-                );
-                ctx.insert("groups", &groups);
-                ctx.insert("from_sub_units", &u.reports.is_empty());
-                ctx.insert(
-                    "year_chart",
-                    &stats::years_chart(site, &sv, "years-chart", &all),
-                );
-                ctx.insert(
-                    "type_chart",
-                    &stats::types_chart(site, &sv, "types-chart", &all),
-                );
-                ctx.insert(
-                    "feed_url",
-                    &crate::paths::relative_href(path, &feed::unit_feed_path(&u.page)),
-                );
-                "unit.html"
-            }
-            Job::UnitIndex => {
-                ctx.insert(
-                    "crumbs",
-                    &crumbs(
-                        &sv,
-                        vec![Link {
-                            title: "单位".into(),
-                            url: sv.units_url.clone(),
-                        }],
-                    ),
-                );
-                ctx.insert("page_title", "全部单位");
-                ctx.insert("units", &self.unit_tree(&sv));
-                "units.html"
-            }
-            Job::Year(y) => {
-                ctx.insert(
-                    "crumbs",
-                    &crumbs(
-                        &sv,
-                        vec![
-                            Link {
-                                title: "年份".into(),
-                                url: sv.years_url.clone(),
-                            },
-                            Link {
-                                title: format!("{y}年"),
-                                url: sv.href(path),
-                            },
-                        ],
-                    ),
-                );
-                ctx.insert("page_title", &format!("{y}年"));
-                ctx.insert("year", y);
-                let ids = &site.years[y];
-                ctx.insert("count", &ids.len());
-                let groups = group_by(
-                    site,
-                    &sv,
-                    ids,
-                    |r| r.date.month,
-                    |m| (format!("{m}月"), format!("m{m:02}")),
-                    |_| Vec::new(),
-                );
-                ctx.insert("groups", &groups);
-                ctx.insert("month_chart", &stats::months_chart(site, *y, ids));
-                ctx.insert("compilations", &self.year_compilations(&sv, *y));
-                "year.html"
-            }
-            Job::YearIndex => {
-                ctx.insert(
-                    "crumbs",
-                    &crumbs(
-                        &sv,
-                        vec![Link {
-                            title: "年份".into(),
-                            url: sv.years_url.clone(),
-                        }],
-                    ),
-                );
-                ctx.insert("page_title", "全部年份");
-                ctx.insert("years", &self.year_counts(&sv));
-                ctx.insert(
-                    "year_chart",
-                    &stats::years_chart(site, &sv, "years-chart", &site.newest),
-                );
-                "years.html"
-            }
-            Job::Type(t) => {
-                ctx.insert(
-                    "crumbs",
-                    &crumbs(
-                        &sv,
-                        vec![
-                            Link {
-                                title: "类型".into(),
-                                url: sv.types_url.clone(),
-                            },
-                            Link {
-                                title: t.clone(),
-                                url: sv.href(path),
-                            },
-                        ],
-                    ),
-                );
-                ctx.insert("page_title", t);
-                ctx.insert("kind", t);
-                let ids = &site.types[t];
-                ctx.insert("count", &ids.len());
-                let groups = group_by(
-                    site,
-                    &sv,
-                    ids,
-                    |r| r.date.year,
-                    |y| (format!("{y}年"), format!("y{y}")),
-                    |_| Vec::new(),
-                );
-                ctx.insert("groups", &groups);
-                "type.html"
-            }
-            Job::TypeIndex => {
-                ctx.insert(
-                    "crumbs",
-                    &crumbs(
-                        &sv,
-                        vec![Link {
-                            title: "类型".into(),
-                            url: sv.types_url.clone(),
-                        }],
-                    ),
-                );
-                ctx.insert("page_title", "全部类型");
-                ctx.insert("types", &self.type_counts(&sv));
-                "types.html"
-            }
-            Job::Search => {
-                ctx.insert(
-                    "crumbs",
-                    &crumbs(
-                        &sv,
-                        vec![Link {
-                            title: "搜索".into(),
-                            url: sv.search_url.clone(),
-                        }],
-                    ),
-                );
-                ctx.insert("page_title", "搜索");
-                "search.html"
-            }
-            Job::NotFound => {
-                ctx.insert("crumbs", &crumbs(&sv, vec![]));
-                ctx.insert("page_title", "找不到页面");
-                "404.html"
-            }
-            Job::Compilation(unit, year, scope) => {
-                let Bodies::Compiled(bodies) = bodies else {
-                    unreachable!("a compilation is made from its reports' bodies")
-                };
-                self.compilation_page(&mut ctx, &sv, path, (unit, *year, *scope), bodies);
-                "compilation.html"
-            }
-            Job::Redirect(address) => {
-                let r = &site.reports[&site.redirects[address]];
-                ctx.insert("crumbs", &crumbs(&sv, vec![]));
-                ctx.insert("page_title", &r.title);
-                ctx.insert("moved", &MovedView::new(site, &sv, path, r));
-                "moved.html"
-            }
-            Job::Asset(_) | Job::Attachment(_) | Job::Feed | Job::UnitFeed(_) | Job::Sitemap => {
-                unreachable!("not a page")
-            }
-        };
-        ctx.insert("site", &sv);
-        self.theme.render(template, &ctx)
-    }
-
-    fn unit_tree(&self, sv: &SiteView<'_>) -> Vec<UnitItem<'a>> {
-        self.site
-            .unit_tree()
-            .into_iter()
-            .map(|(u, depth)| UnitItem::new(sv, u, depth))
-            .collect()
-    }
-
-    fn year_counts(&self, sv: &SiteView<'_>) -> Vec<Count> {
-        self.site
-            .years
-            .iter()
-            .rev()
-            .map(|(y, ids)| Count {
-                label: format!("{y}年"),
-                url: sv.href(&Site::year_page(*y)),
-                count: ids.len(),
-            })
-            .collect()
-    }
-
-    fn type_counts(&self, sv: &SiteView<'_>) -> Vec<Count> {
-        self.site
-            .types
-            .iter()
-            .map(|(t, ids)| Count {
-                label: t.clone(),
-                url: sv.href(&self.site.type_pages[t]),
-                count: ids.len(),
-            })
-            .collect()
+        let root = root_prefix(path);
+        let page = self.context(job, path, &root, bodies);
+        let ctx = tera::Context::from_serialize(&page).map_err(|e| {
+            Diagnostic::error(path, format!("the page's context cannot be made: {e}"))
+        })?;
+        self.theme.render(page::template(job), &ctx)
     }
 
     /// The report's attachments ([`Beside::files`]); `linked`: the site
     /// paths of the files its Markdown links to.
     pub(crate) fn attachment_files(&self, id: &str, linked: &[String]) -> Vec<&'a ContentFile> {
+        // Most reports have none: spare them the look-up.
+        if linked.is_empty() && !self.beside.has_files(self.site.reports[id].dir()) {
+            return Vec::new();
+        }
         self.beside.files(id, linked)
     }
 

@@ -1,6 +1,6 @@
 //! What the charts count: reports per year, per month, per type, per unit,
-//! drawn as SVG by `chart`. Every figure here comes from lists that the
-//! fingerprints already hash (cards, year and unit counts).
+//! drawn as SVG by `chart`. The charts are part of the pages' contexts, so
+//! fingerprints cover them as drawn.
 
 use std::collections::BTreeMap;
 
