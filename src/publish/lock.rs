@@ -102,6 +102,16 @@ const VANISHED: [Duration; 4] = [
     Duration::from_secs(2),
 ];
 
+/// Pauses before removing again a file the share says is busy: about 5 s in all.
+const BUSY: [Duration; 6] = [
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1500),
+    Duration::from_secs(2),
+];
+
 impl Lock {
     /// Take the lock of `dest`: make the lock folder, or take over a stale lock (or, with
     /// `break_lock`, any one).
@@ -239,17 +249,44 @@ pub(crate) fn is_recent_temporary(name: &str, entry: &fs::DirEntry) -> bool {
             .map_or(true, |t| t.elapsed().unwrap_or_default() < STALE)
 }
 
-/// Whether `name` is a lock being made (see `make`) whose holder file names a process of this
-/// computer that no longer runs: killed while making it (the SMB kill test met one left for
-/// ten minutes after the resumed publish).
+/// Whether `name` is a lock being made (see `make`) by a process of this computer that no
+/// longer runs: killed while making it (the SMB kill test met one left for ten minutes after
+/// the resumed publish). The maker is read from the name, which `make` gives before anything
+/// is written into the folder: killed between making the folder and writing its holder file,
+/// a publish left a folder whose file said nothing (CI met one so). Folders of an earlier
+/// version, named without their maker, are judged by their holder file.
 fn made_by_a_dead_process_here(name: &str, path: &Path) -> bool {
-    if !name.ends_with(&format!(".new{}", super::TMP_SUFFIX)) {
+    let Some(stem) = name.strip_suffix(&format!(".new{}", super::TMP_SUFFIX)) else {
         return false; // one taken away holds the old holder's name, not its taker's
+    };
+    if let Some((pid, host)) = stem.rsplit('.').next().and_then(|m| m.split_once('@'))
+        && let Ok(pid) = pid.parse::<u32>()
+    {
+        return host == host_tag() && !process_alive(pid);
     }
     fs::read_to_string(path.join(HOLDER_NAME))
         .ok()
         .and_then(|text| serde_json::from_str::<Holder>(&text).ok())
         .is_some_and(|h| h.host == host_name() && !process_alive(h.pid))
+}
+
+/// The temporary name of a lock `make` is making: it says which process of which computer
+/// makes it (`made_by_a_dead_process_here`).
+fn staged_name(token: &str) -> String {
+    tmp_name(&format!(
+        "{LOCK_NAME}.{token}.{}@{}.new",
+        std::process::id(),
+        host_tag()
+    ))
+}
+
+/// This computer's name as it may stand in a file name: a hash of it, since a host name may
+/// hold characters a share refuses.
+fn host_tag() -> String {
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh3::xxh3_64(host_name().as_bytes())
+    )
 }
 
 /// Make the lock folder whole, if none is in the way: a folder under a temporary name gets
@@ -264,7 +301,7 @@ fn make(dest: &Path, path: &Path, text: &str, token: &str) -> Result<bool, Publi
     if fs::symlink_metadata(path).is_ok() {
         return Ok(false); // checked first: a rename would replace an empty folder
     }
-    let staged = dest.join(tmp_name(&format!("{LOCK_NAME}.{token}.new")));
+    let staged = dest.join(staged_name(token));
     let holder = staged.join(HOLDER_NAME);
     let written = fs::create_dir(&staged)
         .and_then(|()| File::create(&holder))
@@ -294,16 +331,30 @@ fn make(dest: &Path, path: &Path, text: &str, token: &str) -> Result<bool, Publi
 /// Remove a lock folder (its holder file first: a folder must be empty to go), or a lock
 /// file of an earlier version.
 fn remove_lock(path: &Path) -> Result<(), PublishError> {
-    let gone = |r: io::Result<()>| match r {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    };
     if fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir()) {
-        return gone(fs::remove_file(path)).ctx("remove the lock file", path);
+        return remove_patiently(path, |p| fs::remove_file(p)).ctx("remove the lock file", path);
     }
     let holder = path.join(HOLDER_NAME);
-    gone(fs::remove_file(&holder)).ctx("remove the lock file", &holder)?;
-    gone(fs::remove_dir(path)).ctx("remove the lock folder", path)
+    remove_patiently(&holder, |p| fs::remove_file(p)).ctx("remove the lock file", &holder)?;
+    remove_patiently(path, |p| fs::remove_dir(p)).ctx("remove the lock folder", path)
+}
+
+/// Remove with `remove`, which is done if the file is gone already. A share answers "Device
+/// or resource busy" for a moment after the file was last closed (smbnetfs closes it on the
+/// server a little later: CI met it on a lock released at once after the publish): try again
+/// after a pause before calling it an error.
+fn remove_patiently(path: &Path, remove: fn(&Path) -> io::Result<()>) -> io::Result<()> {
+    let mut pauses = BUSY.iter();
+    loop {
+        match remove(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => match pauses.next() {
+                Some(pause) => std::thread::sleep(*pause),
+                None => return Err(e),
+            },
+            done => return done,
+        }
+    }
 }
 
 /// Write the record and close the file: a share will not delete (or let another client
@@ -649,9 +700,29 @@ mod tests {
     #[test]
     fn a_lock_being_made_by_a_dead_process_of_this_computer_is_a_leftover_at_once() {
         let dir = tempfile::tempdir().unwrap();
+        let here = host_tag();
+        let elsewhere = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(b"office-pc"));
+        let me = std::process::id();
+        // Named by their maker, as `make` names them; killed before the holder file was
+        // written, or while writing it, the folder's file says nothing.
+        for (token, maker, holder) in [
+            ("dead-empty", format!("{}@{here}", u32::MAX), Some("")),
+            ("dead-none", format!("{}@{here}", u32::MAX), None),
+            ("alive-empty", format!("{me}@{here}"), Some("")),
+            ("other-empty", format!("{}@{elsewhere}", u32::MAX), Some("")),
+        ] {
+            let staged = dir
+                .path()
+                .join(tmp_name(&format!("{LOCK_NAME}.{token}.{maker}.new")));
+            fs::create_dir(&staged).unwrap();
+            if let Some(text) = holder {
+                fs::write(staged.join(HOLDER_NAME), text).unwrap();
+            }
+        }
+        // Named as an earlier version named them: judged by their holder file.
         for (token, host, pid) in [
             ("dead", host_name(), u32::MAX),
-            ("alive", host_name(), std::process::id()),
+            ("alive", host_name(), me),
             ("other", "office-pc".to_string(), 4242),
         ] {
             let staged = dir
@@ -667,13 +738,23 @@ mod tests {
             .map(|e| e.file_name().into_string().unwrap())
             .collect();
         recent.sort();
-        assert_eq!(
-            recent,
-            [
-                tmp_name(&format!("{LOCK_NAME}.alive.new")),
-                tmp_name(&format!("{LOCK_NAME}.other.new"))
-            ]
-        );
+        let mut expected = vec![
+            tmp_name(&format!("{LOCK_NAME}.alive-empty.{me}@{here}.new")),
+            tmp_name(&format!("{LOCK_NAME}.alive.new")),
+            tmp_name(&format!(
+                "{LOCK_NAME}.other-empty.{}@{elsewhere}.new",
+                u32::MAX
+            )),
+            tmp_name(&format!("{LOCK_NAME}.other.new")),
+        ];
+        expected.sort();
+        assert_eq!(recent, expected);
+        // What `make` names its folder is read back as made here, by this process.
+        let name = staged_name("t");
+        let path = dir.path().join(&name);
+        assert!(!made_by_a_dead_process_here(&name, &path));
+        let dead = name.replace(&format!(".{me}@"), &format!(".{}@", u32::MAX));
+        assert!(made_by_a_dead_process_here(&dead, &path));
     }
 
     #[test]
