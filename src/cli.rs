@@ -23,6 +23,9 @@ pub struct Cli {
     /// Print only errors and warnings
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Build from nothing: neither read nor write the build cache (.dangan-cache/)
+    #[arg(long, global = true)]
+    pub no_cache: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -160,16 +163,27 @@ pub fn run() -> Result<(), Failure> {
             force,
             cli.quiet,
         ),
-        Command::Build { format } => {
-            cmd::build::run(&cli.root, cli.out.clone(), format.into(), cli.quiet, true).map(drop)
-        }
-        Command::Check { format } => {
-            cmd::build::run(&cli.root, cli.out.clone(), format.into(), cli.quiet, false).map(drop)
-        }
+        Command::Build { format } => cmd::build::run(
+            &cli.root,
+            cli.out.clone(),
+            format.into(),
+            cli.quiet,
+            (true, !cli.no_cache),
+        )
+        .map(drop),
+        Command::Check { format } => cmd::build::run(
+            &cli.root,
+            cli.out.clone(),
+            format.into(),
+            cli.quiet,
+            (false, !cli.no_cache),
+        )
+        .map(drop),
         Command::Watch { poll } => cmd::watch::run(cmd::watch::Options {
             root: cli.root.clone(),
             out: cli.out.clone(),
             quiet: cli.quiet,
+            cache: !cli.no_cache,
             poll,
             serve: None,
         }),
@@ -177,6 +191,7 @@ pub fn run() -> Result<(), Failure> {
             root: cli.root.clone(),
             out: cli.out.clone(),
             quiet: cli.quiet,
+            cache: !cli.no_cache,
             poll,
             serve: Some((bind, port)),
         }),
@@ -191,6 +206,7 @@ pub fn run() -> Result<(), Failure> {
             out: cli.out.clone(),
             dest: dest.clone(),
             quiet: cli.quiet,
+            cache: !cli.no_cache,
             dry_run,
             adopt,
             break_lock,

@@ -11,6 +11,7 @@
 pub mod addresses;
 pub mod attach;
 pub mod build;
+pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime};
 use rayon::prelude::*;
 
 use super::{Cut, Kind, Limits, Unreadable, extract};
+use crate::cache::{Reader, Writer};
 use crate::diag::Diagnostic;
 use crate::model::ContentFile;
 
@@ -40,6 +41,8 @@ pub struct Store {
     /// Held while a large file is read: one at a time.
     large: Mutex<()>,
     next_stamp: u64,
+    /// Something was read or forgotten since the store was last saved.
+    dirty: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -68,7 +71,105 @@ impl Store {
             limits,
             large: Mutex::new(()),
             next_stamp: 0,
+            dirty: true,
         })
+    }
+
+    /// What a later process needs to read only what changed since:
+    /// each entry with its text. Texts cut for time are left out (another
+    /// try, on a less busy machine, may read more).
+    pub fn save(&mut self) -> io::Result<Vec<u8>> {
+        let mut w = Writer::default();
+        let kept: Vec<(&String, &Entry)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.cut != Some(Cut::Time))
+            .collect();
+        w.u64(kept.len() as u64);
+        for (rel, e) in kept {
+            w.str(rel);
+            w.u8(e.kind as u8);
+            w.u64(e.size);
+            match e.modified.map(|m| m.duration_since(SystemTime::UNIX_EPOCH)) {
+                Some(Ok(d)) => {
+                    w.u8(1);
+                    w.u64(d.as_secs());
+                    w.u32(d.subsec_nanos());
+                }
+                // Before 1970, or unknown: never the same, so read again.
+                _ => w.u8(0),
+            }
+            match e.hash {
+                Some(h) => {
+                    w.u8(1);
+                    w.u128(h);
+                }
+                None => w.u8(0),
+            }
+            w.u8(u8::from(e.racy));
+            w.u8(match e.cut {
+                None => 0,
+                Some(Cut::Text) => 1,
+                Some(Cut::Time) => 2,
+            });
+            match &e.problem {
+                Some(u) => {
+                    w.u8(1);
+                    w.str(&u.message);
+                    w.str(&u.hint);
+                }
+                None => w.u8(0),
+            }
+            match self.text(rel)? {
+                Some(t) => {
+                    w.u8(1);
+                    w.str(&t);
+                }
+                None => w.u8(0),
+            }
+        }
+        self.dirty = false;
+        Ok(w.0)
+    }
+
+    /// A store with what [`save`](Self::save) gave; `None` if `payload` is
+    /// not that (it passed the cache's checksum, so this is dangan's own
+    /// mistake, and the store starts empty).
+    pub fn restore(payload: &[u8], limits: Limits) -> io::Result<Option<Store>> {
+        let mut store = Store::new(limits)?;
+        let mut r = Reader::new(payload);
+        let Some(n) = r.u64() else {
+            return Ok(None);
+        };
+        for _ in 0..n {
+            let Some((rel, mut entry, text)) = read_entry(&mut r) else {
+                return Ok(None);
+            };
+            if let Some(text) = text {
+                let len = u32::try_from(text.len()).ok();
+                let Some(len) = len else { return Ok(None) };
+                write_at(&store.file, text.as_bytes(), store.end)?;
+                entry.slot = Some((store.end, len));
+                store.end += u64::from(len);
+            }
+            store.next_stamp += 1;
+            entry.stamp = store.next_stamp;
+            store.entries.insert(rel.to_string(), entry);
+        }
+        if !r.is_empty() {
+            return Ok(None);
+        }
+        store.dirty = false;
+        Ok(Some(store))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether something was read or forgotten since the store was saved or restored.
+    pub fn dirty(&self) -> bool {
+        self.dirty
     }
 
     /// Brings the store to `files` (the attachments of the published
@@ -141,6 +242,7 @@ impl Store {
             .collect::<io::Result<_>>()?;
         self.end = end.into_inner().expect("not poisoned");
         let n = read.len();
+        self.dirty |= n > 0;
         for (rel, mut entry) in read {
             self.next_stamp += 1;
             entry.stamp = self.next_stamp;
@@ -176,6 +278,7 @@ impl Store {
 
     fn forget(&mut self, rel: &str) {
         if let Some(e) = self.entries.remove(rel) {
+            self.dirty = true;
             self.garbage += e.slot.map_or(0, |(_, len)| u64::from(len));
         }
     }
@@ -259,6 +362,57 @@ impl Store {
     }
 }
 
+/// One entry as [`Store::save`] wrote it, with its text.
+fn read_entry<'a>(r: &mut Reader<'a>) -> Option<(&'a str, Entry, Option<&'a str>)> {
+    let rel = r.str()?;
+    let kind = match r.u8()? {
+        k if k == Kind::Docx as u8 => Kind::Docx,
+        k if k == Kind::Xlsx as u8 => Kind::Xlsx,
+        k if k == Kind::Pdf as u8 => Kind::Pdf,
+        k if k == Kind::Text as u8 => Kind::Text,
+        _ => return None,
+    };
+    let size = r.u64()?;
+    let modified = match r.u8()? {
+        0 => None,
+        _ => Some(SystemTime::UNIX_EPOCH + Duration::new(r.u64()?, r.u32()?)),
+    };
+    let hash = match r.u8()? {
+        0 => None,
+        _ => Some(r.u128()?),
+    };
+    let racy = r.u8()? != 0;
+    let cut = match r.u8()? {
+        0 => None,
+        1 => Some(Cut::Text),
+        2 => Some(Cut::Time),
+        _ => return None,
+    };
+    let problem = match r.u8()? {
+        0 => None,
+        _ => Some(Unreadable {
+            message: r.str()?.to_string(),
+            hint: r.str()?.to_string(),
+        }),
+    };
+    let text = match r.u8()? {
+        0 => None,
+        _ => Some(r.str()?),
+    };
+    let entry = Entry {
+        kind,
+        size,
+        modified,
+        hash,
+        racy,
+        slot: None,
+        cut,
+        problem,
+        stamp: 0,
+    };
+    Some((rel, entry, text))
+}
+
 fn is_racy(modified: Option<SystemTime>, read: SystemTime) -> bool {
     match modified {
         Some(m) => m + RACY > read,
@@ -306,6 +460,21 @@ mod tests {
             Some("甲的新名单，更长")
         );
         assert_eq!(store.stamp("b.txt"), stamp_b);
+        // What a later process restores reads nothing again, and then
+        // exactly what changed since.
+        let payload = store.save().unwrap();
+        let mut restored = Store::restore(&payload, LIMITS).unwrap().unwrap();
+        assert!(!restored.dirty());
+        assert_eq!(restored.update(&all).unwrap(), 0);
+        assert_eq!(restored.text("b.txt").unwrap().as_deref(), Some("乙的名单"));
+        std::fs::write(d.join("b.txt"), "乙的名册").unwrap(); // same size
+        assert_eq!(restored.update(&all).unwrap(), 1);
+        assert_eq!(restored.text("b.txt").unwrap().as_deref(), Some("乙的名册"));
+        assert!(
+            Store::restore(&payload[..payload.len() - 1], LIMITS)
+                .unwrap()
+                .is_none()
+        );
         // Gone from the reports: forgotten.
         assert_eq!(store.update(&all[..1]).unwrap(), 0);
         assert_eq!(store.text("b.txt").unwrap(), None);

@@ -4,9 +4,11 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io;
+use std::path::Path;
 
 use super::LIMITS;
 use super::store::Store;
+use crate::cache;
 use crate::diag::Diagnostic;
 use crate::model::{Beside, ContentFile, Site};
 use crate::search::TextPart;
@@ -17,12 +19,60 @@ pub struct AttachmentTexts {
     of: HashMap<String, Vec<(String, String)>>,
 }
 
+/// The part of the build cache that holds the texts read.
+const CACHE_PART: &str = "attachments";
+
+/// What the texts depend on besides the files: how much is read of each.
+fn cache_key() -> Vec<u8> {
+    format!("{LIMITS:?}").into_bytes()
+}
+
 impl AttachmentTexts {
     pub fn new() -> io::Result<AttachmentTexts> {
         Ok(AttachmentTexts {
             store: Store::new(LIMITS)?,
             of: HashMap::new(),
         })
+    }
+
+    /// The texts as the build cache of `root` has them (empty when there is
+    /// none), with the line to print when it could not be used.
+    pub fn open(root: &Path) -> io::Result<(AttachmentTexts, Option<String>)> {
+        let mut note = None;
+        let store = match cache::read(root, CACHE_PART, &cache_key()) {
+            Ok(Some(payload)) => Store::restore(&payload, LIMITS)?,
+            Ok(None) => None,
+            Err(ignored) => {
+                note = Some(ignored.line());
+                None
+            }
+        };
+        let store = match store {
+            Some(s) => s,
+            None => Store::new(LIMITS)?,
+        };
+        Ok((
+            AttachmentTexts {
+                store,
+                of: HashMap::new(),
+            },
+            note,
+        ))
+    }
+
+    /// Writes the texts to the build cache of `root` if they changed since
+    /// it was read; the size of the part written when there was none before.
+    pub fn save(&mut self, root: &Path) -> io::Result<Option<u64>> {
+        if !self.store.dirty() {
+            return Ok(None);
+        }
+        let existed = cache::part_path(root, CACHE_PART).exists();
+        if !existed && self.store.is_empty() {
+            return Ok(None); // no attachments: nothing worth a cache
+        }
+        let payload = self.store.save()?;
+        let size = cache::write(root, CACHE_PART, &cache_key(), &payload)?;
+        Ok((!existed).then_some(size))
     }
 
     /// Brings the texts up to the attachments of `site`'s reports (`linked`:

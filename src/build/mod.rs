@@ -46,6 +46,8 @@ pub struct BuildOptions {
     pub out: Option<PathBuf>,
     /// `false` for `check`: everything is validated and rendered, nothing written.
     pub write: bool,
+    /// Read and write the build cache in `.dangan-cache/` (`--no-cache`: `false`).
+    pub cache: bool,
 }
 
 #[derive(Debug)]
@@ -65,6 +67,8 @@ pub struct Outcome {
     /// When the pages were on disk (the search index follows).
     pub pages_elapsed: Option<Duration>,
     pub elapsed: Duration,
+    /// Lines about the build cache: why it was ignored, how big it is when first written.
+    pub notes: Vec<String>,
 }
 
 impl Outcome {
@@ -80,6 +84,7 @@ impl Outcome {
             search_changed: 0,
             pages_elapsed: None,
             elapsed: Duration::ZERO,
+            notes: Vec::new(),
         }
     }
 
@@ -110,6 +115,8 @@ pub struct Session {
     folder: OutputFolder,
     /// `run`: pages and search index are renamed into place together.
     hold: bool,
+    /// Lines about the build cache for the next outcome.
+    notes: Vec<String>,
 }
 
 /// How a try at the pages ended.
@@ -140,13 +147,16 @@ impl Session {
         output::check_out_dir(&opts.root, &opts.root.join(CONTENT_DIR), &out)
             .map_err(|e| e.set_in_config(set_in_config))?;
         output::check_out_usable(&out)?;
+        let cache = opts.cache.then_some(opts.root.as_path());
+        let (search, note) = SearchFollower::new(opts.write, cache)?;
         Ok(Session {
             folder: OutputFolder::open(out, opts.write)?,
-            search: SearchFollower::new(opts.write)?,
+            search,
             content: ContentCache::open(&opts.root, config)?,
             pages: PageState::default(),
             opts,
             hold: false,
+            notes: note.into_iter().collect(),
         })
     }
 
@@ -238,7 +248,10 @@ impl Session {
         let start = Instant::now();
         for attempt in 1.. {
             match self.try_pages(start, attempt == MAX_ATTEMPTS)? {
-                Attempt::Done(outcome) => return Ok(outcome),
+                Attempt::Done(mut outcome) => {
+                    outcome.notes = std::mem::take(&mut self.notes);
+                    return Ok(outcome);
+                }
                 Attempt::Moved(ids) => self.content.reread(&ids),
             }
         }
@@ -274,6 +287,7 @@ impl Session {
             search_changed: 0,
             pages_elapsed: None,
             elapsed: start.elapsed(),
+            notes: Vec::new(),
         };
         let theme = theme.filter(|_| !diags.has_errors());
         if self.opts.write && theme.is_some() {
@@ -301,6 +315,10 @@ impl Session {
             .search
             .read_attachments(&site, self.content.markdown())?;
         diags.extend(read);
+        if self.opts.cache {
+            self.notes
+                .extend(self.search.save_attachments(&self.opts.root));
+        }
         lap("attachments read");
         let Some(renderer) = renderer.as_ref().filter(|_| !diags.has_errors()) else {
             self.folder.abandon();

@@ -4,6 +4,7 @@
 //! come from the spill the pages were made into ([`Spill`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -36,16 +37,44 @@ pub(super) struct SearchFollower {
 }
 
 impl SearchFollower {
-    pub(super) fn new(write: bool) -> Result<SearchFollower, OutputError> {
-        Ok(SearchFollower {
+    /// `cache`: the archive root whose build cache has the attachments'
+    /// texts; also gives the line to print when that cache was not usable.
+    pub(super) fn new(
+        write: bool,
+        cache: Option<&Path>,
+    ) -> Result<(SearchFollower, Option<String>), OutputError> {
+        let (attachments, note) = match cache {
+            Some(root) => AttachmentTexts::open(root).map_err(temp_error)?,
+            None => (AttachmentTexts::new().map_err(temp_error)?, None),
+        };
+        let follower = SearchFollower {
             index: None,
             texts: write.then(Spill::new).transpose()?,
             pending: None,
             reconcile: false,
             rewrite_all: false,
             indexed: HashMap::new(),
-            attachments: AttachmentTexts::new().map_err(temp_error)?,
-        })
+            attachments,
+        };
+        Ok((follower, note))
+    }
+
+    /// Writes the attachments' texts to the build cache of `root` if they
+    /// changed; the line to print, if any (the cache's size when it is first
+    /// written, or why it could not be).
+    pub(super) fn save_attachments(&mut self, root: &Path) -> Option<String> {
+        match self.attachments.save(root) {
+            Ok(None) => None,
+            Ok(Some(size)) => Some(format!(
+                "build cache written: {}/ ({}); `--no-cache` builds without it",
+                crate::cache::CACHE_DIR,
+                crate::human::byte_size(size)
+            )),
+            Err(e) => Some(format!(
+                "the build cache {}/ could not be written ({e}); the next build reads the attachments again",
+                crate::cache::CACHE_DIR
+            )),
+        }
     }
 
     /// Drops the index: the next update builds it from nothing (unit names

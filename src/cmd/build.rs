@@ -14,20 +14,24 @@ pub enum Format {
 }
 
 /// Builds (or with `write` false, checks) and reports; the outcome of a build
-/// without errors.
+/// without errors. `cache`: with the build cache.
 pub fn run(
     root: &Path,
     out: Option<PathBuf>,
     format: Format,
     quiet: bool,
-    write: bool,
+    (write, cache): (bool, bool),
 ) -> Result<Outcome, Failure> {
     let outcome = build(&BuildOptions {
         root: root.to_path_buf(),
         out,
         write,
+        cache,
     })
     .map_err(anyhow::Error::new)?;
+    for note in &outcome.notes {
+        eprintln!("{note}");
+    }
     match format {
         Format::Json => println!("{}", json(&outcome)),
         Format::Human => print_human(&outcome, quiet, write),

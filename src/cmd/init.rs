@@ -67,11 +67,39 @@ pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
             eprintln!("wrote {}", path.display());
         }
     }
+    keep_cache_out_of_git(&dir, quiet)?;
     if !quiet {
         eprintln!(
             "new archive in {}: run `dangan build` there, then open public/index.html",
             dir.display()
         );
+    }
+    Ok(())
+}
+
+/// The build cache is the machine's, not the archive's: a `.gitignore`
+/// names it (added to one that exists, whose lines are kept).
+fn keep_cache_out_of_git(dir: &std::path::Path, quiet: bool) -> Result<(), Failure> {
+    let path = dir.join(".gitignore");
+    let line = format!("{}/", crate::cache::CACHE_DIR);
+    let old = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot read {}", path.display()))
+                .into());
+        }
+    };
+    let text = match old {
+        Some(text) if text.lines().any(|l| l.trim() == line) => return Ok(()),
+        Some(text) if text.is_empty() || text.ends_with('\n') => format!("{text}{line}\n"),
+        Some(text) => format!("{text}\n{line}\n"),
+        None => format!("{line}\n"),
+    };
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    if !quiet {
+        eprintln!("wrote {}", path.display());
     }
     Ok(())
 }

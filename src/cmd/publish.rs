@@ -15,6 +15,8 @@ pub struct Options {
     pub out: Option<PathBuf>,
     pub dest: PathBuf,
     pub quiet: bool,
+    /// Build with the build cache.
+    pub cache: bool,
     pub dry_run: bool,
     pub adopt: bool,
     pub break_lock: bool,
@@ -33,7 +35,7 @@ pub fn run(opts: Options) -> Result<(), Failure> {
             opts.out.clone(),
             Format::Human,
             opts.quiet,
-            true,
+            (true, opts.cache),
         ) {
             Ok(outcome) => outcome.out,
             Err(Failure::Content(_)) => return Err(not_published("the build must succeed first")),

@@ -12,6 +12,8 @@ pub struct Options {
     pub root: PathBuf,
     pub out: Option<PathBuf>,
     pub quiet: bool,
+    /// With the build cache.
+    pub cache: bool,
     pub poll: bool,
     /// `Some` for `serve`.
     pub serve: Option<(std::net::IpAddr, u16)>,
@@ -23,6 +25,7 @@ pub fn run(opts: Options) -> Result<(), Failure> {
         root: opts.root.clone(),
         out: opts.out.clone(),
         write: true,
+        cache: opts.cache,
     })
     .map_err(anyhow::Error::new)?;
     let watch = WatchOptions {
@@ -54,6 +57,9 @@ pub fn run(opts: Options) -> Result<(), Failure> {
 }
 
 fn print_outcome(o: &Outcome, quiet: bool, first: bool) {
+    for note in &o.notes {
+        eprintln!("{note}");
+    }
     for d in &o.diagnostics {
         eprintln!("{}\n", d.render());
     }

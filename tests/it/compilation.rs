@@ -467,6 +467,7 @@ fn an_edit_rewrites_the_compilation_in_watch_mode() {
         root: a.root().to_path_buf(),
         out: None,
         write: true,
+        cache: false,
     })
     .unwrap();
     session.run().unwrap();

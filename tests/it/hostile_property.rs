@@ -490,6 +490,7 @@ fn check_archive(
         root: root.to_path_buf(),
         out: None,
         write: true,
+        cache: false,
     })
     .unwrap();
     let errors: Vec<String> = outcome

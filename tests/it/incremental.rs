@@ -40,10 +40,22 @@ fn built_session(a: &Archive) -> Session {
         root: a.root().to_path_buf(),
         out: None,
         write: true,
+        cache: false,
     })
     .unwrap();
     session.run().unwrap();
     session
+}
+
+/// A session as a new process opens it: with the build cache of the last.
+fn cached_session(root: &Path) -> Session {
+    Session::open(BuildOptions {
+        root: root.to_path_buf(),
+        out: None,
+        write: true,
+        cache: true,
+    })
+    .unwrap()
 }
 
 #[track_caller]
@@ -64,6 +76,7 @@ fn fresh(root: &Path) -> (Vec<dangan::diag::Diagnostic>, BTreeMap<String, Vec<u8
         root: root.to_path_buf(),
         out: Some(out.clone()),
         write: true,
+        cache: false,
     };
     let outcome = dangan::build::build(&opts).unwrap();
     (outcome.diagnostics, tree(&out))
@@ -232,6 +245,7 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
     // Moves, renames and slug changes leave pages at the old addresses, and
     // deletions warnings: both must happen for the comparison to test them.
     let (mut redirects_seen, mut moved_away_seen) = (0, 0);
+    let (mut restarts, mut cache_restored) = (0, 0);
     for seed in [1u64, 7, 42, 2024, 5, 11, 99, 123] {
         let a = Archive::new();
         let root = a.root();
@@ -255,18 +269,30 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
         for _ in 0..12 {
             random_change(&mut rng, root, &mut reports);
         }
-        let mut session = built_session(&a);
+        let mut session = cached_session(root);
+        session.run().unwrap();
         // As in watch mode, some saves get their pages only, and the search
         // index (and stale files) with a later run (a stream of its own, so
         // that the edits stay those of the seed).
         let mut pages_only = Rng::with_seed(seed ^ 0x5EED);
+        // Some steps are a new process's first build, which starts from the
+        // build cache the last one left (#15).
+        let mut restart = Rng::with_seed(seed ^ 0xCAC4E);
         let mut errors_seen = 0;
         // Compilations (year/<year>/<unit>.html, with sub-units under 含下级单位/) compared.
         let (mut own_compilations, mut with_sub_units) = (0, 0);
         for step in 0..30 {
             let touched = random_change(&mut rng, root, &mut reports);
-            session.update(&touched);
-            let later = step < 29 && pages_only.usize(..3) == 0;
+            let restarted = restart.usize(..4) == 0;
+            if restarted {
+                drop(session);
+                restarts += 1;
+                cache_restored += usize::from(root.join(".dangan-cache/attachments").exists());
+                session = cached_session(root);
+            } else {
+                session.update(&touched);
+            }
+            let later = step < 29 && pages_only.usize(..3) == 0 && !restarted;
             // The address record as the session found it: the fresh build
             // starts from the same one, and must leave the same.
             let record_before = read_record(root);
@@ -331,6 +357,10 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
             "seed {seed}: compilations compared: {own_compilations} own, {with_sub_units} with sub-units"
         );
     }
+    assert!(
+        restarts > 30 && cache_restored > 20,
+        "{restarts} new processes, {cache_restored} with a build cache"
+    );
     assert!(
         redirects_seen > 10 && moved_away_seen > 5,
         "{redirects_seen} redirect pages written, {moved_away_seen} addresses gone"
@@ -596,6 +626,7 @@ fn a_report_saved_while_the_site_is_built_is_read_again_whole() {
         root: a.root().to_path_buf(),
         out: None,
         write: true,
+        cache: false,
     })
     .unwrap();
     a.report(

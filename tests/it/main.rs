@@ -5,6 +5,7 @@ mod support;
 
 mod attachments;
 mod build;
+mod build_cache;
 mod commands;
 mod compilation;
 mod errors;

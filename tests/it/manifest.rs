@@ -170,6 +170,7 @@ fn a_page_whose_links_change_in_watch_mode_gets_them_recorded() {
         root: a.root().to_path_buf(),
         out: None,
         write: true,
+        cache: false,
     })
     .unwrap();
     session.run().unwrap();

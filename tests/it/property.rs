@@ -501,6 +501,7 @@ fn run(root: &Path, write: bool) -> Outcome {
         root: root.to_path_buf(),
         out: None,
         write,
+        cache: false,
     });
     outcome.unwrap_or_else(|e| panic!("hostile content gave an environment error: {e}"))
 }

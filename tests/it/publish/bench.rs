@@ -57,6 +57,7 @@ impl Bench {
             root: self.archive.clone(),
             out: Some(out.to_path_buf()),
             write: true,
+            cache: false,
         })
         .unwrap();
         let errors: Vec<String> = outcome

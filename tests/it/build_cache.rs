@@ -1,0 +1,263 @@
+//! Issue #15: the build cache in `.dangan-cache/`. What it holds today is
+//! the attachments' texts (#18); whatever state it is in, a build gives what
+//! a build without it gives, and says in one line when it ignored it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::support::{Archive, report};
+
+const PART: &str = ".dangan-cache/attachments";
+
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(dir).unwrap().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// An archive with two reports and attachments of each kind read.
+fn archive() -> Archive {
+    let a = Archive::new();
+    a.report(
+        "甲/报告.md",
+        &report("报告", "市委办公室", "2020-01-01", "工作总结", "正文"),
+    );
+    a.report(
+        "乙/总结.md",
+        &report("总结", "市委办公室", "2021-01-01", "工作总结", "正文"),
+    );
+    a.write("content/甲/名单.txt", "名单：张三".as_bytes());
+    a.write(
+        "content/乙/情况.docx",
+        &crate::attachments::docx(&["情况说明", "附件里的词"]),
+    );
+    a.write(
+        "content/乙/统计.xlsx",
+        &crate::attachments::xlsx("统计表", &[&["事项", "表里的词"]]),
+    );
+    a
+}
+
+/// The site a build without the cache makes of the archive as it is now.
+fn cold(a: &Archive) -> BTreeMap<String, Vec<u8>> {
+    let out = a.root().join("cold");
+    let _ = std::fs::remove_dir_all(&out);
+    a.run(&["build", "--no-cache", "--out", "cold"]).ok();
+    tree(&out)
+}
+
+/// The lines of a build's stderr about the cache.
+fn cache_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.contains("build cache"))
+        .collect()
+}
+
+/// Rewrites the part with another version string (or another key), its
+/// checksum made right again: only the header tells it is not this build's.
+fn rewrite_header(path: &Path, version: &[u8], key: Option<&[u8]>) {
+    let bytes = std::fs::read(path).unwrap();
+    let body = &bytes[..bytes.len() - 16];
+    let mut r = dangan::cache::Reader::new(&body[12..]);
+    let format = r.u32().unwrap();
+    let old_version = r.bytes().unwrap();
+    let key_hash = r.u128().unwrap();
+    let payload = r.bytes().unwrap();
+    assert!(r.is_empty() && old_version == env!("CARGO_PKG_VERSION").as_bytes());
+    let mut w = dangan::cache::Writer::default();
+    w.raw(&body[..12]);
+    w.u32(format);
+    w.bytes(version);
+    w.u128(key.map_or(key_hash, xxhash_rust::xxh3::xxh3_128));
+    w.bytes(payload);
+    let sum = xxhash_rust::xxh3::xxh3_128(&w.0);
+    w.raw(&sum.to_le_bytes());
+    std::fs::write(path, &w.0).unwrap();
+}
+
+#[test]
+fn the_cache_is_written_once_with_its_size_and_used_silently_after() {
+    let a = archive();
+    let first = a.build();
+    first.ok();
+    let lines = cache_lines(&first.stderr()).join("\n");
+    assert!(
+        lines.starts_with("build cache written: .dangan-cache/ (") && !lines.contains('\n'),
+        "{}",
+        first.stderr()
+    );
+    assert!(a.root().join(PART).is_file());
+    let second = a.build();
+    second.ok();
+    assert_eq!(cache_lines(&second.stderr()), Vec::<&str>::new());
+    // An attachment changed since: read again, searched as a cold build's.
+    a.write("content/甲/名单.txt", "名单：李四、王五".as_bytes());
+    a.build().ok();
+    assert_eq!(tree(&a.out()), cold(&a));
+}
+
+#[test]
+fn no_cache_neither_reads_nor_writes_it() {
+    let a = archive();
+    let run = a.run(&["build", "--no-cache"]);
+    run.ok();
+    assert!(!a.root().join(".dangan-cache").exists());
+    assert_eq!(cache_lines(&run.stderr()), Vec::<&str>::new());
+    a.build().ok();
+    std::fs::write(a.root().join(PART), "damaged").unwrap();
+    let run = a.run(&["check", "--no-cache"]);
+    run.ok();
+    assert_eq!(cache_lines(&run.stderr()), Vec::<&str>::new());
+}
+
+/// A damaged, truncated, foreign or another version's cache, or one made
+/// for other settings: one line, and the site of a cold build. Fails if any
+/// of them is trusted (the attachment was changed meanwhile, so a trusted
+/// cache would give its old text) or if the line is missing.
+#[test]
+fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
+    type Damage = fn(&Path);
+    let damages: [(&str, Damage, &str); 6] = [
+        (
+            "truncated",
+            |p| {
+                let b = std::fs::read(p).unwrap();
+                std::fs::write(p, &b[..b.len() / 2]).unwrap();
+            },
+            "is damaged",
+        ),
+        (
+            "a byte flipped",
+            |p| {
+                let mut b = std::fs::read(p).unwrap();
+                let mid = b.len() / 2;
+                b[mid] ^= 0x01;
+                std::fs::write(p, &b).unwrap();
+            },
+            "is damaged",
+        ),
+        (
+            "empty",
+            |p| std::fs::write(p, b"").unwrap(),
+            "is not dangan's",
+        ),
+        (
+            "another program's file",
+            |p| std::fs::write(p, "PK\u{3}\u{4} not a cache at all, some zip file").unwrap(),
+            "is not dangan's",
+        ),
+        (
+            "another version's",
+            |p| rewrite_header(p, b"0.0.9", None),
+            "another version of dangan",
+        ),
+        (
+            "made for other settings",
+            |p| rewrite_header(p, env!("CARGO_PKG_VERSION").as_bytes(), Some(b"other")),
+            "other settings",
+        ),
+    ];
+    for (what, damage, why) in damages {
+        let a = archive();
+        // Saved an hour ago: the cache trusts its size and time.
+        let path = a.root().join("content/甲/名单.txt");
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let set_time = || {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(hour_ago).unwrap();
+        };
+        set_time();
+        a.build().ok();
+        let part = a.root().join(PART);
+        // A change only a distrusted cache lets through: same size, same time.
+        std::fs::write(&path, "名单：赵六".as_bytes()).unwrap();
+        set_time();
+        damage(&part);
+        let run = a.build();
+        run.ok();
+        let stderr = run.stderr();
+        let lines = cache_lines(&stderr);
+        assert_eq!(lines.len(), 1, "{what}: {stderr}");
+        assert!(
+            lines[0].starts_with("the build cache .dangan-cache/attachments ")
+                && lines[0].contains(why)
+                && lines[0].ends_with("it is ignored and its work done again"),
+            "{what}: {}",
+            lines[0]
+        );
+        let search = |t: BTreeMap<String, Vec<u8>>| -> Vec<(String, Vec<u8>)> {
+            t.into_iter()
+                .filter(|(p, _)| p.starts_with("_search"))
+                .collect()
+        };
+        let built = tree(&a.out());
+        let want = cold(&a);
+        assert_eq!(search(built.clone()), search(want.clone()), "{what}");
+        assert_eq!(built.len(), want.len(), "{what}");
+        // And it is written anew: the next build uses it without a word.
+        let again = a.build();
+        again.ok();
+        assert_eq!(cache_lines(&again.stderr()), Vec::<&str>::new(), "{what}");
+    }
+}
+
+/// `check`s share the cache with a build: run at once, each writing it,
+/// none of them fails or sees a damaged cache, and no temporary file is
+/// left in it. (Not two builds: they would race on the address record,
+/// which has one fixed temporary name.)
+#[test]
+fn builds_and_checks_at_once_do_not_corrupt_the_cache() {
+    let a = archive();
+    let bin = assert_cmd::cargo::cargo_bin("dangan");
+    for round in 0..4 {
+        a.write(
+            "content/甲/名单.txt",
+            format!("名单第{round}版：{}", "张三".repeat(round + 1)).as_bytes(),
+        );
+        let children: Vec<_> = [vec!["build"], vec!["check"], vec!["check"]]
+            .into_iter()
+            .map(|args| {
+                std::process::Command::new(&bin)
+                    .current_dir(a.root())
+                    .args(args)
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "round {round}: {stderr}");
+            assert!(!stderr.contains("ignored"), "round {round}: {stderr}");
+        }
+        let names: Vec<String> = std::fs::read_dir(a.root().join(".dangan-cache"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["attachments"], "round {round}");
+        assert_eq!(tree(&a.out()), cold(&a), "round {round}");
+    }
+}
+
+#[test]
+fn init_keeps_the_cache_out_of_git() {
+    let a = Archive::new();
+    a.run(&["init", "新档案"]).ok();
+    let ignore = std::fs::read_to_string(a.root().join("新档案/.gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == ".dangan-cache/"), "{ignore}");
+    // An existing .gitignore keeps its lines and gains the cache's.
+    a.write("旧/.gitignore", b"public/\n");
+    a.run(&["init", "--force", "旧"]).ok();
+    let ignore = std::fs::read_to_string(a.root().join("旧/.gitignore")).unwrap();
+    assert_eq!(ignore, "public/\n.dangan-cache/\n");
+}
