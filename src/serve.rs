@@ -71,19 +71,24 @@ struct Shared {
 }
 
 /// Serves `session`'s output and rebuilds on changes until the process ends.
+/// `first`: the outcome of the session's first run, or `None` when it is
+/// still to be made (the output folder holds the last build, served while
+/// it is brought up to date). `print` is told each outcome, and whether it
+/// is the first run's.
 pub fn run(
-    session: Session,
+    mut session: Session,
     watcher: ArchiveWatcher,
-    first: &Outcome,
+    first: Option<&Outcome>,
     opts: ServeOptions,
-    print: impl Fn(&Outcome) + Send + 'static,
+    print: impl Fn(&Outcome, bool) + Send + 'static,
 ) -> Result<()> {
     let (events, _) = broadcast::channel(16);
     let shared = Arc::new(Shared {
         out: session.out().to_path_buf(),
         events,
-        last: Mutex::new(Some(Status::of(first))),
+        last: Mutex::new(first.map(Status::of)),
     });
+    let pending_first = first.is_none();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -110,8 +115,8 @@ pub fn run(
     // stops and the error goes back to the command like any other.
     let (stopped_tx, stopped) = tokio::sync::oneshot::channel::<anyhow::Error>();
     std::thread::spawn(move || {
-        let result = watch::run(session, watcher, |outcome| {
-            print(outcome);
+        let told = |outcome: &Outcome, first: bool| {
+            print(outcome, first);
             let status = Status::of(outcome);
             let mut last = watcher_shared.last.lock().expect("status lock");
             let recovered = last.as_ref().is_some_and(|l| l.kind == "problems");
@@ -119,7 +124,14 @@ pub fn run(
                 *last = Some(status.clone());
                 let _ = watcher_shared.events.send(status);
             }
-        });
+        };
+        let result = (|| {
+            if pending_first {
+                // Pages open meanwhile reload if it changes anything.
+                told(&session.run()?, true);
+            }
+            watch::run(session, watcher, |outcome| told(outcome, false))
+        })();
         if let Err(e) = result {
             let _ = stopped_tx.send(e.context("watching stopped"));
         }

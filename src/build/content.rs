@@ -59,10 +59,14 @@ pub(super) struct ContentCache {
     /// And the HTML it rendered to, for the compilations that bind it.
     html: Spill,
     next_stamp: u64,
+    /// The reports and files under content/ were read (the first run reads
+    /// them: `serve` answers from the last build meanwhile).
+    loaded: bool,
 }
 
 impl ContentCache {
-    /// Reads the theme and every report under `root`, given its config.
+    /// Reads the theme under `root`, given its config; the reports are read
+    /// by the first run.
     pub(super) fn open(
         root: &Path,
         config: Result<Config, Vec<Diagnostic>>,
@@ -80,11 +84,18 @@ impl ContentCache {
             markdown: BTreeMap::new(),
             html: Spill::new()?,
             next_stamp: 0,
+            loaded: false,
         };
         c.reload_addresses();
         c.reload_theme();
-        c.reload_content();
         Ok(c)
+    }
+
+    /// Reads every report and file under content/, unless done already.
+    fn load(&mut self) {
+        if !self.loaded {
+            self.reload_content();
+        }
     }
 
     /// Reads the address record again; `true` if it says something new.
@@ -182,6 +193,7 @@ impl ContentCache {
 
     /// Reads again reports whose file changed while a run read it.
     pub(super) fn reread(&mut self, ids: &[String]) {
+        self.load();
         let content = self.root.join(CONTENT_DIR);
         for id in ids {
             let path = self
@@ -231,6 +243,7 @@ impl ContentCache {
             .map(|f| (f.rel.clone(), f))
             .collect();
         self.walk_diags = found.diags;
+        self.loaded = true;
         if !content.is_dir() {
             // Under the id "": no path under content/ replaces it.
             self.walk_diags.push((
@@ -243,6 +256,7 @@ impl ContentCache {
 
     /// Takes note of a changed path of the archive (not of the output folder).
     pub(super) fn update(&mut self, path: &Path) -> Changed {
+        self.load();
         let root = self.root.clone();
         let content = root.join(CONTENT_DIR);
         if path == root.join(RECORD_FILE) {
@@ -332,6 +346,7 @@ impl ContentCache {
         write: bool,
         lap: &dyn Fn(&str),
     ) -> (Site, Diagnostics, Vec<String>) {
+        self.load();
         let mut diags = Diagnostics::default();
         for ds in [self.config.as_ref().err(), self.theme.as_ref().err()]
             .into_iter()

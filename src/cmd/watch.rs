@@ -33,16 +33,27 @@ pub fn run(opts: Options) -> Result<(), Failure> {
         poll_interval: Duration::from_millis(500),
     };
     let watcher = ArchiveWatcher::new(session.root(), session.out(), &watch)?;
-    let first = session.run().map_err(anyhow::Error::new)?;
     let quiet = opts.quiet;
-    print_outcome(&first, quiet, true);
+    // `serve` with the last build in the output folder answers from it at
+    // once, while the first run brings it up to date (as after any save,
+    // open pages reload if that changes them): nobody waits for a build
+    // of an archive that did not change.
+    let last_build = session.out().join(crate::output::MANIFEST).is_file();
+    let first = match (&opts.serve, last_build) {
+        (Some(_), true) => None,
+        _ => {
+            let first = session.run().map_err(anyhow::Error::new)?;
+            print_outcome(&first, quiet, true);
+            Some(first)
+        }
+    };
     match opts.serve {
         Some((bind, port)) => serve::run(
             session,
             watcher,
-            &first,
+            first.as_ref(),
             ServeOptions { bind, port },
-            move |o| print_outcome(o, quiet, false),
+            move |o, first| print_outcome(o, quiet, first),
         )?,
         None => {
             let how = if watcher.polling { " by polling" } else { "" };

@@ -176,6 +176,64 @@ fn edits_additions_renames_and_deletions_show_up_in_served_pages() {
     );
 }
 
+/// With the last build in the output folder, `serve` answers from it at
+/// once (#15) and its first run brings it up to date: what was edited
+/// since that build is served without a further save, and a report broken
+/// since shows its problem to a page open meanwhile.
+#[test]
+fn serve_over_a_last_build_brings_it_up_to_date() {
+    let a = Archive::new();
+    a.report(
+        "2020/甲.md",
+        &report("第一篇报告", "市委办公室", "2020-03-01", "调研报告", "正文"),
+    );
+    a.report(
+        "2020/乙.md",
+        &report("第二篇报告", "市委办公室", "2020-04-01", "调研报告", "正文"),
+    );
+    a.build().ok();
+    a.report(
+        "2020/甲.md",
+        &report("改过的标题", "市委办公室", "2020-03-01", "调研报告", "正文"),
+    );
+    let s = serve(&a);
+    eventually("the edit made before serve is served", || {
+        get(s.port, &format!("/2020/{}", enc("甲.html")))
+            .2
+            .contains("改过的标题")
+    });
+    drop(s);
+
+    a.build().ok();
+    a.write("content/2020/乙.md", b"---\ntitle: [\n---\n");
+    let s = serve(&a);
+    let mut events = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    write!(
+        events,
+        "GET /__dangan/events HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
+        s.port
+    )
+    .unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("event: problems") {
+        match events.read(&mut buf) {
+            Ok(n) if n > 0 => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            _ => panic!("no problems event: {seen}"),
+        }
+    }
+    assert!(seen.contains("乙.md"), "{seen}");
+    // The last good build is still served.
+    assert!(
+        get(s.port, &format!("/2020/{}", enc("乙.html")))
+            .2
+            .contains("第二篇报告")
+    );
+}
+
 #[test]
 fn a_broken_report_shows_an_overlay_and_fixing_it_recovers() {
     let a = Archive::new();
