@@ -236,9 +236,10 @@ impl ContentCache {
             })
             .collect();
         self.reports = loaded.into_iter().collect();
+        // In parallel: an attachment of an unknown ending has its first bytes read.
         self.files = found
             .files
-            .into_iter()
+            .into_par_iter()
             .map(|(p, meta)| load::content_file(&content, p, &meta))
             .map(|f| (f.rel.clone(), f))
             .collect();

@@ -16,19 +16,61 @@ pub const CONTENT_DIR: &str = "content";
 
 pub fn content_file(content: &Path, source: PathBuf, meta: &std::fs::Metadata) -> ContentFile {
     let rel = rel_id(content, &source);
-    let mut site_path = safe_path(&rel);
-    // A web page, SVG or server script among the attachments would run as a
-    // page of the site: publish it under a name that opens as text.
-    if AttachmentRisk::of(&rel).is_some_and(AttachmentRisk::renamed) {
-        site_path.push_str(".txt");
-    }
-    ContentFile {
+    let site_path = safe_path(&rel);
+    let markup =
+        AttachmentRisk::of(&rel).is_none() && !opens_as_itself(&rel) && starts_as_markup(&source);
+    let mut f = ContentFile {
         size: meta.len(),
         modified: meta.modified().ok(),
         site_path,
         rel,
         source,
+        markup,
+    };
+    // A web page, SVG or server script among the attachments would run as a
+    // page of the site: publish it under a name that opens as text.
+    if f.risk().is_some_and(AttachmentRisk::renamed) {
+        f.site_path.push_str(".txt");
     }
+    f
+}
+
+/// Endings that every browser opens as what they say (or hands to another
+/// program), never as a page whatever the bytes hold: such files are not
+/// read for `starts_as_markup`. Tried for .txt with HTML in it: Chromium and
+/// Firefox both show the text.
+const OPEN_AS_THEMSELVES: &[&str] = &[
+    "pdf", "txt", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "png", "jpg", "jpeg", "gif", "webp",
+    "bmp", "tif", "tiff", "zip", "rar", "7z", "gz", "mp3", "mp4", "wav", "avi", "mov",
+];
+
+fn opens_as_itself(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.rsplit_once('.').is_some_and(|(_, ext)| {
+        OPEN_AS_THEMSELVES
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(ext))
+    })
+}
+
+/// Whether a file's first bytes (past a UTF-8 byte order mark and white
+/// space) open a tag: Firefox opens a file whose ending it does not know (no
+/// ending, `.dat`, an `.ofd` on a PC without its reader) as what its bytes
+/// look like, and runs the scripts of a page it finds there (tried over
+/// file:// with Firefox ESR: an HTML file named `x`, `x.dat` or `x.ofd` ran
+/// its script). Any `<` first counts, a superset of Firefox's HTML and XML
+/// sniffing. A file that cannot be read counts as none (copying it fails).
+fn starts_as_markup(path: &Path) -> bool {
+    use std::io::Read as _;
+    let Ok(file) = discover::open_regular(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(1024);
+    if file.take(1024).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
+    text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
 }
 
 /// Path under `content/` with `/` separators.

@@ -118,6 +118,7 @@ mod tests {
             size: 1,
             modified: None,
             site_path: rel.into(),
+            markup: false,
         }
     }
 

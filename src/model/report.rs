@@ -96,6 +96,9 @@ pub struct ContentFile {
     pub modified: Option<std::time::SystemTime>,
     /// Site path it is copied to.
     pub site_path: String,
+    /// Its first bytes are HTML or XML markup, though its name does not say
+    /// so (see `load::starts_as_markup`).
+    pub markup: bool,
 }
 
 impl ContentFile {
@@ -171,7 +174,8 @@ impl AttachmentRisk {
 }
 
 impl ContentFile {
+    /// The risk its name says, or else a page's if its bytes are markup.
     pub fn risk(&self) -> Option<AttachmentRisk> {
-        AttachmentRisk::of(self.name())
+        AttachmentRisk::of(self.name()).or(self.markup.then_some(AttachmentRisk::Page))
     }
 }

@@ -284,6 +284,14 @@ pub fn risky_attachments(files: &BTreeMap<String, ContentFile>) -> Vec<Diagnosti
         let shown = format!("content/{}", f.rel);
         let published = f.site_path.rsplit('/').next().unwrap_or(&f.site_path);
         let d = match risk {
+            AttachmentRisk::Page if AttachmentRisk::of(&f.rel).is_none() => Diagnostic::warning(
+                shown,
+                format!(
+                    "this attachment holds a web page (its text begins with HTML or XML markup), which Firefox runs as a page \
+                     whatever the file's ending; it is published as \"{published}\", which opens as text"
+                ),
+            )
+            .hint("attach the document as PDF instead, or give it the ending .txt if it is meant to be read as text"),
             AttachmentRisk::Page => Diagnostic::warning(
                 shown,
                 format!(

@@ -167,6 +167,84 @@ fn issue_12_heading_attributes_and_web_page_attachments_run_nothing_in_chromium(
     assert_links_resolve(&a.out());
 }
 
+/// Issue #12 item 1: Firefox opens a file whose ending it does not know by
+/// what its bytes look like, and runs a page's script (tried over file://:
+/// an HTML file named `x`, `x.dat` or `x.ofd`). An attachment whose text
+/// begins with markup is published as text whatever its ending; one whose
+/// ending every browser opens as itself (`.pdf`, `.txt`) keeps its name.
+#[test]
+fn issue_12_an_attachment_whose_bytes_are_a_web_page_opens_as_text_whatever_its_ending() {
+    let a = Archive::new();
+    a.report(
+        "2020/报告.md",
+        &report(
+            "报告",
+            "市委办公室",
+            "2020-05-01",
+            "调研报告",
+            "见[网页](网页)、[数据](数据.dat)、[版式](版式.ofd)、[表](表.dat)与[文](文.pdf)。\n",
+        ),
+    );
+    let page = format!("<html><body>{PWN}</body></html>");
+    a.write("content/2020/网页", page.as_bytes());
+    a.write(
+        "content/2020/数据.dat",
+        format!("\u{feff}\n  {page}").as_bytes(),
+    );
+    a.write(
+        "content/2020/版式.ofd",
+        b"<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"/>",
+    );
+    a.write("content/2020/表.dat", b"1,2,3\n<b>4</b>\n");
+    a.write("content/2020/文.pdf", page.as_bytes());
+    let run = a.build();
+    run.ok();
+    let out = a.out();
+    for (name, published) in [
+        ("网页", "网页.txt"),
+        ("数据.dat", "数据.dat.txt"),
+        ("版式.ofd", "版式.ofd.txt"),
+    ] {
+        assert!(out.join("2020").join(published).is_file(), "{published}");
+        assert!(!out.join("2020").join(name).exists(), "{name}");
+        let warned = format!("content/2020/{name}: warning: this attachment holds a web page");
+        assert!(
+            run.stderr().contains(&warned),
+            "{warned:?} in:\n{}",
+            run.stderr()
+        );
+        assert!(
+            run.stderr()
+                .contains(&format!("published as \"{published}\""))
+        );
+    }
+    for kept in ["表.dat", "文.pdf"] {
+        assert!(out.join("2020").join(kept).is_file(), "{kept}");
+        assert!(
+            !run.stderr()
+                .contains(&format!("content/2020/{kept}: warning: this attachment")),
+            "{}",
+            run.stderr()
+        );
+    }
+    assert_eq!(
+        std::fs::read(out.join("2020/网页.txt")).unwrap(),
+        page.as_bytes()
+    );
+    assert_links_resolve(&out);
+    assert!(
+        a.page("2020/报告.html")
+            .contains("href=\"%E6%95%B0%E6%8D%AE.dat.txt\"")
+    );
+
+    // Text again: published under its own name, and the .txt is gone.
+    a.write("content/2020/数据.dat", b"1,2,3\n");
+    a.build().ok();
+    assert!(out.join("2020/数据.dat").is_file());
+    assert!(!out.join("2020/数据.dat.txt").exists());
+    assert_links_resolve(&out);
+}
+
 /// XML 1.0 allows tab, line ends and everything from U+0020 except the
 /// surrogates and U+FFFE/U+FFFF.
 fn xml_char(c: char) -> bool {
