@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dangan publish to a real SMB share (Samba on 127.0.0.1, mounted through
 # smbnetfs, as scripts/smb-share.sh sets it up for the tests), N reports.
-#   flock /tmp/dangan-bench.lock bench/publish-smb.sh [N=3000] [RUNS=5] [DIR=/tmp/dangan-publish-smb]
+#   flock /tmp/dangan-bench.lock bench/publish-smb.sh [N=3000] [RUNS=5] [DIR=/dev/shm/dangan-publish-smb]
+# (DIR keeps the generated archive for the next run: rm -rf it when done.)
 # (DANGAN_BIN=path uses that release binary instead of building one.)
 # Prints the first publish once, against `cp -r` of the same output to the
 # share; then, each a median of RUNS with the runs themselves:
@@ -13,7 +14,7 @@
 # (issue #15) exists. Needs what the SMB tests need (root or sudo, samba,
 # smbclient, smbnetfs: scripts/test.sh installs them).
 set -euo pipefail
-N=${1:-3000}; RUNS=${2:-5}; DIR=${3:-/tmp/dangan-publish-smb}
+N=${1:-3000}; RUNS=${2:-5}; DIR=${3:-/dev/shm/dangan-publish-smb}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${DANGAN_BIN:-}
 if [ -z "$BIN" ]; then
