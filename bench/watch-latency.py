@@ -14,6 +14,8 @@ times polled every 0.2 ms, so they are upper bounds by about that much.
 Also prints when the search index followed: the time from the save until
 dangan reports the index written (read from its output as it happens).
 Each save waits until the previous rebuild, search index included, is done.
+The reports saved are put back as they were when the script ends, so that an
+archive kept for other benchmarks (bench/scale.sh) stays as generated.
 """
 import os, queue, re, statistics, subprocess, sys, threading, time
 
@@ -77,6 +79,7 @@ def measure():
     step = max(1, len(reports) // EDITS)
     for i, path in enumerate(reports[::step][:EDITS]):
         text = open(path, encoding="utf-8").read()
+        originals.setdefault(path, text)
         rel = os.path.relpath(path, content)[:-3] + ".html"
         page = os.path.join(public, rel)
         unit, date, kind = field(text, "unit"), field(text, "date"), field(text, "type")
@@ -96,17 +99,21 @@ def measure():
             results[what].append(wait(pages, before, marker, start))
             # from the save until dangan reports the search index written; the
             # next save waits for it, so that each save is measured alone
-            search_ms.append((rebuilds.get(timeout=10) - start) * 1000)
+            search_ms.append((rebuilds.get(timeout=300) - start) * 1000)
             text = new
 
 results = {"body": [], "title": []}
 search_ms = []
+originals = {}  # path -> text before the first save
 try:
     measure()
 finally:
     proc.terminate()
     proc.wait()
+    for path, text in originals.items():
+        save(path, text)
 
+results["any"] = results["body"] + results["title"]
 results["search index follows"] = search_ms
 for what, ms in results.items():
     ms.sort()
