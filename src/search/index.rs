@@ -119,12 +119,13 @@ fn block_files(layout: Layout, docs: &[Pulled], b: u32) -> BlockOut {
             let dict = Dict::new(&bodies);
             let name = dict_name(b);
             let mut out = vec![(path_of(&name), dict.file(&name))];
-            for (p, h, body, _) in docs {
-                for k in 0..body.chunks.len() {
+            let dict = &dict;
+            out.par_extend(docs.par_iter().flat_map_iter(|(p, h, body, _)| {
+                (0..body.chunks.len()).map(move |k| {
                     let n = text_name(*h, k);
-                    out.push((path_of(&n), dict.text_file(p, body, &n, k)));
-                }
-            }
+                    (path_of(&n), dict.text_file(p, body, &n, k))
+                })
+            }));
             out
         },
     );
@@ -180,11 +181,13 @@ impl SearchIndex {
         for (d, h) in metas.iter().zip(hashes) {
             blocks[layout.block_of(h) as usize].push((d, names[&d.id]));
         }
-        // One block at a time per thread: its texts, streams and postings are
-        // the working memory, bounded by the number of threads.
+        // One block at a time, the threads working inside it (its texts, its
+        // postings' buckets, its files): a block's texts, streams and postings
+        // are the working memory, whatever the number of threads (a block per
+        // thread took 700 MB each at 100,000 reports, #13).
         type Done = (Vec<Prepared>, Vec<(String, Fingerprint)>, Vec<Key>);
         let done: Vec<Result<Done, E>> = blocks
-            .into_par_iter()
+            .into_iter()
             .enumerate()
             .map(|(b, block)| {
                 let docs = pull(&block, &text)?;
@@ -240,7 +243,8 @@ impl SearchIndex {
         sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
     ) -> Result<(), E> {
         let blocks = self.blocks();
-        (0..self.layout.blocks).into_par_iter().try_for_each(|b| {
+        // One block at a time, as `build` does.
+        (0..self.layout.blocks).try_for_each(|b| {
             let (files, _) = self.rebuild_block(&blocks[b as usize], b, &text)?;
             sink(&files)
         })?;
