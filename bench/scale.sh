@@ -58,7 +58,7 @@ fi
 
 ROWS="$DIR/rows.txt"; : >"$ROWS"
 # What a finished build left: "bytes files" of its output folder.
-size_of() { find "$1" -type f -printf '%s\n' | awk '{s += $1; n++} END {printf "%d %d", s, n}'; }
+size_of() { find "$1" -type f -printf '%s\n' | awk '{s += $1; n++} END {printf "%.0f %d", s, n}'; }
 # One measured build: "label wall_s user_s sys_s peak_kb pages_ms output_bytes output_files".
 dangan() {
   local n=$1 out="$DIR/$1/public"
@@ -94,7 +94,7 @@ for n in $SIZES; do
   [ "$n" -ge 10000 ] || continue
   echo "watch, $n reports, $EDITS reports saved twice ..." >&2
   echo "$n" >>"$WATCH"
-  python3 "$HERE/bench/watch-latency.py" "$n" "$EDITS" "$DIR/$n" >>"$WATCH"
+  python3 "$HERE/bench/watch-latency.py" "$n" "$EDITS" "$DIR/$n" >>"$WATCH" || echo "  (the watch step failed)" >>"$WATCH"
   rm -rf "$DIR/$n/public"
 done
 

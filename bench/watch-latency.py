@@ -62,7 +62,7 @@ def mtime(p):
     except FileNotFoundError:
         return 0
 
-def wait(pages, before, marker, start, limit=5.0):
+def wait(pages, before, marker, start, limit=60.0):
     pending = set(pages)
     while pending and time.perf_counter() - start < limit:
         for p in list(pending):
