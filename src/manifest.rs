@@ -130,7 +130,7 @@ pub struct ManifestError {
 /// The manifest of the output folder `out`; `None` if it has none.
 pub fn read(out: &Path) -> Result<Option<Manifest>, ReadError> {
     let path = out.join(MANIFEST);
-    match std::fs::read_to_string(&path) {
+    match fs_err::read_to_string(&path) {
         Ok(text) => parse(&text).map(Some).map_err(|(line, reason)| {
             ReadError::Damaged(ManifestError {
                 path: path.clone(),
@@ -146,15 +146,16 @@ pub fn read(out: &Path) -> Result<Option<Manifest>, ReadError> {
                 reason: "it is not UTF-8 text".into(),
             }))
         }
-        Err(source) => Err(ReadError::Io { path, source }),
+        Err(e) => Err(ReadError::Io(e)),
     }
 }
 
 /// Why [`read`] failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    /// From `fs_err`, so it names the file.
+    #[error(transparent)]
+    Io(io::Error),
     #[error(transparent)]
     Damaged(ManifestError),
 }
@@ -287,8 +288,8 @@ pub fn write(out: &Path, outputs: &[Output]) -> io::Result<()> {
 
 fn write_text(out: &Path, text: &str) -> io::Result<()> {
     let tmp = out.join(MANIFEST_TMP);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, out.join(MANIFEST))
+    fs_err::write(&tmp, text)?;
+    fs_err::rename(&tmp, out.join(MANIFEST))
 }
 
 /// Writes a manifest listing exactly `paths`, keeping the kinds and links the current one

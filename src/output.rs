@@ -4,7 +4,7 @@
 //! earlier builds that are gone, and keeps a manifest of what it wrote.
 
 use std::collections::BTreeSet;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -42,8 +42,12 @@ pub struct WriteStats {
 /// An error that is about the machine, not the content (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    /// From `fs_err`, so it names the file or folder.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// An unnamed temporary file (they have no path): names their folder.
+    #[error("{dir}: {source}")]
+    Temp { dir: PathBuf, source: io::Error },
     #[error(
         "the output folder {0} already holds files that dangan did not write (there is no {MANIFEST} in it); dangan will not write into it, so that nothing of yours is overwritten or deleted.\n  = help: choose another folder with --out, or empty or delete that folder first"
     )]
@@ -81,13 +85,6 @@ pub enum OutputError {
     InTheWay { path: PathBuf, what: &'static str },
     #[error(transparent)]
     Manifest(#[from] crate::manifest::ManifestError),
-}
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// Absolute, with symlinks of its existing part resolved, even if it does not exist yet.
@@ -202,9 +199,7 @@ pub fn read_manifest(out: &Path) -> Result<Option<BTreeSet<String>>, OutputError
     match crate::manifest::read(out) {
         Ok(m) => Ok(m.map(|m| m.paths().map(String::from).collect())),
         Err(crate::manifest::ReadError::Damaged(e)) => Err(e.into()),
-        Err(crate::manifest::ReadError::Io { path, source }) => {
-            Err(OutputError::Io { path, source })
-        }
+        Err(crate::manifest::ReadError::Io(e)) => Err(e.into()),
     }
 }
 
@@ -217,7 +212,7 @@ pub fn previous_files(out: &Path) -> Result<BTreeSet<String>, OutputError> {
         return Ok(m);
     }
     // What an interrupted first run leaves does not make it foreign.
-    let mut entries = std::fs::read_dir(out).map_err(io_err(out))?;
+    let mut entries = fs_err::read_dir(out)?;
     let ours = |name: &std::ffi::OsStr| [STAGING, MANIFEST_TMP].iter().any(|n| name == *n);
     if entries.any(|e| e.is_ok_and(|e| !ours(&e.file_name()))) {
         return Err(OutputError::Foreign(out.to_path_buf()));
@@ -241,8 +236,8 @@ pub struct Lock {
 impl Lock {
     /// Takes the output folder (creating it), or says who holds it.
     pub fn acquire(out: &Path) -> Result<Lock, OutputError> {
-        std::fs::create_dir_all(out).map_err(io_err(out))?;
-        let file = std::fs::File::open(out).map_err(io_err(out))?;
+        fs_err::create_dir_all(out)?;
+        let (file, _) = fs_err::File::open(out)?.into_parts();
         match file.try_lock() {
             Ok(()) => Ok(Lock { file: Some(file) }),
             Err(std::fs::TryLockError::WouldBlock) => Err(OutputError::Busy {
@@ -319,15 +314,15 @@ pub fn remove_leftovers(out: &Path) -> Result<(), OutputError> {
         let leftover = (name.starts_with('.') && name.ends_with(TMP_SUFFIX))
             || (entry.depth() == 1 && name == MANIFEST_TMP);
         if leftover && !entry.file_type().is_dir() {
-            std::fs::remove_file(entry.path()).map_err(io_err(entry.path()))?;
+            fs_err::remove_file(entry.path())?;
         }
     }
     Ok(())
 }
 
 fn remove_all(path: &Path) -> Result<(), OutputError> {
-    match std::fs::remove_dir_all(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(path)(e)),
+    match fs_err::remove_dir_all(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.into()),
         _ => Ok(()),
     }
 }
@@ -361,7 +356,7 @@ impl Staging {
     pub fn begin(out: &Path) -> Result<Staging, OutputError> {
         let dir = out.join(STAGING);
         remove_all(&dir)?;
-        std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        fs_err::create_dir_all(&dir)?;
         Ok(Staging {
             out: out.to_path_buf(),
             dir,
@@ -401,10 +396,12 @@ impl Staging {
         let tmp = self
             .dir
             .join(self.next.fetch_add(1, Ordering::Relaxed).to_string());
-        // A failure names the output being written, not its temporary name.
+        let mut to = staged_file(&tmp, &target)?;
         match source {
-            Source::Bytes(b) => std::fs::write(&tmp, b).map_err(io_err(&target))?,
-            Source::Copy(src) => copy_regular(src, &tmp, &target)?,
+            Source::Bytes(b) => to.write_all(b)?,
+            Source::Copy(src) => {
+                io::copy(&mut crate::load::discover::open_regular(src)?, &mut to)?;
+            }
         };
         self.is_clear(path)?;
         let staged = Staged {
@@ -425,14 +422,14 @@ impl Staging {
             if self.clear_dirs.lock().expect("not poisoned").contains(dir) {
                 continue;
             }
-            match std::fs::symlink_metadata(self.out.join(dir)) {
+            match fs_err::symlink_metadata(self.out.join(dir)) {
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => {
                     obstacle = Some(dir);
                     break;
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => break,
-                Err(e) => return Err(io_err(&self.out.join(dir))(e)),
+                Err(e) => return Err(e.into()),
             }
             self.clear_dirs
                 .lock()
@@ -490,9 +487,9 @@ impl Staging {
                 .map(|s| {
                     let target = self.out.join(&s.path);
                     if let Some(dir) = target.parent() {
-                        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+                        fs_err::create_dir_all(dir)?;
                     }
-                    std::fs::rename(&s.tmp, &target).map_err(io_err(&target))
+                    Ok(fs_err::rename(&s.tmp, &target)?)
                 })
                 .collect();
             results.into_iter().collect::<Result<(), _>>()?;
@@ -522,7 +519,7 @@ impl Staging {
         let mut first = BTreeSet::new();
         for o in obstacles {
             let path = self.out.join(&o);
-            let meta = std::fs::symlink_metadata(&path).map_err(io_err(&path))?;
+            let meta = fs_err::symlink_metadata(&path)?;
             let inside: Vec<String> = match meta.is_dir() {
                 true => walkdir::WalkDir::new(&path)
                     .into_iter()
@@ -563,14 +560,13 @@ enum Source<'a> {
     Copy(&'a Path),
 }
 
-/// Copies an attachment, refusing a symbolic link that was put in its place
-/// since the content folder was read: nothing outside the archive is read
-/// through a link.
-fn copy_regular(src: &Path, tmp: &Path, target: &Path) -> Result<(), OutputError> {
-    let mut from = crate::load::discover::open_regular(src).map_err(io_err(src))?;
-    let mut to = std::fs::File::create(tmp).map_err(io_err(target))?;
-    io::copy(&mut from, &mut to).map_err(io_err(target))?;
-    Ok(())
+/// The staged file `tmp` of the output `target`, created. Writing to it, a
+/// failure (a disk full) names the output being written, not its temporary
+/// name. Attachments are copied from `open_regular`, which refuses a
+/// symbolic link put in their place since the content folder was read.
+fn staged_file(tmp: &Path, target: &Path) -> io::Result<fs_err::File> {
+    let (file, _) = fs_err::File::create(tmp)?.into_parts();
+    Ok(fs_err::File::from_parts(file, target))
 }
 
 /// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
@@ -603,7 +599,7 @@ fn same_file_bytes(a: &Path, b: &Path) -> bool {
 
 /// Writes the output folder's manifest: every output with its kind and links.
 pub fn write_manifest(out: &Path, outputs: &[crate::manifest::Output]) -> Result<(), OutputError> {
-    crate::manifest::write(out, outputs).map_err(io_err(&out.join(MANIFEST)))
+    Ok(crate::manifest::write(out, outputs)?)
 }
 
 /// Writes a manifest listing exactly `paths`, with the kinds and links it already knows, while
@@ -612,7 +608,7 @@ pub fn list_in_manifest<'a>(
     out: &Path,
     paths: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), OutputError> {
-    crate::manifest::write_provisional(out, paths).map_err(io_err(&out.join(MANIFEST)))
+    Ok(crate::manifest::write_provisional(out, paths)?)
 }
 
 /// Files are renamed into place from the highest rank down and removed from
@@ -642,10 +638,10 @@ pub fn remove_stale(out: &Path, site_path: &str) -> Result<bool, OutputError> {
     if through_link || std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
         return Ok(false);
     }
-    let removed = match std::fs::remove_file(&path) {
+    let removed = match fs_err::remove_file(&path) {
         Ok(()) => true,
         Err(e) if e.kind() == io::ErrorKind::NotFound => false,
-        Err(e) => return Err(io_err(&path)(e)),
+        Err(e) => return Err(e.into()),
     };
     let mut dir = path.parent();
     while let Some(d) = dir {

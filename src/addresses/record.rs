@@ -175,12 +175,9 @@ impl Record {
             tmp: root.join(crate::output::temp_name(RECORD_FILE)),
             target: root.join(RECORD_FILE),
         };
-        let write = || {
-            let mut f = std::fs::File::create(&staged.tmp)?;
-            f.write_all(self.to_text().as_bytes())?;
-            f.sync_all()
-        };
-        write().map_err(|e| in_file(&staged.tmp, e))?;
+        let mut f = fs_err::File::create(&staged.tmp)?;
+        f.write_all(self.to_text().as_bytes())?;
+        f.sync_all()?;
         Ok(staged)
     }
 }
@@ -194,7 +191,7 @@ pub struct StagedRecord {
 
 impl StagedRecord {
     pub fn commit(self) -> std::io::Result<()> {
-        std::fs::rename(&self.tmp, &self.target).map_err(|e| in_file(&self.target, e))
+        fs_err::rename(&self.tmp, &self.target)
         // `drop` then finds no temporary left to remove.
     }
 }
@@ -203,10 +200,6 @@ impl Drop for StagedRecord {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.tmp);
     }
-}
-
-fn in_file(path: &Path, e: std::io::Error) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 const RESTORE_HINT: &str = "dangan writes this file itself: take it back from version control or a copy, or delete the line (its address then no longer leads anywhere)";

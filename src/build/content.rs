@@ -119,10 +119,7 @@ impl ContentCache {
         if next.same(&self.addresses) && !self.addresses.untidy {
             return Ok(None);
         }
-        let staged = next.stage(&self.root).map_err(|source| OutputError::Io {
-            path: self.root.join(RECORD_FILE),
-            source,
-        })?;
+        let staged = next.stage(&self.root)?;
         Ok(Some((staged, next)))
     }
 
@@ -131,10 +128,7 @@ impl ContentCache {
         &mut self,
         (staged, next): (StagedRecord, Record),
     ) -> Result<(), OutputError> {
-        staged.commit().map_err(|source| OutputError::Io {
-            path: self.root.join(RECORD_FILE),
-            source,
-        })?;
+        staged.commit()?;
         // With the lines the file now has, for later messages.
         self.addresses = Record::parse(&next.to_text()).0;
         Ok(())

@@ -129,10 +129,7 @@ enum Attempt {
 impl Session {
     /// Reads config, theme and every report. Fails only for an unusable output folder.
     pub fn open(mut opts: BuildOptions) -> Result<Session, OutputError> {
-        opts.root = opts.root.canonicalize().map_err(|source| OutputError::Io {
-            path: opts.root.clone(),
-            source,
-        })?;
+        opts.root = fs_err::canonicalize(&opts.root)?;
         let config = Config::load(&opts.root);
         let out = out_dir(
             &opts.root,

@@ -146,8 +146,8 @@ impl Spill {
 /// written or read is the machine's problem, like an output folder that
 /// cannot be: it names the folder.
 pub(super) fn temp_error(source: io::Error) -> OutputError {
-    OutputError::Io {
-        path: std::env::temp_dir(),
+    OutputError::Temp {
+        dir: std::env::temp_dir(),
         source,
     }
 }

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use super::Failure;
 use crate::config::{CONFIG_FILE, INIT_CONFIG};
 
@@ -37,8 +35,7 @@ summary: 这是一份示例报告，可以删除或照着它写新的报告。
 
 pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
     if dir.exists() {
-        let mut entries =
-            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let mut entries = fs_err::read_dir(&dir)?;
         if entries.next().is_some() && !force {
             return Err(Failure::usage(
                 format_args!(
@@ -60,9 +57,8 @@ pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
             continue;
         }
         let parent = path.parent().expect("has a folder");
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        fs_err::create_dir_all(parent)?;
+        fs_err::write(&path, text)?;
         if !quiet {
             eprintln!("wrote {}", path.display());
         }

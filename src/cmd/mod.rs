@@ -68,6 +68,13 @@ impl Failure {
     }
 }
 
+/// An I/O error from `fs_err`, which names its file.
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Env(Some(e.into()))
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Failure {
         Failure::Env(Some(e))

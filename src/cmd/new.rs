@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-
 use super::Failure;
 use crate::load::CONTENT_DIR;
 use crate::load::front_matter::quote;
@@ -58,8 +56,8 @@ pub fn run(
         quote(unit),
         quote(kind)
     );
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    fs_err::create_dir_all(&dir)?;
+    fs_err::write(&path, text)?;
     if quiet {
         println!("{}", path.display());
     } else {

@@ -20,7 +20,7 @@ mod write;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 pub use summary::format_summary;
 pub use types::{
@@ -373,8 +373,7 @@ fn finish(
     }
     let write_now = refused.is_none() && !opts.dry_run;
     if write_now {
-        write::write_file(&target, &content, opts.force)
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        write::write_file(&target, &content, opts.force)?;
     }
     Ok(ImportedReport {
         source: d.source,

@@ -153,20 +153,21 @@ pub fn origin(path: &Path, record: &str) -> Origin {
 
 /// Writes `content` to `path`: a new file, or with `force` a replacement
 /// (written beside it first, then renamed over it).
+/// Its errors name the file (fs-err).
 pub fn write_file(path: &Path, content: &str, force: bool) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        fs_err::create_dir_all(dir)?;
     }
     if !force {
-        let mut f = std::fs::OpenOptions::new()
+        let mut f = fs_err::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(path)?;
         return f.write_all(content.as_bytes());
     }
     let tmp = path.with_extension("md.dangan-tmp");
-    std::fs::write(&tmp, content)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
+    fs_err::write(&tmp, content)?;
+    fs_err::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }

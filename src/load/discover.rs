@@ -152,12 +152,13 @@ fn unreadable(root: &Path, content: &Path, path: &Path, why: &str) -> (String, D
 /// Opens a file for reading, unless it has become a symbolic link since it
 /// was found (nothing outside the archive is read through a link). Never
 /// waits: a pipe put in its place opens at once (and is not a file).
-pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
+/// Its errors name the file (fs-err).
+pub fn open_regular(path: &Path) -> std::io::Result<fs_err::File> {
+    let mut options = fs_err::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
+        use fs_err::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
     options.open(path)

@@ -91,6 +91,10 @@ pub enum PublishError {
         source: io::Error,
     },
 
+    /// From `fs_err`, so it names the file.
+    #[error(transparent)]
+    File(io::Error),
+
     /// Only produced by the test hook that simulates a publish killed halfway.
     #[doc(hidden)]
     #[error("publish interrupted on purpose (test)")]

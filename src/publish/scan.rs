@@ -33,7 +33,7 @@ pub(crate) fn site_files(site: &Path) -> Result<Vec<SiteFile>, PublishError> {
         Ok(Some(m)) => m,
         Ok(None) => return Err(not_built("it has no .dangan-manifest")),
         Err(ReadError::Damaged(e)) => return Err(PublishError::BadBuildManifest(e)),
-        Err(ReadError::Io { path, source }) => return Err(source).ctx("read", path),
+        Err(ReadError::Io(e)) => return Err(PublishError::File(e)),
     };
     let mut files = Vec::with_capacity(listed.outputs.len());
     for o in listed.outputs {

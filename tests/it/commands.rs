@@ -286,7 +286,7 @@ fn an_output_folder_that_cannot_be_made_is_said_once_with_exit_2() {
         run.fails(2);
         let err = run.stderr();
         assert!(
-            err.starts_with("error: /proc/no-such-folder/public"),
+            err.starts_with("error: failed to create directory `/proc/no-such-folder/public`"),
             "{cmd}: {err}"
         );
         assert_eq!(
