@@ -13,7 +13,7 @@ use crate::cmd::{self, Failure};
     version,
     about = "档案 — turns a folder of Markdown reports into a browsable, searchable static website"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// The archive folder (with dangan.toml and content/)
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub root: PathBuf,
@@ -31,7 +31,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Format {
+pub(crate) enum Format {
     #[default]
     Human,
     Json,
@@ -47,7 +47,7 @@ impl From<Format> for cmd::build::Format {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Create a new archive: dangan.toml and content/ with an example report
     Init {
         /// Folder of the new archive (default: the current folder)

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::paths::join_relative;
 
 /// File name of the manifest in the output folder.
-pub const MANIFEST: &str = ".dangan-manifest";
+pub(crate) const MANIFEST: &str = ".dangan-manifest";
 /// The manifest while it is written (the output folder knows it as its own).
 pub(crate) const MANIFEST_TMP: &str = ".dangan-manifest.tmp";
 const FORMAT: &str = "dangan-manifest 2";
@@ -56,7 +56,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn is_search(self) -> bool {
+    pub(crate) fn is_search(self) -> bool {
         matches!(self, Kind::SearchEntry | Kind::SearchShard)
     }
 }
@@ -110,7 +110,8 @@ impl Manifest {
     }
 
     /// Whether it was written by a version that records kinds and links.
-    pub fn has_kinds(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_kinds(&self) -> bool {
         self.outputs.iter().all(|o| o.kind.is_some())
     }
 }
@@ -161,7 +162,7 @@ pub enum ReadError {
 }
 
 /// The manifest in `text`, or the line (1-based) that is wrong and why.
-pub fn parse(text: &str) -> Result<Manifest, (usize, String)> {
+pub(crate) fn parse(text: &str) -> Result<Manifest, (usize, String)> {
     let mut lines = text.lines().enumerate();
     let Some((_, first)) = lines.next() else {
         return Ok(Manifest::default());
@@ -249,7 +250,7 @@ fn check_path(path: &str) -> Result<(), String> {
 }
 
 /// The manifest's text for `outputs` (any order; links to paths not among them are dropped).
-pub fn render(outputs: &[Output]) -> String {
+pub(crate) fn render(outputs: &[Output]) -> String {
     let lines: Vec<(&str, Option<Kind>, &[String])> = outputs
         .iter()
         .map(|o| (o.path.as_str(), Some(o.kind), o.links.as_slice()))
@@ -294,7 +295,7 @@ fn write_text(out: &Path, text: &str) -> io::Result<()> {
 
 /// Writes a manifest listing exactly `paths`, keeping the kinds and links the current one
 /// gives them; paths it does not know get the kind `null` until the build's last write.
-pub fn write_provisional<'a>(
+pub(crate) fn write_provisional<'a>(
     out: &Path,
     paths: impl IntoIterator<Item = &'a str>,
 ) -> io::Result<()> {
@@ -323,7 +324,7 @@ pub fn write_provisional<'a>(
 /// `action=` attributes in `html`: relative links only, percent-decoded, without `?query` and
 /// `#fragment`, deduplicated. Read from the bytes the build writes, so that what is recorded
 /// is what a reader follows.
-pub fn page_links(page: &str, html: &[u8]) -> Vec<String> {
+pub(crate) fn page_links(page: &str, html: &[u8]) -> Vec<String> {
     let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
     let mut out: Vec<String> = attribute_values(html)
         .filter_map(|v| resolve(dir, &v))

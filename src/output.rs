@@ -14,19 +14,19 @@ use rayon::prelude::*;
 use crate::paths::MAX_NAME_BYTES;
 
 /// Lists the files dangan wrote, so that only those are ever deleted.
-pub use crate::manifest::MANIFEST;
+pub(crate) use crate::manifest::MANIFEST;
 /// The manifest while it is written.
 use crate::manifest::MANIFEST_TMP;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Content {
+pub(crate) enum Content {
     Bytes(Vec<u8>),
     /// Copied from this file (attachments).
     Copy(PathBuf),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutFile {
+pub(crate) struct OutFile {
     /// Site path (relative to the output folder, `/`-separated).
     pub path: String,
     pub content: Content,
@@ -88,7 +88,7 @@ pub enum OutputError {
 }
 
 /// Absolute, with symlinks of its existing part resolved, even if it does not exist yet.
-pub fn resolve(path: &Path) -> PathBuf {
+pub(crate) fn resolve(path: &Path) -> PathBuf {
     let abs = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -118,7 +118,7 @@ pub fn resolve(path: &Path) -> PathBuf {
 
 /// Refuses an output folder equal to or containing the archive root, or
 /// equal to, inside or containing the content folder.
-pub fn check_out_dir(root: &Path, content: &Path, out: &Path) -> Result<(), OutputError> {
+pub(crate) fn check_out_dir(root: &Path, content: &Path, out: &Path) -> Result<(), OutputError> {
     let (root, content, out_r) = (resolve(root), resolve(content), resolve(out));
     let unsafe_ = |relation, other: &Path| {
         Err(OutputError::Unsafe {
@@ -148,7 +148,7 @@ pub fn check_out_dir(root: &Path, content: &Path, out: &Path) -> Result<(), Outp
 
 impl OutputError {
     /// Says which line of dangan.toml chose an unsafe output folder.
-    pub fn set_in_config(self, line: Option<usize>) -> OutputError {
+    pub(crate) fn set_in_config(self, line: Option<usize>) -> OutputError {
         match self {
             OutputError::Unsafe {
                 out,
@@ -169,7 +169,7 @@ impl OutputError {
 /// The output folder must be a folder or not exist yet: a link to a folder
 /// that is gone (a share not mounted) or a file there (it said "File
 /// exists") is named, with what to do.
-pub fn check_out_usable(out: &Path) -> Result<(), OutputError> {
+pub(crate) fn check_out_usable(out: &Path) -> Result<(), OutputError> {
     let mut path = out;
     loop {
         match std::fs::symlink_metadata(path) {
@@ -195,7 +195,7 @@ pub fn check_out_usable(out: &Path) -> Result<(), OutputError> {
 }
 
 /// The paths listed in the output folder's manifest; `None` if there is none.
-pub fn read_manifest(out: &Path) -> Result<Option<BTreeSet<String>>, OutputError> {
+pub(crate) fn read_manifest(out: &Path) -> Result<Option<BTreeSet<String>>, OutputError> {
     match crate::manifest::read(out) {
         Ok(m) => Ok(m.map(|m| m.paths().map(String::from).collect())),
         Err(crate::manifest::ReadError::Damaged(e)) => Err(e.into()),
@@ -204,7 +204,7 @@ pub fn read_manifest(out: &Path) -> Result<Option<BTreeSet<String>>, OutputError
 }
 
 /// Makes sure `out` is a folder dangan may write into: missing, empty, or with a manifest.
-pub fn previous_files(out: &Path) -> Result<BTreeSet<String>, OutputError> {
+pub(crate) fn previous_files(out: &Path) -> Result<BTreeSet<String>, OutputError> {
     if !out.exists() {
         return Ok(BTreeSet::new());
     }
@@ -228,14 +228,14 @@ pub const STAGING: &str = ".dangan-tmp";
 /// builds at once would remove each other's files. The folder itself is
 /// locked (flock), so that holding it changes nothing inside it.
 #[derive(Debug)]
-pub struct Lock {
+pub(crate) struct Lock {
     /// `None` where the file system cannot lock folders (some network shares).
     file: Option<std::fs::File>,
 }
 
 impl Lock {
     /// Takes the output folder (creating it), or says who holds it.
-    pub fn acquire(out: &Path) -> Result<Lock, OutputError> {
+    pub(crate) fn acquire(out: &Path) -> Result<Lock, OutputError> {
         fs_err::create_dir_all(out)?;
         let (file, _) = fs_err::File::open(out)?.into_parts();
         match file.try_lock() {
@@ -249,7 +249,7 @@ impl Lock {
     }
 
     /// Whether this still holds `out` (and not a folder since deleted).
-    pub fn holds(&self, out: &Path) -> bool {
+    pub(crate) fn holds(&self, out: &Path) -> bool {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
@@ -303,7 +303,7 @@ fn holder(file: &std::fs::File) -> Option<String> {
 /// manifest's temporary copy, and temporary files beside their targets
 /// (`.name.dangan-tmp`, as earlier versions wrote them). Only dangan's
 /// names are touched, and no link is followed.
-pub fn remove_leftovers(out: &Path) -> Result<(), OutputError> {
+pub(crate) fn remove_leftovers(out: &Path) -> Result<(), OutputError> {
     let staging = out.join(STAGING);
     if std::fs::symlink_metadata(&staging).is_ok() {
         remove_all(&staging)?;
@@ -332,7 +332,7 @@ fn remove_all(path: &Path) -> Result<(), OutputError> {
 /// everything is written. Dropped without `commit`, it removes what it wrote,
 /// leaving the output folder as it was.
 #[derive(Debug)]
-pub struct Staging {
+pub(crate) struct Staging {
     out: PathBuf,
     dir: PathBuf,
     next: AtomicUsize,
@@ -353,7 +353,7 @@ struct Staged {
 
 impl Staging {
     /// Starts a run's writes in `out`, which this process holds (`Lock`).
-    pub fn begin(out: &Path) -> Result<Staging, OutputError> {
+    pub(crate) fn begin(out: &Path) -> Result<Staging, OutputError> {
         let dir = out.join(STAGING);
         remove_all(&dir)?;
         fs_err::create_dir_all(&dir)?;
@@ -370,7 +370,7 @@ impl Staging {
 
     /// Writes `f` to the staging folder if its bytes differ from what is in
     /// place; `true` if they did. Safe to call from several threads.
-    pub fn stage(&self, f: &OutFile) -> Result<bool, OutputError> {
+    pub(crate) fn stage(&self, f: &OutFile) -> Result<bool, OutputError> {
         let source = match &f.content {
             Content::Bytes(b) => Source::Bytes(b),
             Content::Copy(src) => Source::Copy(src),
@@ -379,7 +379,7 @@ impl Staging {
     }
 
     /// Like `stage`, for bytes (the search index's files).
-    pub fn stage_bytes(&self, path: &str, bytes: &[u8]) -> Result<bool, OutputError> {
+    pub(crate) fn stage_bytes(&self, path: &str, bytes: &[u8]) -> Result<bool, OutputError> {
         self.stage_source(path, Source::Bytes(bytes))
     }
 
@@ -457,7 +457,7 @@ impl Staging {
     /// `listed` is what the manifest lists: before a file is renamed to a
     /// path it does not list yet, the manifest lists it, so that nothing
     /// dangan puts in the folder is ever unknown to a later run.
-    pub fn commit(
+    pub(crate) fn commit(
         self,
         stale: impl IntoIterator<Item = String>,
         listed: &mut BTreeSet<String>,
@@ -575,7 +575,7 @@ pub const TMP_SUFFIX: &str = ".dangan-tmp";
 /// The temporary name of file `name` while it is written (by a build or a
 /// publish): hidden, recognisable as a leftover, and never over-long — a
 /// name near the limit gets a short one made from its hash.
-pub fn temp_name(name: &str) -> String {
+pub(crate) fn temp_name(name: &str) -> String {
     let plain = format!(".{name}{TMP_SUFFIX}");
     if plain.len() <= MAX_NAME_BYTES {
         plain
@@ -598,13 +598,16 @@ fn same_file_bytes(a: &Path, b: &Path) -> bool {
 }
 
 /// Writes the output folder's manifest: every output with its kind and links.
-pub fn write_manifest(out: &Path, outputs: &[crate::manifest::Output]) -> Result<(), OutputError> {
+pub(crate) fn write_manifest(
+    out: &Path,
+    outputs: &[crate::manifest::Output],
+) -> Result<(), OutputError> {
     Ok(crate::manifest::write(out, outputs)?)
 }
 
 /// Writes a manifest listing exactly `paths`, with the kinds and links it already knows, while
 /// a run is under way (a run's last write gives every kind and link).
-pub fn list_in_manifest<'a>(
+pub(crate) fn list_in_manifest<'a>(
     out: &Path,
     paths: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), OutputError> {
@@ -626,7 +629,7 @@ fn link_rank(path: &str) -> u8 {
 }
 
 /// Removes a file dangan wrote earlier, then its folders if they became empty.
-pub fn remove_stale(out: &Path, site_path: &str) -> Result<bool, OutputError> {
+pub(crate) fn remove_stale(out: &Path, site_path: &str) -> Result<bool, OutputError> {
     if site_path.split('/').any(|c| c == ".." || c.is_empty()) {
         return Ok(false); // a manifest line that would leave the folder: never act on it
     }

@@ -47,7 +47,7 @@ pub const MAX_NAME_BYTES: usize = 255;
 /// a share prefix such as `\\fileserver\档案\公开\` and for the 12 extra
 /// units of the temporary name a file has while it is copied. Linux's 4096
 /// bytes for a whole path are far above 200 units (at most 800 bytes).
-pub const MAX_PATH_UTF16: usize = 200;
+pub(crate) const MAX_PATH_UTF16: usize = 200;
 
 /// Why a file or folder name cannot be stored on a Windows share (or on
 /// Linux), if it cannot. This is the one rule: the build only makes names
@@ -105,7 +105,7 @@ fn forbidden(c: char) -> bool {
 }
 
 /// The first problem of one path component, if any.
-pub fn name_problem(name: &str) -> Option<NameProblem> {
+pub(crate) fn name_problem(name: &str) -> Option<NameProblem> {
     if name.is_empty() {
         return Some(NameProblem::Empty);
     }
@@ -153,7 +153,7 @@ fn is_device(name: &str) -> bool {
 /// of its own): forbidden and control
 /// characters become `_`, spaces and dots at the ends go, a device name gets
 /// a `_` in front, an empty name becomes `_`.
-pub fn safe_component(name: &str) -> String {
+pub(crate) fn safe_component(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
@@ -177,7 +177,7 @@ pub fn safe_component(name: &str) -> String {
 }
 
 /// Each `/`-separated component made safe.
-pub fn safe_path(path: &str) -> String {
+pub(crate) fn safe_path(path: &str) -> String {
     path.split('/')
         .map(safe_component)
         .collect::<Vec<_>>()
@@ -298,12 +298,12 @@ pub fn encode_path(path: &str) -> String {
 }
 
 /// Percent-encodes a fragment (heading id).
-pub fn encode_fragment(id: &str) -> String {
+pub(crate) fn encode_fragment(id: &str) -> String {
     utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 /// `../` repeated once per folder of `from` (a site path of a page).
-pub fn root_prefix(from: &str) -> String {
+pub(crate) fn root_prefix(from: &str) -> String {
     "../".repeat(from.matches('/').count())
 }
 
@@ -324,7 +324,7 @@ pub fn relative_href(from: &str, to: &str) -> String {
 
 /// Joins a relative link `target` onto the folder `base` (both `/`-separated),
 /// resolving `.` and `..`; `None` if it climbs above the root.
-pub fn join_relative(base: &str, target: &str) -> Option<String> {
+pub(crate) fn join_relative(base: &str, target: &str) -> Option<String> {
     let mut parts: Vec<&str> = if target.starts_with('/') {
         Vec::new()
     } else {

@@ -17,8 +17,8 @@
 mod record;
 mod resolve;
 
-pub use record::{Entry, Record, StagedRecord};
-pub use resolve::{Resolution, resolve};
+pub(crate) use record::{Record, StagedRecord};
+pub(crate) use resolve::resolve;
 
 use crate::model::{AliasTarget, RESERVED_TOP};
 use crate::paths;
@@ -28,7 +28,7 @@ pub const RECORD_FILE: &str = "dangan-addresses.txt";
 
 /// The key of a report: its title (when the front matter or a heading gives
 /// one, not the file name), unit, date and type.
-pub fn report_key(title: Option<&str>, unit: &str, date: &str, kind: &str) -> u64 {
+pub(crate) fn report_key(title: Option<&str>, unit: &str, date: &str, kind: &str) -> u64 {
     // xxh3 is fixed by its specification: the same key on every machine and
     // in every version, as a file kept in version control needs.
     let mut bytes = Vec::with_capacity(128);
@@ -41,7 +41,7 @@ pub fn report_key(title: Option<&str>, unit: &str, date: &str, kind: &str) -> u6
 
 /// Why an address or alias cannot be used, in words for the person who wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(crate) struct Problem {
     pub message: String,
     pub hint: &'static str,
 }
@@ -57,7 +57,7 @@ fn problem(message: impl Into<String>, hint: &'static str) -> Problem {
 
 /// Checks that `address` can be a page of the site: relative, inside it, a
 /// name a Windows share holds, ending in `.html`, and not one of dangan's own.
-pub fn check_address(address: &str) -> Result<(), Problem> {
+pub(crate) fn check_address(address: &str) -> Result<(), Problem> {
     let lower = address.to_ascii_lowercase();
     if !(lower.ends_with(".html") || lower.ends_with(".htm")) {
         return Err(problem(
@@ -105,7 +105,7 @@ pub fn check_address(address: &str) -> Result<(), Problem> {
 
 /// Reads one alias as written in the front matter. `base_url` (of
 /// dangan.toml) may be written in front of a site address.
-pub fn parse_alias(text: &str, base_url: Option<&str>) -> Result<AliasTarget, Problem> {
+pub(crate) fn parse_alias(text: &str, base_url: Option<&str>) -> Result<AliasTarget, Problem> {
     let mut t = text.trim();
     if let Some(base) = base_url.map(|b| b.trim_end_matches('/'))
         && let Some(rest) = t.strip_prefix(base)

@@ -12,7 +12,7 @@ use crate::diag::Diagnostic;
 
 /// What the record says about one address.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The report file (path under `content/`) the address shows or leads to.
     pub report: String,
     /// That report's key when last seen (`report_key`).
@@ -25,7 +25,7 @@ pub struct Entry {
 
 /// Every address a report was published at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Record {
+pub(crate) struct Record {
     /// By address (a site path). More than one entry only where a merge of
     /// two versions kept both lines; the one that still leads somewhere wins.
     pub entries: BTreeMap<String, Vec<Entry>>,
@@ -47,7 +47,7 @@ const CONFLICT_MARKERS: [&str; 4] = ["<<<<<<<", "|||||||", "=======", ">>>>>>>"]
 
 impl Record {
     /// The record of the archive at `root`: empty when there is none yet.
-    pub fn read(root: &Path) -> (Record, Vec<Diagnostic>) {
+    pub(crate) fn read(root: &Path) -> (Record, Vec<Diagnostic>) {
         let path = root.join(RECORD_FILE);
         match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
@@ -71,7 +71,7 @@ impl Record {
         }
     }
 
-    pub fn parse(text: &str) -> (Record, Vec<Diagnostic>) {
+    pub(crate) fn parse(text: &str) -> (Record, Vec<Diagnostic>) {
         let mut record = Record::default();
         let mut diags = Vec::new();
         let mut conflict_line = None;
@@ -117,7 +117,7 @@ impl Record {
     }
 
     /// Says the same as `other` (lines in the file aside).
-    pub fn same(&self, other: &Record) -> bool {
+    pub(crate) fn same(&self, other: &Record) -> bool {
         fn strip(e: &Entry) -> (&str, u64, bool) {
             (&e.report, e.key, e.removed)
         }
@@ -132,7 +132,7 @@ impl Record {
     }
 
     /// The line of each address in `to_text`.
-    pub fn lines(&self) -> HashMap<&str, usize> {
+    pub(crate) fn lines(&self) -> HashMap<&str, usize> {
         let mut line = HEADER.lines().count();
         let mut out = HashMap::with_capacity(self.entries.len());
         for (address, entries) in &self.entries {
@@ -143,7 +143,7 @@ impl Record {
     }
 
     /// The file's text: the header, then one line per address, sorted.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut s = String::from(HEADER);
         for (address, entries) in &self.entries {
             for e in entries {
@@ -162,7 +162,8 @@ impl Record {
     }
 
     /// Writes the record at `root` whole or not at all.
-    pub fn write(&self, root: &Path) -> std::io::Result<()> {
+    #[cfg(test)]
+    pub(crate) fn write(&self, root: &Path) -> std::io::Result<()> {
         self.stage(root)?.commit()
     }
 
@@ -170,7 +171,7 @@ impl Record {
     /// be renamed over the old one by `commit` (dropped, it is removed): a
     /// build stages it before its pages go into place, so that a record that
     /// cannot be written stops the build before anything changed.
-    pub fn stage(&self, root: &Path) -> std::io::Result<StagedRecord> {
+    pub(crate) fn stage(&self, root: &Path) -> std::io::Result<StagedRecord> {
         let staged = StagedRecord {
             tmp: root.join(crate::output::temp_name(RECORD_FILE)),
             target: root.join(RECORD_FILE),
@@ -184,13 +185,13 @@ impl Record {
 
 /// A record written under its temporary name, not yet in place.
 #[derive(Debug)]
-pub struct StagedRecord {
+pub(crate) struct StagedRecord {
     tmp: PathBuf,
     target: PathBuf,
 }
 
 impl StagedRecord {
-    pub fn commit(self) -> std::io::Result<()> {
+    pub(crate) fn commit(self) -> std::io::Result<()> {
         fs_err::rename(&self.tmp, &self.target)
         // `drop` then finds no temporary left to remove.
     }

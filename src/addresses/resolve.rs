@@ -19,7 +19,7 @@ use crate::paths::safe_path;
 
 /// What the record and the aliases make of this build's site.
 #[derive(Debug, Default)]
-pub struct Resolution {
+pub(crate) struct Resolution {
     /// Old address -> id of the report it leads to.
     pub redirects: BTreeMap<String, String>,
     pub diags: Vec<Diagnostic>,
@@ -33,7 +33,7 @@ pub struct Resolution {
 /// errors, is present but not in `site.reports`). With `rewrites` (a build,
 /// not a check) warnings about the record name the lines of the record as
 /// this build will leave it, which is the file the reader then opens.
-pub fn resolve(
+pub(crate) fn resolve(
     record: &Record,
     site: &Site,
     present: impl Fn(&str) -> bool,

@@ -94,7 +94,7 @@ impl Outcome {
 }
 
 /// The output folder: `--out` (relative to the current folder), else `output` of the config (relative to the root).
-pub fn out_dir(root: &Path, config: &Config, out: Option<&Path>) -> PathBuf {
+pub(crate) fn out_dir(root: &Path, config: &Config, out: Option<&Path>) -> PathBuf {
     match out {
         Some(o) => o.to_path_buf(),
         None => root.join(&config.output),
@@ -157,11 +157,11 @@ impl Session {
         })
     }
 
-    pub fn out(&self) -> &Path {
+    pub(crate) fn out(&self) -> &Path {
         self.folder.path()
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.opts.root
     }
 
@@ -226,7 +226,7 @@ impl Session {
     }
 
     /// Whether pages were written whose search index is still to follow.
-    pub fn search_pending(&self) -> bool {
+    pub(crate) fn search_pending(&self) -> bool {
         self.search.pending()
     }
 
@@ -424,7 +424,7 @@ impl Session {
 
     /// The second half of `run`: brings the search index up to the pages last
     /// written, removes what is stale and updates the manifest.
-    pub fn run_search(&mut self) -> Result<Outcome, OutputError> {
+    pub(crate) fn run_search(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let result = self.search_step().and_then(|reports| {
             let (stats, changed, search_changed) = self.flush()?;

@@ -10,8 +10,7 @@ pub mod watch;
 
 use std::fmt::Display;
 
-/// Exit codes of the contract: 0 success, 1 the content has errors, 2 usage or environment.
-pub const EXIT_OK: u8 = 0;
+/// Exit codes of the contract: 0 success (`ExitCode::SUCCESS`), 1 the content has errors, 2 usage or environment.
 pub const EXIT_CONTENT: u8 = 1;
 pub const EXIT_ENV: u8 = 2;
 

@@ -15,7 +15,7 @@ use super::types::RemovedLine;
 
 /// Lines of a document after cleaning, with what was removed.
 #[derive(Debug, Default)]
-pub struct Cleaned {
+pub(crate) struct Cleaned {
     /// Kept lines (blank lines included, as paragraph separators).
     pub lines: Vec<Line>,
     pub removed: Vec<RemovedLine>,
@@ -28,12 +28,12 @@ pub struct Cleaned {
 
 /// How many input files contain each (whitespace-free) short line.
 #[derive(Debug, Default)]
-pub struct CrossFile {
+pub(crate) struct CrossFile {
     counts: HashMap<String, usize>,
 }
 
 impl CrossFile {
-    pub fn new<'a>(docs: impl IntoIterator<Item = &'a [Line]>) -> CrossFile {
+    pub(crate) fn new<'a>(docs: impl IntoIterator<Item = &'a [Line]>) -> CrossFile {
         let mut counts = HashMap::new();
         for lines in docs {
             let mut seen: Vec<String> = lines
@@ -60,7 +60,7 @@ fn norm(s: &str) -> String {
 }
 
 /// Applies all line rules to a document.
-pub fn clean(lines: Vec<Line>, cross: &CrossFile) -> Cleaned {
+pub(crate) fn clean(lines: Vec<Line>, cross: &CrossFile) -> Cleaned {
     let mut verdict: Vec<Option<String>> = vec![None; lines.len()];
     mark_anywhere(&lines, cross, &mut verdict);
     let anchor = first_content(&lines, &verdict);
@@ -237,7 +237,7 @@ fn mark_footer(lines: &[Line], anchor: usize, verdict: &mut [Option<String>]) {
 /// lead-in ("【导读】…", "喜欢就下载吧！"): the first needs two ad or web words
 /// (or one after a 【label】), each next one a single such word.
 /// Returns the kept text and the removed parts with their rule.
-pub fn strip_lead_in(text: &str) -> (String, Vec<(String, String)>) {
+pub(crate) fn strip_lead_in(text: &str) -> (String, Vec<(String, String)>) {
     let mut removed = Vec::new();
     let mut rest = text;
     loop {

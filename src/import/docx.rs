@@ -17,7 +17,7 @@ const MAX_PART: u64 = 64 << 20;
 const MAX_TOTAL: u64 = 128 << 20;
 
 /// Reads a DOCX file's body as lines; `Err` is the reason it is skipped.
-pub fn read_docx(reader: impl Read + Seek) -> Result<Vec<Line>, String> {
+pub(crate) fn read_docx(reader: impl Read + Seek) -> Result<Vec<Line>, String> {
     let mut zip =
         zip::ZipArchive::new(reader).map_err(|e| format!("damaged ZIP/DOCX file: {e}"))?;
     let mut budget = MAX_TOTAL;

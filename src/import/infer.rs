@@ -45,7 +45,7 @@ const KINDS: &[(&str, &str)] = &[
 ];
 
 /// True when `s` could be a title.
-pub fn title_like(s: &str) -> bool {
+pub(crate) fn title_like(s: &str) -> bool {
     let s = trim_ws(s);
     let n = char_len(s);
     let commas = s.chars().filter(|&c| is_clause_punct(c)).count();
@@ -59,12 +59,12 @@ pub fn title_like(s: &str) -> bool {
 }
 
 /// A title-like line that names a kind of report.
-pub fn names_report_kind(s: &str) -> bool {
+pub(crate) fn names_report_kind(s: &str) -> bool {
     title_like(s) && kind_word(s).is_some()
 }
 
 /// The report word of a title and the type it means.
-pub fn kind_word(title: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn kind_word(title: &str) -> Option<(&'static str, &'static str)> {
     KINDS.iter().find(|(w, _)| title.contains(w)).copied()
 }
 
@@ -130,16 +130,16 @@ fn date_line(s: &str) -> Option<String> {
 }
 
 /// An inferred value and a description of where it came from.
-pub type Found = (String, String);
+pub(crate) type Found = (String, String);
 
 /// `type` from the title.
-pub fn infer_kind(title: &str) -> Option<Found> {
+pub(crate) fn infer_kind(title: &str) -> Option<Found> {
     let (word, kind) = kind_word(title)?;
     Some((kind.to_string(), format!("the title's word “{word}”")))
 }
 
 /// `date` from a date line at the end or under the title, the title, or the opening paragraph.
-pub fn infer_date(title: &str, body: &[Line]) -> Option<Found> {
+pub(crate) fn infer_date(title: &str, body: &[Line]) -> Option<Found> {
     let lines: Vec<&Line> = body
         .iter()
         .filter(|l| !trim_ws(&l.text).is_empty())
@@ -273,7 +273,7 @@ fn unit_name(s: &str) -> Option<String> {
 }
 
 /// `unit` from the title's opening words, "我代表…", or the signature above a date line.
-pub fn infer_unit(title: &str, body: &[Line]) -> Option<Found> {
+pub(crate) fn infer_unit(title: &str, body: &[Line]) -> Option<Found> {
     if let Some(u) = unit_from_title(title) {
         return Some((u, "the start of the title".into()));
     }

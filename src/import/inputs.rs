@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::types::SkippedInput;
 
 /// Files to read, and inputs skipped outright.
-pub fn collect(inputs: &[PathBuf], into: &Path) -> (Vec<PathBuf>, Vec<SkippedInput>) {
+pub(crate) fn collect(inputs: &[PathBuf], into: &Path) -> (Vec<PathBuf>, Vec<SkippedInput>) {
     let into = std::fs::canonicalize(into).ok();
     let mut files = Vec::new();
     let mut skipped = Vec::new();

@@ -7,7 +7,7 @@ use crate::load::front_matter::quote;
 
 /// Front matter values of one report.
 #[derive(Debug, Default, Clone)]
-pub struct Fields {
+pub(crate) struct Fields {
     /// The input, as recorded in the report (see `write::source_line`).
     pub source: String,
     pub title: String,
@@ -26,7 +26,7 @@ fn todo(field: &str) -> &'static str {
 }
 
 /// The complete file: front matter, blank line, body.
-pub fn render(fields: &Fields, blocks: &[Block]) -> String {
+pub(crate) fn render(fields: &Fields, blocks: &[Block]) -> String {
     let mut out = String::from("---\n");
     out.push_str(&super::write::source_line(&fields.source));
     out.push('\n');
@@ -66,7 +66,7 @@ fn one_line(s: &str) -> String {
 }
 
 /// The Markdown body: blocks separated by blank lines, list items by newlines.
-pub fn body(blocks: &[Block]) -> String {
+pub(crate) fn body(blocks: &[Block]) -> String {
     let mut out = String::new();
     let mut prev_list = false;
     for b in blocks {
@@ -125,7 +125,7 @@ fn table(rows: &[Vec<String>]) -> String {
 }
 
 /// Backslash-escapes Markdown's inline syntax characters.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if "\\`*_[]<>#|~{}&$".contains(c) {

@@ -9,7 +9,7 @@ use super::text::chinese_number;
 
 /// Outline levels, outermost first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
+pub(crate) enum Level {
     /// 第一部分 / 第一章 / 第一节
     Part,
     /// 一、
@@ -26,7 +26,7 @@ pub enum Level {
 
 /// A marker found at the start of a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Marker {
+pub(crate) struct Marker {
     pub level: Level,
     pub number: u32,
     /// Byte length of the marker with its punctuation (and following spaces).
@@ -46,7 +46,7 @@ static SUBITEM: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[（(]\s*(\d{1,2})\s*[）)]\s*[、，,．.]?\s*").unwrap());
 
 /// The outline marker `s` starts with, if any.
-pub fn marker(s: &str) -> Option<Marker> {
+pub(crate) fn marker(s: &str) -> Option<Marker> {
     let cn = |re: &Regex, level| {
         let c = re.captures(s)?;
         Some(Marker {
@@ -91,7 +91,7 @@ pub fn marker(s: &str) -> Option<Marker> {
 /// Markers of level `level` inside `s` that open a new paragraph: at the start
 /// or right after a sentence end or colon (not a semicolon: "；二、" is an
 /// inline list). Returns their byte offsets.
-pub fn inline_markers(s: &str, level: Level) -> Vec<(usize, Marker)> {
+pub(crate) fn inline_markers(s: &str, level: Level) -> Vec<(usize, Marker)> {
     let mut out = Vec::new();
     let mut prev: Option<char> = None;
     let mut prev2: Option<char> = None;

@@ -10,7 +10,7 @@ use super::docx;
 
 /// One line (paragraph) of an input, numbered from 1 as in the source.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Line {
+pub(crate) struct Line {
     pub no: usize,
     pub text: String,
     pub kind: LineKind,
@@ -18,7 +18,7 @@ pub struct Line {
 
 /// What a line is, when the source says so (DOCX styles); plain text is all `Text`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum LineKind {
+pub(crate) enum LineKind {
     Text,
     /// DOCX "Title" style.
     DocTitle,
@@ -35,7 +35,7 @@ pub enum LineKind {
 }
 
 impl Line {
-    pub fn text(no: usize, text: impl Into<String>) -> Line {
+    pub(crate) fn text(no: usize, text: impl Into<String>) -> Line {
         Line {
             no,
             text: text.into(),
@@ -46,7 +46,7 @@ impl Line {
 
 /// A readable input.
 #[derive(Debug)]
-pub struct Document {
+pub(crate) struct Document {
     pub lines: Vec<Line>,
     /// "UTF-8", "GBK", "UTF-16LE", "DOCX", …
     pub format: String,
@@ -57,7 +57,7 @@ pub struct Document {
 const MAX_TEXT: u64 = 64 << 20;
 
 /// Reads `path`; `Err` is the reason the file is skipped.
-pub fn read_path(path: &Path) -> Result<Document, String> {
+pub(crate) fn read_path(path: &Path) -> Result<Document, String> {
     use std::io::Read;
     let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
     let mut f = std::fs::File::open(path).map_err(cannot)?;
@@ -84,7 +84,7 @@ pub fn read_path(path: &Path) -> Result<Document, String> {
 }
 
 /// Reads the bytes of a file; `Err` is the reason the file is skipped.
-pub fn read_bytes(bytes: &[u8]) -> Result<Document, String> {
+pub(crate) fn read_bytes(bytes: &[u8]) -> Result<Document, String> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err("empty file".into());
     }
@@ -156,7 +156,7 @@ fn unsupported_kind(bytes: &[u8]) -> Option<&'static str> {
 }
 
 /// Decodes text, detecting the encoding. Returns the text and the encoding's name.
-pub fn decode(bytes: &[u8]) -> Result<(String, String), String> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<(String, String), String> {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         return decode_with(enc, &bytes[bom_len..], &format!("{} with BOM", enc.name()));
     }
@@ -240,7 +240,7 @@ fn looks_binary(text: &str) -> bool {
 }
 
 /// Splits on CRLF, CR, LF (and form feed, a page break in text copied from PDF).
-pub fn split_lines(text: &str) -> Vec<Line> {
+pub(crate) fn split_lines(text: &str) -> Vec<Line> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = Vec::new();
     let mut cur = String::new();

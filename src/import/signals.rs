@@ -100,7 +100,7 @@ static PAGE_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
 
 /// What marks a line or sentence as boilerplate.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Signals {
+pub(crate) struct Signals {
     pub url: bool,
     /// A phone number, QQ/WeChat id or e-mail address.
     pub contact: bool,
@@ -115,7 +115,7 @@ pub struct Signals {
 
 impl Signals {
     /// Short description for the summary: "URL, 订阅, 会员".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         if self.url {
             parts.push("URL".into());
@@ -136,7 +136,7 @@ impl Signals {
 
 /// Scores `s`: strong word 2, weak word 1, URL or contact number 3, contact
 /// word 1, breadcrumb 4, 【label】 1.
-pub fn signals(s: &str) -> Signals {
+pub(crate) fn signals(s: &str) -> Signals {
     let mut sig = Signals::default();
     let lower = s.to_lowercase();
     for w in STRONG {
@@ -165,14 +165,14 @@ pub fn signals(s: &str) -> Signals {
 }
 
 /// A short line with enough signals to be boilerplate wherever it stands at an edge.
-pub fn is_boilerplate(s: &str) -> Option<Signals> {
+pub(crate) fn is_boilerplate(s: &str) -> Option<Signals> {
     let sig = signals(s);
     (sig.score >= 2 && char_len(s) <= 120).then_some(sig)
 }
 
 /// Boilerplate even in the middle of a report: strong evidence without
 /// prose, or overwhelming evidence in a short line.
-pub fn is_boilerplate_anywhere(s: &str) -> Option<Signals> {
+pub(crate) fn is_boilerplate_anywhere(s: &str) -> Option<Signals> {
     let sig = signals(s);
     let short = char_len(s) <= 80;
     (short && (sig.score >= 6 || sig.score >= 4 && !has_sentence_structure(s))).then_some(sig)
@@ -180,7 +180,7 @@ pub fn is_boilerplate_anywhere(s: &str) -> Option<Signals> {
 
 impl Signals {
     /// Only a phone number or contact word: a report's own contact line, unless at the top.
-    pub fn contact_only(&self) -> bool {
+    pub(crate) fn contact_only(&self) -> bool {
         self.contact
             && !self.url
             && !self.breadcrumb
@@ -188,12 +188,12 @@ impl Signals {
     }
 }
 
-pub fn is_page_number(s: &str) -> bool {
+pub(crate) fn is_page_number(s: &str) -> bool {
     PAGE_NUMBER.is_match(s)
 }
 
 /// The title a web page states for itself: "本文标题：X", or a breadcrumb's last step.
-pub fn title_hint(s: &str) -> Option<String> {
+pub(crate) fn title_hint(s: &str) -> Option<String> {
     let s = super::text::trim_ws(s);
     for key in ["本文标题", "文章标题", "标题"] {
         if let Some(rest) = s.strip_prefix(key) {

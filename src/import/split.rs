@@ -13,14 +13,14 @@ use super::types::RemovedLine;
 
 /// One report of a file.
 #[derive(Debug, Default)]
-pub struct Piece {
+pub(crate) struct Piece {
     pub lines: Vec<Line>,
     pub label: Option<Label>,
 }
 
 /// The line that opens a piece of a compilation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Label {
+pub(crate) struct Label {
     pub line: usize,
     pub text: String,
     /// "第一篇:" — the label without the title after it.
@@ -59,7 +59,7 @@ fn label(no: usize, s: &str) -> Option<(u32, Label)> {
 }
 
 /// Cuts `lines` at piece labels when there are at least two in increasing order.
-pub fn split(lines: Vec<Line>) -> (Vec<Piece>, Vec<RemovedLine>) {
+pub(crate) fn split(lines: Vec<Line>) -> (Vec<Piece>, Vec<RemovedLine>) {
     let mut removed = Vec::new();
     let labels = piece_labels(&lines, &mut removed);
     if labels.len() < 2 {

@@ -11,7 +11,7 @@ use super::text::{
 
 /// A piece of the Markdown body.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Block {
+pub(crate) enum Block {
     Heading {
         level: u8,
         text: String,
@@ -32,7 +32,7 @@ pub enum Block {
 
 /// Splits lines longer than 150 characters at outline markers that open a
 /// new paragraph, when at least two such markers follow in sequence.
-pub fn unflatten(lines: Vec<Line>) -> Vec<Line> {
+pub(crate) fn unflatten(lines: Vec<Line>) -> Vec<Line> {
     let mut out = Vec::new();
     for line in lines {
         let cuts = if line.kind == LineKind::Text && char_len(&line.text) > 150 {
@@ -109,7 +109,7 @@ const ENUM_STARTS: &[&str] = &[
 
 /// Rejoins a paragraph broken across lines (text copied from PDF): a long line
 /// without final punctuation continues on the next source line.
-pub fn join_broken(lines: Vec<Line>) -> Vec<Line> {
+pub(crate) fn join_broken(lines: Vec<Line>) -> Vec<Line> {
     let mut out: Vec<Line> = Vec::new();
     // Last source line that went into each output line.
     let mut last_no: Vec<usize> = Vec::new();
@@ -158,13 +158,13 @@ fn continues(prev: &Line, next: &Line) -> bool {
 /// the body also has 第一部分 parts. DOCX heading styles map N → N+1, or N
 /// when the title was the document's only Heading 1.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Levels {
+pub(crate) struct Levels {
     pub parts: bool,
     pub docx_shift: bool,
 }
 
 /// Turns lines into blocks.
-pub fn to_blocks(lines: &[Line], levels: Levels) -> Vec<Block> {
+pub(crate) fn to_blocks(lines: &[Line], levels: Levels) -> Vec<Block> {
     let mut st = State {
         levels,
         last_section: 0,

@@ -114,7 +114,7 @@ fn report(out: &mut String, r: &ImportedReport) {
 }
 
 /// "2 ## headings, 5 ###, 0 ####, 30 paragraphs, 1 table".
-pub fn outline(markdown: &str) -> String {
+pub(crate) fn outline(markdown: &str) -> String {
     let body = markdown.split("\n---\n").nth(1).unwrap_or(markdown);
     let count = |p: &str| body.lines().filter(|l| l.starts_with(p)).count();
     let paras = body

@@ -1,23 +1,23 @@
 //! Character classes and small string helpers shared by the import passes.
 
 /// True for Han ideographs (CJK unified, extensions, compatibility) and 〇.
-pub fn is_han(c: char) -> bool {
+pub(crate) fn is_han(c: char) -> bool {
     matches!(c as u32,
         0x3007 | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
 }
 
 /// Number of characters (not bytes).
-pub fn char_len(s: &str) -> usize {
+pub(crate) fn char_len(s: &str) -> usize {
     s.chars().count()
 }
 
 /// Punctuation that ends a sentence.
-pub fn is_sentence_end(c: char) -> bool {
+pub(crate) fn is_sentence_end(c: char) -> bool {
     matches!(c, '。' | '！' | '？' | '!' | '?' | '；' | ';' | '…')
 }
 
 /// Punctuation a complete line of prose ends with (so the next line is a new paragraph).
-pub fn is_line_final(c: char) -> bool {
+pub(crate) fn is_line_final(c: char) -> bool {
     is_sentence_end(c)
         || matches!(
             c,
@@ -26,13 +26,13 @@ pub fn is_line_final(c: char) -> bool {
 }
 
 /// Clause punctuation inside a sentence.
-pub fn is_clause_punct(c: char) -> bool {
+pub(crate) fn is_clause_punct(c: char) -> bool {
     matches!(c, '，' | ',' | '；' | ';' | '。' | '：' | ':')
 }
 
 /// True when `s` reads like prose: enough Han characters and a comma or
 /// sentence end (a colon alone makes a label such as "会员群：", not prose).
-pub fn has_sentence_structure(s: &str) -> bool {
+pub(crate) fn has_sentence_structure(s: &str) -> bool {
     let han = s.chars().filter(|&c| is_han(c)).count();
     han >= 8
         && s.chars()
@@ -40,7 +40,7 @@ pub fn has_sentence_structure(s: &str) -> bool {
 }
 
 /// Chinese numeral 一…九十 (up to 99) to its value.
-pub fn chinese_number(s: &str) -> Option<u32> {
+pub(crate) fn chinese_number(s: &str) -> Option<u32> {
     let digit = |c: char| {
         "〇一二三四五六七八九"
             .chars()
@@ -60,7 +60,7 @@ pub fn chinese_number(s: &str) -> Option<u32> {
 }
 
 /// `n` as a Chinese numeral (1..=99).
-pub fn to_chinese_number(n: u32) -> String {
+pub(crate) fn to_chinese_number(n: u32) -> String {
     const D: [&str; 10] = ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
     match n {
         0..=9 => D[n as usize].to_string(),
@@ -72,18 +72,18 @@ pub fn to_chinese_number(n: u32) -> String {
 }
 
 /// Placeholders authors leave in templates: ×, XX, x, ****, ____, 某.
-pub fn has_placeholder(s: &str) -> bool {
+pub(crate) fn has_placeholder(s: &str) -> bool {
     s.contains(['×', '*', '＊', '_', '＿', '□', '○', '某'])
         || s.chars().any(|c| c == 'x' || c == 'X')
 }
 
 /// Trims ASCII and full-width whitespace.
-pub fn trim_ws(s: &str) -> &str {
+pub(crate) fn trim_ws(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{feff}')
 }
 
 /// Byte index just after the `n`-th character (or the end).
-pub fn byte_at_char(s: &str, n: usize) -> usize {
+pub(crate) fn byte_at_char(s: &str, n: usize) -> usize {
     s.char_indices().nth(n).map_or(s.len(), |(i, _)| i)
 }
 

@@ -16,7 +16,7 @@ use super::types::RemovedLine;
 
 /// The title and the lines of the report after it.
 #[derive(Debug, Default)]
-pub struct Titled {
+pub(crate) struct Titled {
     pub title: Option<String>,
     /// Where the title came from, in words.
     pub from: String,
@@ -38,7 +38,12 @@ enum Pick {
 }
 
 /// Takes the title out of `lines`.
-pub fn take_title(lines: Vec<Line>, label: Option<&Label>, web: bool, hints: &[String]) -> Titled {
+pub(crate) fn take_title(
+    lines: Vec<Line>,
+    label: Option<&Label>,
+    web: bool,
+    hints: &[String],
+) -> Titled {
     let Some(pick) = pick(&lines, hints) else {
         return untitled(lines, label);
     };

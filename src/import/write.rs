@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 const MAX_STEM: usize = 60;
 
 /// A file stem for `title` that every file system and share accepts.
-pub fn file_stem(title: &str) -> String {
+pub(crate) fn file_stem(title: &str) -> String {
     let mut s = String::new();
     for c in title.chars() {
         let mapped = match c {
@@ -69,14 +69,14 @@ fn reserved(stem: &str) -> bool {
 
 /// Hands out target paths, unique (ignoring case) within one import.
 #[derive(Debug, Default)]
-pub struct Names {
+pub(crate) struct Names {
     used: HashSet<String>,
 }
 
 impl Names {
     /// The first of `T.md`, `T-2.md`, `T-3.md` … not handed out yet in this
     /// import that `take` accepts.
-    pub fn target(
+    pub(crate) fn target(
         &mut self,
         into: &Path,
         title: &str,
@@ -101,13 +101,13 @@ impl Names {
 
 /// The line `dangan import` writes first in a report's front matter: it
 /// records the input, so that `--force` replaces only what the same input wrote.
-pub fn source_line(record: &str) -> String {
+pub(crate) fn source_line(record: &str) -> String {
     format!("# imported from {record} by dangan import")
 }
 
 /// Who wrote an existing report file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     /// `dangan import`, from the same input.
     Same,
     /// `dangan import`, from another input (its record).
@@ -117,7 +117,7 @@ pub enum Origin {
 }
 
 /// Reads the import record of the report at `path` and compares it with `record`.
-pub fn origin(path: &Path, record: &str) -> Origin {
+pub(crate) fn origin(path: &Path, record: &str) -> Origin {
     use std::io::{BufRead, BufReader};
     let Ok(f) = std::fs::File::open(path) else {
         return Origin::ByHand;
@@ -154,7 +154,7 @@ pub fn origin(path: &Path, record: &str) -> Origin {
 /// Writes `content` to `path`: a new file, or with `force` a replacement
 /// (written beside it first, then renamed over it).
 /// Its errors name the file (fs-err).
-pub fn write_file(path: &Path, content: &str, force: bool) -> std::io::Result<()> {
+pub(crate) fn write_file(path: &Path, content: &str, force: bool) -> std::io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs_err::create_dir_all(dir)?;
     }

@@ -30,28 +30,28 @@ pub(crate) struct Hook {
 }
 
 impl Hook {
-    pub fn stop_after(steps: usize) -> Hook {
+    pub(crate) fn stop_after(steps: usize) -> Hook {
         Hook {
             left: Some(AtomicUsize::new(steps)),
             ..Hook::default()
         }
     }
 
-    pub fn fail_after(steps: usize) -> Hook {
+    pub(crate) fn fail_after(steps: usize) -> Hook {
         Hook {
             fail: true,
             ..Hook::stop_after(steps)
         }
     }
 
-    pub fn stop_before_switch() -> Hook {
+    pub(crate) fn stop_before_switch() -> Hook {
         Hook {
             before_switch: true,
             ..Hook::default()
         }
     }
 
-    pub fn step(&self) -> Result<(), PublishError> {
+    pub(crate) fn step(&self) -> Result<(), PublishError> {
         let Some(left) = &self.left else {
             return Ok(());
         };
@@ -67,7 +67,7 @@ impl Hook {
     }
 
     /// Called once every copy is made and recorded, right before the first rename.
-    pub fn switching(&self) -> Result<(), PublishError> {
+    pub(crate) fn switching(&self) -> Result<(), PublishError> {
         match self.before_switch {
             true => Err(PublishError::Interrupted),
             false => Ok(()),
@@ -87,7 +87,7 @@ pub(crate) struct Run<'a> {
 impl Run<'_> {
     /// Before each change to DEST: stop if another publish broke the lock (or, in tests, if
     /// the hook says so).
-    pub fn step(&self) -> Result<(), PublishError> {
+    pub(crate) fn step(&self) -> Result<(), PublishError> {
         if let Some(lock) = self.lock {
             lock.check()?;
         }

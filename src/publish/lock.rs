@@ -28,7 +28,7 @@ use super::error::{IoContext, PublishError};
 use super::{LOCK_NAME, is_tmp_name, tmp_name};
 
 /// The file in the lock folder that says who holds it.
-pub const HOLDER_NAME: &str = "holder.json";
+pub(crate) const HOLDER_NAME: &str = "holder.json";
 
 /// How often a running publish rewrites its lock.
 const RENEW: Duration = Duration::from_secs(60);
@@ -115,7 +115,7 @@ const BUSY: [Duration; 6] = [
 impl Lock {
     /// Take the lock of `dest`: make the lock folder, or take over a stale lock (or, with
     /// `break_lock`, any one).
-    pub fn acquire(dest: &Path, break_lock: bool) -> Result<Lock, PublishError> {
+    pub(crate) fn acquire(dest: &Path, break_lock: bool) -> Result<Lock, PublishError> {
         let path = dest.join(LOCK_NAME);
         let me = Holder::me();
         let text = serde_json::to_string(&me).expect("a holder always serializes");
@@ -181,7 +181,7 @@ impl Lock {
     }
 
     /// Whether another publish broke this lock; the publish must then stop.
-    pub fn check(&self) -> Result<(), PublishError> {
+    pub(crate) fn check(&self) -> Result<(), PublishError> {
         match self.lost.load(Ordering::SeqCst) {
             false => Ok(()),
             true => Err(PublishError::LockBroken {
@@ -196,7 +196,7 @@ impl Lock {
     }
 
     /// Stop renewing and remove the lock, if it is still ours.
-    pub fn release(mut self) -> Result<(), PublishError> {
+    pub(crate) fn release(mut self) -> Result<(), PublishError> {
         self.stop_renewing();
         let result = match self.ours() {
             true => remove_lock(&self.path),
@@ -208,7 +208,7 @@ impl Lock {
 
     /// Leave the lock behind as a killed process would (tests of interrupted runs): it names
     /// a process that no longer runs.
-    pub fn abandon(mut self) {
+    pub(crate) fn abandon(mut self) {
         self.stop_renewing();
         if let Ok(mut holder) = serde_json::from_str::<Holder>(&self.text) {
             holder.pid = u32::MAX; // above any process number Linux hands out

@@ -45,12 +45,12 @@ pub(crate) struct Manifest {
 }
 
 impl Manifest {
-    pub fn path(dest: &Path) -> PathBuf {
+    pub(crate) fn path(dest: &Path) -> PathBuf {
         dest.join(MANIFEST_NAME)
     }
 
     /// The manifest of `dest`, or `None` when dangan has never published there.
-    pub fn load(dest: &Path) -> Result<Option<Manifest>, PublishError> {
+    pub(crate) fn load(dest: &Path) -> Result<Option<Manifest>, PublishError> {
         let path = Self::path(dest);
         let bytes = match fs::read(&path) {
             Ok(b) => b,
@@ -68,7 +68,7 @@ impl Manifest {
         Ok(Some(m))
     }
 
-    pub fn new() -> Manifest {
+    pub(crate) fn new() -> Manifest {
         Manifest {
             format: FORMAT.to_string(),
             dirty: true,
@@ -76,44 +76,44 @@ impl Manifest {
         }
     }
 
-    pub fn is_dirty(&self) -> bool {
+    pub(crate) fn is_dirty(&self) -> bool {
         self.dirty
     }
 
-    pub fn set(&mut self, rel: &str, entry: Entry) {
+    pub(crate) fn set(&mut self, rel: &str, entry: Entry) {
         if self.files.get(rel) != Some(&entry) {
             self.files.insert(rel.to_string(), entry);
             self.dirty = true;
         }
     }
 
-    pub fn remove(&mut self, rel: &str) {
+    pub(crate) fn remove(&mut self, rel: &str) {
         self.dirty |= self.files.remove(rel).is_some();
     }
 
-    pub fn set_staged(&mut self, rel: &str, entry: Entry) {
+    pub(crate) fn set_staged(&mut self, rel: &str, entry: Entry) {
         self.staged.insert(rel.to_string(), entry);
         self.dirty = true;
     }
 
     /// Keep only the staged records `keep` approves of.
-    pub fn retain_staged(&mut self, keep: impl Fn(&str) -> bool) {
+    pub(crate) fn retain_staged(&mut self, keep: impl Fn(&str) -> bool) {
         let before = self.staged.len();
         self.staged.retain(|rel, _| keep(rel));
         self.dirty |= self.staged.len() != before;
     }
 
-    pub fn add_dir(&mut self, rel: &str) {
+    pub(crate) fn add_dir(&mut self, rel: &str) {
         self.dirty |= self.dirs.insert(rel.to_string());
     }
 
-    pub fn remove_dir(&mut self, rel: &str) {
+    pub(crate) fn remove_dir(&mut self, rel: &str) {
         self.dirty |= self.dirs.remove(rel);
     }
 
     /// Write to a temporary name, flush to the server, then rename over the old manifest: a
     /// reader (or a killed run) sees the old manifest or the new one, never half of one.
-    pub fn save(&mut self, dest: &Path) -> Result<(), PublishError> {
+    pub(crate) fn save(&mut self, dest: &Path) -> Result<(), PublishError> {
         let path = Self::path(dest);
         let tmp = dest.join(tmp_name(MANIFEST_NAME));
         let json = serde_json::to_vec(self).expect("a manifest always serializes");

@@ -35,11 +35,11 @@ use scan::SiteFile;
 /// DEST's record of the files dangan put there.
 pub const MANIFEST_NAME: &str = ".dangan-publish.json";
 /// Present while a publish runs in DEST.
-pub const LOCK_NAME: &str = ".dangan-publish.lock";
+pub(crate) const LOCK_NAME: &str = ".dangan-publish.lock";
 /// The build's own list of outputs, which is not published.
-pub const BUILD_MANIFEST: &str = crate::manifest::MANIFEST;
+pub(crate) const BUILD_MANIFEST: &str = crate::manifest::MANIFEST;
 /// Ending of temporary names, shared with the build's own writer.
-pub use crate::output::TMP_SUFFIX;
+pub(crate) use crate::output::TMP_SUFFIX;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PublishOptions {

@@ -56,7 +56,7 @@ pub(crate) struct DestStat {
 }
 
 impl DestStat {
-    pub fn of(meta: &Metadata) -> DestStat {
+    pub(crate) fn of(meta: &Metadata) -> DestStat {
         DestStat {
             is_dir: meta.is_dir(),
             size: meta.len(),
@@ -96,16 +96,16 @@ pub(crate) struct DestIndex {
 }
 
 impl DestIndex {
-    pub fn contains(&self, rel: &str) -> bool {
+    pub(crate) fn contains(&self, rel: &str) -> bool {
         self.entries.contains_key(rel)
     }
 
-    pub fn is_dir(&self, rel: &str) -> Option<bool> {
+    pub(crate) fn is_dir(&self, rel: &str) -> Option<bool> {
         self.entries.get(rel).copied()
     }
 
     /// The entry whose name equals `rel` but for letter case, if there is one.
-    pub fn case_twin(&self, rel: &str) -> Option<&str> {
+    pub(crate) fn case_twin(&self, rel: &str) -> Option<&str> {
         self.folded
             .get(&rel.to_lowercase())
             .map(String::as_str)
