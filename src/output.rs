@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::paths::MAX_NAME_BYTES;
+/// Ending of temporary names (a naming rule, so `paths` has it).
+pub use crate::paths::TMP_SUFFIX;
 
 /// Lists the files dangan wrote, so that only those are ever deleted.
 pub(crate) use crate::manifest::MANIFEST;
@@ -568,9 +570,6 @@ fn staged_file(tmp: &Path, target: &Path) -> io::Result<fs_err::File> {
     let (file, _) = fs_err::File::create(tmp)?.into_parts();
     Ok(fs_err::File::from_parts(file, target))
 }
-
-/// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
-pub const TMP_SUFFIX: &str = ".dangan-tmp";
 
 /// The temporary name of file `name` while it is written (by a build or a
 /// publish): hidden, recognisable as a leftover, and never over-long — a

@@ -41,6 +41,9 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// stop at 255 (Windows at 255 UTF-16 units, which 255 UTF-8 bytes never exceed).
 pub const MAX_NAME_BYTES: usize = 255;
 
+/// Ending of temporary names: `.page.html.dangan-tmp` beside `page.html`.
+pub const TMP_SUFFIX: &str = ".dangan-tmp";
+
 /// Longest site path, in UTF-16 units (as Windows counts). Windows' classic
 /// limit is 260 for the whole path, drive or `\\server\share\` prefix and
 /// final NUL included; 200 for the part under the site's folder leaves 60 for
@@ -94,7 +97,7 @@ impl std::fmt::Display for NameProblem {
             NameProblem::Reserved => write!(
                 f,
                 "ends with {}, which dangan keeps for its temporary files",
-                crate::output::TMP_SUFFIX
+                TMP_SUFFIX
             ),
         }
     }
@@ -127,7 +130,7 @@ pub(crate) fn name_problem(name: &str) -> Option<NameProblem> {
     if name.len() > MAX_NAME_BYTES {
         return Some(NameProblem::TooLong(name.len()));
     }
-    if name.ends_with(crate::output::TMP_SUFFIX) {
+    if name.ends_with(TMP_SUFFIX) {
         return Some(NameProblem::Reserved);
     }
     None
