@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context;
+
 use super::Failure;
 use crate::config::{CONFIG_FILE, INIT_CONFIG};
 
@@ -35,7 +37,8 @@ summary: 这是一份示例报告，可以删除或照着它写新的报告。
 
 pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
     if dir.exists() {
-        let mut entries = fs_err::read_dir(&dir)?;
+        let mut entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
         if entries.next().is_some() && !force {
             return Err(Failure::usage(
                 format_args!(
@@ -57,8 +60,9 @@ pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
             continue;
         }
         let parent = path.parent().expect("has a folder");
-        fs_err::create_dir_all(parent)?;
-        fs_err::write(&path, text)?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         if !quiet {
             eprintln!("wrote {}", path.display());
         }
