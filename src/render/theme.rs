@@ -50,6 +50,7 @@ impl Theme {
             let mut not_utf8 = Vec::new();
             read_dir_files(
                 &dir.join("templates"),
+                &format!("themes/{name}/templates"),
                 |rel, bytes| match String::from_utf8(bytes) {
                     Ok(text) => {
                         templates.insert(
@@ -70,6 +71,7 @@ impl Theme {
             problems.extend(not_utf8);
             read_dir_files(
                 &dir.join("static"),
+                &format!("themes/{name}/static"),
                 |rel, bytes| {
                     assets.insert(rel.to_string(), Cow::Owned(bytes));
                 },
@@ -106,35 +108,68 @@ impl Theme {
     }
 }
 
-fn read_dir_files(dir: &Path, mut each: impl FnMut(&str, Vec<u8>), problems: &mut Vec<Diagnostic>) {
-    if !dir.is_dir() {
-        return;
+/// Reads every file under `dir` (a theme's `templates/` or `static/`, shown
+/// as `shown`) without following a link: a link there, in the folder's place
+/// or anywhere in it, is an error naming it, as a theme's static files are
+/// published and nothing outside the archive is read through a link (#12
+/// item 9). Hidden files are left out.
+fn read_dir_files(
+    dir: &Path,
+    shown: &str,
+    mut each: impl FnMut(&str, Vec<u8>),
+    problems: &mut Vec<Diagnostic>,
+) {
+    let link = |path: &Path, rel: &str| {
+        let to = std::fs::read_link(path)
+            .map(|t| format!(" (to {})", t.display()))
+            .unwrap_or_default();
+        let name = if rel.is_empty() {
+            shown.to_string()
+        } else {
+            format!("{shown}/{rel}")
+        };
+        Diagnostic::error(
+            name,
+            format!("is a symbolic link{to}; dangan does not follow links in a theme"),
+        )
+        .hint("put a copy of the file or folder here instead of the link")
+    };
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => return problems.push(link(dir, "")),
+        Ok(m) if m.is_dir() => {}
+        _ => return,
     }
     for entry in WalkDir::new(dir).sort_by_file_name() {
-        match entry {
-            Ok(e) if e.file_type().is_file() => {
-                let rel = e
-                    .path()
-                    .strip_prefix(dir)
-                    .unwrap_or(e.path())
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                if rel.split('/').any(|c| c.starts_with('.')) {
-                    continue;
-                }
-                match std::fs::read(e.path()) {
-                    Ok(bytes) => each(&rel, bytes),
-                    Err(err) => problems.push(Diagnostic::error(
-                        e.path().display().to_string(),
-                        format!("cannot be read: {err}"),
-                    )),
-                }
+        let e = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                problems.push(Diagnostic::error(
+                    shown.to_string(),
+                    format!("cannot be read: {err}"),
+                ));
+                continue;
             }
-            Ok(_) => {}
-            Err(err) => problems.push(Diagnostic::error(
-                dir.display().to_string(),
-                format!("cannot be read: {err}"),
-            )),
+        };
+        let rel = e
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(e.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel.split('/').any(|c| c.starts_with('.')) {
+            continue;
+        }
+        if e.path_is_symlink() {
+            problems.push(link(e.path(), &rel));
+        } else if e.file_type().is_file() {
+            // Opened without following a link put in the file's place since the walk.
+            match crate::load::discover::read_regular(e.path()) {
+                Ok(bytes) => each(&rel, bytes),
+                Err(err) => problems.push(Diagnostic::error(
+                    format!("{shown}/{rel}"),
+                    format!("cannot be read: {err}"),
+                )),
+            }
         }
     }
 }

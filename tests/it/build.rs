@@ -366,3 +366,48 @@ fn symbolic_links_in_content_are_left_out_and_named() {
         }
     }
 }
+
+/// Issue #12 item 9, in a theme: a theme's static files are published, so a
+/// `static` folder (or a template) that is a link to something outside the
+/// archive put it on the site. Such a link is an error naming it, for
+/// `check` and `build` alike, and nothing is read through it.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_a_theme_are_refused_and_named() {
+    use std::os::unix::fs::symlink;
+    let a = Archive::new();
+    a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
+    a.write("dangan.toml", b"theme = \"t\"\n");
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("key.css"), "机密内容").unwrap();
+    std::fs::write(outside.path().join("404.html"), "机密模板").unwrap();
+    let theme = a.root().join("themes/t");
+    std::fs::create_dir_all(theme.join("templates")).unwrap();
+    symlink(outside.path(), theme.join("static")).unwrap();
+    symlink(
+        outside.path().join("404.html"),
+        theme.join("templates/404.html"),
+    )
+    .unwrap();
+    for run in [a.run(&["check"]), a.build()] {
+        run.fails(1);
+        for name in ["themes/t/static", "themes/t/templates/404.html"] {
+            let error = format!("{name}: error: is a symbolic link (to ");
+            assert!(
+                run.stderr().contains(&error),
+                "{error}\nin:\n{}",
+                run.stderr()
+            );
+        }
+        assert!(!a.out().exists(), "nothing was written");
+    }
+    // Copies in place of the links are the theme's own files.
+    std::fs::remove_file(theme.join("static")).unwrap();
+    std::fs::remove_file(theme.join("templates/404.html")).unwrap();
+    a.write("themes/t/static/key.css", b"body {}");
+    a.build().ok();
+    assert_eq!(
+        std::fs::read_to_string(a.out().join("_assets/key.css")).unwrap(),
+        "body {}"
+    );
+}
