@@ -55,14 +55,21 @@ pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
     ];
     for (rel, text) in files {
         let path = dir.join(&rel);
-        if path.exists() {
+        // A link counts as there (even one to nothing: writing through it
+        // would make a file outside the archive); a file is never replaced.
+        if std::fs::symlink_metadata(&path).is_ok() {
             eprintln!("kept {} (it exists already)", path.display());
             continue;
         }
         let parent = path.parent().expect("has a folder");
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         if !quiet {
             eprintln!("wrote {}", path.display());
         }

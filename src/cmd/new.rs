@@ -1,5 +1,6 @@
 //! `dangan new`: writes a new report with its front matter filled in.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use super::Failure;
@@ -41,7 +42,9 @@ pub fn run(
     };
     let dir = root.join(CONTENT_DIR).join(date.year.to_string());
     let path = dir.join(format!("{}.md", file_stem(title)));
-    if path.exists() {
+    // Anything by the name counts, a link too (even one to nothing: writing
+    // through it would make a file outside the archive).
+    if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Failure::usage(
             format_args!(
                 "{} exists already; dangan new never overwrites a report.",
@@ -57,7 +60,12 @@ pub fn run(
         quote(kind)
     );
     fs_err::create_dir_all(&dir)?;
-    fs_err::write(&path, text)?;
+    // A new file only, never through a link made since the check above.
+    fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?
+        .write_all(text.as_bytes())?;
     if quiet {
         println!("{}", path.display());
     } else {

@@ -166,7 +166,16 @@ pub(crate) fn write_file(path: &Path, content: &str, force: bool) -> std::io::Re
         return f.write_all(content.as_bytes());
     }
     let tmp = path.with_extension("md.dangan-tmp");
-    fs_err::write(&tmp, content)?;
+    // A new file, never through a link standing at the temporary name.
+    match fs_err::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs_err::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)?
+        .write_all(content.as_bytes())?;
     fs_err::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
@@ -253,5 +262,20 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "one");
         write_file(&p, "three", true).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "three");
+    }
+
+    /// A link at the temporary name of `--force` is not written through.
+    #[cfg(unix)]
+    #[test]
+    fn force_never_writes_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("outside.md");
+        std::fs::write(&outside, "kept").unwrap();
+        let p = dir.path().join("r.md");
+        write_file(&p, "one", false).unwrap();
+        std::os::unix::fs::symlink(&outside, p.with_extension("md.dangan-tmp")).unwrap();
+        write_file(&p, "two", true).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "kept");
     }
 }

@@ -503,6 +503,57 @@ fn issue_12_new_writes_a_report_that_build_sees_whatever_the_title() {
     assert!(a.out().join("2024/_.html").is_file());
 }
 
+/// `new` and `init` never write through a link: one at the name they would
+/// write, even a link to nothing, made them create a file outside the
+/// archive (#12 items 4 and 9: nothing is overwritten, nothing outside the
+/// archive is touched through a link).
+#[cfg(unix)]
+#[test]
+fn issue_12_new_and_init_never_write_through_a_link() {
+    use std::os::unix::fs::symlink;
+    let a = Archive::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(a.root().join("content/2024")).unwrap();
+    symlink(
+        outside.path().join("报告.md"),
+        a.root().join("content/2024/报告.md"),
+    )
+    .unwrap();
+    let run = a.run(&[
+        "new",
+        "报告",
+        "--unit",
+        "信息中心",
+        "--type",
+        "总结",
+        "--date",
+        "2024-03-05",
+    ]);
+    run.fails(2);
+    assert!(
+        run.stderr().contains("报告.md exists already"),
+        "{}",
+        run.stderr()
+    );
+    symlink(
+        outside.path().join("dangan.toml"),
+        a.root().join("dangan.toml"),
+    )
+    .unwrap();
+    let init = a.run(&["init", "--force", "."]);
+    init.ok();
+    assert!(
+        init.stderr().contains("kept ./dangan.toml"),
+        "{}",
+        init.stderr()
+    );
+    let written: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
+    assert!(
+        written.is_empty(),
+        "written outside the archive: {written:?}"
+    );
+}
+
 /// Issue #12, smaller ones: the drafts left out are named.
 #[test]
 fn issue_12_the_drafts_left_out_are_named() {
