@@ -55,13 +55,20 @@ pub fn discover_under(root: &Path, content: &Path, dir: &Path) -> Found {
     if !dir.is_dir() || !dir.starts_with(content) {
         return found;
     }
-    let walker = WalkDir::new(dir)
+    let mut walker = WalkDir::new(dir)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_ignored(&e.file_name().to_string_lossy()));
-    for entry in walker {
+    while let Some(entry) = walker.next() {
         match entry {
             Ok(e) if e.depth() == 0 => {}
+            Ok(e) if e.file_name().to_str().is_none() => {
+                // Named once for a folder, not once for each file in it.
+                if e.file_type().is_dir() {
+                    walker.skip_current_dir();
+                }
+                found.diags.push(not_utf8(root, content, e.path()));
+            }
             Ok(e) if e.file_type().is_dir() => {}
             Ok(e) => match e.metadata() {
                 Ok(meta) => add(&mut found, root, content, e.into_path(), meta),
@@ -113,6 +120,13 @@ pub fn entry(root: &Path, content: &Path, path: &Path) -> Found {
 /// Files the walk found: regular ones are part of the archive, links and
 /// anything else are left out and named.
 fn add(found: &mut Found, root: &Path, content: &Path, path: PathBuf, meta: std::fs::Metadata) {
+    if path
+        .strip_prefix(content)
+        .is_ok_and(|rel| rel.to_str().is_none())
+    {
+        found.diags.push(not_utf8(root, content, &path));
+        return;
+    }
     let shown = display_path(root, &path);
     let id = rel_id(content, &path);
     let kind = meta.file_type();
@@ -141,6 +155,50 @@ fn add(found: &mut Found, root: &Path, content: &Path, path: PathBuf, meta: std:
         .hint("only files and folders belong in content/");
         found.diags.push((id, d));
     }
+}
+
+/// A file or folder whose name is not UTF-8 (names from a zip made on a
+/// Chinese Windows are GBK) cannot be published under its name: taken as
+/// UTF-8 with its bad bytes replaced, two such names became one and one of
+/// the reports was lost without a word. It is an error naming the file, with
+/// the name as GBK would read it.
+fn not_utf8(root: &Path, content: &Path, path: &Path) -> (String, Diagnostic) {
+    // The first name on the way that is not UTF-8 (a folder, for `watch`'s
+    // paths inside one), shown with its bad bytes as `\xB1` so that two such
+    // names differ.
+    let rel = path.strip_prefix(content).unwrap_or(path);
+    let mut shown = display_path(root, content);
+    let mut bad_name = None;
+    let parts: Vec<_> = rel.components().collect();
+    for (i, part) in parts.iter().enumerate() {
+        let bytes = part.as_os_str().as_encoded_bytes();
+        shown.push('/');
+        for chunk in bytes.utf8_chunks() {
+            shown.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                shown.push_str(&format!("\\x{b:02X}"));
+            }
+        }
+        if part.as_os_str().to_str().is_none() {
+            bad_name = Some((bytes, i + 1 < parts.len() || path.is_dir()));
+            break;
+        }
+    }
+    let (bytes, folder) = bad_name.unwrap_or((b"", path.is_dir()));
+    let (gbk, _, bad) = encoding_rs::GB18030.decode(bytes);
+    let reads = match bad {
+        false => format!(" (as GBK it reads \"{gbk}\")"),
+        true => String::new(),
+    };
+    let what = if folder { "folder" } else { "file" };
+    let d = Diagnostic::error(
+        shown,
+        format!("the {what}'s name is not UTF-8 text{reads}, so it cannot be published under it"),
+    )
+    .hint(
+        "rename it; names from a zip made on Windows are GBK: `convmv -f gbk -t utf-8 -r --notest content/` renames them all",
+    );
+    (rel_id(content, path), d)
 }
 
 fn unreadable(root: &Path, content: &Path, path: &Path, why: &str) -> (String, Diagnostic) {

@@ -411,3 +411,44 @@ fn symbolic_links_in_a_theme_are_refused_and_named() {
         "body {}"
     );
 }
+
+/// Issue #12, unlucky input: names that are not UTF-8 (a zip made on a
+/// Chinese Windows, unpacked on Linux, gives GBK names). Taken as UTF-8 with
+/// the bad bytes replaced, `r\xFF.md` and `r\xFE.md` became one name and one
+/// report was lost without a word; now each such name is an error naming
+/// it, a GBK folder name with how it reads.
+#[cfg(target_os = "linux")]
+#[test]
+fn names_that_are_not_utf8_are_errors_naming_them() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let a = Archive::new();
+    a.report("a.md", &report("甲", "单位", "2020-01-01", "总结", "正文"));
+    let content = a.root().join("content");
+    for (i, byte) in [0xFFu8, 0xFE].into_iter().enumerate() {
+        let name = [b"r".as_slice(), &[byte], b".md"].concat();
+        std::fs::write(
+            content.join(OsStr::from_bytes(&name)),
+            report(&format!("报告{i}"), "单位", "2020-01-02", "总结", "正文"),
+        )
+        .unwrap();
+    }
+    let gbk_folder = content.join(OsStr::from_bytes(b"\xB1\xA8\xB8\xE6"));
+    std::fs::create_dir(&gbk_folder).unwrap();
+    std::fs::write(gbk_folder.join("附件.pdf"), "%PDF").unwrap();
+    for run in [a.run(&["check"]), a.build()] {
+        run.fails(1);
+        for error in [
+            "content/r\\xFF.md: error: the file's name is not UTF-8 text, so it cannot be published under it",
+            "content/r\\xFE.md: error: the file's name is not UTF-8 text",
+            "content/\\xB1\\xA8\\xB8\\xE6: error: the folder's name is not UTF-8 text (as GBK it reads \"报告\")",
+        ] {
+            assert!(
+                run.stderr().contains(error),
+                "{error}\nin:\n{}",
+                run.stderr()
+            );
+        }
+        assert!(!a.out().exists(), "nothing was written");
+    }
+}
