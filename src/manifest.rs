@@ -237,7 +237,7 @@ fn parse_old(text: &str) -> Result<Manifest, (usize, String)> {
 }
 
 /// A path the manifest may hold: relative, `/`-separated, never leaving the folder.
-fn check_path(path: &str) -> Result<(), String> {
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
     let bad = path.is_empty()
         || path.starts_with('/')
         || path

@@ -65,6 +65,16 @@ impl Manifest {
         if m.format != FORMAT {
             return Err(bad(format!("unknown format \"{}\"", m.format)));
         }
+        // Whoever may write on the share may write this record: a name in it that leaves DEST
+        // (`../x`, `/x`, or on Windows `C:x`, `..\\x`) would make publish remove what is there
+        // (an empty folder outside the share was) (#12 item 11).
+        let names = m.files.keys().chain(m.staged.keys()).chain(&m.dirs);
+        if let Some(name) = names
+            .into_iter()
+            .find(|n| crate::manifest::check_path(n).is_err() || n.contains(['\\', ':']))
+        {
+            return Err(bad(format!("\"{name}\" is not a place inside the share")));
+        }
         Ok(Some(m))
     }
 

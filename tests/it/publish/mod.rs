@@ -906,3 +906,41 @@ fn a_publishing_process_killed_at_random_leaves_a_working_site() {
         fs::remove_dir_all(&dest).unwrap();
     }
 }
+
+/// Issue #12 item 11, a hostile share: anyone who may write on the share may edit its publish
+/// record. A folder it listed outside the share (`../x`) was removed there once empty; a record
+/// naming any place outside DEST is now refused as damaged, and nothing is touched.
+#[test]
+fn a_publish_record_naming_places_outside_the_share_is_refused() {
+    let b = Bench::new();
+    published_small(&b);
+    let outside = b.dir.path().join("空文件夹");
+    fs::create_dir(&outside).unwrap();
+    let record = b.dest.join(".dangan-publish.json");
+    let original = fs::read_to_string(&record).unwrap();
+    for (key, name) in [
+        ("dirs", "../空文件夹"),
+        ("dirs", "reports/../../空文件夹"),
+        ("files", "/etc/passwd"),
+    ] {
+        let mut json: serde_json::Value = serde_json::from_str(&original).unwrap();
+        match key {
+            "dirs" => json["dirs"].as_array_mut().unwrap().push(name.into()),
+            _ => {
+                let entry = json["files"]["index.html"].clone();
+                json["files"][name] = entry;
+            }
+        }
+        fs::write(&record, json.to_string()).unwrap();
+        let err = b.publish().unwrap_err().to_string();
+        assert!(
+            err.contains("is damaged")
+                && err.contains(&format!("\"{name}\" is not a place inside the share")),
+            "{err}"
+        );
+        assert!(
+            outside.is_dir(),
+            "{name}: the folder outside the share was removed"
+        );
+    }
+}
