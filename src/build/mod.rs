@@ -269,7 +269,9 @@ impl Session {
         diags.extend(crate::model::risky_attachments(&site.files));
         // A search update still pending belongs to a site the Markdown cache has
         // moved past; the next good run brings the index up to date instead.
-        self.search.drop_pending();
+        if let Some(site) = self.search.drop_pending() {
+            self.pages.keep_site(site);
+        }
         let stale = self.content.stale_markdown(&site)?;
         let out = self.folder.path().to_path_buf();
         let reports = site.reports.len();
@@ -328,9 +330,15 @@ impl Session {
         if rewrite_all {
             self.pages.forget();
         }
-        let fingerprints = renderer.fingerprints(&jobs, self.content.markdown());
-        lap("fingerprints");
         let same_jobs = self.pages.same_jobs(&jobs);
+        let markdown = self.content.markdown();
+        let fingerprints = match self.pages.since(&site, same_jobs, markdown) {
+            Some((before, rebodied)) => {
+                renderer.fingerprints_since(&jobs, markdown, before, &rebodied)
+            }
+            None => renderer.fingerprints(&jobs, markdown),
+        };
+        lap("fingerprints");
         let fresh: HashSet<&str> = stale.iter().map(|r| r.id.as_str()).collect();
         let todo: Vec<&Job> = self
             .pages
@@ -368,8 +376,13 @@ impl Session {
                 .make_stale(self.pages.pages.difference(&pages).cloned());
         }
         let links = std::mem::take(&mut done.links);
-        self.pages
-            .written(&site, (jobs, fingerprints), pages, links);
+        self.pages.written(
+            &site,
+            (jobs, fingerprints),
+            pages,
+            links,
+            self.content.markdown(),
+        );
         let relist = !same_pages || self.pages.relinked;
         self.search.follow(site, relist, rewrite_all);
         let total = self.folder.outputs().len();
@@ -470,7 +483,9 @@ impl Session {
             let listed = self.manifest_outputs(&all);
             self.folder.reconcile(all, listed);
         }
-        Ok(site.reports.len())
+        let reports = site.reports.len();
+        self.pages.keep_site(site);
+        Ok(reports)
     }
 
     /// Renames what this run staged into place, removes what it made stale,

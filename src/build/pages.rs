@@ -2,7 +2,7 @@
 //! fingerprint of what each was made from, so that a later run renders only
 //! the outputs whose inputs changed; and the pass that makes them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -27,6 +27,13 @@ pub(super) struct PageState {
     pub recorded: HashMap<String, (Kind, Vec<String>)>,
     /// A page's links changed since the manifest was last written.
     pub relinked: bool,
+    /// The Markdown stamp of each report (in id order) when the
+    /// fingerprints were made, and the site they were made from once it is
+    /// back from the search index: a later run whose site is the same but
+    /// for some bodies makes again only the fingerprints of the pages that
+    /// show one of them ([`PageState::since`]).
+    stamps: Vec<u64>,
+    site: Option<Site>,
 }
 
 impl PageState {
@@ -40,6 +47,41 @@ impl PageState {
     pub(super) fn forget_all(&mut self) {
         self.jobs.clear();
         self.fingerprints.clear();
+        self.site = None;
+    }
+
+    /// The site of the last good run, back from the search index.
+    pub(super) fn keep_site(&mut self, site: Site) {
+        self.site = Some(site);
+    }
+
+    /// When this run makes the same `jobs` (`same_jobs`) as the last good
+    /// run, from the same site but for some reports' bodies: that run's
+    /// fingerprints, and the reports whose Markdown was rendered since. Only
+    /// the pages that show one of those bodies can differ (a report's page
+    /// and its compilations); every other page's context is the same value.
+    pub(super) fn since<'s>(
+        &self,
+        site: &'s Site,
+        same_jobs: bool,
+        markdown: &BTreeMap<String, MdFacts>,
+    ) -> Option<(&[u64], HashSet<&'s str>)> {
+        let before = self.site.as_ref()?;
+        if !same_jobs
+            || self.fingerprints.len() != self.jobs.len()
+            || self.stamps.len() != site.reports.len()
+            || !site.same_but_bodies(before)
+        {
+            return None;
+        }
+        let rebodied = site
+            .reports
+            .keys()
+            .zip(&self.stamps)
+            .filter(|(id, stamp)| markdown.get(*id).map(|f| f.stamp) != Some(**stamp))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        Some((&self.fingerprints, rebodied))
     }
 
     /// Whether `jobs` are the outputs last written.
@@ -83,9 +125,17 @@ impl PageState {
         (jobs, fingerprints): (Vec<Job>, Vec<u64>),
         pages: BTreeSet<String>,
         links: Vec<(String, Vec<String>)>,
+        markdown: &BTreeMap<String, MdFacts>,
     ) {
         let links = links.into_iter().collect();
         self.relinked |= record(&mut self.recorded, site, &jobs, &pages, links);
+        // The site comes back from the search index (`keep_site`).
+        self.site = None;
+        self.stamps = site
+            .reports
+            .keys()
+            .map(|id| markdown.get(id).map_or(0, |f| f.stamp))
+            .collect();
         self.jobs = jobs;
         self.fingerprints = fingerprints;
         self.pages = pages;

@@ -114,8 +114,9 @@ impl SearchFollower {
 
     /// A search update still pending belongs to a site the Markdown cache has
     /// moved past; the next good run brings the index up to date instead.
-    pub(super) fn drop_pending(&mut self) {
-        self.pending = None;
+    /// Returns that site.
+    pub(super) fn drop_pending(&mut self) -> Option<Site> {
+        self.pending.take()
     }
 
     /// The pages of `site` are on disk; the index is to follow.

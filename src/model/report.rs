@@ -79,6 +79,44 @@ impl Report {
         self.id.rsplit_once('/').map_or("", |(d, _)| d)
     }
 
+    /// Whether `other` is this report with, at most, another body: every
+    /// field but where the body is and its stamp is the same. A body edit
+    /// leaves every page but the report's own and its compilations' as they
+    /// are. (No `..` below: a field added to `Report` must be placed here.)
+    pub fn same_but_body(&self, other: &Report) -> bool {
+        let Report {
+            id,
+            source,
+            title,
+            unit,
+            date,
+            kind,
+            tags,
+            summary,
+            author,
+            draft,
+            page,
+            stamp: _,
+            body_start: _,
+            body_line: _,
+            key,
+            aliases,
+        } = self;
+        *id == other.id
+            && *source == other.source
+            && *title == other.title
+            && *unit == other.unit
+            && *date == other.date
+            && *kind == other.kind
+            && *tags == other.tags
+            && *summary == other.summary
+            && *author == other.author
+            && *draft == other.draft
+            && *page == other.page
+            && *key == other.key
+            && *aliases == other.aliases
+    }
+
     /// Sort key for lists: newest first, then by title and id for stability.
     pub fn newest_first_key(&self) -> (std::cmp::Reverse<ReportDate>, &str, &str) {
         (std::cmp::Reverse(self.date), &self.title, &self.id)

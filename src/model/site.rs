@@ -209,6 +209,41 @@ impl Site {
         ix
     }
 
+    /// Whether `other` is this site with, at most, other bodies of its
+    /// reports ([`Report::same_but_body`]).
+    pub fn same_but_bodies(&self, other: &Site) -> bool {
+        let Site {
+            config,
+            reports,
+            drafts,
+            files,
+            units,
+            root_units,
+            years,
+            types,
+            type_pages,
+            newest,
+            redirects,
+            unit_position,
+        } = self;
+        *config == other.config
+            && reports.len() == other.reports.len()
+            && reports
+                .iter()
+                .zip(&other.reports)
+                .all(|((a, ra), (b, rb))| a == b && (Arc::ptr_eq(ra, rb) || ra.same_but_body(rb)))
+            && *drafts == other.drafts
+            && *files == other.files
+            && *units == other.units
+            && *root_units == other.root_units
+            && *years == other.years
+            && *types == other.types
+            && *type_pages == other.type_pages
+            && *newest == other.newest
+            && *redirects == other.redirects
+            && *unit_position == other.unit_position
+    }
+
     /// The unit and its ancestors, root first.
     pub fn unit_path(&self, name: &str) -> Vec<&Unit> {
         let mut path = Vec::new();

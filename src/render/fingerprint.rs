@@ -2,7 +2,7 @@
 //! incremental rebuild renders only the outputs whose inputs changed.
 //! Config and theme changes are not covered: they restart from nothing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use foldhash::fast::{FixedState, FoldHasher};
@@ -51,18 +51,51 @@ impl Renderer<'_> {
     /// context it is rendered from (`page`), its Markdown by stamp.
     pub fn fingerprints(&self, jobs: &[Job], markdown: &BTreeMap<String, MdFacts>) -> Vec<u64> {
         jobs.par_iter()
-            .map(|job| {
-                let md = |id: &str| stamped(&markdown[id]);
-                let bodies = match job {
-                    Job::Report(id) => Bodies::Own(md(id)),
+            .map(|job| self.fingerprint_with(job, markdown))
+            .collect()
+    }
+
+    /// The fingerprints of `jobs` made from a site that is the one `before`
+    /// was made from but for the bodies of the reports `rebodied`
+    /// (`Site::same_but_bodies`): a page that shows none of those bodies
+    /// has the same context, so its fingerprint is `before`'s.
+    pub fn fingerprints_since(
+        &self,
+        jobs: &[Job],
+        markdown: &BTreeMap<String, MdFacts>,
+        before: &[u64],
+        rebodied: &HashSet<&str>,
+    ) -> Vec<u64> {
+        jobs.par_iter()
+            .zip(before)
+            .map(|(job, &fp)| {
+                let shows = match job {
+                    Job::Report(id) => rebodied.contains(id.as_str()),
                     Job::Compilation(..) => {
-                        Bodies::Compiled(self.compiled(job).into_iter().map(md).collect())
+                        self.compiled(job).iter().any(|id| rebodied.contains(id))
                     }
-                    _ => Bodies::None,
+                    _ => false,
                 };
-                self.fingerprint(job, bodies)
+                match shows {
+                    true => self.fingerprint_with(job, markdown),
+                    false => fp,
+                }
             })
             .collect()
+    }
+
+    /// The bodies a page shows are those of `Job::Report` and
+    /// `Job::Compilation` alone (`fingerprints_since` counts on it).
+    fn fingerprint_with(&self, job: &Job, markdown: &BTreeMap<String, MdFacts>) -> u64 {
+        let md = |id: &str| stamped(&markdown[id]);
+        let bodies = match job {
+            Job::Report(id) => Bodies::Own(md(id)),
+            Job::Compilation(..) => {
+                Bodies::Compiled(self.compiled(job).into_iter().map(md).collect())
+            }
+            _ => Bodies::None,
+        };
+        self.fingerprint(job, bodies)
     }
 
     /// Equal fingerprints (within one process) mean equal bytes.
