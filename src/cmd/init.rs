@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use super::Failure;
 use crate::config::{CONFIG_FILE, INIT_CONFIG};
 
@@ -37,8 +35,7 @@ summary: 这是一份示例报告，可以删除或照着它写新的报告。
 
 pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
     if dir.exists() {
-        let mut entries =
-            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let mut entries = fs_err::read_dir(&dir)?;
         if entries.next().is_some() && !force {
             return Err(Failure::usage(
                 format_args!(
@@ -62,14 +59,12 @@ pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
             continue;
         }
         let parent = path.parent().expect("has a folder");
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-        std::fs::OpenOptions::new()
+        fs_err::create_dir_all(parent)?;
+        fs_err::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))?;
         if !quiet {
             eprintln!("wrote {}", path.display());
         }
@@ -89,14 +84,18 @@ pub fn run(dir: PathBuf, force: bool, quiet: bool) -> Result<(), Failure> {
 fn keep_cache_out_of_git(dir: &std::path::Path, quiet: bool) -> Result<(), Failure> {
     let path = dir.join(".gitignore");
     let line = format!("{}/", crate::cache::CACHE_DIR);
-    let old = match std::fs::read_to_string(&path) {
+    // Never written through a link, as the archive's other files are not.
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        eprintln!(
+            "kept {} (it is a link); add the line {line} to the file it leads to",
+            path.display()
+        );
+        return Ok(());
+    }
+    let old = match fs_err::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(anyhow::Error::new(e)
-                .context(format!("cannot read {}", path.display()))
-                .into());
-        }
+        Err(e) => return Err(e.into()),
     };
     let text = match old {
         Some(text) if text.lines().any(|l| l.trim() == line) => return Ok(()),
@@ -104,7 +103,7 @@ fn keep_cache_out_of_git(dir: &std::path::Path, quiet: bool) -> Result<(), Failu
         Some(text) => format!("{text}\n{line}\n"),
         None => format!("{line}\n"),
     };
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    fs_err::write(&path, text)?;
     if !quiet {
         eprintln!("wrote {}", path.display());
     }

@@ -540,13 +540,16 @@ fn issue_12_new_and_init_never_write_through_a_link() {
         a.root().join("dangan.toml"),
     )
     .unwrap();
+    symlink(
+        outside.path().join("gitignore"),
+        a.root().join(".gitignore"),
+    )
+    .unwrap();
     let init = a.run(&["init", "--force", "."]);
     init.ok();
-    assert!(
-        init.stderr().contains("kept ./dangan.toml"),
-        "{}",
-        init.stderr()
-    );
+    for kept in ["kept ./dangan.toml", "kept ./.gitignore (it is a link)"] {
+        assert!(init.stderr().contains(kept), "{}", init.stderr());
+    }
     let written: Vec<_> = std::fs::read_dir(outside.path()).unwrap().collect();
     assert!(
         written.is_empty(),
