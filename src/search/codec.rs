@@ -7,6 +7,8 @@
 //! each 2-byte code unit (U+3000 + value, clear of quotes, backslashes, line
 //! terminators and surrogates). `readBits` in search.js reads them back.
 
+use super::layout::{Key, MAX_GRAM};
+
 /// First code unit of the 15-bit alphabet.
 pub(crate) const UNIT_BASE: u16 = 0x3000;
 
@@ -103,6 +105,29 @@ impl BitWriter {
         }
     }
 
+    /// Appends bits `from..to` of a finished stream ([`BitWriter::words`]).
+    pub(crate) fn append_range(&mut self, words: &[u64], from: u64, to: u64) {
+        let mut at = from;
+        // Up to the next word boundary of the source, then whole source words.
+        while at < to {
+            let off = (at % 64) as u32;
+            let n = (64 - off).min((to - at) as u32);
+            let w = words[(at / 64) as usize] << off;
+            self.bits(w >> (64 - n), n);
+            at += u64::from(n);
+        }
+    }
+
+    /// The stream as whole words, the last one zero-padded: what
+    /// [`WordReader`] and [`BitWriter::append_range`] read.
+    pub(crate) fn words(&self) -> Vec<u64> {
+        let mut out = self.words.clone();
+        if self.used > 0 {
+            out.push(self.acc);
+        }
+        out
+    }
+
     /// The stream as 15-bit values, zero-padded at the end.
     #[cfg(test)]
     pub(crate) fn units(&self) -> Vec<u16> {
@@ -133,12 +158,15 @@ impl BitWriter {
     }
 }
 
-/// Reads a stream written by [`BitWriter`] from its 15-bit units.
+/// Reads a stream written by [`BitWriter`] from its 15-bit units, as
+/// search.js does: the reference the codec's tests check the units against.
+#[cfg(test)]
 pub(crate) struct BitReader<'a> {
     units: &'a [u16],
     pos: u64,
 }
 
+#[cfg(test)]
 impl<'a> BitReader<'a> {
     pub(crate) fn new(units: &'a [u16]) -> Self {
         BitReader { units, pos: 0 }
@@ -146,10 +174,6 @@ impl<'a> BitReader<'a> {
 
     pub(crate) fn pos(&self) -> u64 {
         self.pos
-    }
-
-    pub(crate) fn seek(&mut self, pos: u64) {
-        self.pos = pos;
     }
 
     fn bit(&mut self) -> u64 {
@@ -189,6 +213,133 @@ impl<'a> BitReader<'a> {
     }
 }
 
+/// Reads a stream from its words ([`BitWriter::words`]): the indexer reading
+/// back what it wrote, a word at a time.
+pub(crate) struct WordReader<'a> {
+    words: &'a [u64],
+    pos: u64,
+}
+
+impl<'a> WordReader<'a> {
+    pub(crate) fn new(words: &'a [u64], pos: u64) -> Self {
+        WordReader { words, pos }
+    }
+
+    pub(crate) fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    pub(crate) fn seek(&mut self, pos: u64) {
+        self.pos = pos;
+    }
+
+    /// The next 64 bits, zero past the end, without consuming them.
+    #[inline]
+    fn peek(&self) -> u64 {
+        let i = (self.pos / 64) as usize;
+        let off = (self.pos % 64) as u32;
+        let w = |i: usize| self.words.get(i).copied().unwrap_or(0);
+        if off == 0 {
+            w(i)
+        } else {
+            w(i) << off | w(i + 1) >> (64 - off)
+        }
+    }
+
+    /// `n` ≤ 64 bits.
+    #[inline]
+    pub(crate) fn bits(&mut self, n: u32) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        let v = self.peek() >> (64 - n);
+        self.pos += u64::from(n);
+        v
+    }
+
+    #[inline]
+    pub(crate) fn unary(&mut self) -> u64 {
+        let mut q = 0;
+        loop {
+            let ones = self.peek().leading_ones();
+            q += u64::from(ones);
+            self.pos += u64::from(ones);
+            if ones < 64 {
+                self.pos += 1;
+                return q;
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn gamma(&mut self) -> u64 {
+        let zeros = self.peek().leading_zeros();
+        debug_assert!(zeros < 64, "no gamma code here");
+        self.pos += u64::from(zeros);
+        self.bits(zeros + 1)
+    }
+
+    #[inline]
+    pub(crate) fn rice(&mut self, k: u32) -> u64 {
+        let q = self.unary();
+        (q << k) | self.bits(k)
+    }
+}
+
+/// Writes keys in increasing order, each delta-coded against the one before
+/// (start from `KeyDelta::default()`):
+///
+/// ```text
+/// 2 bits: length - 1 (1 to 4 characters); a change of length starts the deltas afresh
+/// then per character, while the key so far equals the previous one's start:
+///   the last character: gamma(c - prev_c); any other: gamma(c - prev_c + 1);
+/// and once it differs, each remaining character as rice(c, 12)
+/// ```
+#[derive(Clone, Copy, Default)]
+pub(crate) struct KeyDelta(usize, [u32; MAX_GRAM]);
+
+impl KeyDelta {
+    pub(crate) fn write(&mut self, key: Key, w: &mut BitWriter) {
+        let n = key.len();
+        if n != self.0 {
+            *self = KeyDelta(n, [0; MAX_GRAM]);
+        }
+        w.bits(n as u64 - 1, 2);
+        let c = key.cps();
+        let mut same = true;
+        for (i, (&ci, &pi)) in c.iter().zip(&self.1).take(n).enumerate() {
+            if same {
+                let d = u64::from(ci - pi);
+                w.gamma(if i + 1 == n { d } else { d + 1 });
+                same = ci == pi;
+            } else {
+                w.rice(u64::from(ci), 12);
+            }
+        }
+        self.1 = c;
+    }
+
+    pub(crate) fn read(&mut self, r: &mut WordReader) -> Key {
+        let n = r.bits(2) as usize + 1;
+        if n != self.0 {
+            *self = KeyDelta(n, [0; MAX_GRAM]);
+        }
+        let mut c = [0u32; MAX_GRAM];
+        let mut same = true;
+        for (i, (ci, &pi)) in c.iter_mut().zip(&self.1).take(n).enumerate() {
+            if same {
+                let d = r.gamma() as u32;
+                *ci = pi + if i + 1 == n { d } else { d - 1 };
+                same = *ci == pi;
+            } else {
+                *ci = r.rice(12) as u32;
+            }
+        }
+        self.1 = c;
+        Key::of(&c[..n])
+    }
+}
+
 /// A Rice parameter close to optimal for values with the given sum and count
 /// (integer arithmetic, so the output never depends on floating point).
 pub(crate) fn rice_k(sum: u64, count: u64) -> u32 {
@@ -198,6 +349,23 @@ pub(crate) fn rice_k(sum: u64, count: u64) -> u32 {
     // Golomb's optimum is about ln 2 × mean; 11/16 ≈ ln 2.
     let b = (sum.saturating_mul(11) / (count * 16)).max(1);
     (63 - b.leading_zeros()).min(31)
+}
+
+/// The hash that names an index file by its bytes: 60 bits of xxh3 (the hash
+/// publish compares files with), so that a changed file gets a new name.
+pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes) >> 4
+}
+
+/// A hash as 12 characters of `0-9a-v` (5 bits each, high first), for file names.
+pub(crate) fn hash_name(h: u64) -> String {
+    (0..12)
+        .rev()
+        .map(|i| {
+            let d = (h >> (5 * i) & 31) as u32;
+            char::from_digit(d, 32).expect("below 32")
+        })
+        .collect()
 }
 
 /// A script file in UTF-16LE with BOM, built from pieces.
@@ -210,6 +378,12 @@ impl JsFile {
         JsFile {
             bytes: vec![0xFF, 0xFE],
         }
+    }
+
+    /// The arguments of a shard after its name (no byte-order mark): what
+    /// [`Named::new`] hashes.
+    pub(crate) fn args() -> Self {
+        JsFile { bytes: Vec::new() }
     }
 
     #[inline]
@@ -272,6 +446,51 @@ impl JsFile {
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.bytes
     }
+}
+
+/// An index file named by the hash of what it holds:
+/// `DANGAN_SEARCH_SHARD("<name>", <args>);` in UTF-16LE with a byte-order mark,
+/// at `_search/<name>.js`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Named {
+    /// The registration name, e.g. "d/17.0a1b2c3d4e5f".
+    pub name: String,
+    pub hash: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl Named {
+    /// The file of `args` ([`JsFile::args`]), named by `name_of(hash of args)`.
+    pub(crate) fn new(name_of: impl FnOnce(u64) -> String, args: JsFile) -> Named {
+        let hash = content_hash(&args.bytes);
+        let name = name_of(hash);
+        let mut f = JsFile::new();
+        f.raw("DANGAN_SEARCH_SHARD(").string(&name).raw(",");
+        f.bytes.extend_from_slice(&args.bytes);
+        f.raw(");\n");
+        Named {
+            name,
+            hash,
+            bytes: f.into_bytes(),
+        }
+    }
+
+    /// A file whose arguments are one bit stream, named `<prefix>.<hash>`.
+    pub(crate) fn bits(prefix: &str, w: &BitWriter) -> Named {
+        let mut args = JsFile::args();
+        args.bits(w);
+        Named::new(|h| format!("{prefix}.{}", hash_name(h)), args)
+    }
+
+    /// Its path relative to the output folder.
+    pub(crate) fn path(&self) -> String {
+        path_of(&self.name)
+    }
+}
+
+/// The path of the file registering `name`.
+pub(crate) fn path_of(name: &str) -> String {
+    format!("_search/{name}.js")
 }
 
 /// Decodes a UTF-16LE file with BOM (the inverse of [`JsFile::into_bytes`]).

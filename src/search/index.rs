@@ -1,23 +1,30 @@
-//! The index as kept state: full builds, and incremental updates for watch mode
-//! that recompute only the block (postings, dictionary, texts) and meta a report touches.
+//! The index as kept state: full builds, block by block from texts asked for
+//! and dropped, and incremental updates for watch mode that rebuild only the
+//! blocks a change touches and put together again only the lists whose
+//! segments changed.
 //!
-//! Every output file is a pure function of the current set of reports (the layout
-//! and the text-file names are derived from the set, never from the order of
-//! updates), so after any sequence of updates `files()` equals a fresh build.
+//! Every output file is a pure function of the current set of reports (the
+//! numbering, the layout and every name are derived from the set, never from
+//! the order of updates), so after any sequence of updates the files equal a
+//! fresh build's.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 
 use rayon::prelude::*;
+use serde_json::json;
 
-use super::layout::{
-    Key, Layout, META_PATH, dict_name, heavy_prefix, id_hash, path_of, path_prefix, text_name,
-};
-use super::meta::build_meta;
-use super::postings::{Doc, build_block};
-use super::prepare::{Body, Prepared, prepare};
-use super::text::Dict;
+use super::codec::Named;
+use super::layout::{ENTRY_PATH, Key, LEAF_SPAN, Layout, META_SPAN, NAME_SPAN};
+use super::lists::{Partial, assemble};
+use super::manifest::{Slot, entry, heavy_name, leaf_lists, leaf_meta, leaf_names};
+use super::ngrams::{Doc, build_block, release_scratch};
+use super::prepare::{Prepared, prepare};
+use super::shards::{facet_shard, length_shard, name_shard};
+use super::text::text_files;
 use super::{SearchDoc, SearchMeta, SearchText, texts_of};
+
+pub(crate) const INDEX_VERSION: u32 = 2;
 
 /// What an update changed in the output folder.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -34,123 +41,147 @@ impl Changes {
     }
 }
 
-/// The search index of a set of reports, kept for incremental updates. It keeps
-/// what it needs of each report but its text (asked for again when the
-/// report's block is built again) and a fingerprint of each file, never the
-/// files' bytes.
+/// A report as the index keeps it: everything but its text, and the hashes
+/// naming its text pieces.
+#[derive(Clone)]
+struct Kept {
+    p: Prepared,
+    pieces: Vec<u64>,
+}
+
+/// A block as last built.
+#[derive(Clone)]
+struct Block {
+    /// Its reports' ids, in number order: a block whose list changes is built again.
+    ids: Vec<String>,
+    lists: Partial,
+}
+
+/// A list bucket as last put together: its file, and its keys with files of their own.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct ListFiles {
+    bucket: Slot,
+    heavy: Vec<(Key, u64)>,
+}
+
+/// The search index of a set of reports, kept for incremental updates. It
+/// keeps what it needs of each report but its text (asked for again when the
+/// report's block is built again), each block's segments of the document
+/// lists (so that a list is put together again without reading any report),
+/// and the names of the files, never their bytes.
 pub struct SearchIndex {
-    docs: BTreeMap<String, Prepared>,
-    names: BTreeMap<String, u32>,
     layout: Layout,
-    /// Per block, the keys with a postings file of their own.
-    heavy: Vec<Vec<Key>>,
-    files: BTreeMap<String, Fingerprint>,
+    /// In number order.
+    docs: Vec<Kept>,
+    blocks: Vec<Block>,
+    lists: Vec<ListFiles>,
+    /// Every file's path.
+    files: BTreeSet<String>,
+    /// The hash of the entry's bytes: it is written again only when it changes.
+    entry: u64,
 }
 
-/// Length and 128-bit hash of a file's bytes (xxh3, as publish compares files):
-/// equal bytes give equal fingerprints, different bytes the same one with odds
-/// of about 2^-128.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fingerprint(u64, u128);
+/// A text loader, as every entry point takes it.
+trait Texts<E>: Fn(&str) -> Result<SearchText, E> + Sync {}
+impl<E, F: Fn(&str) -> Result<SearchText, E> + Sync> Texts<E> for F {}
 
-fn fingerprint(bytes: &[u8]) -> Fingerprint {
-    Fingerprint(bytes.len() as u64, xxhash_rust::xxh3::xxh3_128(bytes))
+/// What building a block gives: its state, its reports brought up to date
+/// (lengths and text names), and its files (texts).
+struct Built {
+    block: Block,
+    docs: Vec<Kept>,
+    files: Vec<Named>,
 }
 
-/// Text-file names: the id's hash, bumped past collisions in id order.
-fn assign_names<'a>(ids: impl Iterator<Item = (&'a String, u32)>) -> BTreeMap<String, u32> {
-    let mut used = BTreeSet::new();
-    ids.map(|(id, hash)| {
-        let mut h = hash.rotate_left(16);
-        while !used.insert(h) {
-            h = h.wrapping_add(1);
-        }
-        (id.clone(), h)
-    })
-    .collect()
-}
-
-fn names_of(docs: &BTreeMap<String, Prepared>) -> BTreeMap<String, u32> {
-    assign_names(docs.iter().map(|(id, p)| (id, p.id_hash)))
-}
-
-/// Paths in `files` that start with `prefix`.
-fn paths_under<V>(files: &BTreeMap<String, V>, prefix: &str) -> Vec<String> {
-    files
-        .range(prefix.to_string()..)
-        .take_while(|(p, _)| p.starts_with(prefix))
-        .map(|(p, _)| p.clone())
-        .collect()
-}
-
-/// Paths of a report's text files currently in `files`.
-fn text_paths<V>(files: &BTreeMap<String, V>, name: u32) -> Vec<String> {
-    paths_under(files, &path_prefix(&text_name(name, 0)))
-}
-
-/// Paths of a block's heavy-key postings files currently in `files`.
-fn heavy_paths<V>(files: &BTreeMap<String, V>, block: u32) -> Vec<String> {
-    paths_under(files, &path_prefix(&heavy_prefix(block)))
-}
-
-/// A block's files and the keys that have a postings file of their own.
-type BlockOut = (Vec<(String, Vec<u8>)>, Vec<Key>);
-
-/// One report of a block while the block is built: what the index keeps of it,
-/// its text-file name, its display text and its normalized stream.
-type Pulled = (Prepared, u32, Body, Vec<char>);
-
-/// Everything a block owns: its postings, its text dictionary and its reports'
-/// text files, and the keys that have a postings file of their own. `docs`
-/// lists the block's reports in id order.
-fn block_files(layout: Layout, docs: &[Pulled], b: u32) -> BlockOut {
-    let streams: Vec<Doc> = docs
+/// Builds block `b` of `docs` (all reports, in number order), asking `text`
+/// for its reports' texts.
+fn build_one<E: Send>(
+    layout: Layout,
+    docs: &[Kept],
+    b: u32,
+    text: &impl Texts<E>,
+) -> Result<Built, E> {
+    let start = layout.block_start(b) as usize;
+    let end = (start + layout.block as usize).min(docs.len());
+    let mine = &docs[start..end];
+    let pulled: Vec<_> = mine
+        .par_iter()
+        .map(|k| {
+            let t = text(&k.p.meta.id)?;
+            Ok(prepare(&k.p.meta, &t))
+        })
+        .collect::<Result<_, E>>()?;
+    let streams: Vec<Doc> = pulled
         .iter()
-        .map(|(p, _, _, s)| Doc {
+        .map(|(p, _, s)| Doc {
             stream: s,
             title_len: p.title_len,
+            own_end: p.stream_len - p.attach_len,
         })
         .collect();
-    // Postings and texts side by side: a watch-mode update rebuilds one block.
-    let (postings, texts) = rayon::join(
-        || build_block(&streams, layout, b),
+    let (lists, texts) = rayon::join(
+        || build_block(&streams, layout),
         || {
-            let bodies: Vec<&Body> = docs.iter().map(|(_, _, body, _)| body).collect();
-            let dict = Dict::new(&bodies);
-            let name = dict_name(b);
-            let mut out = vec![(path_of(&name), dict.file(&name))];
-            let dict = &dict;
-            out.par_extend(docs.par_iter().flat_map_iter(|(p, h, body, _)| {
-                (0..body.chunks.len()).map(move |k| {
-                    let n = text_name(*h, k);
-                    (path_of(&n), dict.text_file(p, body, &n, k))
-                })
-            }));
-            out
+            pulled
+                .par_iter()
+                .map(|(p, body, _)| text_files(p, body))
+                .collect::<Vec<_>>()
         },
     );
-    let mut out: Vec<(String, Vec<u8>)> = postings
-        .files
-        .into_iter()
-        .map(|(n, bytes)| (path_of(&n), bytes))
-        .collect();
-    out.extend(texts);
-    (out, postings.heavy)
+    let mut files = Vec::new();
+    let mut kept = Vec::with_capacity(mine.len());
+    for ((p, _, _), t) in pulled.into_iter().zip(texts) {
+        kept.push(Kept {
+            p,
+            pieces: t.iter().map(|f| f.hash).collect(),
+        });
+        files.extend(t);
+    }
+    Ok(Built {
+        block: Block {
+            ids: mine.iter().map(|k| k.p.meta.id.clone()).collect(),
+            lists,
+        },
+        docs: kept,
+        files,
+    })
 }
 
-/// Asks for the texts of a block's reports (several at once) and prepares them.
-fn pull<E: Send>(
-    block: &[(&SearchMeta, u32)],
-    text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
-) -> Result<Vec<Pulled>, E> {
-    block
-        .par_iter()
-        .map(|&(m, name)| {
-            let t = text(&m.id)?;
-            let (p, body, stream) = prepare(m, &t);
-            Ok((p, name, body, stream))
+/// The files of list bucket `d`, put together from every block's segments.
+fn list_files(layout: Layout, blocks: &[Block], d: u32) -> (ListFiles, Vec<Named>) {
+    let partials: Vec<&Partial> = blocks.iter().map(|b| &b.lists).collect();
+    let a = assemble(&partials, d, layout.heavy_bits);
+    let mut files = Vec::new();
+    let bucket = a.bucket.map(|w| {
+        let f = Named::bits(&format!("d/{d}"), &w);
+        let h = f.hash;
+        files.push(f);
+        h
+    });
+    let heavy = a
+        .heavy
+        .into_iter()
+        .map(|(key, w)| {
+            let mut args = super::codec::JsFile::args();
+            args.bits(&w);
+            let f = Named::new(|h| heavy_name(key, h), args);
+            let h = f.hash;
+            files.push(f);
+            (key, h)
         })
-        .collect()
+        .collect();
+    (ListFiles { bucket, heavy }, files)
+}
+
+/// Numbers the reports: by date (year, month, day; 0 for an unknown part),
+/// then id.
+fn number(docs: &mut [Kept]) {
+    docs.par_sort_unstable_by(|a, b| {
+        let key = |k: &Kept| (k.p.meta.year, k.p.month, k.p.day);
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.p.meta.id.cmp(&b.p.meta.id))
+    });
 }
 
 impl SearchIndex {
@@ -165,64 +196,203 @@ impl SearchIndex {
     /// A full build of the index of `metas`. Each report's text is asked of
     /// `text` (by id) only while its block is built, and dropped after; each
     /// block's files are handed to `sink` as soon as they are ready (from
-    /// several threads at once). So neither the texts nor the bytes of the
-    /// whole index are ever in memory together.
+    /// several threads at once), the lists once every block is built, the
+    /// entry last. So neither the texts nor the bytes of the whole index are
+    /// ever in memory together.
     pub fn build<E: Send>(
         metas: Vec<SearchMeta>,
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
         sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
     ) -> Result<Self, E> {
-        let metas = unique_by_id(metas);
-        let layout = Layout::for_count(metas.len());
-        let hashes: Vec<u32> = metas.iter().map(|d| id_hash(&d.id)).collect();
-        let names = assign_names(metas.iter().map(|d| &d.id).zip(hashes.iter().copied()));
-        let mut blocks: Vec<Vec<(&SearchMeta, u32)>> =
-            (0..layout.blocks).map(|_| Vec::new()).collect();
-        for (d, h) in metas.iter().zip(hashes) {
-            blocks[layout.block_of(h) as usize].push((d, names[&d.id]));
-        }
-        // One block at a time, the threads working inside it (its texts, its
-        // postings' buckets, its files): a block's texts, streams and postings
-        // are the working memory, whatever the number of threads (a block per
-        // thread took 700 MB each at 100,000 reports, #13).
-        type Done = (Vec<Prepared>, Vec<(String, Fingerprint)>, Vec<Key>);
-        let done: Vec<Result<Done, E>> = blocks
+        let mut docs: Vec<Kept> = unique_by_id(metas)
             .into_iter()
-            .enumerate()
-            .map(|(b, block)| {
-                let docs = pull(&block, &text)?;
-                let (files, heavy) = block_files(layout, &docs, b as u32);
-                let prepared = docs.into_iter().map(|(p, ..)| p).collect();
-                sink(&files)?;
-                let prints = files
-                    .iter()
-                    .map(|(p, bytes)| (p.clone(), fingerprint(bytes)))
-                    .collect();
-                Ok((prepared, prints, heavy))
+            .map(|m| Kept {
+                p: Prepared::of_meta(m),
+                pieces: Vec::new(),
             })
             .collect();
-        super::postings::release_scratch();
+        number(&mut docs);
         let mut index = SearchIndex {
-            docs: BTreeMap::new(),
-            names,
-            layout,
-            heavy: Vec::new(),
-            files: BTreeMap::new(),
+            layout: Layout::for_count(docs.len()),
+            docs,
+            blocks: Vec::new(),
+            lists: Vec::new(),
+            files: BTreeSet::new(),
+            entry: 0,
         };
-        for r in done {
-            let (prepared, prints, heavy) = r?;
-            index.heavy.push(heavy);
-            index
-                .docs
-                .extend(prepared.into_iter().map(|p| (p.meta.id.clone(), p)));
-            index.files.extend(prints);
-        }
-        let meta = build_meta(layout, &index.blocks(), &index.heavy);
-        sink(&[(META_PATH.to_string(), meta.clone())])?;
-        index
-            .files
-            .insert(META_PATH.to_string(), fingerprint(&meta));
+        index.rebuild_all(&text, &|files| sink(&pairs(files)))?;
         Ok(index)
+    }
+
+    /// Builds every block, then every list and the small files, handing each
+    /// batch of files to `sink` (the entry last, as the file named "index").
+    fn rebuild_all<E: Send>(
+        &mut self,
+        text: &impl Texts<E>,
+        sink: &(impl Fn(Vec<Named>) -> Result<(), E> + Sync),
+    ) -> Result<(), E> {
+        let lap = crate::timing::lap_timer(std::time::Instant::now());
+        let layout = self.layout;
+        let docs = &self.docs;
+        // One block at a time per thread: its texts, streams and positions
+        // are the working memory, bounded by the number of threads.
+        let built: Vec<(Block, Vec<Kept>, Vec<String>)> = (0..layout.blocks(docs.len()))
+            .into_par_iter()
+            .map(|b| {
+                let Built { block, docs, files } = build_one(layout, docs, b, text)?;
+                let paths = files.iter().map(Named::path).collect();
+                sink(files)?;
+                Ok((block, docs, paths))
+            })
+            .collect::<Result<_, E>>()?;
+        release_scratch();
+        lap("search: blocks built and written");
+        let mut paths = BTreeSet::new();
+        self.blocks = Vec::with_capacity(built.len());
+        self.docs.clear();
+        for (block, docs, p) in built {
+            self.blocks.push(block);
+            self.docs.extend(docs);
+            paths.extend(p);
+        }
+        let blocks = &self.blocks;
+        let lists: Vec<(ListFiles, Vec<String>)> = (0..layout.d_buckets)
+            .into_par_iter()
+            .map(|d| {
+                let (l, files) = list_files(layout, blocks, d);
+                let p = files.iter().map(Named::path).collect();
+                sink(files)?;
+                Ok((l, p))
+            })
+            .collect::<Result<_, E>>()?;
+        self.lists = Vec::with_capacity(lists.len());
+        for (l, p) in lists {
+            self.lists.push(l);
+            paths.extend(p);
+        }
+        lap("search: lists put together and written");
+        let (small, entry) = self.small_files();
+        paths.extend(small.iter().map(Named::path));
+        sink(small)?;
+        paths.insert(ENTRY_PATH.to_string());
+        self.entry = entry.hash;
+        sink(vec![entry])?;
+        self.files = paths;
+        Ok(())
+    }
+
+    /// The length, facet and text-name shards, the leaves, and the entry
+    /// (named "index"), from what the index keeps.
+    fn small_files(&self) -> (Vec<Named>, Named) {
+        let l = self.layout;
+        let ps: Vec<&Prepared> = self.docs.iter().map(|k| &k.p).collect();
+        // Units with their ancestors, and types: the entry lists them, the
+        // facet shards point into the lists.
+        let unit_paths: BTreeSet<&[String]> = ps
+            .iter()
+            .flat_map(|p| (1..=p.unit_path.len()).map(move |n| &p.unit_path[..n]))
+            .collect();
+        let unit_index: BTreeMap<&[String], usize> = unit_paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (*p, i))
+            .collect();
+        let units: Vec<serde_json::Value> = unit_paths
+            .iter()
+            .map(|p| {
+                let parent = match p.len() {
+                    1 => -1,
+                    n => unit_index[&p[..n - 1]] as i64,
+                };
+                json!([p[p.len() - 1], parent])
+            })
+            .collect();
+        let kinds: BTreeSet<&str> = ps.iter().map(|p| p.meta.kind.as_str()).collect();
+        let kind_index: BTreeMap<&str, usize> =
+            kinds.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+        let width = |n: usize| usize::BITS - n.saturating_sub(1).leading_zeros();
+        let (wu, wk) = (width(units.len()), width(kinds.len()));
+
+        let mut out = Vec::new();
+        let (mut lengths, mut facets) = (Vec::new(), Vec::new());
+        for (i, chunk) in ps.chunks(META_SPAN as usize).enumerate() {
+            let m = length_shard(i, chunk);
+            lengths.push(m.hash);
+            out.push(m);
+            let fs: Vec<(u32, u32)> = chunk
+                .iter()
+                .map(|p| {
+                    (
+                        unit_index[&p.unit_path[..]] as u32,
+                        kind_index[p.meta.kind.as_str()] as u32,
+                    )
+                })
+                .collect();
+            let f = facet_shard(i, &fs, wu, wk);
+            facets.push(f.hash);
+            out.push(f);
+        }
+        let mut names = Vec::new();
+        for (i, chunk) in self.docs.chunks(NAME_SPAN as usize).enumerate() {
+            let pieces: Vec<&[u64]> = chunk.iter().map(|k| &k.pieces[..]).collect();
+            let n = name_shard(i, &pieces);
+            names.push(n.hash);
+            out.push(n);
+        }
+        let mut leaves = Vec::new();
+        let mut push_leaf = |f: Named, out: &mut Vec<Named>| {
+            leaves.push(f.hash);
+            out.push(f);
+        };
+        push_leaf(leaf_meta(&lengths, &facets), &mut out);
+        let span = LEAF_SPAN as usize;
+        let d_leaves = self.lists.len().div_ceil(span);
+        for (i, chunk) in self.lists.chunks(span).enumerate() {
+            let buckets: Vec<Slot> = chunk.iter().map(|l| l.bucket).collect();
+            let mut heavy: Vec<(Key, u64)> =
+                chunk.iter().flat_map(|l| l.heavy.iter().copied()).collect();
+            heavy.sort_unstable();
+            push_leaf(leaf_lists(i, &buckets, &heavy), &mut out);
+        }
+        let n_leaves = names.len().div_ceil(span);
+        for (i, chunk) in names.chunks(span).enumerate() {
+            push_leaf(leaf_names(i, chunk), &mut out);
+        }
+
+        // Where each year starts: a year filter is a range of numbers.
+        let mut years: Vec<(i32, usize)> = Vec::new();
+        for (n, p) in ps.iter().enumerate() {
+            if years.last().is_none_or(|y| y.0 != p.meta.year) {
+                years.push((p.meta.year, n));
+            }
+        }
+        let total: u64 = ps.iter().map(|p| u64::from(p.stream_len)).sum();
+        let header = json!({
+            "version": INDEX_VERSION,
+            "n": ps.len(),
+            "block": l.block,
+            "blocks": self.blocks.len(),
+            "dBuckets": l.d_buckets,
+            "metaSpan": META_SPAN,
+            "nameSpan": NAME_SPAN,
+            "leafSpan": LEAF_SPAN,
+            "chunk": super::layout::CHUNK_CHARS,
+            "overlap": super::layout::CHUNK_OVERLAP,
+            "avgLen": total / (ps.len().max(1) as u64),
+            "years": years,
+            "units": units,
+            "kinds": kinds,
+            "wu": wu,
+            "wk": wk,
+            "leaves": [1, d_leaves, n_leaves],
+        });
+        let (_, bytes) = entry(&header, &leaves);
+        let entry = Named {
+            name: "index".into(),
+            hash: super::codec::content_hash(&bytes),
+            bytes,
+        };
+        (out, entry)
     }
 
     /// All index files, sorted by path: the same as [`super::build_index`].
@@ -231,7 +401,14 @@ impl SearchIndex {
         &self,
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
     ) -> Result<Vec<(String, Vec<u8>)>, E> {
-        Ok(self.all_files(&text)?.0.into_iter().collect())
+        let all = std::sync::Mutex::new(Vec::new());
+        self.write_all(text, |files| {
+            all.lock().expect("not poisoned").extend_from_slice(files);
+            Ok(())
+        })?;
+        let mut files = all.into_inner().expect("not poisoned");
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(files)
     }
 
     /// Every file computed again and handed to `sink` block by block, as
@@ -242,180 +419,204 @@ impl SearchIndex {
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
         sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
     ) -> Result<(), E> {
-        let blocks = self.blocks();
-        // One block at a time, as `build` does.
-        (0..self.layout.blocks).try_for_each(|b| {
-            let (files, _) = self.rebuild_block(&blocks[b as usize], b, &text)?;
-            sink(&files)
-        })?;
-        let meta = build_meta(self.layout, &blocks, &self.heavy);
-        sink(&[(META_PATH.to_string(), meta)])
+        let mut copy = SearchIndex {
+            layout: self.layout,
+            docs: self.docs.clone(),
+            blocks: Vec::new(),
+            lists: Vec::new(),
+            files: BTreeSet::new(),
+            entry: 0,
+        };
+        copy.rebuild_all(&text, &|files| sink(&pairs(files)))?;
+        Ok(())
     }
 
     /// Paths of all index files, sorted.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.files.keys().map(String::as_str)
+        self.files.iter().map(String::as_str)
     }
 
     /// Adds or replaces the reports `upserts` (whose text may have changed) and
-    /// removes `removals` together, recomputing each touched block once (a copy
-    /// of hundreds of reports is one update); the texts of the touched blocks'
-    /// reports are asked of `text` again. Returns the files whose bytes changed
-    /// or disappeared.
+    /// removes `removals` together: the blocks whose reports changed are built
+    /// again (their reports' texts asked of `text`), and the lists whose
+    /// segments changed are put together again. Returns the files that are
+    /// new and those no longer part of the index.
     pub fn apply<E: Send>(
         &mut self,
         upserts: Vec<SearchMeta>,
         removals: &[String],
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
     ) -> Result<Changes, E> {
-        let mut changed: BTreeSet<String> = BTreeSet::new();
-        for m in unique_by_id(upserts) {
-            changed.insert(m.id.clone());
-            self.docs.insert(m.id.clone(), Prepared::of_meta(m));
-        }
-        for id in removals {
-            if self.docs.remove(id).is_some() {
-                changed.insert(id.clone());
-            }
-        }
-        if changed.is_empty() {
+        let upserts = unique_by_id(upserts);
+        let gone: BTreeSet<&str> = removals
+            .iter()
+            .map(String::as_str)
+            .chain(upserts.iter().map(|m| m.id.as_str()))
+            .collect();
+        let before = self.docs.len();
+        let mut docs: Vec<Kept> = self
+            .docs
+            .iter()
+            .filter(|k| !gone.contains(k.p.meta.id.as_str()))
+            .cloned()
+            .collect();
+        if upserts.is_empty() && docs.len() == before {
             return Ok(Changes::default());
         }
-        self.refresh(&changed, &text)
-    }
-
-    fn blocks(&self) -> Vec<Vec<(&Prepared, u32)>> {
-        let mut blocks = vec![Vec::new(); self.layout.blocks as usize];
-        for (id, p) in &self.docs {
-            blocks[self.layout.block_of(p.id_hash) as usize].push((p, self.names[id]));
-        }
-        blocks
-    }
-
-    /// A block's files and heavy keys, from its reports' texts asked for again.
-    fn rebuild_block<E: Send>(
-        &self,
-        block: &[(&Prepared, u32)],
-        b: u32,
-        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
-    ) -> Result<BlockOut, E> {
-        let metas: Vec<(&SearchMeta, u32)> = block.iter().map(|(p, n)| (&p.meta, *n)).collect();
-        let docs = pull(&metas, text)?;
-        Ok(block_files(self.layout, &docs, b))
-    }
-
-    /// Every file, computed again, and each block's heavy keys; the prepared
-    /// reports brought up to date with their texts.
-    #[allow(clippy::type_complexity)]
-    fn all_files<E: Send>(
-        &self,
-        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
-    ) -> Result<(BTreeMap<String, Vec<u8>>, Vec<Vec<Key>>), E> {
-        let blocks = self.blocks();
-        let per_block: Vec<BlockOut> = (0..self.layout.blocks)
-            .into_par_iter()
-            .map(|b| self.rebuild_block(&blocks[b as usize], b, text))
-            .collect::<Result<_, E>>()?;
-        let mut files = BTreeMap::new();
-        let mut heavy = Vec::with_capacity(per_block.len());
-        for (f, h) in per_block {
-            files.extend(f);
-            heavy.push(h);
-        }
-        files.insert(
-            META_PATH.to_string(),
-            build_meta(self.layout, &blocks, &heavy),
-        );
-        Ok((files, heavy))
-    }
-
-    /// Lengths recorded for the reports of `touched` blocks, from their texts
-    /// (meta holds them): the texts are asked for once more, in parallel.
-    fn measure<E: Send>(
-        &mut self,
-        touched: &BTreeSet<u32>,
-        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
-    ) -> Result<(), E> {
-        let layout = self.layout;
-        let fresh: Vec<Prepared> = self
-            .docs
-            .values()
-            .filter(|p| touched.contains(&layout.block_of(p.id_hash)))
-            .collect::<Vec<_>>()
-            .par_iter()
-            .map(|p| Ok(prepare(&p.meta, &text(&p.meta.id)?).0))
-            .collect::<Result<_, E>>()?;
-        for p in fresh {
-            self.docs.insert(p.meta.id.clone(), p);
-        }
-        Ok(())
-    }
-
-    /// Recomputes what changes to reports `ids` (already applied to `docs`) touch:
-    /// their blocks, the blocks of reports whose text-file name moved, and meta.
-    fn refresh<E: Send>(
-        &mut self,
-        ids: &BTreeSet<String>,
-        text: &(impl Fn(&str) -> Result<SearchText, E> + Sync),
-    ) -> Result<Changes, E> {
-        let layout = Layout::for_count(self.docs.len());
-        let old_names = std::mem::replace(&mut self.names, names_of(&self.docs));
-        let mut fresh: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        let mut stale: BTreeSet<String> = BTreeSet::new();
+        let changed: BTreeSet<String> = upserts.iter().map(|m| m.id.clone()).collect();
+        docs.extend(upserts.into_iter().map(|m| Kept {
+            p: Prepared::of_meta(m),
+            pieces: Vec::new(),
+        }));
+        number(&mut docs);
+        let old_files = std::mem::take(&mut self.files);
+        let old_entry = self.entry;
+        let layout = Layout::for_count(docs.len());
+        self.docs = docs;
+        let collected = std::sync::Mutex::new(Vec::new());
+        let collect = |files: Vec<Named>| {
+            collected.lock().expect("not poisoned").extend(files);
+            Ok(())
+        };
         if layout != self.layout {
             self.layout = layout;
-            self.measure(&(0..layout.blocks).collect(), text)?;
-            (fresh, self.heavy) = self.all_files(text)?;
-            stale.extend(self.files.keys().cloned());
+            self.rebuild_all(&text, &collect)?;
         } else {
-            let block_of = |i: &str| self.layout.block_of(id_hash(i));
-            let mut touched: BTreeSet<u32> = ids.iter().map(|id| block_of(id)).collect();
-            for (i, n) in &self.names {
-                if old_names.get(i) != Some(n) {
-                    touched.insert(block_of(i));
-                }
-            }
-            for (i, n) in &old_names {
-                if touched.contains(&block_of(i)) {
-                    stale.extend(text_paths(&self.files, *n));
-                }
-            }
-            for &b in &touched {
-                stale.extend(heavy_paths(&self.files, b));
-            }
-            self.measure(&touched, text)?;
-            let blocks = self.blocks();
-            let per_block: Vec<(u32, BlockOut)> = touched
-                .par_iter()
-                .map(|&b| Ok((b, self.rebuild_block(&blocks[b as usize], b, text)?)))
-                .collect::<Result<_, E>>()?;
-            let mut heavy = self.heavy.clone();
-            for (b, (files, keys)) in per_block {
-                fresh.extend(files);
-                heavy[b as usize] = keys;
-            }
-            fresh.insert(
-                META_PATH.to_string(),
-                build_meta(self.layout, &blocks, &heavy),
-            );
-            self.heavy = heavy;
+            self.refresh(&changed, &text, &collect)?;
         }
         let mut changes = Changes::default();
-        for path in stale {
-            if !fresh.contains_key(&path) {
-                self.files.remove(&path);
-                changes.removed.push(path);
-            }
+        for path in old_files.difference(&self.files) {
+            changes.removed.push(path.clone());
         }
-        for (path, bytes) in fresh {
-            let print = fingerprint(&bytes);
-            if self.files.get(&path) != Some(&print) {
-                self.files.insert(path.clone(), print);
-                changes.written.push((path, bytes));
-            }
-        }
+        let fresh: BTreeMap<String, Vec<u8>> = collected
+            .into_inner()
+            .expect("not poisoned")
+            .into_iter()
+            .filter(|f| match f.name.as_str() {
+                "index" => f.hash != old_entry,
+                _ => !old_files.contains(&f.path()),
+            })
+            .map(|f| (f.path(), f.bytes))
+            .collect();
+        changes.written = fresh.into_iter().collect();
         Ok(changes)
     }
+
+    /// Builds again the blocks whose reports changed (`changed`, or a
+    /// different list of ids), then the lists whose segments changed, then
+    /// the small files. Returns the files of all of these (by path).
+    fn refresh<E: Send>(
+        &mut self,
+        changed: &BTreeSet<String>,
+        text: &impl Texts<E>,
+        sink: &impl Fn(Vec<Named>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let l = self.layout;
+        let nblocks = l.blocks(self.docs.len());
+        let touched: Vec<u32> = (0..nblocks)
+            .filter(|&b| {
+                let start = l.block_start(b) as usize;
+                let end = (start + l.block as usize).min(self.docs.len());
+                let mine = &self.docs[start..end];
+                match self.blocks.get(b as usize) {
+                    Some(old) => {
+                        old.ids.len() != mine.len()
+                            || mine
+                                .iter()
+                                .zip(&old.ids)
+                                .any(|(k, id)| &k.p.meta.id != id || changed.contains(id))
+                    }
+                    None => true,
+                }
+            })
+            .collect();
+        // Reports of untouched blocks keep their lengths and text names.
+        let docs = &self.docs;
+        let built: Vec<(u32, Built)> = touched
+            .par_iter()
+            .map(|&b| Ok((b, build_one(l, docs, b, text)?)))
+            .collect::<Result<_, E>>()?;
+        let mut old_lists: BTreeMap<u32, Partial> = BTreeMap::new();
+        for (b, built) in built {
+            let start = l.block_start(b) as usize;
+            for (i, k) in built.docs.into_iter().enumerate() {
+                self.docs[start + i] = k;
+            }
+            sink(built.files)?;
+            if (b as usize) < self.blocks.len() {
+                let old = std::mem::replace(&mut self.blocks[b as usize], built.block);
+                old_lists.insert(b, old.lists);
+            } else {
+                self.blocks.push(built.block);
+            }
+        }
+        // Blocks past the last report are gone: the lists they had keys in change.
+        let gone: Vec<Partial> = self
+            .blocks
+            .drain((nblocks as usize).min(self.blocks.len())..)
+            .map(|b| b.lists)
+            .collect();
+        // A list bucket is put together again when a touched block's segments
+        // for it changed (a block that is new or gone changes every bucket it has keys in).
+        let blocks = &self.blocks;
+        let redo: Vec<u32> = (0..l.d_buckets)
+            .into_par_iter()
+            .filter(|&d| {
+                touched.iter().any(|&b| match old_lists.get(&b) {
+                    Some(old) => !old.same_bucket(&blocks[b as usize].lists, d),
+                    None => true,
+                }) || gone.iter().any(|p| p.has_keys(d))
+                    || self.lists.len() != l.d_buckets as usize
+            })
+            .collect();
+        let lists: Vec<(u32, ListFiles, Vec<Named>)> = redo
+            .par_iter()
+            .map(|&d| {
+                let (lf, files) = list_files(l, blocks, d);
+                (d, lf, files)
+            })
+            .collect();
+        self.lists
+            .resize(l.d_buckets as usize, ListFiles::default());
+        for (d, lf, files) in lists {
+            self.lists[d as usize] = lf;
+            sink(files)?;
+        }
+        let (small, entry) = self.small_files();
+        self.files = self.current_paths(&small);
+        self.entry = entry.hash;
+        sink(small)?;
+        sink(vec![entry])
+    }
+
+    /// The paths of every file the index's state names (`small`: its small files).
+    fn current_paths(&self, small: &[Named]) -> BTreeSet<String> {
+        let mut paths = BTreeSet::new();
+        let path = |name: String| super::codec::path_of(&name);
+        let hn = super::codec::hash_name;
+        for k in &self.docs {
+            for &h in &k.pieces {
+                let n = hn(h);
+                paths.insert(path(format!("t/{}/{}", &n[..2], &n[2..])));
+            }
+        }
+        for (d, l) in self.lists.iter().enumerate() {
+            if let Some(h) = l.bucket {
+                paths.insert(path(format!("d/{d}.{}", hn(h))));
+            }
+            for &(k, h) in &l.heavy {
+                paths.insert(path(heavy_name(k, h)));
+            }
+        }
+        paths.extend(small.iter().map(Named::path));
+        paths.insert(ENTRY_PATH.to_string());
+        paths
+    }
+}
+
+/// Files as (path, bytes) pairs (the entry is the file named "index").
+fn pairs(files: Vec<Named>) -> Vec<(String, Vec<u8>)> {
+    files.into_iter().map(|f| (f.path(), f.bytes)).collect()
 }
 
 /// One report per id: of reports sharing an id, the first in [`SearchMeta`]

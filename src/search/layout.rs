@@ -1,82 +1,117 @@
-//! How the index is cut into files: document blocks, key buckets, file paths, and
+//! How the index is cut into files: report numbers, blocks, key buckets, and
 //! the hashes behind them (mirrored by `keyHash` in search.js).
 //!
-//! Reports are spread over `blocks` by a hash of their id, so adding or editing a
-//! report rewrites only its own block's postings. Within a block, keys (a character
-//! or a pair of characters) are spread over `buckets` by a hash of their code points,
-//! so a query loads, for each key it needs, one file per block: 1/buckets of the
-//! postings in all. Both counts depend only on the number of reports (powers of
-//! two, so that they change rarely); when they change, every postings file does.
+//! Reports are numbered in date order (oldest first, ties by id), so that a
+//! new report, usually the newest, takes the next number and renumbers no
+//! other; "newer first" is "higher number first", and a year is a range of
+//! numbers. Reports are cut into blocks of [`Layout::block`] consecutive
+//! numbers: a block's reports are built together, its positions files
+//! ([`super::positions`]) hold only them, so an edited report rewrites its
+//! block's files and no other block's. Within a block, keys (a character or
+//! a pair of characters) are spread over buckets by a hash of their code
+//! points. Every count depends only on the number of reports (powers of two,
+//! so that they change rarely); when they change, every file does.
 
-/// Normalized characters per text chunk (the unit loaded for a snippet).
+/// Normalized characters per text piece (the unit loaded for a snippet).
 pub(crate) const CHUNK_CHARS: usize = 8192;
-/// Clusters repeated from the next chunk, so that a match starting near the end
-/// of a chunk is whole inside it.
+/// Clusters repeated from the next piece, so that a match starting near the end
+/// of a piece is whole inside it.
 pub(crate) const CHUNK_OVERLAP: usize = 64;
+
+/// Reports per shard of the length and facet files (`m/`, `f/`).
+pub(crate) const META_SPAN: u32 = 4096;
+/// Reports per shard of the text-name files (`n/`), loaded for the results shown.
+pub(crate) const NAME_SPAN: u32 = 64;
+/// Files named per leaf of the manifest (`l/`).
+pub(crate) const LEAF_SPAN: u32 = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Layout {
-    pub blocks: u32,
-    pub buckets: u32,
+    /// Reports per block.
+    pub block: u32,
+    /// Buckets of the document lists (`d/`), over the whole archive.
+    pub d_buckets: u32,
+    /// A key whose document list passes this many bits gets a file of its own.
+    pub heavy_bits: u64,
+}
+
+fn pow2(n: u32) -> u32 {
+    n.max(1).next_power_of_two()
 }
 
 impl Layout {
-    /// About 2,000 reports a block, and buckets holding about 40 reports' worth of
-    /// postings each (≈ 200 KB a key across all blocks at 10,000 reports).
+    /// Blocks of about n/256 reports (at least 8, at most 1024); a list
+    /// bucket for every two reports (files of a few KB, which an edit
+    /// rewrites and a query for a rare key loads).
     pub(crate) fn for_count(n: usize) -> Layout {
-        let n = n.max(1) as u32;
+        let n = n.min(u32::MAX as usize) as u32;
         Layout {
-            blocks: n.div_ceil(2000).next_power_of_two().min(16),
-            buckets: n.div_ceil(40).next_power_of_two().min(1024),
+            block: pow2(n.div_ceil(256)).clamp(8, 1024),
+            d_buckets: pow2(n.div_ceil(2)).clamp(16, 16_384),
+            // 2 KB from 8,192 reports on; less below, where buckets are small.
+            heavy_bits: (u64::from(pow2(n)) * 2).clamp(64, 16_384),
         }
     }
 
-    pub(crate) fn block_of(&self, id_hash: u32) -> u32 {
-        id_hash & (self.blocks - 1)
+    /// How many blocks `n` reports take.
+    pub(crate) fn blocks(&self, n: usize) -> u32 {
+        (n as u32).div_ceil(self.block)
     }
 
-    pub(crate) fn bucket_of(&self, key: Key) -> u32 {
-        key_hash(key) & (self.buckets - 1)
+    /// The first number of a block.
+    pub(crate) fn block_start(&self, b: u32) -> u32 {
+        b * self.block
     }
 }
 
-/// A unigram (one code point) or a bigram (two), packed so that sorting keys sorts
-/// unigrams first, then bigrams by first and second character.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Key(pub u64);
+/// The longest keys: terms up to this long are each one key of the index.
+pub(crate) const MAX_GRAM: usize = 4;
 
-const BIGRAM: u64 = 1 << 42;
+/// A string of one to [`MAX_GRAM`] characters (an n-gram), packed so that
+/// sorting keys sorts them by length, then by their characters in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Key(pub u128);
+
+const CHAR: u128 = 0x1F_FFFF;
 
 impl Key {
-    pub(crate) fn uni(c: char) -> Key {
-        Key(c as u64)
-    }
-    pub(crate) fn bi(a: char, b: char) -> Key {
-        Key(BIGRAM | (a as u64) << 21 | b as u64)
-    }
-    pub(crate) fn is_bigram(self) -> bool {
-        self.0 & BIGRAM != 0
-    }
-    pub(crate) fn first(self) -> u32 {
-        if self.is_bigram() {
-            (self.0 >> 21 & 0x1F_FFFF) as u32
-        } else {
-            self.0 as u32
+    /// From its code points (one to four).
+    pub(crate) fn of(cps: &[u32]) -> Key {
+        let mut v = (cps.len() as u128) << 84;
+        for (i, &c) in cps.iter().enumerate() {
+            v |= u128::from(c) << (63 - 21 * i);
         }
+        Key(v)
     }
-    pub(crate) fn second(self) -> u32 {
-        (self.0 & 0x1F_FFFF) as u32
+    pub(crate) fn of_chars(cs: &[char]) -> Key {
+        let cps: Vec<u32> = cs.iter().map(|&c| c as u32).collect();
+        Key::of(&cps)
+    }
+    /// 1 to 4 characters.
+    pub(crate) fn len(self) -> usize {
+        (self.0 >> 84) as usize
+    }
+    /// Its code points, first to last, then zeros ([`Key::len`] of them count).
+    #[inline]
+    pub(crate) fn cps(self) -> [u32; MAX_GRAM] {
+        let c = |i: usize| (self.0 >> (63 - 21 * i) & CHAR) as u32;
+        [c(0), c(1), c(2), c(3)]
+    }
+    /// Its code points, first to last.
+    pub(crate) fn code_points(self) -> Vec<u32> {
+        self.cps()[..self.len()].to_vec()
     }
 }
 
 /// FNV-1a over the key's code points, then a final mix for the low bits.
+#[inline]
 pub(crate) fn key_hash(key: Key) -> u32 {
-    let h = fnv_first(key.first());
-    if key.is_bigram() {
-        bigram_hash(h, key.second())
-    } else {
-        mix(h)
+    let (cps, n) = (key.cps(), key.len());
+    let mut h = fnv_first(cps[0]);
+    for &c in &cps[1..n] {
+        h = fnv_next(h, c);
     }
+    mix(h)
 }
 
 /// The first FNV-1a step of [`key_hash`]: computed once per character when
@@ -86,76 +121,24 @@ pub(crate) fn fnv_first(first: u32) -> u32 {
     (0x811C_9DC5 ^ first).wrapping_mul(0x0100_0193)
 }
 
-/// [`key_hash`] of a bigram, from [`fnv_first`] of its first character.
+/// The next FNV-1a step: `h` for the characters so far, then `c`.
 #[inline]
-pub(crate) fn bigram_hash(first: u32, second: u32) -> u32 {
-    mix((first ^ second).wrapping_mul(0x0100_0193))
+pub(crate) fn fnv_next(h: u32, c: u32) -> u32 {
+    (h ^ c).wrapping_mul(0x0100_0193)
 }
 
+/// The final mix of [`key_hash`], after the FNV-1a steps.
 #[inline]
-fn mix(mut h: u32) -> u32 {
+pub(crate) fn mix(mut h: u32) -> u32 {
     h ^= h >> 15;
     h = h.wrapping_mul(0x2C1B_3C6D);
     h ^= h >> 12;
     h
 }
 
-/// FNV-1a over the UTF-8 bytes of a report id.
-pub(crate) fn id_hash(id: &str) -> u32 {
-    let mut h: u32 = 0x811C_9DC5;
-    for b in id.bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    h ^= h >> 16;
-    h.wrapping_mul(0x85EB_CA6B)
-}
-
-pub(crate) const META_PATH: &str = "_search/meta.js";
-
-/// The registration name and path of a postings file.
-pub(crate) fn postings_name(block: u32, bucket: u32) -> String {
-    format!("p/{block}/{bucket}")
-}
-
-/// The registration name of a heavy key's own postings file in a block.
-pub(crate) fn heavy_name(block: u32, key: Key) -> String {
-    format!(
-        "{}{:x}-{:x}",
-        heavy_prefix(block),
-        key.first(),
-        key.second()
-    )
-}
-
-/// What the names of a block's heavy-key files start with.
-pub(crate) fn heavy_prefix(block: u32) -> String {
-    format!("p/{block}/k")
-}
-
-/// The registration name of a report's text chunk: its name hash in hex, split
-/// into a folder of 256 so that no folder grows huge.
-pub(crate) fn text_name(name: u32, chunk: usize) -> String {
-    let hex = format!("{name:08x}");
-    if chunk == 0 {
-        format!("t/{}/{}", &hex[..2], &hex[2..])
-    } else {
-        format!("t/{}/{}-{chunk}", &hex[..2], &hex[2..])
-    }
-}
-
-/// The registration name of a block's text dictionary.
-pub(crate) fn dict_name(block: u32) -> String {
-    format!("t/d{block}")
-}
-
-pub(crate) fn path_of(name: &str) -> String {
-    format!("{}.js", path_prefix(name))
-}
-
-/// The path of the files whose registration names start with `prefix`, up to there.
-pub(crate) fn path_prefix(prefix: &str) -> String {
-    format!("_search/{prefix}")
-}
+/// The entry file: the only index file whose name never changes. It names the
+/// leaves of the manifest, which name every other file by the hash of its bytes.
+pub(crate) const ENTRY_PATH: &str = "_search/index.js";
 
 #[cfg(test)]
 mod tests {
@@ -163,28 +146,39 @@ mod tests {
 
     #[test]
     fn layout_grows_in_powers_of_two() {
+        let small = Layout::for_count(30);
+        assert_eq!((small.block, small.blocks(30), small.d_buckets), (8, 4, 16));
+        let l = Layout::for_count(10_000);
         assert_eq!(
-            Layout::for_count(30),
-            Layout {
-                blocks: 1,
-                buckets: 1
-            }
+            (l.block, l.blocks(10_000), l.d_buckets, l.heavy_bits),
+            (64, 157, 8192, 16_384)
         );
-        assert_eq!(
-            Layout::for_count(10_000),
-            Layout {
-                blocks: 8,
-                buckets: 256
-            }
-        );
+        let big = Layout::for_count(100_000);
+        assert_eq!((big.block, big.d_buckets), (512, 16_384));
+        for n in [0, 1, 7, 500, 4097, 99_999] {
+            let l = Layout::for_count(n);
+            assert!(l.blocks(n) * l.block >= n as u32);
+        }
     }
 
     #[test]
-    fn keys_sort_unigrams_first_and_hash_by_order() {
+    fn keys_sort_by_length_then_characters_and_hash_by_order() {
         // keyHash() in search.js must agree; the browser test finds nothing otherwise.
-        assert_ne!(key_hash(Key::bi('党', '建')), key_hash(Key::bi('建', '党')));
-        assert!(Key::uni('z') < Key::bi('a', 'a'));
-        assert_eq!(Key::bi('党', '建').first(), '党' as u32);
-        assert_eq!(Key::bi('党', '建').second(), '建' as u32);
+        let k = |s: &str| Key::of_chars(&s.chars().collect::<Vec<_>>());
+        assert_ne!(key_hash(k("党建")), key_hash(k("建党")));
+        assert!(k("z") < k("aa"));
+        assert!(k("𠀀𠀀") < k("aaa"));
+        assert!(k("abc") < k("acb"));
+        assert!(k("𠀀𠀀𠀀") < k("aaaa"));
+        let q = k("基层党𠀀");
+        assert_eq!(q.len(), 4);
+        assert_eq!(
+            q.code_points(),
+            vec!['基' as u32, '层' as u32, '党' as u32, '𠀀' as u32]
+        );
+        assert_eq!(Key::of(&q.code_points()), q);
+        // The incremental hash of the list builder is the same.
+        let h = mix(fnv_next(fnv_first('党' as u32), '建' as u32));
+        assert_eq!(h, key_hash(k("党建")));
     }
 }

@@ -1,30 +1,39 @@
-//! Offline full-text search: the index shards written under `_search/` and the
+//! Offline full-text search: the index files written under `_search/` and the
 //! browser assets that query them from `search.html`, over `file://` or HTTP.
 //!
 //! Matching is exact substring search on normalized text ([`normalize`]): a query
-//! term of any length finds exactly the reports whose title or body contains it.
-//! The index holds, per document block and key bucket ([`layout`]), unigram counts
-//! and bigram positions ([`postings`]); a term of n ≥ 3 characters is checked by
-//! the positions of its covering bigrams. Per report, its display text is stored
-//! in Huffman-coded chunks for snippets ([`text`]); [`meta`] describes every report.
-//! The browser (`themes/default/static/search.js`) loads only
-//! the files a query needs, as classic `<script>` tags.
+//! term of any length finds exactly the reports whose title, body or attachment
+//! text contains it. The index holds document lists ([`lists`], built block by
+//! block by [`ngrams`]): for every string of one to four characters, the
+//! reports holding it, with a class of its count, and whether in the title or
+//! only in an attachment. A term of up to four characters is one list; a
+//! longer one's candidates hold each of its 4-grams and are checked on their
+//! text, which is stored per report in pieces ([`text`]). Small per-range
+//! files give length classes, facets and text names ([`shards`]); ranking is
+//! BM25-like in integers ([`rank`]). Every file but the entry
+//! (`_search/index.js`) is named by the hash of its bytes ([`manifest`]), so
+//! an edit adds new files and never changes one a reader may be using.
+//! The browser (`themes/default/static/search.js`) loads only the files a
+//! query needs, as classic `<script>` tags; [`reader`] does the same in Rust.
 
 mod codec;
 mod index;
 mod layout;
-mod meta;
+mod lists;
+mod manifest;
+mod ngrams;
 mod normalize;
-mod postings;
 mod prepare;
+pub mod rank;
 pub mod reader;
+mod shards;
 #[cfg(test)]
 mod tests;
 mod text;
 
 pub use index::{Changes, SearchIndex};
 /// The file the search page loads first, which names the rest of the index.
-pub(crate) use layout::META_PATH as ENTRY_PATH;
+pub(crate) use layout::ENTRY_PATH;
 pub use normalize::{normalize_for_match, query_terms};
 
 /// What the index keeps of a report between runs: everything but its text,

@@ -1,7 +1,7 @@
 //! Per-report preparation: the normalized stream the postings are built from, the
 //! fields the filters need, and the display text cut into snippet chunks.
 
-use super::layout::{CHUNK_CHARS, CHUNK_OVERLAP, id_hash};
+use super::layout::{CHUNK_CHARS, CHUNK_OVERLAP};
 use super::normalize::{display_text, normalize_chars, push_cluster};
 use super::{SearchMeta, SearchText};
 
@@ -10,7 +10,6 @@ use super::{SearchMeta, SearchText};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Prepared {
     pub meta: SearchMeta,
-    pub id_hash: u32,
     /// Sort key of the date: (month, day), 0 when unknown; the year is in `meta`.
     pub month: u32,
     pub day: u32,
@@ -35,8 +34,10 @@ pub(crate) struct Body {
     /// Per chunk, the byte length of its part before the overlap: the body is the
     /// concatenation of these parts.
     pub cuts: Vec<u32>,
-    /// Where each attachment's text starts (body position) and its name.
-    pub parts: Vec<(u32, String)>,
+    /// Per chunk, the attachments whose text is in it: where in the chunk
+    /// each starts (UTF-16 units; 0 for one that began in an earlier chunk)
+    /// and its name. Text before the first is the report's own.
+    pub parts: Vec<Vec<(u32, String)>>,
 }
 
 /// Normalized title, one boundary, normalized body, then each attachment's
@@ -82,7 +83,6 @@ pub(crate) fn prepare(doc: &SearchMeta, text: &SearchText) -> (Prepared, Body, V
     }
     let own_end = part_at.first().map_or(body.len(), |&(at, _)| at - 1);
     let mut own_stream_end = None;
-    let mut parts = Vec::with_capacity(part_at.len());
     // Chunk starts (byte offsets in `body`) and, per chunk, where its overlap ends.
     let mut starts = vec![0usize];
     let mut overlap_end: Vec<Option<usize>> = vec![None];
@@ -93,9 +93,6 @@ pub(crate) fn prepare(doc: &SearchMeta, text: &SearchText) -> (Prepared, Body, V
         // At or past (a cluster may start before and run over) each start.
         if at >= own_end && own_stream_end.is_none() {
             own_stream_end = Some(stream.len());
-        }
-        while let Some(&(_, name)) = part_at.get(parts.len()).filter(|(p, _)| *p <= at) {
-            parts.push((pos as u32, name.to_string()));
         }
         if pos >= CHUNK_CHARS * starts.len() {
             starts.push(at);
@@ -108,14 +105,29 @@ pub(crate) fn prepare(doc: &SearchMeta, text: &SearchText) -> (Prepared, Body, V
         since_cut += 1;
         at = push_cluster(&body, at, &mut stream);
     }
+    let ends: Vec<usize> = (0..starts.len())
+        .map(|k| match k + 1 < starts.len() {
+            true => overlap_end[k].unwrap_or(body.len()),
+            false => body.len(),
+        })
+        .collect();
     let chunks = (0..starts.len())
+        .map(|k| body[starts[k]..ends[k]].to_string())
+        .collect();
+    let parts = (0..starts.len())
         .map(|k| {
-            let end = if k + 1 < starts.len() {
-                overlap_end[k].unwrap_or(body.len())
-            } else {
-                body.len()
-            };
-            body[starts[k]..end].to_string()
+            let (from, to) = (starts[k], ends[k]);
+            // The part the chunk starts in, then those starting inside it.
+            let covering = part_at.iter().rposition(|&(p, _)| p <= from);
+            part_at
+                .iter()
+                .enumerate()
+                .filter(|&(i, &(p, _))| Some(i) == covering || (p > from && p < to))
+                .map(|(_, &(p, name))| {
+                    let at = body[from..p.max(from)].encode_utf16().count();
+                    (at as u32, name.to_string())
+                })
+                .collect()
         })
         .collect();
     let cuts = (0..starts.len())
@@ -148,7 +160,6 @@ impl Prepared {
         };
         let (month, day) = parse_month_day(&meta.date);
         Prepared {
-            id_hash: id_hash(&meta.id),
             month,
             day,
             unit_path,

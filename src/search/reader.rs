@@ -1,70 +1,28 @@
-//! Reads a built index the way `assets/search.js` does: the reference query engine
-//! for tests and benchmarks (which files a query loads, and what it finds).
+//! Reads a built index the way `search.js` does: the reference query engine
+//! for tests and benchmarks. It finds the same results in the same order, and
+//! says which files the page loads to show the first page of results, and
+//! which more it loads in the background to make the count exact.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use super::codec::{BitReader, UNIT_BASE, rice_k, utf16_units};
-use super::layout::{
-    Key, Layout, META_PATH, dict_name, heavy_name, path_of, postings_name, text_name,
-};
+use super::codec::{BitWriter, KeyDelta, UNIT_BASE, WordReader, hash_name, path_of, utf16_units};
+use super::layout::{ENTRY_PATH, Key, MAX_GRAM, key_hash};
+use super::manifest::heavy_name;
 use super::normalize::query_terms;
+use super::rank;
 
-/// A report as the meta file describes it.
-#[derive(Clone, Debug)]
-pub struct DocInfo {
-    pub block: u32,
-    pub local: u32,
-    pub unit: usize,
-    pub kind: usize,
-    pub year: i32,
-    pub month: u32,
-    pub day: u32,
-    pub title_len: u32,
-    /// Length of the normalized stream (title, boundary, body, attachments).
-    pub len: u32,
-    /// Length of the attachments' part at the end of the stream.
-    pub attach_len: u32,
-    pub name: u32,
-}
-
-/// One matching report.
-#[derive(Clone, Debug)]
-pub struct Hit {
-    /// Index into [`Reader::docs`].
-    pub doc: usize,
-    /// How many terms occur in the title.
-    pub title_terms: u32,
-    /// How many terms occur in the report itself (title or body, not only
-    /// in an attachment).
-    pub own_terms: u32,
-    /// Occurrences of all terms, title and body.
-    pub hits: u32,
-    /// Earliest body position of a match (normalized characters), for the snippet chunk.
-    pub first_body_pos: Option<u32>,
-}
-
-/// Result of a query: ranked hits, and the files it had to load (besides meta).
-#[derive(Clone, Debug, Default)]
-pub struct Outcome {
-    pub hits: Vec<Hit>,
-    pub loaded: BTreeSet<String>,
-}
-
-/// A built index opened for querying.
-pub struct Reader<'a> {
-    files: BTreeMap<&'a str, &'a [u8]>,
-    layout: Layout,
-    chunk: u32,
-    pub units: Vec<(String, i64)>,
-    pub kinds: Vec<String>,
-    pub docs: Vec<DocInfo>,
-    /// Index into `docs` of the first report of each block.
-    block_start: Vec<usize>,
-    /// Per block, the keys with a postings file of their own.
-    heavy: Vec<BTreeSet<Key>>,
-}
+/// Results shown on a page.
+pub const PAGE: usize = 20;
+/// Texts loaded at once for the best candidates (search.js's AHEAD).
+const AHEAD: usize = PAGE + 5;
+/// Candidates of a long term that search.js checks on their text in the
+/// background, to make the count exact (BACKGROUND_TEXTS there).
+pub const BACKGROUND_TEXTS: usize = 200;
 
 /// The arguments of `DANGAN_SEARCH_SHARD(...)` in a shard file (they form a JSON array).
 pub fn shard_args(bytes: &[u8]) -> Result<Vec<Value>, String> {
@@ -80,29 +38,119 @@ pub fn shard_args(bytes: &[u8]) -> Result<Vec<Value>, String> {
     }
 }
 
-fn units_of(v: &Value) -> Vec<u16> {
-    v.as_str()
-        .unwrap_or("")
-        .encode_utf16()
-        .map(|u| u - UNIT_BASE)
-        .collect()
+/// A bit-string argument as words for [`WordReader`].
+fn words_of(v: &Value) -> Vec<u64> {
+    let mut w = BitWriter::default();
+    for u in v.as_str().unwrap_or("").encode_utf16() {
+        w.bits(u64::from(u.wrapping_sub(UNIT_BASE)), 15);
+    }
+    w.words()
 }
 
-/// Postings of one key in one block: local report → (count, positions or [title flag]).
-type Postings = BTreeMap<u32, (u32, Vec<u32>)>;
+/// One matching report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// The report's number (date order).
+    pub number: u32,
+    pub url: String,
+    /// How many of the query's terms its title holds.
+    pub title_terms: u32,
+    /// How many its title or body holds (not only an attachment's text).
+    pub own_terms: u32,
+    /// Its BM25-like score (integer, see [`super::rank`]).
+    pub score: u64,
+}
 
-/// One term in one block, by local report.
-type TermHits = BTreeMap<u32, TermHit>;
+/// What a query finds and loads.
+#[derive(Clone, Debug, Default)]
+pub struct Outcome {
+    /// Every report containing all terms, in the page's order.
+    pub hits: Vec<Hit>,
+    /// The files loaded until the first page of results is shown (the entry included).
+    pub first: BTreeSet<String>,
+    /// The files loaded in all once the count and the filter counts are
+    /// final (`first` included).
+    pub exact: BTreeSet<String>,
+    /// Whether the count the page ends with is exact (it stays an estimate
+    /// for a term longer than four characters with more candidates than
+    /// the page checks in the background).
+    pub count_is_exact: bool,
+}
 
-/// One term in one report.
-#[derive(Clone, Copy)]
-struct TermHit {
-    /// Occurrences in the title, and in all.
-    title: u32,
-    all: u32,
-    /// The first body position of one in the report's own text, and in an attachment's.
-    own_first: Option<u32>,
-    attached_first: Option<u32>,
+/// A report's text: display title, url, and its display body (its own
+/// text, then each attachment's after a line break, the only line breaks
+/// a display text holds).
+struct Text {
+    title: String,
+    url: String,
+    body: String,
+}
+
+/// A built index opened for querying.
+pub struct Reader<'a> {
+    files: BTreeMap<&'a str, &'a [u8]>,
+    header: Value,
+    leaves: Vec<u64>,
+    /// Files already parsed, by path.
+    parsed: RefCell<HashMap<String, Rc<Vec<Value>>>>,
+    /// Bit-string arguments already decoded, by path.
+    decoded: RefCell<HashMap<String, Rc<Vec<u64>>>>,
+}
+
+fn num(h: &Value, k: &str) -> u64 {
+    h[k].as_u64().unwrap_or(0)
+}
+
+/// A candidate: (title terms, terms in its own text, score, number) is its
+/// rank, highest first.
+type RankKey = (u32, u32, u64, u32);
+
+/// One key (or term) in one report, as its list says.
+#[derive(Clone, Copy, Debug)]
+struct Flags {
+    /// The class of its count ([`super::lists::tf_class`]).
+    class: u32,
+    title: bool,
+    /// In the title or the body, not only in an attachment's text.
+    own: bool,
+}
+
+/// Rule 2 of [`super::normalize`] on a display text (pieces and titles are
+/// display text already; rule 1 again would join text across the line
+/// break that ends the report's own text).
+fn norm(s: &str) -> String {
+    let mut v = Vec::with_capacity(s.len());
+    super::normalize::normalize_chars(s, &mut v);
+    v.into_iter().collect()
+}
+
+/// A piece's text cut at its attachments' starts: (text, attachment name or
+/// None for the report's own text), as `segments` in search.js.
+fn segments(piece: &str, parts: &Value) -> Vec<(String, Option<String>)> {
+    let units: Vec<u16> = piece.encode_utf16().collect();
+    let cut = |a: usize, b: usize| String::from_utf16_lossy(&units[a.min(b)..b.min(units.len())]);
+    let parts: Vec<(usize, String)> = parts
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    let at = p[0].as_u64().unwrap_or(0) as usize;
+                    (at, p[1].as_str().unwrap_or("").to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(&(first, _)) = parts.first() else {
+        return vec![(piece.to_string(), None)];
+    };
+    let mut out = vec![(cut(0, first.saturating_sub(1)), None)];
+    for (i, (from, name)) in parts.iter().enumerate() {
+        let to = parts
+            .get(i + 1)
+            .map_or(units.len(), |p| p.0.saturating_sub(1));
+        out.push((cut(*from, to), Some(name.clone())));
+    }
+    out
 }
 
 impl<'a> Reader<'a> {
@@ -111,73 +159,31 @@ impl<'a> Reader<'a> {
             .iter()
             .map(|(p, b)| (p.as_str(), b.as_slice()))
             .collect();
-        let args = shard_args(files.get(META_PATH).ok_or("no meta.js")?)?;
-        let h = &args[1];
-        let num = |k: &str| h[k].as_u64().unwrap_or(0);
-        let layout = Layout {
-            blocks: num("blocks") as u32,
-            buckets: num("buckets") as u32,
-        };
-        let units = h["units"]
+        let args = shard_args(files.get(ENTRY_PATH).ok_or("no _search/index.js")?)?;
+        let header = args[1].clone();
+        let words = words_of(&args[2]);
+        let counts: Vec<u64> = header["leaves"]
             .as_array()
-            .into_iter()
-            .flatten()
-            .map(|u| {
-                (
-                    u[0].as_str().unwrap_or("").to_string(),
-                    u[1].as_i64().unwrap_or(-1),
-                )
-            })
+            .ok_or("no leaf counts")?
+            .iter()
+            .map(|v| v.as_u64().unwrap_or(0))
             .collect();
-        let kinds = h["kinds"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|k| k.as_str().unwrap_or("").to_string())
+        let mut r = WordReader::new(&words, 0);
+        let leaves = (0..counts.iter().sum::<u64>())
+            .map(|_| r.bits(60))
             .collect();
-        let (wu, wk, wy) = (num("wu") as u32, num("wk") as u32, num("wy") as u32);
-        let ymin = h["ymin"].as_i64().unwrap_or(0) as i32;
-        let heavy = h["heavy"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| {
-                let cs: Vec<char> = s.as_str().unwrap_or("").chars().collect();
-                cs.chunks_exact(2).map(|p| Key::bi(p[0], p[1])).collect()
-            })
-            .collect();
-        let bits = units_of(&args[2]);
-        let mut r = BitReader::new(&bits);
-        let mut docs = Vec::new();
-        let mut block_start = Vec::new();
-        for (b, n) in h["counts"].as_array().into_iter().flatten().enumerate() {
-            block_start.push(docs.len());
-            for local in 0..n.as_u64().unwrap_or(0) {
-                docs.push(DocInfo {
-                    block: b as u32,
-                    local: local as u32,
-                    unit: r.bits(wu) as usize,
-                    kind: r.bits(wk) as usize,
-                    year: ymin + r.bits(wy) as i32,
-                    month: r.bits(4) as u32,
-                    day: r.bits(5) as u32,
-                    title_len: r.gamma() as u32 - 1,
-                    len: r.gamma() as u32 - 1,
-                    attach_len: r.gamma() as u32 - 1,
-                    name: r.bits(32) as u32,
-                });
-            }
-        }
         Ok(Reader {
             files,
-            layout,
-            chunk: num("chunk") as u32,
-            units,
-            kinds,
-            docs,
-            block_start,
-            heavy,
+            header,
+            leaves,
+            parsed: RefCell::default(),
+            decoded: RefCell::default(),
         })
+    }
+
+    /// Reports in the index.
+    pub fn count(&self) -> usize {
+        num(&self.header, "n") as usize
     }
 
     /// Size in bytes of a file of the index (0 if absent).
@@ -185,229 +191,449 @@ impl<'a> Reader<'a> {
         self.files.get(path).map_or(0, |b| b.len())
     }
 
-    /// Finds one key's postings in one block, noting the file it loaded.
-    fn postings(&self, block: u32, key: Key, loaded: &mut BTreeSet<String>) -> Postings {
-        let heavy = self
-            .heavy
-            .get(block as usize)
-            .is_some_and(|h: &BTreeSet<Key>| h.contains(&key));
-        let name = if heavy {
-            heavy_name(block, key)
-        } else {
-            postings_name(block, self.layout.bucket_of(key))
+    /// The arguments of the file registering `name`, noting it as loaded.
+    fn load(&self, name: &str, loads: &mut BTreeSet<String>) -> Option<Rc<Vec<Value>>> {
+        let path = path_of(name);
+        let bytes = self.files.get(path.as_str())?;
+        loads.insert(path.clone());
+        if let Some(v) = self.parsed.borrow().get(&path) {
+            return Some(v.clone());
+        }
+        let v = Rc::new(shard_args(bytes).ok()?);
+        self.parsed.borrow_mut().insert(path, v.clone());
+        Some(v)
+    }
+
+    /// The bit string of the file registering `name` (its last argument).
+    fn bits(&self, name: &str, loads: &mut BTreeSet<String>) -> Option<Rc<Vec<u64>>> {
+        let path = path_of(name);
+        if self.files.contains_key(path.as_str())
+            && let Some(w) = self.decoded.borrow().get(&path)
+        {
+            loads.insert(path);
+            return Some(w.clone());
+        }
+        let args = self.load(name, loads)?;
+        let w = Rc::new(words_of(args.last()?));
+        self.decoded.borrow_mut().insert(path, w.clone());
+        Some(w)
+    }
+
+    /// Leaf `i` of kind 0 (mf), 1 (lists) or 2 (names), as words.
+    fn leaf(&self, kind: usize, i: u64, loads: &mut BTreeSet<String>) -> Option<Rc<Vec<u64>>> {
+        let counts: Vec<u64> = self.header["leaves"]
+            .as_array()?
+            .iter()
+            .map(|v| v.as_u64().unwrap_or(0))
+            .collect();
+        if i >= counts[kind] {
+            return None;
+        }
+        let at: u64 = counts[..kind].iter().sum::<u64>() + i;
+        let prefix = [
+            "l/mf".to_string(),
+            format!("l/d{i}"),
+            format!("l/n{i}"),
+            format!("l/x{i}"),
+        ];
+        let name = format!("{}.{}", prefix[kind], hash_name(self.leaves[at as usize]));
+        self.bits(&name, loads)
+    }
+
+    /// A key's document list per report: (number, tf class, in title, in
+    /// the report's own text: title or body, not only an attachment).
+    fn list(&self, key: Key, loads: &mut BTreeSet<String>) -> Vec<(u32, Flags)> {
+        let h = &self.header;
+        let bucket = u64::from(key_hash(key)) & (num(h, "dBuckets") - 1);
+        let span = num(h, "leafSpan");
+        let Some(leaf) = self.leaf(1, bucket / span, loads) else {
+            return Vec::new();
         };
-        let path = path_of(&name);
-        let mut out = Postings::new();
-        let Some(bytes) = self.files.get(path.as_str()) else {
-            return out;
-        };
-        loaded.insert(path);
-        let args = shard_args(bytes).unwrap_or_default();
-        let bits = units_of(&args[1]);
-        let mut r = BitReader::new(&bits);
-        let n = r.gamma() - 1;
-        let (mut prev_big, mut pf, mut ps) = (false, 0u64, 0u64);
-        for _ in 0..n {
-            let big = r.bits(1) == 1;
-            if big != prev_big {
-                (prev_big, pf, ps) = (big, 0, 0);
+        let mut r = WordReader::new(&leaf, 0);
+        let mut own = None;
+        let mut slot = None;
+        for b in (bucket / span) * span..((bucket / span) + 1) * span {
+            if b >= num(h, "dBuckets") {
+                break;
             }
-            let this = if big {
-                let f = pf + r.gamma() - 1;
-                let s = if f == pf { ps + r.gamma() } else { r.rice(12) };
-                (pf, ps) = (f, s);
-                Key(1 << 42 | f << 21 | s)
-            } else {
-                pf += r.gamma();
-                Key(pf)
-            };
+            let present = r.bits(1) == 1;
+            let hash = present.then(|| r.bits(60));
+            if b == bucket {
+                slot = hash;
+            }
+        }
+        let nheavy = r.gamma() - 1;
+        let mut prev = KeyDelta::default();
+        for _ in 0..nheavy {
+            let k = prev.read(&mut r);
+            let hash = r.bits(60);
+            if k == key {
+                own = Some(hash);
+            }
+        }
+        let name = match (own, slot) {
+            (Some(hash), _) => heavy_name(key, hash),
+            (None, Some(hash)) => format!("d/{bucket}.{}", hash_name(hash)),
+            (None, None) => return Vec::new(),
+        };
+        let Some(words) = self.bits(&name, loads) else {
+            return Vec::new();
+        };
+        let block = num(h, "block") as u32;
+        let mut r = WordReader::new(&words, 0);
+        let nkeys = r.gamma() - 1;
+        let mut prev = KeyDelta::default();
+        for _ in 0..nkeys {
+            let k = prev.read(&mut r);
             let len = r.gamma() - 1;
-            if this != key {
+            if k != key {
                 r.seek(r.pos() + len);
                 continue;
             }
-            let df = r.gamma();
-            let kd = r.bits(5) as u32;
-            let mut d = -1i64;
-            for _ in 0..df {
-                d += r.rice(kd) as i64 + 1;
-                let c = r.gamma() as u32;
-                let v = if big {
-                    let len = self.docs[self.block_start[block as usize] + d as usize].len;
-                    let kp = rice_k(u64::from(len), u64::from(c));
-                    let mut p = -1i64;
-                    (0..c)
-                        .map(|_| {
-                            p += r.rice(kp) as i64 + 1;
-                            p as u32
-                        })
-                        .collect()
-                } else {
-                    vec![r.bits(1) as u32]
-                };
-                out.insert(d as u32, (c, v));
+            let mut out = Vec::new();
+            let nseg = r.gamma();
+            let mut b = -1i64;
+            for _ in 0..nseg {
+                b += r.gamma() as i64;
+                let df = r.gamma();
+                let kd = r.bits(5) as u32;
+                let some_attached = r.bits(1) == 1;
+                let mut local = -1i64;
+                for _ in 0..df {
+                    local += r.rice(kd) as i64 + 1;
+                    let class = r.gamma() as u32 - 1;
+                    let title = r.bits(1) == 1;
+                    let own = title || !(some_attached && r.bits(1) == 1);
+                    let n = b as u32 * block + local as u32;
+                    out.push((n, Flags { class, title, own }));
+                }
             }
-            break;
+            return out;
+        }
+        Vec::new()
+    }
+
+    /// Length classes of the reports `numbers` (sorted), from the `m/` shards.
+    fn lengths(&self, numbers: &[u32], loads: &mut BTreeSet<String>) -> BTreeMap<u32, u32> {
+        let span = num(&self.header, "metaSpan") as u32;
+        let shards: BTreeSet<u32> = numbers.iter().map(|n| n / span).collect();
+        let mut out = BTreeMap::new();
+        let Some(leaf) = (!shards.is_empty())
+            .then(|| self.leaf(0, 0, loads))
+            .flatten()
+        else {
+            return out;
+        };
+        for i in shards {
+            let hash = WordReader::new(&leaf, u64::from(i) * 60).bits(60);
+            let Some(words) = self.bits(&format!("m/{i}.{}", hash_name(hash)), loads) else {
+                continue;
+            };
+            let mut r = WordReader::new(&words, 0);
+            let first = i * span;
+            let last = (first + span).min(self.count() as u32);
+            for n in first..last {
+                out.insert(n, r.bits(7) as u32);
+            }
         }
         out
     }
 
-    /// All reports matching every term of `query`, ranked as the page ranks them:
-    /// more terms in the title first, then more in the report itself (not only
-    /// in an attachment), then more occurrences, then newer, then id order.
+    /// Loads the facet files (`f/`) of the reports `numbers`.
+    fn facets(&self, numbers: &[u32], loads: &mut BTreeSet<String>) {
+        let span = num(&self.header, "metaSpan") as u32;
+        let shards: BTreeSet<u32> = numbers.iter().map(|n| n / span).collect();
+        let count = (self.count() as u32).div_ceil(span);
+        if let Some(leaf) = self.leaf(0, 0, loads) {
+            for i in shards {
+                let hash = WordReader::new(&leaf, u64::from(count + i) * 60).bits(60);
+                self.bits(&format!("f/{i}.{}", hash_name(hash)), loads);
+            }
+        }
+    }
+
+    /// Checks report `n` on its text as search.js does, loading its pieces in
+    /// turn until every long term is found (in its title or text) and the
+    /// text has a match for the snippet, or the pieces run out. `None` when
+    /// a term is missing, else how many terms its title holds and, per term,
+    /// whether the title or the report's own text holds it (exact for long
+    /// terms: the report's own text comes before its attachments').
+    fn check_loading(
+        &self,
+        n: u32,
+        terms: &[String],
+        loads: &mut BTreeSet<String>,
+    ) -> Option<(u32, Vec<bool>)> {
+        let names = self.piece_names(n, loads);
+        let (fields, _) = self.piece(*names.first()?, loads)?;
+        let title = norm(fields["title"].as_str().unwrap_or(""));
+        let is_long = |t: &String| t.chars().count() > MAX_GRAM;
+        let mut own: Vec<bool> = terms.iter().map(|t| title.contains(t.as_str())).collect();
+        let mut found = own.clone();
+        let in_title = own.iter().filter(|&&o| o).count() as u32;
+        let mut snippet = false;
+        let mut body = String::new();
+        for (i, &h) in names.iter().enumerate() {
+            let (f, piece) = self.piece(h, loads)?;
+            let own_units = f["own"].as_u64().unwrap_or(0) as usize;
+            body.push_str(&String::from_utf16_lossy(
+                &piece.encode_utf16().take(own_units).collect::<Vec<u16>>(),
+            ));
+            for (text, part) in segments(&piece, &f["parts"]) {
+                let text = norm(&text);
+                for (k, t) in terms.iter().enumerate() {
+                    if text.contains(t.as_str()) {
+                        found[k] = true;
+                        own[k] |= part.is_none();
+                        snippet = true;
+                    }
+                }
+            }
+            let missing = terms.iter().zip(&found).any(|(t, &f)| is_long(t) && !f);
+            if !missing && snippet {
+                return Some((in_title, own));
+            }
+            if i + 1 == names.len() {
+                // A long term may run across pieces: look in the whole text.
+                let all = (names.len() > 1).then(|| norm(&body));
+                let lacks = terms.iter().zip(&found).any(|(t, &f)| {
+                    is_long(t) && !f && !all.as_ref().is_some_and(|a| a.contains(t.as_str()))
+                });
+                return (!lacks).then_some((in_title, own));
+            }
+        }
+        None
+    }
+
+    /// The hashes naming report `n`'s text pieces.
+    fn piece_names(&self, n: u32, loads: &mut BTreeSet<String>) -> Vec<u64> {
+        let h = &self.header;
+        let span = num(h, "nameSpan") as u32;
+        let shard = n / span;
+        let Some(leaf) = self.leaf(2, u64::from(shard) / num(h, "leafSpan"), loads) else {
+            return Vec::new();
+        };
+        let at = u64::from(shard) % num(h, "leafSpan");
+        let hash = WordReader::new(&leaf, at * 60).bits(60);
+        let Some(words) = self.bits(&format!("n/{shard}.{}", hash_name(hash)), loads) else {
+            return Vec::new();
+        };
+        let mut r = WordReader::new(&words, 0);
+        for _ in shard * span..n {
+            let k = r.gamma() - 1;
+            r.seek(r.pos() + 60 * k);
+        }
+        let k = r.gamma() - 1;
+        (0..k).map(|_| r.bits(60)).collect()
+    }
+
+    /// Piece `hash` of a report's text.
+    fn piece(&self, hash: u64, loads: &mut BTreeSet<String>) -> Option<(Value, String)> {
+        let n = hash_name(hash);
+        let args = self.load(&format!("t/{}/{}", &n[..2], &n[2..]), loads)?;
+        Some((args[1].clone(), args[2].as_str()?.to_string()))
+    }
+
+    /// Report `n`'s text, every piece (noting the files in `loads`).
+    fn text(&self, n: u32, loads: &mut BTreeSet<String>) -> Option<Text> {
+        let mut text: Option<Text> = None;
+        for h in self.piece_names(n, loads) {
+            let (fields, piece) = self.piece(h, loads)?;
+            let own = fields["own"].as_u64().unwrap_or(0) as usize;
+            let t = text.get_or_insert_with(|| Text {
+                title: fields["title"].as_str().unwrap_or("").to_string(),
+                url: fields["url"].as_str().unwrap_or("").to_string(),
+                body: String::new(),
+            });
+            let units: Vec<u16> = piece.encode_utf16().take(own).collect();
+            t.body.push_str(&String::from_utf16_lossy(&units));
+        }
+        text
+    }
+
+    /// All reports matching every term of `query`, in the page's order, and
+    /// the files the page loads for the first page and for the exact count.
     pub fn search(&self, query: &str) -> Outcome {
         let terms = query_terms(query);
         let mut out = Outcome::default();
+        out.first.insert(ENTRY_PATH.to_string());
         if terms.is_empty() {
+            out.exact = out.first.clone();
+            out.count_is_exact = true;
             return out;
         }
-        for b in 0..self.layout.blocks {
-            let mut per_term: Vec<TermHits> = Vec::new();
-            for t in &terms {
-                per_term.push(self.term_in_block(b, t, &mut out.loaded));
+        let chars: Vec<Vec<char>> = terms.iter().map(|t| t.chars().collect()).collect();
+        let loads = &mut out.first;
+        // A term of up to four characters is known exactly from its list.
+        let exactly_known = chars.iter().all(|c| c.len() <= MAX_GRAM);
+        // Per term: its candidates with their (estimated) flags: a longer
+        // term occurs at most as often as the rarest of its 4-grams, and in
+        // the title or the report's own text only if all of them are there.
+        let mut per_term: Vec<BTreeMap<u32, Flags>> = Vec::new();
+        for cs in &chars {
+            let mut cands: Option<BTreeMap<u32, Flags>> = None;
+            for key in rank::term_keys(cs) {
+                let this: BTreeMap<u32, Flags> = self.list(key, loads).into_iter().collect();
+                cands = Some(match cands {
+                    None => this,
+                    Some(prev) => prev
+                        .into_iter()
+                        .filter_map(|(n, a)| {
+                            let b = this.get(&n)?;
+                            let f = Flags {
+                                class: a.class.min(b.class),
+                                title: a.title && b.title,
+                                own: a.own && b.own,
+                            };
+                            Some((n, f))
+                        })
+                        .collect(),
+                });
             }
-            let (first, rest) = per_term.split_first().expect("terms not empty");
-            for (&local, _) in first.iter() {
-                if !rest.iter().all(|m| m.contains_key(&local)) {
-                    continue;
-                }
-                let mut hit = Hit {
-                    doc: self.block_start[b as usize] + local as usize,
-                    title_terms: 0,
-                    own_terms: 0,
-                    hits: 0,
-                    first_body_pos: None,
-                };
-                // The snippet shows the report's own text when a term is there.
-                let (mut own_first, mut attached_first) = (None::<u32>, None::<u32>);
-                for m in &per_term {
-                    let th = m[&local];
-                    hit.title_terms += u32::from(th.title > 0);
-                    hit.own_terms += u32::from(th.title > 0 || th.own_first.is_some());
-                    hit.hits += th.all;
-                    let min = |a: Option<u32>, b: Option<u32>| match (a, b) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    own_first = min(own_first, th.own_first);
-                    attached_first = min(attached_first, th.attached_first);
-                }
-                hit.first_body_pos = own_first.or(attached_first);
-                out.hits.push(hit);
-            }
+            per_term.push(cands.unwrap_or_default());
         }
-        out.hits.sort_by(|a, b| {
-            let (da, db) = (&self.docs[a.doc], &self.docs[b.doc]);
-            (
-                b.title_terms,
-                b.own_terms,
-                b.hits,
-                db.year,
-                db.month,
-                db.day,
-                a.doc,
-            )
-                .cmp(&(
-                    a.title_terms,
-                    a.own_terms,
-                    a.hits,
-                    da.year,
-                    da.month,
-                    da.day,
-                    b.doc,
-                ))
-        });
-        out
-    }
-
-    fn term_in_block(&self, b: u32, term: &str, loaded: &mut BTreeSet<String>) -> TermHits {
-        let cs: Vec<char> = term.chars().collect();
-        let doc = |local: u32| &self.docs[self.block_start[b as usize] + local as usize];
-        if cs.len() == 1 {
-            return self
-                .postings(b, Key::uni(cs[0]), loaded)
-                .into_iter()
-                // Counts only: where a character is, the index does not say.
-                .map(|(d, (c, flag))| {
-                    let th = TermHit {
-                        title: flag[0],
-                        all: c,
-                        own_first: None,
-                        attached_first: None,
-                    };
-                    (d, th)
-                })
-                .collect();
-        }
-        let lists: Vec<(u32, Postings)> = covering_offsets(cs.len())
-            .into_iter()
-            .map(|o| {
-                (
-                    o,
-                    self.postings(b, Key::bi(cs[o as usize], cs[o as usize + 1]), loaded),
-                )
-            })
+        let numbers: Vec<u32> = per_term[0]
+            .keys()
+            .copied()
+            .filter(|n| per_term[1..].iter().all(|m| m.contains_key(n)))
             .collect();
-        let mut out = BTreeMap::new();
-        let (first, rest) = lists.split_first().expect("at least one bigram");
-        for (&d, (_, ps)) in &first.1 {
-            let others: Option<Vec<(u32, &Vec<u32>)>> = rest
-                .iter()
-                .map(|(o, l)| l.get(&d).map(|(_, v)| (*o, v)))
-                .collect();
-            let Some(others) = others else { continue };
-            let matches: Vec<u32> = ps
-                .iter()
-                .copied()
-                .filter(|&p| {
-                    others
-                        .iter()
-                        .all(|(o, v)| v.binary_search(&(p + o)).is_ok())
-                })
-                .collect();
-            if matches.is_empty() {
+        let lens = self.lengths(&numbers, loads);
+        let h = &self.header;
+        let n_docs = num(h, "n");
+        let avg = num(h, "avgLen");
+        let idf: Vec<u64> = per_term
+            .iter()
+            .map(|m| rank::idf(n_docs, m.len() as u64))
+            .collect();
+        let estimate = |n: u32| -> RankKey {
+            let len = rank::len_of_class(lens.get(&n).copied().unwrap_or(0));
+            let (mut title, mut own, mut score) = (0, 0, 0);
+            for (t, m) in per_term.iter().enumerate() {
+                let f = m[&n];
+                title += u32::from(f.title);
+                own += u32::from(f.own);
+                score += idf[t] * rank::tf_part(f.class, len, avg);
+            }
+            (title, own, score, n)
+        };
+
+        // The first page, as search.js shows it: best first, texts loaded
+        // AHEAD candidates at a time; a candidate with a long term is checked
+        // on its text, and goes back in line if its title or its own text
+        // holds fewer terms than the estimate said. One result past the page is found too, to
+        // know whether there are more.
+        let mut heap: BinaryHeap<RankKey> = numbers.iter().map(|&n| estimate(n)).collect();
+        let mut fetched: BTreeSet<u32> = BTreeSet::new();
+        let mut found = 0;
+        let mut checked: BTreeMap<u32, bool> = BTreeMap::new();
+        while found <= PAGE {
+            let Some(&top) = heap.peek() else { break };
+            if !fetched.contains(&top.3) {
+                let mut took = Vec::new();
+                while took.len() < AHEAD {
+                    let Some(k) = heap.pop() else { break };
+                    took.push(k);
+                }
+                for k in took {
+                    if fetched.insert(k.3)
+                        && let Some(&first) = self.piece_names(k.3, loads).first()
+                    {
+                        self.piece(first, loads);
+                    }
+                    heap.push(k);
+                }
                 continue;
             }
-            let info = doc(d);
-            let (tl, own_end) = (info.title_len, info.len - info.attach_len);
-            let th = TermHit {
-                title: matches.iter().filter(|&&p| p < tl).count() as u32,
-                all: matches.len() as u32,
-                own_first: matches
-                    .iter()
-                    .find(|&&p| p >= tl && p < own_end)
-                    .map(|p| p - tl),
-                attached_first: matches.iter().find(|&&p| p >= own_end).map(|p| p - tl),
-            };
-            out.insert(d, th);
+            heap.pop();
+            let result = self
+                .check_loading(top.3, &terms, loads)
+                .map(|(title, own)| (title, self.own_terms(&chars, &per_term, top.3, &own)));
+            checked.insert(top.3, result.is_some());
+            match result {
+                Some((title, own)) if (title, own) < (top.0, top.1) => {
+                    heap.push((title, own, top.2, top.3))
+                }
+                Some(_) => found += 1,
+                None => {}
+            }
         }
+
+        // In the background: the facets of every candidate and, for a long
+        // term, the texts of the candidates not yet checked, up to
+        // BACKGROUND_TEXTS of them; past that the count stays an estimate.
+        out.exact = out.first.clone();
+        let loads = &mut out.exact;
+        self.facets(&numbers, loads);
+        let unchecked: Vec<u32> = numbers
+            .iter()
+            .copied()
+            .filter(|n| !checked.contains_key(n))
+            .collect();
+        out.count_is_exact = exactly_known || unchecked.len() <= BACKGROUND_TEXTS;
+        if !exactly_known {
+            for &n in unchecked.iter().take(BACKGROUND_TEXTS) {
+                self.check_loading(n, &terms, loads);
+            }
+        }
+        let mut hits: Vec<Hit> = numbers
+            .iter()
+            .filter_map(|&n| {
+                let key = estimate(n);
+                let text = self.text(n, &mut BTreeSet::new())?;
+                // Titles are known exactly from the lists for one-key terms only.
+                let (title, own) = match exactly_known {
+                    true => (key.0, key.1),
+                    false => self.check(&text, &terms)?,
+                };
+                Some(Hit {
+                    number: n,
+                    url: text.url,
+                    title_terms: title,
+                    own_terms: own,
+                    score: key.2,
+                })
+            })
+            .collect();
+        hits.sort_by_key(|h| Reverse((h.title_terms, h.own_terms, h.score, h.number)));
+        out.hits = hits;
         out
     }
 
-    /// The text file a result shows its snippet from (the one search.js loads).
-    pub fn snippet_file(&self, hit: &Hit) -> String {
-        let chunk = hit.first_body_pos.map_or(0, |p| p / self.chunk.max(1));
-        path_of(&text_name(self.docs[hit.doc].name, chunk as usize))
+    /// How many terms report `n` holds in its title or own text: from the
+    /// lists for a term of up to four characters, from its text (`own`, as
+    /// [`Reader::check_loading`] found) for a longer one.
+    fn own_terms(
+        &self,
+        chars: &[Vec<char>],
+        per_term: &[BTreeMap<u32, Flags>],
+        n: u32,
+        own: &[bool],
+    ) -> u32 {
+        let known = |t: usize| match chars[t].len() <= MAX_GRAM {
+            true => per_term[t][&n].own,
+            false => own[t],
+        };
+        (0..chars.len()).filter(|&t| known(t)).count() as u32
     }
 
-    /// The dictionary file a result's snippet is decoded with.
-    pub fn dict_file(&self, hit: &Hit) -> String {
-        path_of(&dict_name(self.docs[hit.doc].block))
+    /// Whether the text holds every term (in its title, body or an
+    /// attachment), and then how many of them its title holds and how many
+    /// its title or body.
+    fn check(&self, text: &Text, terms: &[String]) -> Option<(u32, u32)> {
+        let title = norm(&text.title);
+        let mut parts = text.body.split('\n').map(norm);
+        let own = parts.next().unwrap_or_default();
+        let attached: Vec<String> = parts.collect();
+        let (mut in_title, mut in_own) = (0, 0);
+        for t in terms {
+            let a = title.contains(t.as_str());
+            let o = a || own.contains(t.as_str());
+            if !o && !attached.iter().any(|x| x.contains(t.as_str())) {
+                return None;
+            }
+            in_title += u32::from(a);
+            in_own += u32::from(o);
+        }
+        Some((in_title, in_own))
     }
-
-    /// The url stored for a report (from its first text file).
-    pub fn url(&self, doc: usize) -> Option<String> {
-        let path = path_of(&text_name(self.docs[doc].name, 0));
-        let args = shard_args(self.files.get(path.as_str())?).ok()?;
-        args[1]["url"].as_str().map(str::to_string)
-    }
-}
-
-/// Offsets of the bigrams that cover a term of `n` ≥ 2 characters: 0, 2, 4, … and n − 2.
-pub fn covering_offsets(n: usize) -> Vec<u32> {
-    let mut v: Vec<u32> = (0..n - 1).step_by(2).map(|o| o as u32).collect();
-    if n % 2 == 1 {
-        v.push(n as u32 - 2);
-    }
-    v
 }

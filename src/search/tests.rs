@@ -5,7 +5,7 @@
 use fastrand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::layout::{Layout, id_hash};
+use super::layout::Layout;
 use super::reader::Reader;
 use super::{
     Changes, SearchDoc, SearchIndex, build_index, normalize_for_match, query_terms, texts_of,
@@ -88,10 +88,19 @@ fn brute(docs: &[SearchDoc], q: &str) -> BTreeSet<String> {
 }
 
 fn found(files: &[(String, Vec<u8>)], q: &str) -> BTreeSet<String> {
-    let r = Reader::new(files).expect("meta readable");
-    let hits = r.search(q).hits;
-    let urls: BTreeSet<String> = hits.iter().map(|h| r.url(h.doc).expect("url")).collect();
-    assert_eq!(urls.len(), hits.len(), "a report listed twice for {q:?}");
+    let r = Reader::new(files).expect("entry readable");
+    let out = r.search(q);
+    let urls: BTreeSet<String> = out.hits.iter().map(|h| h.url.clone()).collect();
+    assert_eq!(
+        urls.len(),
+        out.hits.len(),
+        "a report listed twice for {q:?}"
+    );
+    assert!(out.first.is_subset(&out.exact), "{q:?}");
+    assert!(
+        !out.first.iter().any(|f| f.starts_with("_search/f/")),
+        "the first page of {q:?} needs no facet file"
+    );
     urls
 }
 
@@ -124,7 +133,11 @@ fn queries(r: &mut Rng, docs: &[SearchDoc], n: usize) -> Vec<String> {
 #[test]
 fn queries_find_exactly_the_reports_containing_them() {
     let mut r = Rng::with_seed(0x2545_F491_4F6C_DD1D);
-    let docs: Vec<SearchDoc> = (0..60).map(|i| random_doc(&mut r, i)).collect();
+    let mut docs: Vec<SearchDoc> = (0..60).map(|i| random_doc(&mut r, i)).collect();
+    // Reports longer than a text piece: matches near and across piece ends.
+    for d in docs.iter_mut().take(3) {
+        d.text = random_text(&mut r, 20_000);
+    }
     let files = build_index(&docs);
     let mut nonempty = 0;
     for q in queries(&mut r, &docs, 400) {
@@ -143,43 +156,11 @@ fn many_blocks_and_buckets_behave_like_one() {
     let mut r = Rng::with_seed(0x9E37_79B9_7F4A_7C15);
     let docs: Vec<SearchDoc> = (0..4100).map(|i| random_doc(&mut r, i)).collect();
     let files = build_index(&docs);
-    assert!(
-        files.iter().any(|(p, _)| p == "_search/p/3/100.js"),
-        "4 blocks × 128 buckets"
-    );
+    let l = Layout::for_count(docs.len());
+    assert!(l.blocks(docs.len()) > 100 && l.d_buckets > 1000, "{l:?}");
     for q in queries(&mut r, &docs, 40) {
         assert_eq!(found(&files, &q), brute(&docs, &q), "query {q:?}");
     }
-}
-
-#[test]
-fn title_matches_rank_first_then_more_occurrences() {
-    let mk = |i: usize, title: &str, text: &str| SearchDoc {
-        id: format!("{i}"),
-        url: format!("{i}.html"),
-        title: title.into(),
-        unit: "U".into(),
-        unit_path: vec!["U".into()],
-        date: "2020-01-01".into(),
-        year: 2020,
-        kind: "K".into(),
-        text: text.into(),
-    };
-    let docs = vec![
-        mk(1, "无关", "基层党建"),
-        mk(2, "无关", "基层党建，基层党建，基层党建"),
-        mk(3, "基层党建调研", "别的"),
-        mk(4, "无关", "基层\n党建"),
-    ];
-    let files = build_index(&docs);
-    let r = Reader::new(&files).unwrap();
-    let order: Vec<String> = r
-        .search("基层党建")
-        .hits
-        .iter()
-        .map(|h| r.url(h.doc).unwrap())
-        .collect();
-    assert_eq!(order, vec!["3.html", "2.html", "1.html", "4.html"]);
 }
 
 #[test]
@@ -195,20 +176,39 @@ fn output_does_not_depend_on_input_order() {
     assert!(paths.iter().all(|p| p.starts_with("_search/")));
 }
 
+/// Applies an update's changes to the files on disk, checking that it writes
+/// only new or changed files and removes only files that are there.
+fn apply_changes(disk: &mut BTreeMap<String, Vec<u8>>, changes: Changes, what: &str) {
+    for p in &changes.removed {
+        assert!(
+            disk.remove(p).is_some(),
+            "{what}: removed a file that was not there: {p}"
+        );
+    }
+    for (p, b) in changes.written {
+        assert_ne!(
+            disk.get(&p),
+            Some(&b),
+            "{what}: reported an unchanged file: {p}"
+        );
+        disk.insert(p, b);
+    }
+}
+
 #[test]
 fn incremental_updates_equal_a_fresh_build() {
     let mut r = Rng::with_seed(4242);
     let mut current: BTreeMap<String, SearchDoc> = BTreeMap::new();
-    for i in 0..30 {
+    for i in 0..110 {
         let d = random_doc(&mut r, i);
         current.insert(d.id.clone(), d);
     }
     let all: Vec<SearchDoc> = current.values().cloned().collect();
     let mut index = SearchIndex::new(&all);
     let mut disk: BTreeMap<String, Vec<u8>> = files_of(&index, &all).into_iter().collect();
-    // Enough additions to cross a layout change (41 reports → 2 buckets): three
-    // in five steps add a report, one removes one, one replaces one.
-    for step in 0..80 {
+    // Enough additions to cross a layout change (129 reports → more list
+    // buckets): three in five steps add a report, one removes one, one replaces one.
+    for step in 0..90 {
         let changes = match r.usize(..5) {
             0 if !current.is_empty() => {
                 let id = current
@@ -240,16 +240,7 @@ fn incremental_updates_equal_a_fresh_build() {
                 upsert(&mut index, &all, &d)
             }
         };
-        for p in &changes.removed {
-            assert!(
-                disk.remove(p).is_some(),
-                "removed a file that was not there: {p}"
-            );
-        }
-        for (p, b) in changes.written {
-            assert_ne!(disk.get(&p), Some(&b), "reported an unchanged file: {p}");
-            disk.insert(p, b);
-        }
+        apply_changes(&mut disk, changes, &format!("step {step}"));
         let all: Vec<SearchDoc> = current.values().cloned().collect();
         let fresh: BTreeMap<String, Vec<u8>> = build_index(&all).into_iter().collect();
         assert!(
@@ -262,46 +253,47 @@ fn incremental_updates_equal_a_fresh_build() {
                 .collect::<BTreeMap<_, _>>()
                 == fresh
         );
+        let paths: Vec<&str> = index.paths().collect();
+        assert!(paths.iter().copied().eq(fresh.keys().map(String::as_str)));
     }
     assert!(
-        current.len() > 41,
+        Layout::for_count(current.len()) != Layout::for_count(110),
         "the sequence should cross a layout change"
     );
 }
 
 #[test]
-fn editing_one_report_touches_one_block_only() {
+fn editing_one_report_rewrites_its_block_and_the_lists_it_changed() {
     let mut r = Rng::with_seed(99);
     let docs: Vec<SearchDoc> = (0..4100).map(|i| random_doc(&mut r, i)).collect();
     let mut index = SearchIndex::new(&docs);
+    let before: BTreeSet<String> = index.paths().map(String::from).collect();
     let mut d = docs[17].clone();
     d.text.push_str("新增的一句话。");
     let mut edited = docs.clone();
     edited[17] = d.clone();
     let changes = upsert(&mut index, &edited, &d);
-    assert!(changes.removed.is_empty());
-    let blocks: BTreeSet<&str> = changes
-        .written
-        .iter()
-        .filter_map(|(p, _)| p.strip_prefix("_search/p/"))
-        .map(|p| p.split('/').next().unwrap())
-        .collect();
-    assert_eq!(blocks.len(), 1, "postings of one block only");
-    let layout = Layout::for_count(docs.len());
-    let block = layout.block_of(id_hash(&d.id));
-    assert_eq!(blocks.first().map(|b| b.parse().unwrap()), Some(block));
-    let in_block = docs
-        .iter()
-        .filter(|x| layout.block_of(id_hash(&x.id)) == block)
-        .count();
     let texts = changes
         .written
         .iter()
         .filter(|(p, _)| p.starts_with("_search/t/"))
         .count();
+    assert_eq!(texts, 1, "the edited report's one text piece");
+    let lists = changes
+        .written
+        .iter()
+        .filter(|(p, _)| p.starts_with("_search/d/") || p.starts_with("_search/k/"))
+        .count();
     assert!(
-        texts <= in_block + 1,
-        "{texts} text files for {in_block} reports in the block"
+        (1..=28).contains(&lists),
+        "{lists} lists for one added sentence (7 characters, and 7 each of 2, 3 and 4, all new)"
+    );
+    let share = changes.written.len() as f64 / before.len() as f64;
+    assert!(
+        share < 0.01,
+        "{} of {} files",
+        changes.written.len(),
+        before.len()
     );
     assert!(
         upsert(&mut index, &edited, &d).is_empty(),
@@ -310,56 +302,50 @@ fn editing_one_report_touches_one_block_only() {
 }
 
 #[test]
-fn frequent_bigrams_get_files_of_their_own_and_are_found_the_same() {
+fn frequent_keys_get_files_of_their_own_and_are_found_the_same() {
     let mut r = Rng::with_seed(0x0005_DEEC_E66D);
-    // 45 reports and the big one: removing it keeps the layout (2 buckets), so
-    // the updates below take the incremental path, not a rebuild of everything.
-    let mut docs: Vec<SearchDoc> = (0..45).map(|i| random_doc(&mut r, i)).collect();
-    let mut big = random_doc(&mut r, 45);
+    let mut docs: Vec<SearchDoc> = (0..450).map(|i| random_doc(&mut r, i)).collect();
+    let mut big = random_doc(&mut r, 450);
     big.text = "党建工作".repeat(12_000);
     docs.push(big.clone());
+    // 党建 in 401 reports: its list passes the limit of 451 reports (1,024 bits).
+    for (i, d) in docs.iter_mut().take(400).enumerate() {
+        d.text.push_str(&"党建".repeat(1 + i % 9));
+    }
     let files = build_index(&docs);
-    let own = format!("_search/p/0/k{:x}-{:x}.js", '党' as u32, '建' as u32);
+    let own = format!("_search/k/{:x}-{:x}.", '党' as u32, '建' as u32);
     assert!(
-        files.iter().any(|(p, _)| *p == own),
-        "党建 occurs 12,000 times: it should have {own}"
+        files.iter().any(|(p, _)| p.starts_with(&own)),
+        "党建 should have a list file of its own, {own}…"
     );
-    let meta = &files
-        .iter()
-        .find(|(p, _)| p == "_search/meta.js")
-        .unwrap()
-        .1;
-    let meta = String::from_utf16(&super::codec::utf16_units(meta)).unwrap();
-    assert!(meta.contains("党建"), "meta lists the heavy keys");
     for q in ["党建", "党建工作", "建工", "作党建工", "工作 党建", "党"] {
         assert_eq!(found(&files, q), brute(&docs, q), "query {q:?}");
     }
-    for q in queries(&mut r, &docs, 200) {
+    for q in queries(&mut r, &docs, 100) {
         assert_eq!(found(&files, &q), brute(&docs, &q), "query {q:?}");
     }
 
-    // Without the big report the heavy files go; with it again they come back.
-    // The changes, applied to the files on disk, give a fresh build's files.
-    assert_eq!(Layout::for_count(45), Layout::for_count(46));
+    // Without the reports holding 党建 the file goes; with them it comes back.
     let mut index = SearchIndex::new(&docs);
     let mut disk: BTreeMap<String, Vec<u8>> = files.into_iter().collect();
-    let apply = |disk: &mut BTreeMap<String, Vec<u8>>, changes: super::Changes| {
-        for p in &changes.removed {
-            disk.remove(p);
-        }
-        disk.extend(changes.written);
-    };
-    let rest: Vec<SearchDoc> = docs[..45].to_vec();
-    let changes = remove(&mut index, &rest, &big.id);
-    assert!(
-        changes.removed.contains(&own),
-        "{own} removed with its report"
-    );
-    apply(&mut disk, changes);
+    let rest: Vec<SearchDoc> = docs[400..450].to_vec();
+    let gone: Vec<String> = docs[..400]
+        .iter()
+        .map(|d| d.id.clone())
+        .chain([big.id.clone()])
+        .collect();
+    let Ok(changes) = index.apply(Vec::new(), &gone, texts_of(&rest));
+    assert!(changes.removed.iter().any(|p| p.starts_with(&own)));
+    apply_changes(&mut disk, changes, "removed");
     assert!(disk == build_index(&rest).into_iter().collect());
-    let changes = upsert(&mut index, &docs, &big);
-    assert!(changes.written.iter().any(|(p, _)| *p == own));
-    apply(&mut disk, changes);
+    let metas = docs[..400]
+        .iter()
+        .chain([&big])
+        .map(SearchDoc::meta)
+        .collect();
+    let Ok(changes) = index.apply(metas, &[], texts_of(&docs));
+    assert!(changes.written.iter().any(|(p, _)| p.starts_with(&own)));
+    apply_changes(&mut disk, changes, "added back");
     assert!(disk == build_index(&docs).into_iter().collect());
 }
 
@@ -420,23 +406,96 @@ fn attachment_text_is_found_below_the_reports_own() {
     );
     let files = all.into_inner().unwrap();
     let r = Reader::new(&files).unwrap();
-    let found = r.search("预备党员");
-    let order: Vec<String> = found.hits.iter().map(|h| r.url(h.doc).unwrap()).collect();
-    assert_eq!(order, vec!["2.html", "1.html", "4.html"]);
-    // The snippet of 4 is in its second attachment, which its text files name.
-    let h4 = &found.hits[2];
-    assert_eq!(h4.own_terms, 0);
+    for q in ["预备党员", "预备党员名单"] {
+        let found = r.search(q);
+        let order: Vec<&str> = found.hits.iter().map(|h| h.url.as_str()).collect();
+        let want = match q {
+            "预备党员" => vec!["2.html", "1.html", "4.html"],
+            _ => vec!["1.html"],
+        };
+        assert_eq!(order, want, "{q}");
+        let own: Vec<u32> = found.hits.iter().map(|h| h.own_terms).collect();
+        assert_eq!(own[0], u32::from(q == "预备党员"), "{q}");
+        assert!(own[1..].iter().all(|&o| o == 0));
+    }
+    // 4's text file says where each attachment starts: "别的", a line
+    // break, "无", a line break, then the second attachment.
     let text = files
         .iter()
-        .find(|(p, _)| *p == r.snippet_file(h4))
+        .filter(|(p, _)| p.starts_with("_search/t/"))
         .map(|(_, b)| String::from_utf16(&super::codec::utf16_units(b)).unwrap())
+        .find(|t| t.contains(r#""url":"4.html""#))
         .unwrap();
     assert!(
         text.contains(r#""parts":[[3,"附件1.pdf"],[5,"附件2.txt"]]"#),
         "{text}"
     );
-    // "别的" + boundary + "无" + boundary: the second attachment starts at 5.
-    assert_eq!(h4.first_body_pos, Some(7));
     assert!(r.search("预备党员数").hits.is_empty());
     assert!(r.search("别的无").hits.is_empty());
+}
+
+/// Issue #14's ranking, shown on three reports: a title match first; then a
+/// short report about the phrase above a long one that mentions it in passing
+/// (length-normalised, as BM25); and of two otherwise equal reports, the newer.
+#[test]
+fn ranking_puts_titles_first_then_short_reports_about_the_phrase_then_newer() {
+    let mk = |id: &str, title: &str, text: String, date: &str| SearchDoc {
+        id: id.into(),
+        url: format!("{id}.html"),
+        title: title.into(),
+        unit: "U".into(),
+        unit_path: vec!["U".into()],
+        date: date.into(),
+        year: date[..4].parse().unwrap(),
+        kind: "K".into(),
+        text,
+    };
+    let filler = |n: usize| "会议听取了各部门的情况汇报，研究部署下一阶段的重点任务。".repeat(n);
+    let long = format!(
+        "{}推进基层党建。{}基层党建。{}基层党建。",
+        filler(70),
+        filler(70),
+        filler(70)
+    );
+    let docs = vec![
+        // Long: 6,000 characters that mention the phrase three times in passing.
+        mk("long", "年度工作总结", long.clone(), "2023-05-01"),
+        // Short, and about the phrase: twice in 150 characters (the same
+        // class of count as three times), and older.
+        mk(
+            "short",
+            "某街道工作情况",
+            format!("基层党建是重点。{}基层党建要深化。", filler(4)),
+            "2021-03-01",
+        ),
+        // The phrase in the title, once in a long text.
+        mk(
+            "title",
+            "关于基层党建的调研报告",
+            format!("{}基层党建。", filler(200)),
+            "2019-01-01",
+        ),
+        // The same as "long", but newer: ahead of it.
+        mk("newer", "年度工作总结", long, "2024-05-01"),
+        mk("none", "无关的报告", filler(10), "2024-06-01"),
+    ];
+    let files = build_index(&docs);
+    let r = Reader::new(&files).unwrap();
+    for q in ["基层党建", "基层党建 推进"] {
+        let order: Vec<String> = r.search(q).hits.iter().map(|h| h.url.clone()).collect();
+        let want: Vec<&str> = match q {
+            "基层党建" => vec!["title.html", "short.html", "newer.html", "long.html"],
+            // Only the two equal reports hold 推进.
+            _ => vec!["newer.html", "long.html"],
+        };
+        assert_eq!(order, want, "{q}");
+    }
+    // A title holding one term of two ranks below one holding both.
+    let order: Vec<String> = r
+        .search("党建 调研")
+        .hits
+        .iter()
+        .map(|h| h.url.clone())
+        .collect();
+    assert_eq!(order.first().map(String::as_str), Some("title.html"));
 }

@@ -406,7 +406,7 @@ fn an_edit_rewrites_only_the_pages_that_show_it() {
     assert_eq!(pages, vec!["r2.html", "year/2022/甲单位.html"]);
     // new words in the body: their postings and the report's text shard are rewritten
     assert!(
-        search.iter().any(|p| p.starts_with("_search/p/")),
+        search.iter().any(|p| p.starts_with("_search/d/")),
         "{search:?}"
     );
     assert!(

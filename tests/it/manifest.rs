@@ -121,21 +121,21 @@ fn every_output_is_listed_with_its_kind() {
         ("feed.xml", Kind::Feed),
         ("sitemap.xml", Kind::Feed),
         ("_assets/style.css", Kind::Asset),
-        ("_search/meta.js", Kind::SearchEntry),
+        ("_search/index.js", Kind::SearchEntry),
     ] {
         assert_eq!(kind(path), Some(want), "{path}");
     }
     let shards: Vec<&str> = m
         .outputs
         .iter()
-        .filter(|o| o.path.starts_with("_search/") && o.path != "_search/meta.js")
+        .filter(|o| o.path.starts_with("_search/") && o.path != "_search/index.js")
         .map(|o| o.path.as_str())
         .collect();
     assert!(!shards.is_empty());
     for s in &shards {
         assert_eq!(kind(s), Some(Kind::SearchShard), "{s}");
     }
-    let entry = m.get("_search/meta.js").unwrap();
+    let entry = m.get("_search/index.js").unwrap();
     let named: BTreeSet<&str> = m.links_of(entry).collect();
     for p in shards
         .iter()

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use dangan::search::reader::Reader;
 use dangan::search::{SearchDoc, normalize_for_match, query_terms};
 use serde_json::{Value, json};
 
@@ -296,8 +297,9 @@ impl Page<'_> {
             .collect()
     }
 
-    /// Checks the listed results against the expected URLs, and that each shows a match.
-    fn expect(&self, what: &str, q: &str, want: &BTreeSet<String>) {
+    /// Checks the listed results against the expected URLs, and that each
+    /// shows a match; returns them in the page's order.
+    fn expect(&self, what: &str, q: &str, want: &BTreeSet<String>) -> Vec<String> {
         let got = self.results();
         let hrefs: Vec<&String> = got.iter().map(|(h, _)| h).collect();
         let set: BTreeSet<String> = hrefs.iter().map(|h| h.to_string()).collect();
@@ -321,7 +323,26 @@ impl Page<'_> {
                 "{what}: result {href} highlights no term of {q:?}: {marks:?}"
             );
         }
+        got.into_iter().map(|(h, _)| h).collect()
     }
+}
+
+/// The site's index files, for the reference reader.
+fn index_files(out: &Path) -> Vec<(String, Vec<u8>)> {
+    walkdir::WalkDir::new(out.join("_search"))
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(out)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
 }
 
 #[test]
@@ -329,10 +350,17 @@ fn search_page_in_headless_chromium_over_file_urls() {
     let docs = reports();
     let archive = build_archive(&docs);
     assert_links_resolve(&archive.out());
-    let heavy = format!("_search/p/0/k{:x}-{:x}.js", '党' as u32, '建' as u32);
+    let heavy = format!("{:x}-{:x}.", '党' as u32, '建' as u32);
+    let own: Vec<String> = std::fs::read_dir(archive.out().join("_search/k"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
     assert!(
-        archive.out().join(&heavy).is_file(),
-        "党建 should have a postings file of its own ({heavy})"
+        own.iter().any(|f| f.starts_with(&heavy)),
+        "党建 should have a list file of its own (_search/k/{heavy}…): {own:?}"
     );
     let browser = Browser::start();
     let page = Page {
@@ -373,11 +401,16 @@ fn search_page_in_headless_chromium_over_file_urls() {
         "网格化党建",   // in titles
         "党",           // one character
     ];
+    // The page ranks as the reference reader does (the same integer arithmetic).
+    let files = index_files(&archive.out());
+    let reader = Reader::new(&files).expect("the built index");
     for q in queries {
         let want = brute(&docs, q, |_| true);
         assert!(!want.is_empty(), "fixture should contain {q:?}");
         page.open(&[("q", q)]);
-        page.expect(q, q, &want);
+        let order = page.expect(q, q, &want);
+        let reference: Vec<String> = reader.search(q).hits.into_iter().map(|h| h.url).collect();
+        assert_eq!(order, reference, "{q}: the page's order");
     }
     assert!(
         brute(&docs, "党建", |_| true).len() > 20,
@@ -510,8 +543,11 @@ fn search_page_in_headless_chromium_over_file_urls() {
     };
     let fresh = files_of("三会一课");
     assert!(
-        fresh.iter().any(|f| f.starts_with("p/")) && fresh.iter().any(|f| f.starts_with("t/")),
-        "postings and texts loaded: {fresh:?}"
+        fresh
+            .iter()
+            .any(|f| f.starts_with("d/") || f.starts_with("k/"))
+            && fresh.iter().any(|f| f.starts_with("t/")),
+        "lists and texts loaded: {fresh:?}"
     );
     page.open(&[("q", "")]);
     browser.eval("window.DANGAN_SEARCH_KEEP_UNITS = 1;", json!([]));

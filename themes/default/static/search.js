@@ -1,10 +1,21 @@
 /* dangan search page (classic script: no modules, no fetch, no WASM, so that it
  * works from file:// as well as over HTTP).
  *
- * Index shards are scripts under _search/ that call DANGAN_SEARCH_SHARD(name, ...);
- * a query inserts <script> tags for the shards it needs only. Normalization and
- * hashing mirror src/search/normalize.rs and src/search/layout.rs exactly; the bit
- * formats are described in src/search/postings.rs and src/search/meta.rs.
+ * Index files are scripts under _search/ that call DANGAN_SEARCH_SHARD(name, ...);
+ * a query inserts <script> tags for the files it needs only. Every file but the
+ * entry (_search/index.js) is named by the hash of its bytes, and found through
+ * the entry and its leaves. Normalization, hashing and ranking mirror
+ * src/search/normalize.rs, layout.rs and rank.rs exactly; the formats are
+ * described in src/search/lists.rs, shards.rs, text.rs and manifest.rs, and src/search/reader.rs does in Rust what this file does.
+ *
+ * A query first loads the document list of each of its terms (a term of up
+ * to four characters is one key; a longer one, its 4-grams): the reports
+ * holding it, with what ranking needs; then the length classes of those
+ * reports, and the texts of the results it shows. The count is exact at once
+ * when every term is up to four characters long; otherwise the candidates
+ * are checked on their texts, those shown first, up to BACKGROUND_TEXTS more
+ * in the background. The filters' counts follow the facet files, loaded in
+ * the background.
  */
 (function () {
   "use strict";
@@ -57,7 +68,7 @@
     return out;
   }
 
-  /* ---- shard loading ---- */
+  /* ---- loading index files ---- */
 
   var shards = Object.create(null), waiting = Object.create(null), tick = 0;
 
@@ -70,16 +81,16 @@
   };
 
   /* A page left open all day must not keep every file it ever loaded: past
-   * this many UTF-16 units of shard text (decoded positions and texts take
-   * about as much again), the least recently used shards that the current
-   * query does not need are dropped, and loaded again if a later query does. */
+   * this many UTF-16 units of index text (decoded lists and texts take about
+   * as much again), the least recently used files that the current query
+   * does not need are dropped, and loaded again if a later query does. */
   var KEEP_UNITS = 16 * 1024 * 1024;
 
   function trimShards(keep) {
     var budget = window.DANGAN_SEARCH_KEEP_UNITS || KEEP_UNITS, total = 0, old = [];
     Object.keys(shards).forEach(function (n) {
       total += shards[n].size;
-      if (n !== "meta" && !keep[n]) old.push(n);
+      if (n !== "index" && !keep[n]) old.push(n);
     });
     old.sort(function (a, b) { return shards[a].used - shards[b].used; });
     for (var i = 0; i < old.length && total > budget; i++) {
@@ -88,7 +99,11 @@
     }
   }
 
+  /* Loads the file registering `name`; cb(true) once it is there. Files a
+   * query uses are noted in `using`, so that trimming keeps them. */
+  var using = Object.create(null);
   function load(name, cb) {
+    using[name] = 1;
     if (name in shards) {
       shards[name].used = ++tick;
       return cb(true);
@@ -108,10 +123,13 @@
     document.head.appendChild(s);
   }
 
+  /* Loads every name (duplicates and nulls skipped); cb(all there). */
   function loadAll(names, cb) {
-    var left = names.length, ok = true;
+    var seen = Object.create(null), list = [];
+    names.forEach(function (n) { if (n && !seen[n]) { seen[n] = 1; list.push(n); } });
+    var left = list.length, ok = true;
     if (!left) return cb(true);
-    names.forEach(function (n) {
+    list.forEach(function (n) {
       load(n, function (good) { ok = ok && good; if (--left === 0) cb(ok); });
     });
   }
@@ -173,63 +191,32 @@
       return Math.pow(2, nb) + this.bits(nb);
     }
   };
-  /* codec.rs rice_k: floor(log2(max(1, floor(sum * 11 / (count * 16))))), at most 31. */
-  function riceK(sum, count) {
-    var b = Math.max(1, Math.floor(sum * 11 / (count * 16))), k = 0;
-    while (b >= 2 && k < 31) { b = Math.floor(b / 2); k++; }
-    return k;
-  }
   Bits.prototype.rice = function (k) { var q = this.unary(); return q * Math.pow(2, k) + this.bits(k); };
+  /* A 60-bit hash, as the 12 characters naming its file (codec.rs hash_name). */
+  Bits.prototype.hash = function () {
+    var s = "";
+    for (var i = 0; i < 12; i++) s += this.bits(5).toString(32);
+    return s;
+  };
 
-  /* ---- meta ---- */
-
-  var meta = null; // {blocks, buckets, chunk, units, kinds, ymin, ymax, docs arrays, blockStart}
-
-  function parseMeta(h, bits) {
-    var r = new Bits(bits), n = 0, b, i;
-    for (b = 0; b < h.counts.length; b++) n += h.counts[b];
-    var m = {
-      blocks: h.blocks, buckets: h.buckets, chunk: h.chunk, kinds: h.kinds,
-      units: h.units.map(function (u) { return { name: u[0], parent: u[1] }; }),
-      block: new Int32Array(n), unit: new Int32Array(n), kind: new Int32Array(n), year: new Int32Array(n),
-      date: new Int32Array(n), tlen: new Int32Array(n), len: new Int32Array(n), alen: new Int32Array(n), name: [], blockStart: [], ymin: h.ymin, ymax: h.ymin,
-      heavy: (h.heavy || []).map(function (pairs) {
-        var cs = Array.from(pairs), set = new Set();
-        for (var j = 0; j + 1 < cs.length; j += 2) set.add("b" + cs[j] + cs[j + 1]);
-        return set;
-      })
-    };
-    var d = 0;
-    for (b = 0; b < h.counts.length; b++) {
-      m.blockStart.push(d);
-      for (i = 0; i < h.counts[b]; i++, d++) {
-        m.block[d] = b;
-        m.unit[d] = r.bits(h.wu);
-        m.kind[d] = r.bits(h.wk);
-        m.year[d] = h.ymin + r.bits(h.wy);
-        m.date[d] = m.year[d] * 10000 + r.bits(4) * 100 + r.bits(5);
-        m.tlen[d] = r.gamma() - 1;
-        m.len[d] = r.gamma() - 1;
-        m.alen[d] = r.gamma() - 1;
-        m.name.push(("0000000" + r.bits(32).toString(16)).slice(-8));
-        if (m.year[d] > m.ymax) m.ymax = m.year[d];
-      }
+  /* Reads keys written by KeyDelta (codec.rs), as key strings. */
+  function KeyReader() { this.n = 0; this.p = [0, 0, 0, 0]; }
+  KeyReader.prototype.read = function (r) {
+    var n = r.bits(2) + 1, p, c = [0, 0, 0, 0], same = true;
+    if (n !== this.n) { this.n = n; this.p = [0, 0, 0, 0]; }
+    p = this.p;
+    for (var i = 0; i < n; i++) {
+      if (same) {
+        var d = r.gamma();
+        c[i] = p[i] + (i + 1 === n ? d : d - 1);
+        same = c[i] === p[i];
+      } else c[i] = r.rice(12);
     }
-    m.units.forEach(function (u, i) {
-      var p = [], depth = 0, j;
-      for (j = i; j >= 0; j = m.units[j].parent) { p.unshift(m.units[j].name); depth++; }
-      u.path = p.join("/");
-      u.depth = depth - 1;
-    });
-    return m;
-  }
+    this.p = c;
+    return keyString(c.slice(0, n));
+  };
 
-  function isUnder(u, ancestor) {
-    for (; u >= 0; u = meta.units[u].parent) if (u === ancestor) return true;
-    return false;
-  }
-
-  /* ---- postings (postings.rs) ---- */
+  function keyString(cps) { return cps.length + String.fromCodePoint.apply(null, cps); }
 
   function keyHash(cps) {
     var h = 0x811c9dc5 | 0;
@@ -240,34 +227,13 @@
     return h >>> 0;
   }
 
-  /* A heavy bigram has a file of its own (postings.rs); any other key is in its bucket's file. */
-  function shardName(block, cps) {
-    var heavy = meta.heavy[block];
-    if (cps.length === 2 && heavy && heavy.has(keyString(cps)))
-      return "p/" + block + "/k" + cps[0].toString(16) + "-" + cps[1].toString(16);
-    return "p/" + block + "/" + (keyHash(cps) & (meta.buckets - 1));
-  }
-
-  function keyString(cps) { return (cps.length === 1 ? "u" : "b") + String.fromCodePoint.apply(null, cps); }
-
-  /* Key → bit position of its postings, read once per shard. */
+  /* Key → bit position of its body in a list file, read once per file. */
   function directory(name) {
     var sh = shards[name];
     if (sh.dir) return sh.dir;
-    var r = new Bits(sh[0]), n = r.gamma() - 1, dir = new Map(), big0 = false, pf = 0, ps = 0;
+    var r = new Bits(sh[0]), n = r.gamma() - 1, dir = new Map(), kr = new KeyReader();
     for (var i = 0; i < n; i++) {
-      var big = r.bit() === 1, key;
-      if (big !== big0) { big0 = big; pf = 0; ps = 0; }
-      if (big) {
-        var f = pf + r.gamma() - 1;
-        ps = f === pf ? ps + r.gamma() : r.rice(12);
-        pf = f;
-        key = keyString([f, ps]);
-      } else {
-        pf += r.gamma();
-        key = keyString([pf]);
-      }
-      var len = r.gamma() - 1;
+      var key = kr.read(r), len = r.gamma() - 1;
       dir.set(key, r.pos());
       r.seek(r.pos() + len);
     }
@@ -275,222 +241,322 @@
     return dir;
   }
 
-  /* Postings of a key in a block: {d: locals, c: counts, p: positions (bigram) or title flags}. */
-  function postings(block, cps) {
-    var name = shardName(block, cps), sh = shards[name], key = keyString(cps);
-    sh.cache = sh.cache || new Map();
-    if (sh.cache.has(key)) return sh.cache.get(key);
-    var at = directory(name).get(key), big = cps.length === 2;
-    var r = at === undefined ? null : new Bits(sh[0], at), df = r ? r.gamma() : 0;
-    // Per entry i: report d[i], count c[i]; a bigram's positions are
-    // pos[off[i] .. off[i + 1]], a character's title flag is flag[i].
-    var res = { d: new Int32Array(df), c: new Int32Array(df), off: null, pos: null, flag: null, at: null };
-    if (big) { res.off = new Int32Array(df + 1); res.pos = new Int32Array(df ? 64 : 0); } else res.flag = new Uint8Array(df);
-    if (r) {
-      var kd = r.bits(5), base = meta.blockStart[block], d = -1, np = 0;
-      for (var i = 0; i < df; i++) {
-        d += r.rice(kd) + 1;
-        var c = r.gamma();
-        res.d[i] = d;
-        res.c[i] = c;
-        if (big) {
-          if (np + c > res.pos.length) {
-            var grown = new Int32Array(Math.max(2 * res.pos.length, np + c));
-            grown.set(res.pos);
-            res.pos = grown;
-          }
-          np = ricePositions(r, c, riceK(meta.len[base + d], c), res.pos, np);
-          res.off[i + 1] = np;
-        } else {
-          res.flag[i] = r.bit();
+  /* ---- the entry and its leaves (manifest.rs) ---- */
+
+  var ix = null; // the entry's header, with the names of its leaves
+
+  function parseEntry(h, bits) {
+    var r = new Bits(bits), c = h.leaves, leaves = { mf: null, d: [], n: [] }, i;
+    leaves.mf = "l/mf." + r.hash();
+    for (i = 0; i < c[1]; i++) leaves.d.push("l/d" + i + "." + r.hash());
+    for (i = 0; i < c[2]; i++) leaves.n.push("l/n" + i + "." + r.hash());
+    h.leafNames = leaves;
+    h.units = h.units.map(function (u) { return { name: u[0], parent: u[1] }; });
+    h.units.forEach(function (u, i) {
+      var p = [], depth = 0, j;
+      for (j = i; j >= 0; j = h.units[j].parent) { p.unshift(h.units[j].name); depth++; }
+      u.path = p.join("/");
+      u.depth = depth - 1;
+    });
+    h.ymin = h.years.length ? h.years[0][0] : 0;
+    h.ymax = h.years.length ? h.years[h.years.length - 1][0] : -1;
+    return h;
+  }
+
+  /* The first number of `year` or of the first later year (n if none). */
+  function yearStart(year) {
+    for (var i = 0; i < ix.years.length; i++) if (ix.years[i][0] >= year) return ix.years[i][1];
+    return ix.n;
+  }
+
+  function yearOf(num) {
+    var y = ix.ymin;
+    for (var i = 0; i < ix.years.length && ix.years[i][1] <= num; i++) y = ix.years[i][0];
+    return y;
+  }
+
+  /* A lists leaf: per bucket its file's name (or null), and the keys with files of their own. */
+  function listsLeaf(i) {
+    var name = ix.leafNames.d[i], sh = shards[name];
+    if (sh.leaf) return sh.leaf;
+    var r = new Bits(sh[0]), buckets = [], heavy = new Map(), first = i * ix.leafSpan;
+    for (var b = first; b < Math.min(first + ix.leafSpan, ix.dBuckets); b++) {
+      buckets.push(r.bit() ? "d/" + b + "." + r.hash() : null);
+    }
+    var n = r.gamma() - 1, kr = new KeyReader();
+    for (var k = 0; k < n; k++) {
+      var key = kr.read(r), cps = Array.from(key.slice(1)).map(function (c) { return c.codePointAt(0); });
+      heavy.set(key, "k/" + cps.map(function (c) { return c.toString(16); }).join("-") + "." + r.hash());
+    }
+    sh.leaf = { buckets: buckets, heavy: heavy };
+    return sh.leaf;
+  }
+
+  /* Names of the m/ and f/ files, from l/mf. */
+  function metaLeaf() {
+    var sh = shards[ix.leafNames.mf];
+    if (sh.leaf) return sh.leaf;
+    var r = new Bits(sh[0]), k = Math.ceil(ix.n / ix.metaSpan), m = [], f = [], i;
+    for (i = 0; i < k; i++) m.push("m/" + i + "." + r.hash());
+    for (i = 0; i < k; i++) f.push("f/" + i + "." + r.hash());
+    sh.leaf = { m: m, f: f };
+    return sh.leaf;
+  }
+
+  function namesLeaf(i) {
+    var sh = shards[ix.leafNames.n[i]];
+    if (sh.leaf) return sh.leaf;
+    var r = new Bits(sh[0]), out = [], first = i * ix.leafSpan, count = Math.ceil(ix.n / ix.nameSpan);
+    for (var s = first; s < Math.min(first + ix.leafSpan, count); s++) out.push("n/" + s + "." + r.hash());
+    sh.leaf = out;
+    return sh.leaf;
+  }
+
+  /* ---- document lists (lists.rs) ---- */
+
+  function listBucket(cps) { return keyHash(cps) & (ix.dBuckets - 1); }
+
+  /* The file holding a key's list (its lists leaf loaded), or null. */
+  function listFile(cps) {
+    var b = listBucket(cps), leaf = listsLeaf(Math.floor(b / ix.leafSpan));
+    return leaf.heavy.get(keyString(cps)) || leaf.buckets[b % ix.leafSpan];
+  }
+
+  /* A key's list: {num, tfc, title, own} typed arrays, numbers increasing;
+   * own: in the report's title or body, not only in an attachment's text. */
+  function list(cps) {
+    var name = listFile(cps), key = keyString(cps), sh = name && shards[name];
+    if (!sh) return { num: new Int32Array(0), tfc: new Uint8Array(0), title: new Uint8Array(0), own: new Uint8Array(0) };
+    sh.lists = sh.lists || new Map();
+    if (sh.lists.has(key)) return sh.lists.get(key);
+    var at = directory(name).get(key), num = [], tfc = [], title = [], own = [];
+    if (at !== undefined) {
+      var r = new Bits(sh[0], at), nseg = r.gamma(), b = -1;
+      for (var s = 0; s < nseg; s++) {
+        b += r.gamma();
+        var df = r.gamma(), kd = r.bits(5), attached = r.bit(), local = -1, base = b * ix.block;
+        for (var i = 0; i < df; i++) {
+          local += r.rice(kd) + 1;
+          num.push(base + local);
+          tfc.push(r.gamma() - 1);
+          var t = r.bit();
+          title.push(t);
+          own.push(t || !attached || !r.bit() ? 1 : 0);
         }
       }
     }
-    sh.cache.set(key, res);
+    var res = { num: Int32Array.from(num), tfc: Uint8Array.from(tfc), title: Uint8Array.from(title), own: Uint8Array.from(own) };
+    sh.lists.set(key, res);
     return res;
   }
 
-  /* Decodes `c` Rice-coded gaps (parameter k) from r as positions into out
-   * from index np; returns the new end. Bits.rice, with the reader's state in
-   * locals: this loop decodes every position a query loads. */
-  function ricePositions(r, c, k, out, np) {
-    var s = r.s, acc = r.acc, n = r.n, ui = r.i, p = -1, mask = (1 << k) - 1, cc;
-    if (k > 15) {
-      for (var j = 0; j < c; j++) { p += r.rice(k) + 1; out[np++] = p; }
-      return np;
-    }
-    for (var i = 0; i < c; i++) {
-      var q = 0;
-      for (;;) {
-        while (n <= 15) { cc = s.charCodeAt(ui++); acc = ((acc & 0x7fff) << 15) | (cc === cc ? cc - UNIT_BASE : 0); n += 15; }
-        var zeros = ~acc & ((1 << n) - 1);
-        if (zeros === 0) { q += n; n = 0; continue; }
-        var at = 31 - Math.clz32(zeros);
-        q += n - 1 - at;
-        n = at;
-        break;
-      }
-      while (n < k) { cc = s.charCodeAt(ui++); acc = ((acc & 0x7fff) << 15) | (cc === cc ? cc - UNIT_BASE : 0); n += 15; }
-      n -= k;
-      p += q * (mask + 1) + ((acc >>> n) & mask) + 1;
-      out[np++] = p;
-    }
-    r.acc = acc; r.n = n; r.i = ui;
-    return np;
+  /* ---- ranking (rank.rs), in integers as there ---- */
+
+  /* floor(a / b) for integers below 2^53, exactly. */
+  function idiv(a, b) {
+    var q = Math.floor(a / b);
+    if (q * b > a) q--;
+    else if ((q + 1) * b <= a) q++;
+    return q;
   }
 
-  /* Offsets of the bigrams covering a term of n >= 2 code points (reader.rs). */
-  function covering(n) {
+  /* The keys whose lists give a term's reports (rank.rs term_keys): the term
+   * itself up to four characters, else its 4-grams. */
+  function termKeys(cps) {
+    if (cps.length <= 4) return [cps];
     var v = [];
-    for (var o = 0; o + 1 < n; o += 2) v.push(o);
-    if (n % 2 === 1) v.push(n - 2);
+    for (var i = 0; i + 4 <= cps.length; i++) v.push(cps.slice(i, i + 4));
     return v;
   }
 
-  function termKeys(cps) {
-    if (cps.length === 1) return [{ o: 0, cps: cps }];
-    return covering(cps.length).map(function (o) { return { o: o, cps: [cps[o], cps[o + 1]] }; });
+  function idf(n, df) {
+    df = Math.min(df, n);
+    var ratio = idiv((2 * n + 2) * 65536, 2 * df + 1), e = 0;
+    while (ratio >= 131072 * Math.pow(2, e)) e++;
+    var m = Math.floor(ratio / Math.pow(2, e)), frac = 0;
+    for (var i = 0; i < 4; i++) {
+      m = Math.floor(m * m / 65536);
+      frac *= 2;
+      if (m >= 131072) { frac += 1; m = Math.floor(m / 2); }
+    }
+    return 16 * e + frac + 1;
   }
 
-  /* Whether sorted[lo .. hi) holds x. */
-  function has(sorted, lo, hi, x) {
-    hi--;
-    while (lo <= hi) {
-      var mid = (lo + hi) >> 1;
-      if (sorted[mid] === x) return true;
-      if (sorted[mid] < x) lo = mid + 1; else hi = mid - 1;
-    }
-    return false;
+  function lenOfClass(q) {
+    if (q < 8) return q;
+    var b = q >> 2, r = q & 3;
+    return (4 + r) * Math.pow(2, b - 2) + Math.floor(Math.pow(2, b - 2) / 2);
   }
 
-  /* Calls fn(local, titleHits, hits, firstOwnBodyPos, firstAttachedBodyPos, own) for each
-   * report of the block containing the term; own: whether it is in the report itself,
-   * not only in an attachment (positions -1 when not known). */
-  function termInBlock(b, cps, fn) {
-    var keys = termKeys(cps), base = meta.blockStart[b], i, k;
-    if (cps.length === 1) {
-      // Counts only: where a character is, the index does not say.
-      var u = postings(b, cps);
-      for (i = 0; i < u.d.length; i++) fn(u.d[i], u.flag[i], u.c[i], -1, -1, true);
-      return;
-    }
-    var lists = keys.map(function (key) { return postings(b, key.cps); });
-    // The key with the fewest positions drives; the others are looked up.
-    var lead = 0;
-    for (k = 1; k < lists.length; k++) if (lists[k].off[lists[k].d.length] < lists[lead].off[lists[lead].d.length]) lead = k;
-    if (lead) {
-      lists = [lists[lead]].concat(lists.slice(0, lead), lists.slice(lead + 1));
-      keys = [keys[lead]].concat(keys.slice(0, lead), keys.slice(lead + 1));
-    }
-    var first = lists[0], o0 = keys[0].o;
-    for (k = 1; k < lists.length; k++) {
-      if (lists[k].at) continue;
-      // Entry of each report in the list, -1 for none: built once, for lookups.
-      var idx = new Int32Array(blockSize(b)).fill(-1);
-      for (i = 0; i < lists[k].d.length; i++) idx[lists[k].d[i]] = i;
-      lists[k].at = idx;
-    }
-    var los = new Int32Array(lists.length), his = new Int32Array(lists.length);
-    outer: for (i = 0; i < first.d.length; i++) {
-      var d = first.d[i];
-      for (k = 1; k < lists.length; k++) {
-        var at = lists[k].at[d];
-        if (at < 0) continue outer;
-        los[k] = lists[k].off[at];
-        his[k] = lists[k].off[at + 1];
+  function tfPart(c, len, avg) {
+    var tf2 = 3 * Math.pow(2, Math.min(c, 12)) - 1;
+    avg = Math.min(Math.max(avg, 1), 1048576);
+    len = Math.min(len, 2147483648);
+    return idiv(1024 * tf2 * 22 * avg, 10 * tf2 * avg + 6 * avg + 18 * len);
+  }
+
+  /* ---- candidates ---- */
+
+  /* Intersects sorted lists a and b (typed arrays {num, tfc, title, own}),
+   * keeping the smaller class and the title and own flags of both. */
+  function intersect(a, b) {
+    var num = [], tfc = [], title = [], own = [], i = 0, j = 0;
+    while (i < a.num.length && j < b.num.length) {
+      if (a.num[i] < b.num[j]) i++;
+      else if (a.num[i] > b.num[j]) j++;
+      else {
+        num.push(a.num[i]);
+        tfc.push(Math.min(a.tfc[i], b.tfc[j]));
+        title.push(a.title[i] & b.title[j]);
+        own.push(a.own[i] & b.own[j]);
+        i++; j++;
       }
-      var tl = meta.tlen[base + d], oe = meta.len[base + d] - meta.alen[base + d];
-      var t = 0, n = 0, fo = -1, fa = -1;
-      for (var j = first.off[i]; j < first.off[i + 1]; j++) {
-        var p = first.pos[j] - o0, ok = p >= 0;
-        for (k = 1; k < lists.length && ok; k++) ok = has(lists[k].pos, los[k], his[k], p + keys[k].o);
-        if (!ok) continue;
-        n++;
-        if (p < tl) t++;
-        else if (p < oe) { if (fo < 0) fo = p - tl; }
-        else if (fa < 0) fa = p - tl;
-      }
-      if (n) fn(d, t, n, fo, fa, t > 0 || fo >= 0);
     }
+    return { num: Int32Array.from(num), tfc: Uint8Array.from(tfc), title: Uint8Array.from(title), own: Uint8Array.from(own) };
   }
 
-  function blockSize(b) {
-    return (b + 1 < meta.blockStart.length ? meta.blockStart[b + 1] : meta.unit.length) - meta.blockStart[b];
+  /* The query's candidates: numbers holding every key of every term, with
+   * per term its estimated class, title and own flags ({num, per: [{tfc, title, own}], df}). */
+  function candidates(terms) {
+    var per = terms.map(function (cps) {
+      var keys = termKeys(cps), l = list(keys[0]);
+      for (var k = 1; k < keys.length; k++) l = intersect(l, list(keys[k]));
+      return l;
+    });
+    var num = per[0].num, t;
+    for (t = 1; t < per.length; t++) num = intersect({ num: num, tfc: num, title: num, own: num }, per[t]).num; // numbers only
+    var out = { num: num, per: [], df: per.map(function (l) { return l.num.length; }) };
+    for (t = 0; t < per.length; t++) {
+      var l = per[t], tfc = new Uint8Array(num.length), title = new Uint8Array(num.length), own = new Uint8Array(num.length), j = 0;
+      for (var i = 0; i < num.length; i++) {
+        while (l.num[j] < num[i]) j++;
+        tfc[i] = l.tfc[j];
+        title[i] = l.title[j];
+        own[i] = l.own[j];
+      }
+      out.per.push({ tfc: tfc, title: title, own: own });
+    }
+    return out;
   }
 
-  /* Appends the reports of block b containing every term to out: {doc, tt, ot, hits, fb};
-   * ot: terms in the report itself; fb: the first match in its own text, else in an attachment. */
-  function matchBlock(b, terms, out) {
-    var n = blockSize(b);
-    var tt = new Int32Array(n), ot = new Int32Array(n), hits = new Int32Array(n), seen = new Int32Array(n);
-    var fo = new Int32Array(n).fill(-1), fa = new Int32Array(n).fill(-1);
-    terms.forEach(function (cps) {
-      termInBlock(b, cps, function (d, t, c, o, a, own) {
-        seen[d]++;
-        if (t) tt[d]++;
-        if (own) ot[d]++;
-        hits[d] += c;
-        if (o >= 0 && (fo[d] < 0 || o < fo[d])) fo[d] = o;
-        if (a >= 0 && (fa[d] < 0 || a < fa[d])) fa[d] = a;
+  /* ---- text pieces (text.rs) ---- */
+
+  function namesOf(num, cb) {
+    var shard = Math.floor(num / ix.nameSpan), leaf = ix.leafNames.n[Math.floor(shard / ix.leafSpan)];
+    loadAll([leaf], function () {
+      if (!shards[leaf]) return cb(null);
+      var name = namesLeaf(Math.floor(shard / ix.leafSpan))[shard % ix.leafSpan];
+      loadAll([name], function () {
+        var sh = shards[name];
+        if (!sh) return cb(null);
+        if (!sh.names) {
+          var r = new Bits(sh[0]), all = [], first = shard * ix.nameSpan;
+          for (var n = first; n < Math.min(first + ix.nameSpan, ix.n); n++) {
+            var k = r.gamma() - 1, hs = [];
+            for (var i = 0; i < k; i++) { var h = r.hash(); hs.push("t/" + h.slice(0, 2) + "/" + h.slice(2)); }
+            all.push(hs);
+          }
+          sh.names = all;
+        }
+        cb(sh.names[num - shard * ix.nameSpan]);
       });
     });
-    for (var d = 0; d < n; d++) {
-      if (seen[d] === terms.length) {
-        out.push({ doc: meta.blockStart[b] + d, tt: tt[d], ot: ot[d], hits: hits[d], fb: fo[d] >= 0 ? fo[d] : fa[d] });
-      }
+  }
+
+  /* A piece's text cut where its attachments' texts start (text.rs `parts`):
+   * [{from, to, part}] in UTF-16 units; part is null for the report's own text. */
+  function segments(fields, len) {
+    var p = fields.parts;
+    if (!p || !p.length) return [{ from: 0, to: len, part: null }];
+    var out = [{ from: 0, to: Math.max(0, p[0][0] - 1), part: null }];
+    for (var i = 0; i < p.length; i++) {
+      out.push({ from: p[i][0], to: i + 1 < p.length ? Math.max(p[i][0], p[i + 1][0] - 1) : len, part: p[i][1] });
     }
+    return out;
   }
 
-  /* Runs fn as a task of its own, soon: the page can handle a keystroke in between. */
-  var soon = (function () {
-    var ch = new MessageChannel(), queue = [];
-    ch.port1.onmessage = function () { queue.shift()(); };
-    return function (fn) { queue.push(fn); ch.port2.postMessage(0); };
-  })();
-
-  /* All reports containing every term, unranked, to cb; block by block, in
-   * tasks of about SLICE_MS, so that typing stays responsive while a long
-   * query is matched. A search superseded by the next keystroke stops. */
-  var SLICE_MS = 25;
-  function match(terms, my, cb) {
-    var out = [], b = 0;
-    (function step() {
-      if (my !== gen) return;
-      var t0 = performance.now();
-      while (b < meta.blocks) {
-        matchBlock(b++, terms, out);
-        if (b < meta.blocks && performance.now() - t0 > SLICE_MS) return soon(step);
-      }
-      cb(out);
-    })();
-  }
-
-  function rank(a, b) {
-    return (b.tt - a.tt) || (b.ot - a.ot) || (b.hits - a.hits) || (meta.date[b.doc] - meta.date[a.doc]) || (a.doc - b.doc);
+  /* Checks candidate m ({num, i}) on its text: loads its pieces in turn
+   * until every long term is found (in the title or the text) and the text
+   * has a match for the snippet, or the pieces run out. The report's own
+   * text comes before its attachments', so the first match is in its own
+   * text when it has one there. cb({ok, titleTerms, ownTerms, fields, snip})
+   * where snip ({text, from, to, part}) is the part of a piece to show. */
+  function checkText(m, cur, cb) {
+    namesOf(m.num, function (names) {
+      if (!names || !names.length) return cb(null);
+      var terms = cur.termStrs, need = [], found = [], own = [], body = [], i = 0;
+      loadAll([names[0]], function () {
+        var sh = shards[names[0]];
+        if (!sh) return cb(null);
+        var fields = sh[0], title = normMap(fields.title).n, titleTerms = 0;
+        terms.forEach(function (t, k) {
+          var inTitle = title.indexOf(t) >= 0;
+          if (inTitle) titleTerms++;
+          found[k] = own[k] = inTitle;
+          if (Array.from(t).length > 4) need.push(k);
+        });
+        var snip = null;
+        (function next() {
+          var piece = shards[names[i]];
+          if (!piece) return cb(null);
+          var text = piece[1];
+          body.push(text.slice(0, piece[0].own));
+          segments(piece[0], text.length).forEach(function (seg) {
+            var n = normMap(text.slice(seg.from, seg.to)).n, hit = false;
+            terms.forEach(function (t, k) {
+              if (n.indexOf(t) < 0) return;
+              found[k] = hit = true;
+              if (seg.part === null) own[k] = true;
+            });
+            if (hit && snip === null) snip = { text: text, from: seg.from, to: seg.to, part: seg.part };
+          });
+          var missing = need.filter(function (k) { return !found[k]; });
+          if ((missing.length === 0 && snip) || ++i >= names.length) {
+            if (missing.length && i >= names.length && names.length > 1) {
+              // A long term may run across pieces: look in the whole text.
+              var all = normMap(body.join("")).n;
+              missing = missing.filter(function (k) { return all.indexOf(terms[k]) < 0; });
+            }
+            if (missing.length) return cb({ ok: false });
+            // Terms of up to four characters: their lists say exactly.
+            var ownTerms = 0;
+            terms.forEach(function (t, k) {
+              if (need.indexOf(k) >= 0 ? own[k] : cur.per[k].own[m.i]) ownTerms++;
+            });
+            if (!snip) {
+              var first = shards[names[0]];
+              snip = { text: first[1], from: 0, to: segments(first[0], first[1].length)[0].to, part: null };
+            }
+            return cb({ ok: true, titleTerms: titleTerms, ownTerms: ownTerms, fields: fields, snip: snip });
+          }
+          loadAll([names[i]], next);
+        })();
+      });
+    });
   }
 
   /* ---- page state and URL ---- */
 
-  var el = {}, state = { q: "", unit: -1, from: 0, to: 0, type: -1 }, gen = 0, shown = 0, current = null;
+  var el = {}, state = { q: "", unit: -1, from: 0, to: 0, type: -1 }, gen = 0, current = null;
 
   function readUrl() {
     var p = new URLSearchParams(location.search), i;
     state.q = p.get("q") || "";
     state.unit = -1;
     var up = p.get("unit");
-    if (up) for (i = 0; i < meta.units.length; i++) if (meta.units[i].path === up) state.unit = i;
+    if (up) for (i = 0; i < ix.units.length; i++) if (ix.units[i].path === up) state.unit = i;
     state.from = parseInt(p.get("from"), 10) || 0;
     state.to = parseInt(p.get("to"), 10) || 0;
-    state.type = p.has("type") ? meta.kinds.indexOf(p.get("type")) : -1;
+    state.type = p.has("type") ? ix.kinds.indexOf(p.get("type")) : -1;
   }
 
   function urlQuery() {
     var p = new URLSearchParams();
     if (state.q) p.set("q", state.q);
-    if (state.unit >= 0) p.set("unit", meta.units[state.unit].path);
+    if (state.unit >= 0) p.set("unit", ix.units[state.unit].path);
     if (state.from) p.set("from", state.from);
     if (state.to) p.set("to", state.to);
-    if (state.type >= 0) p.set("type", meta.kinds[state.type]);
+    if (state.type >= 0) p.set("type", ix.kinds[state.type]);
     var s = p.toString();
     return s ? "?" + s : "";
   }
@@ -501,6 +567,8 @@
     try { history.replaceState(null, "", q || location.pathname); } catch (e) { /* some file:// setups refuse */ }
   }
 
+  /* The status line; `st` is "loading", "partial" (results shown, count
+   * still an estimate), "done" (all exact), "empty" or "error". */
   function status(text, st, count) {
     el.status.textContent = text;
     el.status.setAttribute("data-state", st);
@@ -509,44 +577,70 @@
     else el.status.setAttribute("data-count", String(count));
   }
 
-  /* ---- filters ---- */
+  /* ---- facets ---- */
 
-  function passes(doc, skip) {
-    if (skip !== "unit" && state.unit >= 0 && !isUnder(meta.unit[doc], state.unit)) return false;
-    if (skip !== "year" && state.from && meta.year[doc] < state.from) return false;
-    if (skip !== "year" && state.to && meta.year[doc] > state.to) return false;
-    if (skip !== "type" && state.type >= 0 && meta.kind[doc] !== state.type) return false;
+  function isUnder(u, ancestor) {
+    for (; u >= 0; u = ix.units[u].parent) if (u === ancestor) return true;
+    return false;
+  }
+
+  /* Unit and type of a number, once its facet file is decoded (null before). */
+  function facet(num) {
+    var i = Math.floor(num / ix.metaSpan), sh = shards[metaLeaf().f[i]];
+    if (!sh) return null;
+    if (!sh.facets) {
+      var r = new Bits(sh[0]), k = Math.min(ix.metaSpan, ix.n - i * ix.metaSpan);
+      var u = new Int32Array(k), t = new Int32Array(k);
+      for (var j = 0; j < k; j++) { u[j] = r.bits(ix.wu); t[j] = r.bits(ix.wk); }
+      sh.facets = { u: u, t: t };
+    }
+    var o = num - i * ix.metaSpan;
+    return [sh.facets.u[o], sh.facets.t[o]];
+  }
+
+  function passes(num, skip) {
+    if (skip !== "year" && state.from && num < yearStart(state.from)) return false;
+    if (skip !== "year" && state.to && num >= yearStart(state.to + 1)) return false;
+    if (state.unit < 0 && state.type < 0) return true;
+    var f = facet(num);
+    if (skip !== "unit" && state.unit >= 0 && !isUnder(f[0], state.unit)) return false;
+    if (skip !== "type" && state.type >= 0 && f[1] !== state.type) return false;
     return true;
   }
 
-  function fillSelect(sel, items, value, allLabel) {
+  /* A filter's options; a count of null (not known yet) is left out. */
+  function fillSelect(sel, items, value, allLabel, about) {
     var html = ['<option value="">' + esc(allLabel) + "</option>"];
     items.forEach(function (it) {
+      var count = it.count === null ? "" : " (" + (about ? "约" : "") + it.count + ")";
       html.push('<option value="' + esc(it.value) + '"' + (it.value === value ? " selected" : "") +
-        (it.count || it.value === value ? "" : " disabled") + ">" + esc(it.label) + " (" + it.count + ")</option>");
+        (it.count !== 0 || it.value === value ? "" : " disabled") + ">" + esc(it.label) + count + "</option>");
     });
     sel.innerHTML = html.join("");
   }
 
-  /* Facet counts: each filter counts the matches that pass the other filters. */
-  function renderFilters(matches) {
-    var units = new Int32Array(meta.units.length), kinds = new Int32Array(meta.kinds.length);
-    var years = new Int32Array(meta.ymax - meta.ymin + 1);
-    matches.forEach(function (m) {
-      var d = m.doc;
-      if (passes(d, "unit")) for (var u = meta.unit[d]; u >= 0; u = meta.units[u].parent) units[u]++;
-      if (passes(d, "type")) kinds[meta.kind[d]]++;
-      if (passes(d, "year")) years[meta.year[d] - meta.ymin]++;
-    });
-    fillSelect(el.unit, meta.units.map(function (u, i) {
-      return { value: u.path, label: new Array(u.depth + 1).join("\u3000") + u.name, count: units[i] };
-    }), state.unit >= 0 ? meta.units[state.unit].path : "", "全部单位");
-    fillSelect(el.type, meta.kinds.map(function (k, i) { return { value: k, label: k, count: kinds[i] }; }),
-      state.type >= 0 ? meta.kinds[state.type] : "", "全部类型");
+  /* Facet counts: each filter counts the matches that pass the other filters.
+   * `nums`: the matches (or candidates, while `about`). Without the facet
+   * files yet, unit and type list no counts. */
+  function renderFilters(nums, haveFacets, about) {
+    var units = new Int32Array(ix.units.length), kinds = new Int32Array(ix.kinds.length);
+    // Years need the facets only when a unit or type filter is set (which loads them).
+    var years = new Int32Array(Math.max(0, ix.ymax - ix.ymin + 1));
+    for (var i = 0; i < nums.length; i++) {
+      var d = nums[i], f = haveFacets ? facet(d) : null;
+      if (f && passes(d, "unit")) for (var u = f[0]; u >= 0; u = ix.units[u].parent) units[u]++;
+      if (f && passes(d, "type")) kinds[f[1]]++;
+      if (passes(d, "year")) years[yearOf(d) - ix.ymin]++;
+    }
+    fillSelect(el.unit, ix.units.map(function (u, i) {
+      return { value: u.path, label: new Array(u.depth + 1).join("\u3000") + u.name, count: haveFacets ? units[i] : null };
+    }), state.unit >= 0 ? ix.units[state.unit].path : "", "全部单位", about);
+    fillSelect(el.type, ix.kinds.map(function (k, i) { return { value: k, label: k, count: haveFacets ? kinds[i] : null }; }),
+      state.type >= 0 ? ix.kinds[state.type] : "", "全部类型", about);
     var ys = [];
-    for (var y = meta.ymax; y >= meta.ymin; y--) ys.push({ value: String(y), label: String(y), count: years[y - meta.ymin] });
-    fillSelect(el.from, ys, state.from ? String(state.from) : "", "不限");
-    fillSelect(el.to, ys, state.to ? String(state.to) : "", "不限");
+    for (var y = ix.ymax; y >= ix.ymin; y--) ys.push({ value: String(y), label: String(y), count: years[y - ix.ymin] });
+    fillSelect(el.from, ys, state.from ? String(state.from) : "", "不限", about);
+    fillSelect(el.to, ys, state.to ? String(state.to) : "", "不限", about);
   }
 
   /* ---- results ---- */
@@ -576,187 +670,321 @@
     return out.join("");
   }
 
-  /* UTF-16 index in s of its code point number c (s.length past the end). */
-  function unitOf(s, c) {
-    for (var u = 0; c > 0 && u < s.length; c--) u += s.codePointAt(u) > 0xffff ? 2 : 1;
-    return u;
-  }
-
-  /* The text around the first term found; `more`: the text goes on after `text`.
-   * null when no term is in this part of the text. With `parts` (where each
-   * attachment's text starts, in body positions; `base`: the body position of
-   * the start of `text`), the passage stays inside the part the term is in,
-   * and snippet.part is that attachment's name (null for the report's own text). */
-  function snippet(text, termStrs, more, parts, base) {
+  /* The text around the first term found. */
+  function snippet(text, termStrs) {
     var nm = normMap(text), first = -1;
     termStrs.forEach(function (t) {
       var i = nm.n.indexOf(t);
       if (i >= 0 && (first < 0 || i < first)) first = i;
     });
-    snippet.part = null;
-    if (first < 0 && more) return null;
-    var at = first < 0 ? 0 : nm.from[first], lo = 0, hi = text.length;
-    if (parts && first >= 0) {
-      var pos = base + Array.from(nm.n.slice(0, first)).length, i = -1;
-      while (i + 1 < parts.length && parts[i + 1][0] <= pos) i++;
-      // Normalized code points (from the start of `text`) where the part begins and ends.
-      var display = function (c) {
-        var u = unitOf(nm.n, c);
-        return u < nm.from.length ? nm.from[u] : text.length;
-      };
-      if (i >= 0) {
-        snippet.part = parts[i][1];
-        if (parts[i][0] > base) lo = display(parts[i][0] - base);
-      }
-      if (i + 1 < parts.length) hi = Math.min(hi, display(parts[i + 1][0] - base - 1));
+    var at = first < 0 ? 0 : nm.from[first];
+    var from = Math.max(0, at - 40), to = Math.min(text.length, from + 160);
+    return (from > 0 ? "…" : "") + highlight(text, termStrs, from, to, nm) + (to < text.length ? "…" : "");
+  }
+
+  function resultHtml(r, termStrs) {
+    var f = r.fields, root = window.DANGAN_ROOT || "";
+    return '<li class="dg-result"><a class="dg-title" href="' + esc(root + f.url) + '">' +
+      highlight(f.title, termStrs, 0, f.title.length) + '</a><div class="dg-meta"><span class="dg-unit">' +
+      esc(f.unit) + '</span><span class="dg-date">' + esc(f.date) +
+      '</span><span class="dg-kind">' + esc(f.kind) + '</span></div><p class="dg-snippet">' +
+      (r.snip.part === null ? "" : '<span class="dg-part">附件：' + esc(r.snip.part) + "</span> ") +
+      snippet(r.snip.text.slice(r.snip.from, r.snip.to), termStrs) + "</p></li>";
+  }
+
+  /* ---- ranking: a heap of candidates, best first ---- */
+
+  /* Candidate a ranks above b: more terms in the title, then more in the
+   * report's own text (not only an attachment's), then a higher score, then newer. */
+  function better(cur, a, b) {
+    return cur.kt[a] !== cur.kt[b] ? cur.kt[a] > cur.kt[b] :
+      cur.ko[a] !== cur.ko[b] ? cur.ko[a] > cur.ko[b] :
+      cur.ks[a] !== cur.ks[b] ? cur.ks[a] > cur.ks[b] : cur.num[a] > cur.num[b];
+  }
+
+  function heapPush(cur, i) {
+    var h = cur.heap, j = h.length;
+    h.push(i);
+    while (j > 0) {
+      var p = (j - 1) >> 1;
+      if (!better(cur, h[j], h[p])) break;
+      var t = h[j]; h[j] = h[p]; h[p] = t; j = p;
     }
-    var from = Math.max(lo, at - 40), to = Math.min(hi, from + 160);
-    return (from > lo ? "…" : "") + highlight(text, termStrs, from, to, nm) + (to < hi || (more && hi === text.length) ? "…" : "");
   }
 
-  /* The snippet of a result: its chunk decoded only as far as the first match
-   * needs (its position is known from the postings), all of it if that misses;
-   * led by the name of the attachment the passage is from, if it is from one. */
-  function resultSnippet(m, sh, dict, termStrs) {
-    var rel = m.fb < 0 ? 0 : m.fb % meta.chunk, limit = 2 * rel + 400, html = null;
-    var parts = sh[0].parts, base = (m.fb < 0 ? 0 : Math.floor(m.fb / meta.chunk)) * meta.chunk;
-    if (limit < sh[1] && sh.text === undefined) html = snippet(decodeText(sh, dict, limit), termStrs, true, parts, base);
-    if (html === null) html = snippet(decodeText(sh, dict), termStrs, false, parts, base);
-    return snippet.part === null ? html : '<span class="dg-part">附件：' + esc(snippet.part) + "</span> " + html;
-  }
-
-  /* ---- text shards (text.rs): canonical Huffman per block ---- */
-
-  /* Codes of at most L bits decode by one look-up of the next L bits:
-   * table[bits] = symbol index << 5 | code length, 0 for a longer code. */
-  function huffTable(dict) {
-    if (dict.table) return dict.table;
-    var counts = dict[0], L = Math.min(counts.length, 11), t = new Int32Array(1 << L);
-    for (var len = 1, code = 0, index = 0; len <= L; len++, code *= 2) {
-      for (var j = 0; j < counts[len - 1]; j++, code++, index++) {
-        for (var x = code << (L - len), hi = (code + 1) << (L - len); x < hi; x++) t[x] = (index << 5) | len;
+  function heapPop(cur) {
+    var h = cur.heap, top = h[0], last = h.pop();
+    if (h.length) {
+      h[0] = last;
+      for (var j = 0; ;) {
+        var l = 2 * j + 1, r = l + 1, m = j;
+        if (l < h.length && better(cur, h[l], h[m])) m = l;
+        if (r < h.length && better(cur, h[r], h[m])) m = r;
+        if (m === j) break;
+        var t = h[j]; h[j] = h[m]; h[m] = t; j = m;
       }
     }
-    dict.table = { L: L, t: t };
-    return dict.table;
+    return top;
   }
 
-  /* The chunk's text, or its first `limit` characters. */
-  function decodeText(sh, dict, limit) {
-    if (sh.text !== undefined) return sh.text;
-    var want = limit === undefined ? sh[1] : Math.min(limit, sh[1]);
-    var counts = dict[0], syms = dict.syms || (dict.syms = Array.from(dict[1]));
-    var tab = huffTable(dict), L = tab.L, T = tab.t, mask = (1 << L) - 1;
-    var r = new Bits(sh[2]), out = [], parts = [];
-    for (var i = 0; i < want; i++) {
-      if (r.n < L) r.fill();
-      var e = T[(r.acc >>> (r.n - L)) & mask];
-      if (e) {
-        r.n -= e & 31;
-        out.push(syms[e >>> 5]);
-      } else {
-        var code = 0, first = 0, index = 0;
-        for (var len = 0; len < counts.length; len++) {
-          code += r.bit();
-          var count = counts[len];
-          if (code < first + count) { out.push(syms[index + code - first]); break; }
-          index += count;
-          first = (first + count) * 2;
-          code *= 2;
-        }
-      }
-      if (out.length === 4096) { parts.push(out.join("")); out = []; }
-    }
-    parts.push(out.join(""));
-    var text = parts.join("");
-    if (want === sh[1]) sh.text = text;
-    return text;
-  }
+  /* Runs fn as a task of its own, soon: the page can handle a keystroke in between. */
+  var soon = (function () {
+    var ch = new MessageChannel(), queue = [];
+    ch.port1.onmessage = function () { queue.shift()(); };
+    return function (fn) { queue.push(fn); ch.port2.postMessage(0); };
+  })();
+  var SLICE_MS = 25;
 
-  function textName(m) {
-    var h = meta.name[m.doc], k = m.fb < 0 ? 0 : Math.floor(m.fb / meta.chunk);
-    return "t/" + h.slice(0, 2) + "/" + h.slice(2) + (k ? "-" + k : "");
-  }
-
-  function showMore(my) {
-    var page = current.list.slice(shown, shown + PAGE), names = page.map(textName), dicts = {};
-    page.forEach(function (m) { dicts["t/d" + meta.block[m.doc]] = 1; });
-    loadAll(names.concat(Object.keys(dicts)), function () {
+  /* Builds the heap in slices (a large candidate set takes a while). */
+  function rankAll(cur, my, cb) {
+    var n = cur.num.length, i = 0;
+    (function step() {
       if (my !== gen) return;
-      var html = page.map(function (m, i) {
-        var sh = shards[names[i]], dict = shards["t/d" + meta.block[m.doc]];
-        if (!sh || !dict) return '<li class="dg-result">（无法读取索引文件 ' + esc(names[i]) + "）</li>";
-        var f = sh[0], root = window.DANGAN_ROOT || "";
-        return '<li class="dg-result"><a class="dg-title" href="' + esc(root + f.url) + '">' +
-          highlight(f.title, current.termStrs, 0, f.title.length) + '</a><div class="dg-meta"><span class="dg-unit">' +
-          esc(meta.units[meta.unit[m.doc]].name) + '</span><span class="dg-date">' + esc(f.date) +
-          '</span><span class="dg-kind">' + esc(meta.kinds[meta.kind[m.doc]]) + '</span></div><p class="dg-snippet">' +
-          resultSnippet(m, sh, dict, current.termStrs) + "</p></li>";
+      var t0 = performance.now();
+      while (i < n) {
+        if (passes(cur.num[i], "")) heapPush(cur, i);
+        i++;
+        if ((i & 1023) === 0 && performance.now() - t0 > SLICE_MS) return soon(step);
+      }
+      cb();
+    })();
+  }
+
+  /* Texts are loaded for this many of the best candidates at once: those of
+   * a page, and a few more for candidates that turn out not to hold a long term. */
+  var AHEAD = PAGE + 5;
+
+  /* Whether candidate i's first text piece is loaded. */
+  function fetched(cur, i) { return cur.fetched[i] === 1; }
+
+  /* Loads the text names and first pieces of the best AHEAD candidates not
+   * yet loaded (all at once), then cb. */
+  function prefetch(cur, my, cb) {
+    var took = [];
+    while (took.length < AHEAD && cur.heap.length) took.push(heapPop(cur));
+    took.forEach(function (i) { heapPush(cur, i); });
+    var want = took.filter(function (i) { return !fetched(cur, i); }), left = want.length;
+    if (!left) return cb();
+    want.forEach(function (i) {
+      namesOf(cur.num[i], function (names) {
+        loadAll(names ? [names[0]] : [], function () {
+          cur.fetched[i] = 1;
+          if (--left === 0 && my === gen) cb();
+        });
       });
-      el.results.insertAdjacentHTML("beforeend", html.join(""));
-      names.concat(Object.keys(dicts)).forEach(function (n) { current.keep[n] = 1; });
-      trimShards(current.keep);
-      shown += page.length;
-      el.more.hidden = shown >= current.list.length;
-      status("找到 " + current.list.length + " 篇报告" + (current.filtered ? "（已筛选）" : ""), "done", current.list.length);
     });
   }
+
+  /* The next result in order: pops candidates, checks each on its text
+   * (long terms, exact title), puts back one whose title holds fewer terms
+   * than its estimate said, drops one that lacks a term. cb(result or null). */
+  function nextResult(cur, my, cb) {
+    (function next() {
+      if (my !== gen) return;
+      if (!cur.heap.length) return cb(null);
+      var i = cur.heap[0];
+      if (!cur.alive[i]) { heapPop(cur); return next(); }
+      if (!fetched(cur, i)) return prefetch(cur, my, next);
+      heapPop(cur);
+      checkText({ num: cur.num[i], i: i }, cur, function (r) {
+        if (my !== gen) return;
+        if (!r) { cur.alive[i] = 0; return next(); }
+        if (!r.ok) { cur.alive[i] = 0; cur.falseSeen++; return next(); }
+        if (!cur.checked[i]) cur.trueSeen++;
+        cur.checked[i] = 1;
+        if (r.titleTerms < cur.kt[i] || (r.titleTerms === cur.kt[i] && r.ownTerms < cur.ko[i])) {
+          cur.kt[i] = r.titleTerms;
+          cur.ko[i] = r.ownTerms;
+          heapPush(cur, i);
+          return next();
+        }
+        cb(r);
+      });
+    })();
+  }
+
+  /* Shows the next page, and finds the result after it, so that "more" is
+   * offered only when there is one. */
+  function showMore(my) {
+    var cur = current, out = [];
+    if (cur.ahead) { out.push(cur.ahead); cur.ahead = null; }
+    (function fill() {
+      nextResult(cur, my, function (r) {
+        if (r && out.length < PAGE) { out.push(r); return fill(); }
+        cur.ahead = r;
+        el.results.insertAdjacentHTML("beforeend", out.map(function (x) { return resultHtml(x, cur.termStrs); }).join(""));
+        cur.shown += out.length;
+        cur.firstShown = true;
+        el.more.hidden = !cur.ahead;
+        trimShards(using);
+        report();
+      });
+    })();
+  }
+
+  /* The status and the filters' counts as far as they are known. */
+  function report() {
+    var cur = current;
+    if (!cur || !ix) return;
+    var exact = cur.exact, nums = [];
+    for (var i = 0; i < cur.num.length; i++) if (cur.alive[i]) nums.push(cur.num[i]);
+    var filtered = nums.filter(function (d) { return passes(d, ""); });
+    var total = filtered.length;
+    if (!exact) {
+      // Of the candidates checked on their text so far, this share held every term.
+      var seen = cur.trueSeen + cur.falseSeen;
+      total = seen ? Math.round(filtered.length * cur.trueSeen / seen) : filtered.length;
+    }
+    renderFilters(nums, cur.facets, !exact);
+    if (!cur.firstShown) return;
+    if (!total && exact) {
+      return status(nums.length ? "筛选条件下没有结果（共 " + nums.length + " 篇含有该词句）" :
+        "没有找到包含“" + cur.termStrs.join(" ") + "”的报告", cur.facets ? "done" : "partial", 0);
+    }
+    var note = cur.filtered ? "（已筛选）" : "";
+    // Done: nothing more will be loaded for this count (exact, or an estimate the page gave up refining).
+    status((exact ? "找到 " : "找到约 ") + total + " 篇报告" + note,
+      cur.facets && (exact || cur.gaveUp) ? "done" : "partial", exact ? total : undefined);
+  }
+
+  /* ---- the exact count, in the background ---- */
+
+  /* Candidates of a long term checked on their texts in the background, at
+   * most: past that, the count stays an estimate (until paged through). */
+  var BACKGROUND_TEXTS = 200;
+
+  /* Loads the facet files of every candidate (the filters' counts), then,
+   * for a term longer than four characters, checks the candidates not yet
+   * checked on their texts, AHEAD at a time; the count is exact at the end. */
+  function refine(my) {
+    var cur = current, fs = {}, i;
+    for (i = 0; i < cur.num.length; i++) fs[metaLeaf().f[Math.floor(cur.num[i] / ix.metaSpan)]] = 1;
+    loadAll(Object.keys(fs), function () {
+      if (my !== gen) return;
+      cur.facets = true;
+      report();
+      if (cur.exact) return;
+      var todo = [];
+      for (i = 0; i < cur.num.length; i++) if (cur.alive[i] && !cur.checked[i]) todo.push(i);
+      if (todo.length > BACKGROUND_TEXTS) { cur.gaveUp = true; return report(); }
+      var at = 0;
+      (function batch() {
+        if (my !== gen) return;
+        var part = todo.slice(at, at + AHEAD), left = part.length;
+        at += part.length;
+        if (!left) { cur.exact = true; return report(); }
+        part.forEach(function (i) {
+          if (cur.checked[i] || !cur.alive[i]) { if (--left === 0) { report(); batch(); } return; }
+          checkText({ num: cur.num[i], i: i }, cur, function (r) {
+            if (my !== gen) return;
+            if (!r || !r.ok) { cur.alive[i] = 0; if (r) cur.falseSeen++; }
+            else if (!cur.checked[i]) { cur.checked[i] = 1; cur.trueSeen++; }
+            if (--left === 0) { report(); batch(); }
+          });
+        });
+      })();
+    });
+  }
+
+  /* ---- a search ---- */
 
   function run() {
     var my = ++gen;
     writeUrl();
+    using = Object.create(null);
+    using.index = 1;
     var termStrs = queryTerms(state.q);
     var terms = termStrs.map(function (t) { return Array.from(t).map(function (c) { return c.codePointAt(0); }); });
     el.results.innerHTML = "";
     el.more.hidden = true;
-    shown = 0;
+    current = null;
     if (!terms.length) {
-      renderFilters([]);
+      renderFilters([], false, false);
       return status(state.q ? "" : "输入词句开始查找", "empty", 0);
     }
-    var names = {};
-    terms.forEach(function (cps) {
-      termKeys(cps).forEach(function (k) {
-        for (var b = 0; b < meta.blocks; b++) names[shardName(b, k.cps)] = 1;
-      });
-    });
     status("正在查找…", "loading");
-    loadAll(Object.keys(names), function (ok) {
+    var leaves = {};
+    terms.forEach(function (cps) {
+      termKeys(cps).forEach(function (k) { leaves[ix.leafNames.d[Math.floor(listBucket(k) / ix.leafSpan)]] = 1; });
+    });
+    leaves[ix.leafNames.mf] = 1;
+    loadAll(Object.keys(leaves), function (ok) {
       if (my !== gen) return;
       if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
-      match(terms, my, function (matches) {
-        renderFilters(matches);
-        var list = matches.filter(function (m) { return passes(m.doc, ""); }).sort(rank);
-        // The files this query uses (its postings, then the texts of the results
-        // shown): kept when older ones are dropped.
-        current = { list: list, termStrs: termStrs, filtered: list.length !== matches.length, keep: names };
-        if (!list.length) {
-          trimShards(current.keep);
-          return status(matches.length ? "筛选条件下没有结果（共 " + matches.length + " 篇含有该词句）" :
-            "没有找到包含“" + termStrs.join(" ") + "”的报告", "done", 0);
+      var files = [];
+      terms.forEach(function (cps) { termKeys(cps).forEach(function (k) { files.push(listFile(k)); }); });
+      loadAll(files, function (ok) {
+        if (my !== gen) return;
+        if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
+        var c = candidates(terms), mf = metaLeaf(), need = {};
+        for (var i = 0; i < c.num.length; i++) need[mf.m[Math.floor(c.num[i] / ix.metaSpan)]] = 1;
+        // A unit or type filter needs the facets of every candidate first.
+        if (state.unit >= 0 || state.type >= 0) {
+          for (i = 0; i < c.num.length; i++) need[mf.f[Math.floor(c.num[i] / ix.metaSpan)]] = 1;
         }
-        showMore(my);
+        loadAll(Object.keys(need), function (ok) {
+          if (my !== gen) return;
+          if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
+          start(my, termStrs, terms, c);
+        });
       });
+    });
+  }
+
+  /* Ranks the candidates and shows the first page, then refines the count. */
+  function start(my, termStrs, terms, c) {
+    var n = c.num.length, i, t, lens = {};
+    var idfs = terms.map(function (cps, k) { return idf(ix.n, c.df[k]); });
+    var kt = new Uint8Array(n), ko = new Uint8Array(n), ks = new Float64Array(n);
+    for (i = 0; i < n; i++) {
+      var s = Math.floor(c.num[i] / ix.metaSpan);
+      if (!lens[s]) {
+        var r = new Bits(shards[metaLeaf().m[s]][0]), k = Math.min(ix.metaSpan, ix.n - s * ix.metaSpan);
+        lens[s] = new Uint8Array(k);
+        for (var j = 0; j < k; j++) lens[s][j] = r.bits(7);
+      }
+      var len = lenOfClass(lens[s][c.num[i] - s * ix.metaSpan]), title = 0, own = 0, score = 0;
+      for (t = 0; t < terms.length; t++) {
+        title += c.per[t].title[i];
+        own += c.per[t].own[i];
+        score += idfs[t] * tfPart(c.per[t].tfc[i], len, ix.avgLen);
+      }
+      kt[i] = title;
+      ko[i] = own;
+      ks[i] = score;
+    }
+    // Terms of up to four characters are known exactly from their lists.
+    var long = terms.some(function (cps) { return cps.length > 4; });
+    current = {
+      termStrs: termStrs, terms: terms, num: c.num, per: c.per, kt: kt, ko: ko, ks: ks, heap: [],
+      alive: new Uint8Array(n).fill(1), checked: new Uint8Array(n), fetched: new Uint8Array(n),
+      shown: 0, trueSeen: 0, falseSeen: 0, exact: !long, gaveUp: false, ahead: null, firstShown: false,
+      facets: state.unit >= 0 || state.type >= 0,
+      filtered: state.unit >= 0 || state.type >= 0 || !!state.from || !!state.to
+    };
+    rankAll(current, my, function () {
+      showMore(my);
+      refine(my);
     });
   }
 
   function readFilters() {
     state.unit = -1;
-    for (var i = 0; i < meta.units.length; i++) if (meta.units[i].path === el.unit.value) state.unit = i;
-    state.type = el.type.value ? meta.kinds.indexOf(el.type.value) : -1;
+    for (var i = 0; i < ix.units.length; i++) if (ix.units[i].path === el.unit.value) state.unit = i;
+    state.type = el.type.value ? ix.kinds.indexOf(el.type.value) : -1;
     state.from = parseInt(el.from.value, 10) || 0;
     state.to = parseInt(el.to.value, 10) || 0;
   }
 
-  function start() {
+  function init() {
     ["q", "unit", "from", "to", "type", "status", "results", "more", "form"].forEach(function (id) {
       el[id] = document.getElementById("dg-" + id);
     });
     if (!el.q) return;
     status("正在载入索引…", "loading");
-    load("meta", function (ok) {
-      if (!ok) return status("找不到搜索索引（_search/meta.js）。", "error");
-      meta = parseMeta(shards.meta[0], shards.meta[1]);
+    load("index", function (ok) {
+      if (!ok) return status("找不到搜索索引（_search/index.js）。", "error");
+      ix = parseEntry(shards.index[0], shards.index[1]);
       readUrl();
       el.q.value = state.q;
       // With an input method, the box holds pinyin until a word is chosen:
@@ -777,6 +1005,6 @@
     loaded: function () { return Object.keys(shards).sort(); },
     units: function () { return Object.keys(shards).reduce(function (t, n) { return t + shards[n].size; }, 0); }
   };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
 })();

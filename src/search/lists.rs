@@ -1,0 +1,151 @@
+//! Document lists (`d/<bucket>`, and `k/<key>` for a key whose list is long):
+//! for each string of one to four characters, every report containing it, how
+//! often (as a class), whether in its title and whether only in the text of
+//! an attachment. They are what a query loads
+//! first: its results, and what ranks them.
+//!
+//! ```text
+//! gamma(nkeys + 1)
+//! per key, sorted: header (KeyDelta), gamma(bit length of the body + 1), body:
+//!   gamma(nseg); per segment (one per block holding the key, in block order):
+//!     gamma(block - prev_block), prev_block starting at -1;
+//!     gamma(df), kd:5, 1 bit A: a report holds it only in an attachment;
+//!     per report: rice(local - prev - 1, kd), gamma(tf class + 1),
+//!     1 bit: in title, and when A and not in title, 1 bit: only in an
+//!     attachment's text (ranked below the report's own text, issue #18)
+//! ```
+//!
+//! The tf class of a count c is floor(log2 c): a report's entry changes only
+//! when the key enters or leaves it, its title, or a power of two of
+//! occurrences. A key's list is made of its blocks' segments as each block
+//! wrote them ([`Partial`], [`super::ngrams`]): an edit rebuilds one block,
+//! and each list it touches is put together again from the segments, without
+//! reading any report again.
+
+use super::codec::{BitWriter, KeyDelta, WordReader};
+use super::layout::Key;
+
+/// The class of an occurrence count: floor(log2 count).
+pub(crate) fn tf_class(count: u32) -> u32 {
+    31 - count.max(1).leading_zeros()
+}
+
+/// A block's segments of every list: per list bucket, its keys in order, each
+/// as header, gamma(segment bits + 1), segment.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Partial {
+    words: Vec<u64>,
+    /// Per list bucket: the bit range of its keys, and how many keys.
+    spans: Vec<(u64, u64, u32)>,
+}
+
+impl Partial {
+    /// A block's segments (`words`), and per list bucket their bit range and key count.
+    pub(crate) fn new(words: Vec<u64>, spans: Vec<(u64, u64, u32)>) -> Partial {
+        Partial { words, spans }
+    }
+
+    /// Whether two blocks' versions hold the same segments for list bucket `d`.
+    pub(crate) fn same_bucket(&self, other: &Partial, d: u32) -> bool {
+        let (a, b) = (self.spans[d as usize], other.spans[d as usize]);
+        if a.1 - a.0 != b.1 - b.0 || a.2 != b.2 {
+            return false;
+        }
+        let mut x = WordReader::new(&self.words, a.0);
+        let mut y = WordReader::new(&other.words, b.0);
+        let mut left = a.1 - a.0;
+        while left > 0 {
+            let n = left.min(64) as u32;
+            if x.bits(n) != y.bits(n) {
+                return false;
+            }
+            left -= u64::from(n);
+        }
+        true
+    }
+
+    /// Whether the block has any key in list bucket `d`.
+    pub(crate) fn has_keys(&self, d: u32) -> bool {
+        self.spans[d as usize].2 > 0
+    }
+}
+
+/// One list bucket's files, from its segments in every block: the bucket's
+/// file body (`None` when it holds no key), and the keys with a file of their own.
+pub(crate) struct Assembled {
+    pub bucket: Option<BitWriter>,
+    pub heavy: Vec<(Key, BitWriter)>,
+}
+
+/// Puts list bucket `d` together from the blocks' partials (in block order).
+/// A list longer than `heavy_bits` gets a file of its own, so that a query
+/// for a rarer key of its bucket does not load it.
+pub(crate) fn assemble(partials: &[&Partial], d: u32, heavy_bits: u64) -> Assembled {
+    // Every (key, block, segment range), sorted by key then block.
+    let mut segs: Vec<(Key, u32, u64, u64)> = Vec::new();
+    for (b, p) in partials.iter().enumerate() {
+        let (start, _, n) = p.spans[d as usize];
+        let mut r = WordReader::new(&p.words, start);
+        let mut prev = KeyDelta::default();
+        for _ in 0..n {
+            let key = prev.read(&mut r);
+            let len = r.gamma() - 1;
+            segs.push((key, b as u32, r.pos(), r.pos() + len));
+            r.seek(r.pos() + len);
+        }
+    }
+    segs.sort_unstable_by_key(|&(k, b, ..)| (k, b));
+    let mut body = BitWriter::default();
+    let mut nkeys = 0u64;
+    let mut prev = KeyDelta::default();
+    let mut heavy = Vec::new();
+    let mut one = BitWriter::default();
+    let mut i = 0;
+    while i < segs.len() {
+        let key = segs[i].0;
+        let mut j = i;
+        while j < segs.len() && segs[j].0 == key {
+            j += 1;
+        }
+        one.clear();
+        one.gamma((j - i) as u64);
+        let mut pb = -1i64;
+        for &(_, b, from, to) in &segs[i..j] {
+            one.gamma((i64::from(b) - pb) as u64);
+            one.append_range(&partials[b as usize].words, from, to);
+            pb = i64::from(b);
+        }
+        if one.bit_len() > heavy_bits {
+            let mut file = BitWriter::default();
+            file.gamma(2);
+            KeyDelta::default().write(key, &mut file);
+            file.gamma(one.bit_len() + 1);
+            file.append(&one);
+            heavy.push((key, file));
+        } else {
+            prev.write(key, &mut body);
+            body.gamma(one.bit_len() + 1);
+            body.append(&one);
+            nkeys += 1;
+        }
+        i = j;
+    }
+    let bucket = (nkeys > 0).then(|| {
+        let mut file = BitWriter::default();
+        file.gamma(nkeys + 1);
+        file.append(&body);
+        file
+    });
+    Assembled { bucket, heavy }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tf_classes_are_powers_of_two() {
+        let c: Vec<u32> = [1, 2, 3, 4, 7, 8, 1000].map(tf_class).to_vec();
+        assert_eq!(c, vec![0, 1, 1, 2, 2, 3, 9]);
+    }
+}

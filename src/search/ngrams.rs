@@ -1,0 +1,282 @@
+//! One block's share of the document lists: every string of one to four
+//! characters (n-gram) of each report's stream, how often it occurs there
+//! (its class), whether in the title and whether only in the attachments'
+//! part of the stream, gathered by list bucket and key.
+//!
+//! A term of up to four characters is one of these keys, so its list alone
+//! says exactly which reports hold it, how often and whether in the title; a
+//! longer term's candidates are the reports holding each of its 4-grams.
+
+use super::codec::{BitWriter, KeyDelta, rice_k};
+use super::layout::{Key, Layout, MAX_GRAM, fnv_first, fnv_next, mix};
+use super::lists::{Partial, tf_class};
+
+/// What the lists need of one report: its normalized stream, the length of
+/// its title part, and where its attachments' part starts (the stream's
+/// length when it has none).
+pub(crate) struct Doc<'a> {
+    pub stream: &'a [char],
+    pub title_len: u32,
+    pub own_end: u32,
+}
+
+/// One report's entry in one key's list, before it is encoded.
+#[derive(Clone, Copy)]
+struct Entry {
+    key: Key,
+    bucket: u32,
+    local: u32,
+    class: u32,
+    title: bool,
+    /// Only in an attachment's text, not in the report's own.
+    attached: bool,
+}
+
+/// Buffers a thread reuses from block to block.
+#[derive(Default)]
+struct Scratch {
+    windows: Vec<u128>,
+    entries: Vec<Entry>,
+    sorted: Vec<Entry>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// Frees the buffers of every thread of the pool, after a full build.
+pub(crate) fn release_scratch() {
+    rayon::broadcast(|_| SCRATCH.with(|s| *s.borrow_mut() = Scratch::default()));
+}
+
+/// A window: the up to four characters from a position (21 bits each, 0 past
+/// the end of a run: no stream holds U+0000), then 1 bit: in the report's
+/// own text (title or body), and 1 bit: in the title.
+const CHAR_BITS: u32 = 21;
+const FLAG_BITS: u32 = 2;
+const OWN: u128 = 2;
+const TITLE: u128 = 1;
+
+/// Appends one report's entries (every n-gram, level by level, in key order) to `out`.
+fn doc_entries(d: &Doc, local: u32, layout: Layout, windows: &mut Vec<u128>, out: &mut Vec<Entry>) {
+    let s = d.stream;
+    windows.clear();
+    for i in 0..s.len() {
+        if s[i] == ' ' {
+            continue;
+        }
+        let mut w = 0u128;
+        for k in 0..MAX_GRAM {
+            let c = match s.get(i + k) {
+                Some(&c) if c != ' ' => c as u128,
+                _ => break,
+            };
+            w |= c << (FLAG_BITS + CHAR_BITS * (MAX_GRAM - 1 - k) as u32);
+        }
+        let i = i as u32;
+        if i < d.title_len {
+            w |= TITLE;
+        }
+        if i < d.own_end {
+            w |= OWN;
+        }
+        windows.push(w);
+    }
+    windows.sort_unstable();
+    let start = out.len();
+    for level in 1..=MAX_GRAM {
+        let shift = FLAG_BITS + CHAR_BITS * (MAX_GRAM - level) as u32;
+        let last_char = |w: u128| (w >> shift) & ((1 << CHAR_BITS) - 1);
+        let mut i = 0;
+        while i < windows.len() {
+            let prefix = windows[i] >> shift;
+            let mut j = i;
+            let (mut title, mut own) = (false, false);
+            while j < windows.len() && windows[j] >> shift == prefix {
+                title |= windows[j] & TITLE != 0;
+                own |= windows[j] & OWN != 0;
+                j += 1;
+            }
+            if last_char(windows[i]) != 0 {
+                let mut cps = [0u32; MAX_GRAM];
+                let mut h = 0;
+                for (k, c) in cps.iter_mut().enumerate().take(level) {
+                    *c = (prefix >> (CHAR_BITS * (level - 1 - k) as u32)) as u32 & 0x1F_FFFF;
+                    h = if k == 0 {
+                        fnv_first(*c)
+                    } else {
+                        fnv_next(h, *c)
+                    };
+                }
+                out.push(Entry {
+                    key: Key::of(&cps[..level]),
+                    bucket: mix(h) & (layout.d_buckets - 1),
+                    local,
+                    class: tf_class((j - i) as u32),
+                    title,
+                    attached: !own,
+                });
+            }
+            i = j;
+        }
+    }
+    debug_assert!(out[start..].windows(2).all(|w| w[0].key < w[1].key));
+}
+
+/// The block's segments of every list (`docs` in number order).
+pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
+    SCRATCH.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let s = &mut *guard;
+        s.entries.clear();
+        for (local, d) in docs.iter().enumerate() {
+            doc_entries(d, local as u32, layout, &mut s.windows, &mut s.entries);
+        }
+        // By bucket (a stable counting sort: reports stay in order), then by
+        // key within each bucket.
+        let nb = layout.d_buckets as usize;
+        let mut starts = vec![0usize; nb + 1];
+        for e in &s.entries {
+            starts[e.bucket as usize + 1] += 1;
+        }
+        for b in 0..nb {
+            starts[b + 1] += starts[b];
+        }
+        let mut next = starts.clone();
+        s.sorted.clear();
+        s.sorted.resize(
+            s.entries.len(),
+            Entry {
+                key: Key(0),
+                bucket: 0,
+                local: 0,
+                class: 0,
+                title: false,
+                attached: false,
+            },
+        );
+        for e in &s.entries {
+            let at = &mut next[e.bucket as usize];
+            s.sorted[*at] = *e;
+            *at += 1;
+        }
+        let mut w = BitWriter::default();
+        let mut seg = BitWriter::default();
+        let mut spans = Vec::with_capacity(nb);
+        for b in 0..nb {
+            let mine = &mut s.sorted[starts[b]..starts[b + 1]];
+            mine.sort_unstable_by_key(|e| (e.key, e.local));
+            let from = w.bit_len();
+            let mut nkeys = 0;
+            let mut prev = KeyDelta::default();
+            let mut i = 0;
+            while i < mine.len() {
+                let mut j = i;
+                while j < mine.len() && mine[j].key == mine[i].key {
+                    j += 1;
+                }
+                seg.clear();
+                encode_segment(&mine[i..j], &mut seg);
+                prev.write(mine[i].key, &mut w);
+                w.gamma(seg.bit_len() + 1);
+                w.append(&seg);
+                nkeys += 1;
+                i = j;
+            }
+            spans.push((from, w.bit_len(), nkeys));
+        }
+        Partial::new(w.words(), spans)
+    })
+}
+
+/// A block's segment of one key's list: gamma(df), kd:5, 1 bit: some report
+/// holds it only in an attachment; per report: rice(local - prev - 1, kd),
+/// gamma(class + 1), 1 bit: in title, and if the segment has the attachment
+/// bit and this is not in the title, 1 bit: only in an attachment. (Most
+/// segments have no attachment-only report, and pay one bit, not one a report.)
+fn encode_segment(entries: &[Entry], w: &mut BitWriter) {
+    let df = entries.len() as u64;
+    w.gamma(df);
+    let last = u64::from(entries[entries.len() - 1].local);
+    let kd = rice_k(last + 1 - df, df);
+    w.bits(u64::from(kd), 5);
+    let attached = entries.iter().any(|e| e.attached);
+    w.bits(u64::from(attached), 1);
+    let mut prev = -1i64;
+    for e in entries {
+        w.rice((i64::from(e.local) - prev - 1) as u64, kd);
+        w.gamma(u64::from(e.class) + 1);
+        w.bits(u64::from(e.title), 1);
+        if attached && !e.title {
+            w.bits(u64::from(e.attached), 1);
+        }
+        prev = i64::from(e.local);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ngram_of_a_report_counted_once_with_its_title() {
+        let stream: Vec<char> = "党建 党建工作党建".chars().collect();
+        let d = Doc {
+            stream: &stream,
+            title_len: 3,
+            own_end: stream.len() as u32,
+        };
+        let mut out = Vec::new();
+        doc_entries(&d, 7, Layout::for_count(10), &mut Vec::new(), &mut out);
+        let got: Vec<(String, u32, bool)> = out
+            .iter()
+            .map(|e| {
+                let s: String = e
+                    .key
+                    .code_points()
+                    .iter()
+                    .map(|&c| char::from_u32(c).unwrap())
+                    .collect();
+                (s, e.class, e.title)
+            })
+            .collect();
+        let want = |s: &str, class, title| (s.to_string(), class, title);
+        assert!(
+            got.contains(&want("党", 1, true)),
+            "党 three times: class 1"
+        );
+        assert!(got.contains(&want("党建", 1, true)));
+        assert!(got.contains(&want("建工", 0, false)));
+        assert!(got.contains(&want("党建工作", 0, false)));
+        assert!(got.contains(&want("作党建", 0, false)));
+        assert!(
+            !got.iter().any(|g| g.0.contains(' ')),
+            "no key crosses a boundary"
+        );
+        assert!(out.iter().all(|e| e.local == 7));
+        // 党 建 工 作, 党建 建工 工作 作党, 建工作 党建工 工作党 作党建, 党建工作 建工作党 工作党建.
+        assert_eq!(out.len(), 4 + 4 + 4 + 3);
+    }
+
+    #[test]
+    fn keys_only_in_an_attachment_are_marked() {
+        // Title "标题", body "党建", then an attachment "党员党建".
+        let stream: Vec<char> = "标题 党建 党员党建".chars().collect();
+        let d = Doc {
+            stream: &stream,
+            title_len: 3,
+            own_end: 5,
+        };
+        let mut out = Vec::new();
+        doc_entries(&d, 0, Layout::for_count(10), &mut Vec::new(), &mut out);
+        let attached = |s: &str| {
+            let k = Key::of_chars(&s.chars().collect::<Vec<_>>());
+            out.iter().find(|e| e.key == k).map(|e| e.attached)
+        };
+        assert_eq!(attached("党建"), Some(false), "in the body too");
+        assert_eq!(attached("标题"), Some(false));
+        assert_eq!(attached("党员"), Some(true));
+        assert_eq!(attached("员党建"), Some(true));
+        assert_eq!(attached("建党"), None, "no key crosses a boundary");
+    }
+}
