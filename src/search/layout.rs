@@ -48,8 +48,11 @@ impl Layout {
         Layout {
             block: pow2(n.div_ceil(256)).clamp(8, 1024),
             d_buckets: pow2(n.div_ceil(2)).clamp(16, 16_384),
-            // 2 KB from 8,192 reports on; less below, where buckets are small.
-            heavy_bits: (u64::from(pow2(n)) * 2).clamp(64, 16_384),
+            // 2 KB from 8,192 reports on; less below, where buckets are
+            // small, but never under 16 bytes: a bound of a few bits gave a
+            // small archive a file for nearly every key (1,320 files for 14
+            // reports), which publish copies one by one.
+            heavy_bits: (u64::from(pow2(n)) * 2).clamp(1024, 16_384),
         }
     }
 

@@ -142,9 +142,28 @@ fn reports() -> Vec<SearchDoc> {
     docs[7].text.push_str("\n２０２１年完成ＰＤＣＡ循环改进。");
     docs[11].text.push_str("\n2020年度目标全部完成。");
     docs[19].text.push_str("\nGdp 统计口径调整。");
-    // So frequent that 党建 and its neighbours get postings files of their own.
     docs[13].text.push('\n');
     docs[13].text.push_str(&"基层党建工作落实。".repeat(8000));
+    // So many reports returning to 样板 that its list gets a file of its own (`k/`), which
+    // the page must load too; a list of the 30 reports above stays in its bucket.
+    for i in 30..150 {
+        let unit_path: Vec<String> = UNITS[i % UNITS.len()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let year = 2016 + (i * 5 % 7) as i32;
+        docs.push(SearchDoc {
+            id: format!("reports/{year}/r{i:03}.md"),
+            url: format!("reports/{year}/r{i:03}.html"),
+            title: format!("第{i}期样板引领情况通报"),
+            unit: unit_path.last().unwrap().clone(),
+            unit_path,
+            date: format!("{year}-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+            year,
+            kind: KINDS[i % KINDS.len()].to_string(),
+            text: "抓样板、树标杆，以点带面。".repeat(64),
+        });
+    }
     docs
 }
 
@@ -350,7 +369,7 @@ fn search_page_in_headless_chromium_over_file_urls() {
     let docs = reports();
     let archive = build_archive(&docs);
     assert_links_resolve(&archive.out());
-    let heavy = format!("{:x}-{:x}.", '党' as u32, '建' as u32);
+    let heavy = format!("{:x}-{:x}.", '样' as u32, '板' as u32);
     let own: Vec<String> = std::fs::read_dir(archive.out().join("_search/k"))
         .map(|d| {
             d.flatten()
@@ -360,7 +379,7 @@ fn search_page_in_headless_chromium_over_file_urls() {
         .unwrap_or_default();
     assert!(
         own.iter().any(|f| f.starts_with(&heavy)),
-        "党建 should have a list file of its own (_search/k/{heavy}…): {own:?}"
+        "样板 should have a list file of its own (_search/k/{heavy}…): {own:?}"
     );
     let browser = Browser::start();
     let page = Page {
@@ -400,6 +419,7 @@ fn search_page_in_headless_chromium_over_file_urls() {
         "pdca 改进",    // two terms
         "网格化党建",   // in titles
         "党",           // one character
+        "样板",         // a list of its own (k/), in 120 reports
     ];
     // The page ranks as the reference reader does (the same integer arithmetic).
     let files = index_files(&archive.out());
