@@ -14,9 +14,9 @@ examples/search_queries.rs. Needs Debian's Chromium and ChromeDriver
 
 Two times per query, each --runs times (default 5), each run in a new page:
   cold   open search.html?q=QUERY: from the start of the navigation until the
-         page shows the results for QUERY (meta.js, the postings shards, the
-         text shards of the first 20 results, all rendered);
-  typed  open search.html, wait until its index (meta.js) is loaded, then put
+         page shows the results for QUERY (the entry _search/index.js, the
+         leaves, lists and texts of the first 20 results, all rendered);
+  typed  open search.html, wait until its entry (_search/index.js) is loaded, then put
          QUERY in the search box and send the `input` event typing sends: from
          just before that event until the results for QUERY are shown.
 
@@ -34,7 +34,7 @@ a microtask right after the script that set them, before the next paint.
     is needed (resource timing would not do anyway: Chromium makes no
     resource timing entries for file:// scripts). performance.now() counts from
     the document's time origin, the start of its navigation, so the time
-    includes the page's own load, search.js, meta.js and the search. Each run
+    includes the page's own load, search.js, the index files and the search. Each run
     starts from the site's 404.html, a small page of the same site, the way a
     reader comes from another page; the previous search page, its shards and
     its JavaScript heap are gone.
@@ -375,8 +375,8 @@ def main():
     search_html = os.path.join(site, "search.html")
     if not os.path.isfile(search_html):
         fail("%s has no search.html: is it a built dangan site?" % site)
-    if not os.path.isfile(os.path.join(site, "_search", "meta.js")):
-        fail("%s has no _search/meta.js: the site was built without its search index" % site)
+    if not os.path.isfile(os.path.join(site, "_search", "index.js")):
+        fail("%s has no _search/index.js: the site was built without its search index" % site)
     start = os.path.join(site, "404.html")
     if not os.path.isfile(start):
         start = os.path.join(site, "index.html")
