@@ -221,10 +221,9 @@ fn edit_add_delete_then_republish() {
     );
     assert!(s.changed.contains(&"reports/2017/r000001.html".to_string()));
     for (rel, t) in mtimes(&b.dest) {
-        let touched = s.added.contains(&rel)
-            || s.changed.contains(&rel)
-            || rel.starts_with(".dangan")
-            || rel.starts_with("_search/");
+        // Index files are named by their bytes (#14): one left alone keeps its time stamp too.
+        let touched =
+            s.added.contains(&rel) || s.changed.contains(&rel) || rel.starts_with(".dangan");
         assert_eq!(
             t == old,
             !touched,
