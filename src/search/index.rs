@@ -18,7 +18,7 @@ use super::codec::Named;
 use super::layout::{ENTRY_PATH, Key, LEAF_SPAN, Layout, META_SPAN, NAME_SPAN};
 use super::lists::{Partial, assemble};
 use super::manifest::{Slot, entry, heavy_name, leaf_lists, leaf_meta, leaf_names};
-use super::ngrams::{Doc, build_block, release_scratch};
+use super::ngrams::{Doc, build_block};
 use super::prepare::{Prepared, prepare};
 use super::shards::{facet_shard, length_shard, name_shard};
 use super::text::text_files;
@@ -195,10 +195,11 @@ impl SearchIndex {
 
     /// A full build of the index of `metas`. Each report's text is asked of
     /// `text` (by id) only while its block is built, and dropped after; each
-    /// block's files are handed to `sink` as soon as they are ready (from
-    /// several threads at once), the lists once every block is built, the
+    /// block's files are handed to `sink` as soon as they are ready, the
+    /// lists (from several threads at once) once every block is built, the
     /// entry last. So neither the texts nor the bytes of the whole index are
-    /// ever in memory together.
+    /// ever in memory together, and of the blocks' working memory only one
+    /// block's at a time.
     pub fn build<E: Send>(
         metas: Vec<SearchMeta>,
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
@@ -234,10 +235,11 @@ impl SearchIndex {
         let lap = crate::timing::lap_timer(std::time::Instant::now());
         let layout = self.layout;
         let docs = &self.docs;
-        // One block at a time per thread: its texts, streams and positions
-        // are the working memory, bounded by the number of threads.
+        // One block at a time, the threads working inside it (its texts, its
+        // n-grams, its list buckets): a block's texts, streams and entries
+        // are the working memory, whatever the number of threads (a block
+        // per thread took 700 MB each at 100,000 reports, #13).
         let built: Vec<(Block, Vec<Kept>, Vec<String>)> = (0..layout.blocks(docs.len()))
-            .into_par_iter()
             .map(|b| {
                 let Built { block, docs, files } = build_one(layout, docs, b, text)?;
                 let paths = files.iter().map(Named::path).collect();
@@ -245,7 +247,6 @@ impl SearchIndex {
                 Ok((block, docs, paths))
             })
             .collect::<Result<_, E>>()?;
-        release_scratch();
         lap("search: blocks built and written");
         let mut paths = BTreeSet::new();
         self.blocks = Vec::with_capacity(built.len());
@@ -531,13 +532,10 @@ impl SearchIndex {
             })
             .collect();
         // Reports of untouched blocks keep their lengths and text names.
-        let docs = &self.docs;
-        let built: Vec<(u32, Built)> = touched
-            .par_iter()
-            .map(|&b| Ok((b, build_one(l, docs, b, text)?)))
-            .collect::<Result<_, E>>()?;
+        // One block at a time, as a full build does.
         let mut old_lists: BTreeMap<u32, Partial> = BTreeMap::new();
-        for (b, built) in built {
+        for &b in &touched {
+            let built = build_one(l, &self.docs, b, text)?;
             let start = l.block_start(b) as usize;
             for (i, k) in built.docs.into_iter().enumerate() {
                 self.docs[start + i] = k;

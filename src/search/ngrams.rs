@@ -7,6 +7,8 @@
 //! says exactly which reports hold it, how often and whether in the title; a
 //! longer term's candidates are the reports holding each of its 4-grams.
 
+use rayon::prelude::*;
+
 use super::codec::{BitWriter, KeyDelta, rice_k};
 use super::layout::{Key, Layout, MAX_GRAM, fnv_first, fnv_next, mix};
 use super::lists::{Partial, tf_class};
@@ -30,23 +32,6 @@ struct Entry {
     title: bool,
     /// Only in an attachment's text, not in the report's own.
     attached: bool,
-}
-
-/// Buffers a thread reuses from block to block.
-#[derive(Default)]
-struct Scratch {
-    windows: Vec<u128>,
-    entries: Vec<Entry>,
-    sorted: Vec<Entry>,
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
-}
-
-/// Frees the buffers of every thread of the pool, after a full build.
-pub(crate) fn release_scratch() {
-    rayon::broadcast(|_| SCRATCH.with(|s| *s.borrow_mut() = Scratch::default()));
 }
 
 /// A window: the up to four characters from a position (21 bits each, 0 past
@@ -123,70 +108,100 @@ fn doc_entries(d: &Doc, local: u32, layout: Layout, windows: &mut Vec<u128>, out
     debug_assert!(out[start..].windows(2).all(|w| w[0].key < w[1].key));
 }
 
-/// The block's segments of every list (`docs` in number order).
+/// The block's segments of every list (`docs` in number order). The threads
+/// work inside the block (its reports' n-grams, then its list buckets), so
+/// that a build holds one block's entries whatever the number of threads
+/// (#13: a block per thread took 700 MB each at 100,000 reports).
 pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
-    SCRATCH.with(|cell| {
-        let mut guard = cell.borrow_mut();
-        let s = &mut *guard;
-        s.entries.clear();
-        for (local, d) in docs.iter().enumerate() {
-            doc_entries(d, local as u32, layout, &mut s.windows, &mut s.entries);
-        }
-        // By bucket (a stable counting sort: reports stay in order), then by
-        // key within each bucket.
-        let nb = layout.d_buckets as usize;
-        let mut starts = vec![0usize; nb + 1];
-        for e in &s.entries {
-            starts[e.bucket as usize + 1] += 1;
-        }
-        for b in 0..nb {
-            starts[b + 1] += starts[b];
-        }
-        let mut next = starts.clone();
-        s.sorted.clear();
-        s.sorted.resize(
-            s.entries.len(),
-            Entry {
-                key: Key(0),
-                bucket: 0,
-                local: 0,
-                class: 0,
-                title: false,
-                attached: false,
-            },
-        );
-        for e in &s.entries {
+    let per_doc: Vec<Vec<Entry>> = docs
+        .par_iter()
+        .enumerate()
+        .map_init(Vec::new, |windows, (local, d)| {
+            let mut out = Vec::new();
+            doc_entries(d, local as u32, layout, windows, &mut out);
+            out
+        })
+        .collect();
+    // By bucket (a stable counting sort: reports stay in order), then by key
+    // within each bucket. Each report's entries are freed once placed.
+    let nb = layout.d_buckets as usize;
+    let mut starts = vec![0usize; nb + 1];
+    for e in per_doc.iter().flatten() {
+        starts[e.bucket as usize + 1] += 1;
+    }
+    for b in 0..nb {
+        starts[b + 1] += starts[b];
+    }
+    let empty = Entry {
+        key: Key(0),
+        bucket: 0,
+        local: 0,
+        class: 0,
+        title: false,
+        attached: false,
+    };
+    let mut sorted = vec![empty; starts[nb]];
+    let mut next = starts.clone();
+    for es in per_doc {
+        for e in es {
             let at = &mut next[e.bucket as usize];
-            s.sorted[*at] = *e;
+            sorted[*at] = e;
             *at += 1;
         }
-        let mut w = BitWriter::default();
-        let mut seg = BitWriter::default();
-        let mut spans = Vec::with_capacity(nb);
-        for b in 0..nb {
-            let mine = &mut s.sorted[starts[b]..starts[b + 1]];
-            mine.sort_unstable_by_key(|e| (e.key, e.local));
-            let from = w.bit_len();
-            let mut nkeys = 0;
-            let mut prev = KeyDelta::default();
-            let mut i = 0;
-            while i < mine.len() {
-                let mut j = i;
-                while j < mine.len() && mine[j].key == mine[i].key {
-                    j += 1;
+    }
+    // Buckets in groups, each group's segments written by one thread, then
+    // joined in bucket order: the same bits as one thread writing them all.
+    const GROUPS: usize = 64;
+    let per = nb.div_ceil(GROUPS);
+    let mut slices: Vec<(usize, &mut [Entry])> = Vec::with_capacity(GROUPS);
+    let mut rest: &mut [Entry] = &mut sorted;
+    for g in (0..nb).step_by(per) {
+        let end = (g + per).min(nb);
+        let (mine, tail) = rest.split_at_mut(starts[end] - starts[g]);
+        slices.push((g, mine));
+        rest = tail;
+    }
+    type Spans = Vec<(u64, u64, u32)>;
+    let groups: Vec<(BitWriter, Spans)> = slices
+        .into_par_iter()
+        .map(|(g, entries)| {
+            let mut w = BitWriter::default();
+            let mut seg = BitWriter::default();
+            let mut spans = Vec::with_capacity(per);
+            for b in g..(g + per).min(nb) {
+                let mine = &mut entries[starts[b] - starts[g]..starts[b + 1] - starts[g]];
+                mine.sort_unstable_by_key(|e| (e.key, e.local));
+                let from = w.bit_len();
+                let mut nkeys = 0;
+                let mut prev = KeyDelta::default();
+                let mut i = 0;
+                while i < mine.len() {
+                    let mut j = i;
+                    while j < mine.len() && mine[j].key == mine[i].key {
+                        j += 1;
+                    }
+                    seg.clear();
+                    encode_segment(&mine[i..j], &mut seg);
+                    prev.write(mine[i].key, &mut w);
+                    w.gamma(seg.bit_len() + 1);
+                    w.append(&seg);
+                    nkeys += 1;
+                    i = j;
                 }
-                seg.clear();
-                encode_segment(&mine[i..j], &mut seg);
-                prev.write(mine[i].key, &mut w);
-                w.gamma(seg.bit_len() + 1);
-                w.append(&seg);
-                nkeys += 1;
-                i = j;
+                spans.push((from, w.bit_len(), nkeys));
             }
-            spans.push((from, w.bit_len(), nkeys));
-        }
-        Partial::new(w.words(), spans)
-    })
+            (w, spans)
+        })
+        .collect();
+    drop(sorted);
+    let mut w = BitWriter::default();
+    let mut spans = Vec::with_capacity(nb);
+    for (g, s) in groups {
+        let at = w.bit_len();
+        w.append(&g);
+        spans.extend(s.into_iter().map(|(a, b, n)| (at + a, at + b, n)));
+    }
+    Partial::new(w.words(), spans)
 }
 
 /// A block's segment of one key's list: gamma(df), kd:5, 1 bit: some report
