@@ -154,7 +154,7 @@ fn queries_find_exactly_the_reports_containing_them() {
 #[test]
 fn many_blocks_and_buckets_behave_like_one() {
     let mut r = Rng::with_seed(0x9E37_79B9_7F4A_7C15);
-    let docs: Vec<SearchDoc> = (0..4100).map(|i| random_doc(&mut r, i)).collect();
+    let docs: Vec<SearchDoc> = (0..2100).map(|i| random_doc(&mut r, i)).collect();
     let files = build_index(&docs);
     let l = Layout::for_count(docs.len());
     assert!(l.blocks(docs.len()) > 100 && l.d_buckets > 1000, "{l:?}");
