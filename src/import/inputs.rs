@@ -1,5 +1,5 @@
 //! Collecting input files: files as given, folders walked recursively in name
-//! order, skipping hidden and Office lock files, the output folder, and
+//! order, skipping hidden and Office lock files, the output folder, links, and
 //! Markdown files that already are reports.
 
 use std::path::{Path, PathBuf};
@@ -63,10 +63,20 @@ fn walk(
         if name.starts_with('.') || name.starts_with("~$") {
             continue;
         }
-        if p.is_dir() {
-            walk(&p, into, files, skipped);
-        } else if p.is_file() {
-            files.push(p);
+        // A link found inside a folder is not followed: it may lead out of the folder (a zip
+        // from elsewhere can hold one to a secret file) or back into it (two links to `.`
+        // made the walk run for ever). A file or folder given on the command line is taken
+        // as it is, link or not.
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => skipped.push(SkippedInput {
+                path: p,
+                reason: "a symbolic link: import does not follow links found in a folder; \
+                         give the file itself to import it"
+                    .into(),
+            }),
+            Ok(m) if m.is_dir() => walk(&p, into, files, skipped),
+            Ok(m) if m.is_file() => files.push(p),
+            _ => {}
         }
     }
 }

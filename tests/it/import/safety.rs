@@ -484,3 +484,37 @@ fn issue_12_utf8_with_a_bad_byte_stays_utf8_and_the_line_is_named() {
         "{text}"
     );
 }
+
+/// Issue #12 (items 4 and 9 for import): links found while walking an input folder are not
+/// followed. A link to a file outside it was imported (its text published once built), and two
+/// links to the folder itself made the walk run for ever; each is now skipped and named.
+#[cfg(unix)]
+#[test]
+fn links_inside_an_input_folder_are_skipped_and_named() {
+    use std::os::unix::fs::symlink;
+    let (d, input, into) = setup(&[("a.txt", REPORT)]);
+    let outside = d.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    let secret = "机密文件标题\n这是机密内容，不应被导入。\n";
+    std::fs::write(outside.join("secret.txt"), secret).unwrap();
+    symlink(outside.join("secret.txt"), input.join("link.txt")).unwrap();
+    symlink(&outside, input.join("folder")).unwrap();
+    symlink(".", input.join("loop")).unwrap();
+    let s = import(&real(&input, &into)).unwrap();
+    assert_eq!(s.reports.len(), 1, "{:?}", s.reports);
+    for name in ["link.txt", "folder", "loop"] {
+        let k = s
+            .skipped
+            .iter()
+            .find(|k| k.path.ends_with(name))
+            .unwrap_or_else(|| panic!("{name} not skipped: {:?}", s.skipped));
+        assert!(k.reason.contains("does not follow links"), "{}", k.reason);
+    }
+    for e in std::fs::read_dir(&into).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        assert!(!text.contains("机密"), "{text}");
+    }
+    // Given on the command line, a link is the user's choice and is read.
+    let given = import(&real(&input.join("link.txt"), &into)).unwrap();
+    assert_eq!(given.reports.len(), 1);
+}
