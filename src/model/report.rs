@@ -191,6 +191,9 @@ impl AttachmentRisk {
     /// The risk of a file named `name`, if any.
     pub fn of(name: &str) -> Option<AttachmentRisk> {
         let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        // As published: Windows drops the dots and spaces a name ends with, and so does the
+        // build (`paths::safe_component`), so `页.htm..` is the page `页.htm` on the site.
+        let name = name.trim_end_matches(['.', ' ']);
         let lower = name.to_lowercase();
         let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
         if PAGE_EXTENSIONS.contains(&ext) {

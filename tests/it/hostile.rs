@@ -245,6 +245,39 @@ fn issue_12_an_attachment_whose_bytes_are_a_web_page_opens_as_text_whatever_its_
     assert_links_resolve(&out);
 }
 
+/// Issue #12 item 1: a name ending in dots or spaces loses them when published (Windows drops
+/// them), so `页.htm..` became the page `页.htm`: its script ran, as only the name before that
+/// was looked at and its text does not begin with markup. The ending as published counts.
+#[test]
+fn issue_12_an_attachment_that_becomes_a_page_once_its_name_is_trimmed_opens_as_text() {
+    let a = Archive::new();
+    a.report(
+        "2020/报告.md",
+        &report("报告", "市委办公室", "2020-05-01", "调研报告", "正文。\n"),
+    );
+    let text = format!("说明文字 {PWN}");
+    a.write("content/2020/页.htm..", text.as_bytes());
+    a.write("content/2020/图.SVG ", text.as_bytes());
+    let run = a.build();
+    run.ok();
+    for (name, published) in [("页.htm..", "页.htm.txt"), ("图.SVG ", "图.SVG.txt")] {
+        assert!(
+            a.out().join("2020").join(published).is_file(),
+            "{published}"
+        );
+        let warned = format!(
+            "content/2020/{name}: warning: this attachment is a web page or image that can hold scripts"
+        );
+        assert!(
+            run.stderr().contains(&warned),
+            "{warned:?} in:\n{}",
+            run.stderr()
+        );
+    }
+    assert!(!a.out().join("2020/页.htm").exists());
+    assert!(!a.out().join("2020/图.SVG").exists());
+}
+
 /// XML 1.0 allows tab, line ends and everything from U+0020 except the
 /// surrogates and U+FFFE/U+FFFF.
 fn xml_char(c: char) -> bool {
