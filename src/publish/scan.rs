@@ -65,14 +65,44 @@ impl DestStat {
     }
 }
 
-/// The size and time of one file in DEST; `None` if it is not there.
+/// The size and time of one file in DEST as the share has it now; `None` if it is not there.
 pub(crate) fn stat(dest: &Path, rel: &str) -> Result<Option<DestStat>, PublishError> {
     let path = dest.join(rel);
-    match fs::metadata(&path) {
-        Ok(m) => Ok(Some(DestStat::of(&m))),
+    match stat_now(&path) {
+        Ok(found) => Ok(Some(found)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).ctx("check", path),
     }
+}
+
+/// Asked of the server, not of the client's cache: a share's client keeps a file's size and
+/// time for a while (smbnetfs through FUSE for 1 s, the Linux cifs client for 1 s, Windows
+/// for 10 s), so a page a colleague had just changed from another PC looked unchanged and was
+/// overwritten (the SMB test met it). `AT_STATX_FORCE_SYNC` makes FUSE, cifs and NFS ask the
+/// server. (On Windows, std opens the file to ask, which the server answers.)
+#[cfg(target_os = "linux")]
+fn stat_now(path: &Path) -> std::io::Result<DestStat> {
+    use rustix::fs::{AtFlags, CWD, FileType, StatxFlags, statx};
+    let mask = StatxFlags::TYPE | StatxFlags::SIZE | StatxFlags::MTIME;
+    match statx(CWD, path, AtFlags::STATX_FORCE_SYNC, mask) {
+        Ok(s) => Ok(DestStat {
+            is_dir: FileType::from_raw_mode(s.stx_mode.into()) == FileType::Directory,
+            size: s.stx_size,
+            mtime: s
+                .stx_mtime
+                .tv_sec
+                .checked_mul(1_000_000_000)
+                .and_then(|ns| ns.checked_add(i64::from(s.stx_mtime.tv_nsec))),
+        }),
+        // A kernel older than statx (4.11): what the client knows is all there is.
+        Err(rustix::io::Errno::NOSYS) => fs::metadata(path).map(|m| DestStat::of(&m)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stat_now(path: &Path) -> std::io::Result<DestStat> {
+    fs::metadata(path).map(|m| DestStat::of(&m))
 }
 
 /// DEST as far as publishing cares: the names inside the folders the site or the manifest
@@ -362,6 +392,31 @@ mod tests {
         assert_eq!(index.case_twin("UNIT/A.html"), Some("unit/a.html"));
         assert_eq!(index.case_twin("unit/a.html"), None);
         assert_eq!(index.listed, 2, "the root and unit/");
+    }
+
+    #[test]
+    fn a_stat_asked_of_the_server_reads_as_the_listing_does() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), "unit/a.html");
+        let old = std::time::SystemTime::UNIX_EPOCH - std::time::Duration::new(5, 250);
+        for when in [std::time::SystemTime::now(), old] {
+            let file = fs::File::options()
+                .write(true)
+                .open(dir.path().join("unit/a.html"))
+                .unwrap();
+            file.set_modified(when).unwrap();
+            let meta = fs::metadata(dir.path().join("unit/a.html")).unwrap();
+            // The manifest records one and the next run compares the other with it.
+            assert_eq!(
+                stat(dir.path(), "unit/a.html").unwrap(),
+                Some(DestStat::of(&meta))
+            );
+        }
+        assert_eq!(
+            stat(dir.path(), "unit").unwrap().map(|s| s.is_dir),
+            Some(true)
+        );
+        assert_eq!(stat(dir.path(), "unit/gone.html").unwrap(), None);
     }
 
     #[test]

@@ -186,12 +186,11 @@ fn the_share_is_known_from_its_manifest_and_listings_yet_a_colleagues_change_is_
     );
 
     // A colleague changes, from another PC, a page the next build changes too, and one
-    // whose report the next build deletes.
+    // whose report the next build deletes, just after this PC looked at them (its client
+    // then answers from its cache for a moment: the change was missed and the page
+    // overwritten when the publish asked the client rather than the server).
     let page = "reports/2017/r000001.html";
     let gone = "reports/2010/r000030.html";
-    for rel in [page, gone] {
-        std::fs::write(f.pc2.join(rel), "<p>王芳在共享盘上改过</p>").unwrap();
-    }
     let mut v3 = v2.clone();
     v3.reports
         .get_mut("reports/2017/r000001")
@@ -200,6 +199,10 @@ fn the_share_is_known_from_its_manifest_and_listings_yet_a_colleagues_change_is_
         .push_str("（再补充）");
     v3.reports.remove("reports/2010/r000030");
     b.build(&v3);
+    for rel in [page, gone] {
+        std::fs::metadata(f.pc1.join(rel)).unwrap();
+        std::fs::write(f.pc2.join(rel), "<p>王芳在共享盘上改过</p>").unwrap();
+    }
     let err = b.publish().unwrap_err();
     assert!(
         err.to_string()
