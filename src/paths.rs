@@ -294,10 +294,16 @@ pub fn clashes<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<Clash> {
 
 /// Percent-encodes a site path for use in an href (keeps `/`).
 pub fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(|seg| utf8_percent_encode(seg, SEGMENT).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut href = String::with_capacity(path.len());
+    push_encoded(&mut href, path);
+    href
+}
+
+/// Appends `path` percent-encoded (keeping `/`, which `SEGMENT` leaves as
+/// it is) to `href`: one pass, no string per segment (every page makes
+/// dozens of hrefs, and its fingerprint as many).
+pub fn push_encoded(href: &mut String, path: &str) {
+    href.extend(utf8_percent_encode(path, SEGMENT));
 }
 
 /// Percent-encodes a fragment (heading id).
@@ -471,6 +477,11 @@ mod tests {
         assert_eq!(relative_href("a/c.html", "index.html"), "../index.html");
         assert_eq!(root_prefix("a/b/c.html"), "../../");
         assert_eq!(root_prefix("index.html"), "");
+        // Folders stay folders; what a segment cannot hold is encoded.
+        assert_eq!(
+            encode_path("unit/市委 办/a#b%?.html"),
+            "unit/%E5%B8%82%E5%A7%94%20%E5%8A%9E/a%23b%25%3F.html"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer, ser::SerializeSeq};
 use super::fingerprint::CardHashes;
 use crate::markdown::TocEntry;
 use crate::model::{Report, Site, Unit};
-use crate::paths::{encode_fragment, encode_path, relative_href};
+use crate::paths::{encode_fragment, push_encoded, relative_href};
 
 /// Common to every page.
 #[derive(Serialize, Hash)]
@@ -60,7 +60,10 @@ impl<'a> SiteView<'a> {
 
 /// The URL of `site_path` from a page whose root is `root` (`../` prefix).
 fn href(root: &str, site_path: &str) -> String {
-    format!("{root}{}", encode_path(site_path))
+    let mut href = String::with_capacity(root.len() + site_path.len());
+    href.push_str(root);
+    push_encoded(&mut href, site_path);
+    href
 }
 
 #[derive(Serialize, Clone, Hash)]
