@@ -4,7 +4,9 @@
 //! where something changed. No report's body is kept: pages are made from
 //! the files, read again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::fs::Metadata;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -19,11 +21,16 @@ use crate::output::OutputError;
 use crate::render::{self, MdFacts, Theme};
 
 use super::spill::Spill;
+use super::warm::{self, Seen};
+use crate::cache::{self, Reader, Writer};
 
 /// One report file as last read.
+#[derive(Clone)]
 struct Loaded {
     report: Option<Arc<Report>>,
     diags: Vec<Diagnostic>,
+    /// What its file was when it was read, for the build cache.
+    seen: Option<Seen>,
 }
 
 /// What changed paths did to the cache.
@@ -62,6 +69,10 @@ pub(super) struct ContentCache {
     /// The reports and files under content/ were read (the first run reads
     /// them: `serve` answers from the last build meanwhile).
     loaded: bool,
+    /// The reports as the build cache had them, for that first reading.
+    restored: HashMap<String, Loaded>,
+    /// Something changed since the build cache was read or written.
+    dirty: bool,
 }
 
 impl ContentCache {
@@ -83,12 +94,120 @@ impl ContentCache {
             addresses_next: None,
             markdown: BTreeMap::new(),
             html: Spill::new()?,
-            next_stamp: 0,
+            next_stamp: warm::stamp_base(0),
             loaded: false,
+            restored: HashMap::new(),
+            dirty: true,
         };
         c.reload_addresses();
         c.reload_theme();
         Ok(c)
+    }
+
+    /// What the cache's `reports` part depends on: this dangan, the archive's folder, the config.
+    fn cache_key(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.bytes(warm::build_id());
+        w.bytes(self.root.as_os_str().as_encoded_bytes());
+        w.str(&format!("{:?}", self.config));
+        w.0
+    }
+
+    /// Takes the reports and their Markdown facts from the build cache;
+    /// the line to print when it is there but not usable.
+    pub(super) fn restore(&mut self) -> Option<String> {
+        let payload = match cache::read(&self.root, warm::REPORTS_PART, &self.cache_key()) {
+            Ok(Some(p)) => p,
+            Ok(None) => return None,
+            Err(ignored) => return Some(ignored.line()),
+        };
+        let parsed = (|| {
+            let mut r = Reader::new(&payload);
+            let next_stamp = r.u64()?;
+            let mut reports = HashMap::new();
+            for _ in 0..r.u64()? {
+                let id = r.str()?.to_string();
+                let seen = warm::read_seen(&mut r)?;
+                let report = match r.u8()? {
+                    0 => None,
+                    _ => Some(Arc::new(warm::read_report(&mut r)?)),
+                };
+                let diags = warm::read_diagnostics(&mut r)?;
+                let seen = Some(seen);
+                reports.insert(
+                    id,
+                    Loaded {
+                        report,
+                        diags,
+                        seen,
+                    },
+                );
+            }
+            let mut markdown = BTreeMap::new();
+            for _ in 0..r.u64()? {
+                let id = r.str()?.to_string();
+                markdown.insert(id, warm::read_md_facts(&mut r)?);
+            }
+            r.is_empty().then_some((next_stamp, reports, markdown))
+        })();
+        let Some((next_stamp, reports, markdown)) = parsed else {
+            // It passed the checksum: dangan's own mistake; start from nothing.
+            return None;
+        };
+        self.next_stamp = warm::stamp_base(next_stamp);
+        self.restored = reports;
+        self.markdown = markdown;
+        self.dirty = false;
+        None
+    }
+
+    /// Writes the reports and their Markdown facts to the build cache if
+    /// they changed since it was read.
+    pub(super) fn save(&mut self) -> io::Result<()> {
+        if !self.dirty || !self.loaded {
+            return Ok(());
+        }
+        let mut w = Writer::default();
+        w.u64(self.next_stamp);
+        let mut kept = Writer::default();
+        let mut n = 0u64;
+        for (id, l) in &self.reports {
+            let Some(seen) = &l.seen else { continue };
+            let mut one = Writer::default();
+            one.str(id);
+            warm::seen(&mut one, seen);
+            match &l.report {
+                Some(r) => {
+                    one.u8(1);
+                    if !warm::report(&mut one, r) {
+                        continue;
+                    }
+                }
+                None => one.u8(0),
+            }
+            warm::diagnostics(&mut one, &l.diags);
+            kept.raw(&one.0);
+            n += 1;
+        }
+        w.u64(n);
+        w.raw(&kept.0);
+        w.u64(self.markdown.len() as u64);
+        for (id, f) in &self.markdown {
+            w.str(id);
+            warm::md_facts(&mut w, f);
+        }
+        cache::write(&self.root, warm::REPORTS_PART, &self.cache_key(), &w.0)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// What the cache's `pages` part depends on besides the reports':
+    /// the theme (`None`: it has errors, and no page is made).
+    pub(super) fn pages_key(&self) -> Option<Vec<u8>> {
+        let theme = self.theme.as_ref().ok()?;
+        let mut w = Writer(self.cache_key());
+        w.u128(theme.key);
+        Some(w.0)
     }
 
     /// Reads every report and file under content/, unless done already.
@@ -153,6 +272,7 @@ impl ContentCache {
     pub(super) fn stale_markdown(&mut self, site: &Site) -> Result<Vec<Arc<Report>>, OutputError> {
         let known = self.markdown.len();
         let stale = render::stale_markdown(site, &mut self.markdown);
+        self.dirty |= !stale.is_empty() || self.markdown.len() < known;
         if self.markdown.len() < known {
             self.html.retain(|id| site.reports.contains_key(id))?;
         }
@@ -164,15 +284,17 @@ impl ContentCache {
         self.html.put(id, html)
     }
 
-    /// The HTML of a report's Markdown as last rendered (from any thread).
-    pub(super) fn html(&self, id: &str) -> Result<String, OutputError> {
-        self.html.expect(id)
+    /// The HTML of a report's Markdown as last rendered in this process, if
+    /// it was (from any thread).
+    pub(super) fn html(&self, id: &str) -> Result<Option<String>, OutputError> {
+        self.html.get(id)
     }
 
     /// Takes note of Markdown just rendered, each rendering with a new stamp
     /// (in id order, so that stamps never depend on the threads).
     pub(super) fn rendered(&mut self, mut fresh: Vec<(String, MdFacts)>) {
         fresh.sort_by(|a, b| a.0.cmp(&b.0));
+        self.dirty |= !fresh.is_empty();
         for (id, mut facts) in fresh {
             self.next_stamp += 1;
             facts.stamp = self.next_stamp;
@@ -219,17 +341,25 @@ impl ContentCache {
         let content = root.join(CONTENT_DIR);
         let found = discover::discover(&root, &content);
         let config = self.config();
-        let loaded: Vec<(String, Loaded)> = found
+        // What the build cache has of a report is taken while its file is
+        // as it was when read; any other is read.
+        let restored = std::mem::take(&mut self.restored);
+        let loaded: Vec<(String, Loaded, bool)> = found
             .reports
             .par_iter()
-            .map(|p| {
-                (
-                    load::rel_id(&content, p),
-                    read_report(&root, &content, p, &config),
-                )
+            .map(|(p, meta)| {
+                let id = load::rel_id(&content, p);
+                match restored.get(&id) {
+                    Some(l) if l.seen.is_some_and(|s| s.still(meta)) => (id, l.clone(), false),
+                    _ => {
+                        let l = read_report(&root, &content, p, meta, &config);
+                        (id, l, true)
+                    }
+                }
             })
             .collect();
-        self.reports = loaded.into_iter().collect();
+        self.dirty |= loaded.len() != restored.len() || loaded.iter().any(|(_, _, read)| *read);
+        self.reports = loaded.into_iter().map(|(id, l, _)| (id, l)).collect();
         // In parallel: an attachment of an unknown ending has its first bytes read.
         self.files = found
             .files
@@ -316,8 +446,9 @@ impl ContentCache {
         let config = self.config();
         let root = self.root.clone();
         let found = discover::entry(&root, content, path);
-        for p in found.reports {
-            let loaded = read_report(&root, content, &p, &config);
+        self.dirty = true;
+        for (p, meta) in found.reports {
+            let loaded = read_report(&root, content, &p, &meta, &config);
             self.reports.insert(load::rel_id(content, &p), loaded);
         }
         for (p, meta) in found.files {
@@ -377,10 +508,19 @@ impl ContentCache {
     }
 }
 
-fn read_report(root: &Path, content: &Path, path: &Path, config: &Config) -> Loaded {
+/// Reads a report file; `meta`: what the walk saw of it, before reading.
+fn read_report(
+    root: &Path,
+    content: &Path,
+    path: &Path,
+    meta: &Metadata,
+    config: &Config,
+) -> Loaded {
+    let seen = Seen::before_reading(meta);
     let (report, diags) = load::load_report(root, content, path, config);
     Loaded {
         report: report.map(Arc::new),
         diags,
+        seen,
     }
 }

@@ -16,6 +16,7 @@ mod folder;
 mod pages;
 mod search;
 mod spill;
+mod warm;
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
@@ -117,6 +118,8 @@ pub struct Session {
     hold: bool,
     /// Lines about the build cache for the next outcome.
     notes: Vec<String>,
+    /// The build cache's folder was there (its size is said when it is first written).
+    cache_existed: bool,
 }
 
 /// How a try at the pages ended.
@@ -145,16 +148,81 @@ impl Session {
             .map_err(|e| e.set_in_config(set_in_config))?;
         output::check_out_usable(&out)?;
         let cache = opts.cache.then_some(opts.root.as_path());
+        let cache_existed = opts.root.join(crate::cache::CACHE_DIR).is_dir();
         let (search, note) = SearchFollower::new(opts.write, cache)?;
+        let mut notes: Vec<String> = note.into_iter().collect();
+        let mut content = ContentCache::open(&opts.root, config)?;
+        let folder = OutputFolder::open(out, opts.write)?;
+        let mut pages = PageState::default();
+        if opts.cache {
+            notes.extend(content.restore());
+            if opts.write {
+                let (restored, note) = restore_pages(&opts.root, &content, folder.path());
+                pages = restored.unwrap_or_default();
+                notes.extend(note);
+            }
+        }
         Ok(Session {
-            folder: OutputFolder::open(out, opts.write)?,
+            folder,
             search,
-            content: ContentCache::open(&opts.root, config)?,
-            pages: PageState::default(),
+            content,
+            pages,
             opts,
             hold: false,
-            notes: note.into_iter().collect(),
+            notes,
+            cache_existed,
         })
+    }
+
+    /// Writes what changed to the build cache (unless `--no-cache`): the
+    /// reports and their Markdown, and when this session writes and its
+    /// pages are all on disk with their manifest, their fingerprints and
+    /// what the output folder is now. Lines to print: the cache's size
+    /// when it is first written, or why it could not be.
+    fn save_cache(&mut self) -> Vec<String> {
+        if !self.opts.cache {
+            return Vec::new();
+        }
+        let root = self.opts.root.clone();
+        let mut result = self.content.save();
+        let settled = !self.pages.relinked && !self.search.pending();
+        if result.is_ok()
+            && self.opts.write
+            && settled
+            && let (Some(key), Some(token)) = (
+                self.content.pages_key(),
+                warm::folder_token(self.folder.path()),
+            )
+        {
+            let mut w = crate::cache::Writer::default();
+            w.bytes(self.folder.path().as_os_str().as_encoded_bytes());
+            w.bytes(&token);
+            self.pages.save(&mut w);
+            result = crate::cache::write(&root, warm::PAGES_PART, &key, &w.0).map(drop);
+        }
+        let dir = root.join(crate::cache::CACHE_DIR);
+        match result {
+            Err(e) => vec![format!(
+                "the build cache {}/ could not be written ({e}); the next build does this one's work again",
+                crate::cache::CACHE_DIR
+            )],
+            Ok(()) if !self.cache_existed && dir.is_dir() => {
+                self.cache_existed = true;
+                let size: u64 = std::fs::read_dir(&dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum();
+                vec![format!(
+                    "build cache written: {}/ ({}); `--no-cache` builds without it",
+                    crate::cache::CACHE_DIR,
+                    crate::human::byte_size(size)
+                )]
+            }
+            Ok(()) => Vec::new(),
+        }
     }
 
     pub(crate) fn out(&self) -> &Path {
@@ -199,7 +267,11 @@ impl Session {
         if result.is_err() {
             self.abandon();
         }
-        result
+        let mut outcome = result?;
+        let lap = lap_timer(Instant::now());
+        outcome.notes.extend(self.save_cache());
+        lap("build cache saved");
+        Ok(outcome)
     }
 
     fn run_held(&mut self) -> Result<Outcome, OutputError> {
@@ -314,9 +386,13 @@ impl Session {
             .search
             .read_attachments(&site, self.content.markdown())?;
         diags.extend(read);
-        if self.opts.cache {
-            self.notes
-                .extend(self.search.save_attachments(&self.opts.root));
+        if self.opts.cache
+            && let Err(e) = self.search.save_attachments(&self.opts.root)
+        {
+            self.notes.push(format!(
+                "the build cache {}/ could not be written ({e}); the next build reads the attachments again",
+                crate::cache::CACHE_DIR
+            ));
         }
         lap("attachments read");
         let Some(renderer) = renderer.as_ref().filter(|_| !diags.has_errors()) else {
@@ -458,7 +534,9 @@ impl Session {
         if result.is_err() {
             self.abandon();
         }
-        result
+        let mut outcome = result?;
+        outcome.notes.extend(self.save_cache());
+        Ok(outcome)
     }
 
     /// Stages the search index of the pages last staged, and what its
@@ -553,4 +631,35 @@ impl Session {
         self.pages.forget_all();
         self.search.abandon();
     }
+}
+
+/// The page state in the build cache, if it is this theme's and config's,
+/// for the output folder `out` as this session finds it: as the session
+/// that saved it left it, with a manifest listing every page. The line to
+/// print when the part is there but not usable.
+fn restore_pages(
+    root: &Path,
+    content: &ContentCache,
+    out: &Path,
+) -> (Option<PageState>, Option<String>) {
+    let Some(key) = content.pages_key() else {
+        return (None, None);
+    };
+    let payload = match crate::cache::read(root, warm::PAGES_PART, &key) {
+        Ok(Some(p)) => p,
+        Ok(None) => return (None, None),
+        Err(ignored) => return (None, Some(ignored.line())),
+    };
+    let mut r = crate::cache::Reader::new(&payload);
+    let same_folder = r.bytes() == Some(out.as_os_str().as_encoded_bytes());
+    let token = r.bytes().map(<[u8]>::to_vec);
+    // Another output folder's, or this one written since by another run.
+    if !same_folder || token.is_none() || token != warm::folder_token(out) {
+        return (None, None);
+    }
+    let Ok(Some(manifest)) = manifest::read(out) else {
+        return (None, None);
+    };
+    let pages = PageState::restore(&mut r, &manifest).filter(|_| r.is_empty());
+    (pages, None)
 }

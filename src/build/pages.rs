@@ -9,6 +9,8 @@ use rayon::prelude::*;
 
 use super::content::ContentCache;
 use super::search::SearchFollower;
+use super::warm;
+use crate::cache::{Reader, Writer};
 use crate::diag::Diagnostic;
 use crate::load;
 use crate::manifest::{self, Kind};
@@ -118,6 +120,47 @@ impl PageState {
             .collect()
     }
 
+    /// What a later process needs to trust the pages in the output folder:
+    /// each output with its fingerprint, and their paths. (What each links
+    /// to is in the output folder's manifest.)
+    pub(super) fn save(&self, w: &mut Writer) {
+        w.u64(self.jobs.len() as u64);
+        for (job, fp) in self.jobs.iter().zip(&self.fingerprints) {
+            warm::job(w, job);
+            w.u64(*fp);
+        }
+        warm::set(w, &self.pages);
+    }
+
+    /// The state [`save`](Self::save) wrote, with what each page links to
+    /// as the output folder's `manifest` lists it; `None` unless it lists
+    /// every page with its kind.
+    pub(super) fn restore(r: &mut Reader, manifest: &manifest::Manifest) -> Option<PageState> {
+        let n = r.u64()?;
+        let mut jobs = Vec::new();
+        let mut fingerprints = Vec::new();
+        for _ in 0..n {
+            jobs.push(warm::read_job(r)?);
+            fingerprints.push(r.u64()?);
+        }
+        let pages = warm::read_set(r)?;
+        let mut recorded = HashMap::with_capacity(pages.len());
+        for page in &pages {
+            let listed = manifest.get(page)?;
+            let links = manifest.links_of(listed).map(String::from).collect();
+            recorded.insert(page.clone(), (listed.kind?, links));
+        }
+        Some(PageState {
+            jobs,
+            fingerprints,
+            pages,
+            recorded,
+            relinked: false,
+            stamps: Vec::new(),
+            site: None,
+        })
+    }
+
     /// Takes note of what a run wrote; `links`: what each page it made links to.
     pub(super) fn written(
         &mut self,
@@ -210,12 +253,11 @@ impl Pass<'_> {
                         .into_iter()
                         .map(|id| {
                             Ok(Compiled {
-                                html: self.content.html(id)?,
+                                html: self.html(id)?,
                                 linked_files: &markdown[id].linked_files,
                             })
                         })
-                        .collect::<Result<Vec<_>, OutputError>>()
-                        .map_err(Failed::Output)?;
+                        .collect::<Result<Vec<_>, Failed>>()?;
                     renderer.compilation(job, &bodies)
                 }
                 _ => renderer.run(job),
@@ -269,6 +311,21 @@ impl Pass<'_> {
             None => None,
         };
         Ok(Made { facts, links })
+    }
+
+    /// The HTML of a report's Markdown, as rendered in this process, else
+    /// (its facts came from the build cache) rendered again from its file.
+    fn html(&self, id: &str) -> Result<String, Failed> {
+        if let Some(html) = self.content.html(id).map_err(Failed::Output)? {
+            return Ok(html);
+        }
+        let r = &self.site.reports[id];
+        let body = load::read_body(r).ok_or_else(|| Failed::Moved(r.id.clone()))?;
+        let (md, _) = render::markdown_one(self.site, r, body.as_str());
+        self.content
+            .keep_html(id, &md.html)
+            .map_err(Failed::Output)?;
+        Ok(md.html)
     }
 
     /// Stages `f` unless nothing is written; its site path and links.

@@ -59,22 +59,9 @@ impl SearchFollower {
         Ok((follower, note))
     }
 
-    /// Writes the attachments' texts to the build cache of `root` if they
-    /// changed; the line to print, if any (the cache's size when it is first
-    /// written, or why it could not be).
-    pub(super) fn save_attachments(&mut self, root: &Path) -> Option<String> {
-        match self.attachments.save(root) {
-            Ok(None) => None,
-            Ok(Some(size)) => Some(format!(
-                "build cache written: {}/ ({}); `--no-cache` builds without it",
-                crate::cache::CACHE_DIR,
-                crate::human::byte_size(size)
-            )),
-            Err(e) => Some(format!(
-                "the build cache {}/ could not be written ({e}); the next build reads the attachments again",
-                crate::cache::CACHE_DIR
-            )),
-        }
+    /// Writes the attachments' texts to the build cache of `root` if they changed.
+    pub(super) fn save_attachments(&mut self, root: &Path) -> std::io::Result<()> {
+        self.attachments.save(root).map(drop)
     }
 
     /// Drops the index: the next update builds it from nothing (unit names
@@ -152,7 +139,7 @@ impl SearchFollower {
             let meta = |id: &String| search_meta(&site, &site.reports[id]);
             // The texts are read back from the spill, block by block.
             let attachments = &self.attachments;
-            let text = texts(self.texts.as_ref(), attachments);
+            let text = texts(&site, self.texts.as_ref(), attachments);
             let stamps = || {
                 markdown
                     .iter()
@@ -236,8 +223,11 @@ fn stage_all(staging: &Staging, files: &[(String, Vec<u8>)]) -> Result<(), Outpu
 
 /// The search texts as the index asks for them: the report's read back
 /// from the spill (none when nothing is written, and then nothing is
-/// indexed either), then its attachments' texts.
+/// indexed either), or, when this process did not render its Markdown (its
+/// facts came from the build cache), made again from its file; then its
+/// attachments' texts.
 fn texts<'a>(
+    site: &'a Site,
     spill: Option<&'a Spill>,
     attachments: &'a AttachmentTexts,
 ) -> impl Fn(&str) -> Result<SearchText, OutputError> + Sync + 'a {
@@ -245,7 +235,23 @@ fn texts<'a>(
         let Some(spill) = spill else {
             return Ok(SearchText::default());
         };
-        let mut t = SearchText::body(spill.expect(id)?);
+        let body = match spill.get(id)? {
+            Some(text) => text,
+            None => {
+                let r = &site.reports[id];
+                let Some(body) = crate::load::read_body(r) else {
+                    return Err(OutputError::Io(std::io::Error::other(format!(
+                        "{}: the file changed while the search index was being made; build again",
+                        r.source.display()
+                    ))));
+                };
+                let (md, _) = crate::render::markdown_one(site, r, body.as_str());
+                let text = search_text(r, &md.text);
+                spill.put(id, &text)?;
+                text
+            }
+        };
+        let mut t = SearchText::body(body);
         t.parts.extend(attachments.parts(id).map_err(temp_error)?);
         Ok(t)
     }

@@ -73,15 +73,6 @@ impl Spill {
         self.try_get(id).map_err(temp_error)
     }
 
-    /// What was kept for report `id`; an error if nothing was.
-    pub(super) fn expect(&self, id: &str) -> Result<String, OutputError> {
-        self.get(id)?.ok_or_else(|| {
-            temp_error(io::Error::other(format!(
-                "what was made of content/{id} is missing from the temporary file"
-            )))
-        })
-    }
-
     fn try_get(&self, id: &str) -> io::Result<Option<String>> {
         let slot = self
             .index

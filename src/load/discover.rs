@@ -19,8 +19,9 @@ use crate::load::rel_id;
 /// What the content folder holds, in path order.
 #[derive(Debug, Default)]
 pub struct Found {
-    /// `.md` files.
-    pub reports: Vec<PathBuf>,
+    /// `.md` files, with what the walk saw of each (the build cache
+    /// compares it with what it saw last time).
+    pub reports: Vec<(PathBuf, std::fs::Metadata)>,
     /// Every other file (attachments), with its size.
     pub files: Vec<(PathBuf, std::fs::Metadata)>,
     /// Problems, each with the path under `content/` it is about: links and
@@ -144,7 +145,7 @@ fn add(found: &mut Found, root: &Path, content: &Path, path: PathBuf, meta: std:
         found.diags.push((id, d));
     } else if kind.is_file() {
         match is_report(&path) {
-            true => found.reports.push(path),
+            true => found.reports.push((path, meta)),
             false => found.files.push((path, meta)),
         }
     } else if !kind.is_dir() {

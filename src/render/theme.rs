@@ -20,6 +20,9 @@ pub struct Theme {
     pub assets: BTreeMap<String, Cow<'static, [u8]>>,
     /// Where each template came from, for messages.
     origins: BTreeMap<String, String>,
+    /// A hash of every template and asset: the build cache's pages are
+    /// those of this theme only.
+    pub key: u128,
 }
 
 impl Theme {
@@ -93,10 +96,24 @@ impl Theme {
             .collect();
         tera.add_raw_templates(templates.iter().map(|(k, (_, t))| (k.as_str(), t.as_str())))
             .map_err(|e| vec![template_error(&origins, &sources, &e)])?;
+        let mut all = Vec::new();
+        for (name, (_, text)) in &templates {
+            for part in [name.as_bytes(), text.as_bytes()] {
+                all.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                all.extend_from_slice(part);
+            }
+        }
+        for (name, bytes) in &assets {
+            for part in [name.as_bytes(), bytes.as_ref()] {
+                all.extend_from_slice(&(part.len() as u64).to_le_bytes());
+                all.extend_from_slice(part);
+            }
+        }
         Ok(Theme {
             tera,
             assets,
             origins,
+            key: xxhash_rust::xxh3::xxh3_128(&all),
         })
     }
 

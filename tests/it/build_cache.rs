@@ -1,6 +1,7 @@
-//! Issue #15: the build cache in `.dangan-cache/`. What it holds today is
-//! the attachments' texts (#18); whatever state it is in, a build gives what
-//! a build without it gives, and says in one line when it ignored it.
+//! Issue #15: the build cache in `.dangan-cache/`: the attachments' texts
+//! (#18), the reports' front matter and Markdown facts, the pages'
+//! fingerprints. Whatever state it is in, a build gives what a build without
+//! it gives, and says in one line when it ignored it.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,6 +9,8 @@ use std::path::Path;
 use crate::support::{Archive, report};
 
 const PART: &str = ".dangan-cache/attachments";
+/// Every part, sorted.
+const PARTS: [&str; 3] = ["attachments", "pages", "reports"];
 
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
@@ -166,21 +169,44 @@ fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
             "other settings",
         ),
     ];
-    for (what, damage, why) in damages {
+    // What a part holds that a trusted damaged part would give stale: the
+    // attachment's text, the report's front matter; the pages' part is
+    // checked against a cold build.
+    let changes: [(&str, &str, &str); 3] = [
+        ("attachments", "content/甲/名单.txt", "名单：赵六"),
+        ("reports", "content/甲/报告.md", ""),
+        ("pages", "", ""),
+    ];
+    for ((what, damage, why), (part_name, changed, text)) in damages
+        .into_iter()
+        .flat_map(|d| changes.into_iter().map(move |c| (d, c)))
+    {
+        let what = format!("{part_name} {what}");
         let a = archive();
         // Saved an hour ago: the cache trusts its size and time.
-        let path = a.root().join("content/甲/名单.txt");
+        let path = a.root().join(changed);
         let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         let set_time = || {
             let file = std::fs::File::options().write(true).open(&path).unwrap();
             file.set_modified(hour_ago).unwrap();
         };
-        set_time();
+        let new_text = match part_name {
+            // The title changes, at the same length.
+            "reports" => std::fs::read_to_string(&path)
+                .unwrap()
+                .replace("title: \"报告\"", "title: \"改过\""),
+            _ => text.to_string(),
+        };
+        if !changed.is_empty() {
+            set_time();
+        }
         a.build().ok();
-        let part = a.root().join(PART);
+        let part = a.root().join(".dangan-cache").join(part_name);
         // A change only a distrusted cache lets through: same size, same time.
-        std::fs::write(&path, "名单：赵六".as_bytes()).unwrap();
-        set_time();
+        if !changed.is_empty() {
+            std::fs::write(&path, new_text.as_bytes()).unwrap();
+            set_time();
+        }
         damage(&part);
         let run = a.build();
         run.ok();
@@ -188,7 +214,7 @@ fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
         let lines = cache_lines(&stderr);
         assert_eq!(lines.len(), 1, "{what}: {stderr}");
         assert!(
-            lines[0].starts_with("the build cache .dangan-cache/attachments ")
+            lines[0].starts_with(&format!("the build cache .dangan-cache/{part_name} "))
                 && lines[0].contains(why)
                 && lines[0].ends_with("it is ignored and its work done again"),
             "{what}: {}",
@@ -203,6 +229,12 @@ fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
         let want = cold(&a);
         assert_eq!(search(built.clone()), search(want.clone()), "{what}");
         assert_eq!(built.len(), want.len(), "{what}");
+        let pages = |t: BTreeMap<String, Vec<u8>>| -> Vec<(String, Vec<u8>)> {
+            t.into_iter()
+                .filter(|(p, _)| p.ends_with(".html"))
+                .collect()
+        };
+        assert_eq!(pages(built), pages(want), "{what}");
         // And it is written anew: the next build uses it without a word.
         let again = a.build();
         again.ok();
@@ -244,7 +276,9 @@ fn builds_and_checks_at_once_do_not_corrupt_the_cache() {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["attachments"], "round {round}");
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, PARTS, "round {round}");
         assert_eq!(tree(&a.out()), cold(&a), "round {round}");
     }
 }
@@ -260,4 +294,54 @@ fn init_keeps_the_cache_out_of_git() {
     a.run(&["init", "--force", "旧"]).ok();
     let ignore = std::fs::read_to_string(a.root().join("旧/.gitignore")).unwrap();
     assert_eq!(ignore, "public/\n.dangan-cache/\n");
+}
+
+/// A report saved again at once, at the same size, in the same tick of a
+/// share's clock (its time unchanged), is read again: its time was too
+/// recent when the cache read it to tell the two saves apart. Fails if the
+/// cache trusts size and time alone.
+#[test]
+fn a_report_saved_again_in_the_same_tick_is_read_again() {
+    let a = archive();
+    let path = a.root().join("content/甲/报告.md");
+    let file_time = || std::fs::metadata(&path).unwrap().modified().unwrap();
+    a.build().ok();
+    let then = file_time();
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("title: \"报告\"", "title: \"改过\"");
+    std::fs::write(&path, &text).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(then)
+        .unwrap();
+    a.build().ok();
+    assert!(a.page("甲/报告.html").contains("改过"));
+    assert_eq!(tree(&a.out()), cold(&a));
+}
+
+/// The pages' fingerprints are trusted only for the output folder as the
+/// build that saved them left it: a `--no-cache` build (or any other
+/// dangan) that wrote it since makes the next build check every page.
+/// Here the report is put back as it was after a build without the cache
+/// wrote its edit: fails if the cache's fingerprints are trusted.
+#[test]
+fn pages_written_by_another_build_since_are_made_again() {
+    let a = archive();
+    let path = a.root().join("content/甲/报告.md");
+    let original = std::fs::read(&path).unwrap();
+    a.build().ok();
+    std::fs::write(
+        &path,
+        String::from_utf8_lossy(&original).replace("title: \"报告\"", "title: \"改过\""),
+    )
+    .unwrap();
+    a.run(&["build", "--no-cache"]).ok();
+    assert!(a.page("甲/报告.html").contains("改过"));
+    std::fs::write(&path, &original).unwrap();
+    a.build().ok();
+    assert!(!a.page("甲/报告.html").contains("改过"));
+    assert_eq!(tree(&a.out()), cold(&a));
 }
