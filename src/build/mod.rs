@@ -154,11 +154,17 @@ impl Session {
         let mut content = ContentCache::open(&opts.root, config)?;
         let folder = OutputFolder::open(out, opts.write)?;
         let mut pages = PageState::default();
+        let mut search = search;
         if opts.cache {
             notes.extend(content.restore());
             if opts.write {
                 let (restored, note) = restore_pages(&opts.root, &content, folder.path());
-                pages = restored.unwrap_or_default();
+                if let Some((restored, settled)) = restored {
+                    pages = restored;
+                    if let Some((signature, paths)) = settled {
+                        search.settle(signature, paths);
+                    }
+                }
                 notes.extend(note);
             }
         }
@@ -198,6 +204,17 @@ impl Session {
             w.bytes(self.folder.path().as_os_str().as_encoded_bytes());
             w.bytes(&token);
             self.pages.save(&mut w);
+            match self.search.settled() {
+                Some((signature, paths)) => {
+                    w.u8(1);
+                    w.u128(signature);
+                    w.u64(paths.len() as u64);
+                    for p in &paths {
+                        w.str(p);
+                    }
+                }
+                None => w.u8(0),
+            }
             result = crate::cache::write(&root, warm::PAGES_PART, &key, &w.0).map(drop);
         }
         let dir = root.join(crate::cache::CACHE_DIR);
@@ -633,15 +650,19 @@ impl Session {
     }
 }
 
+/// What the search index in the output folder is made from, and its files.
+type Settled = Option<(u128, Vec<String>)>;
+
 /// The page state in the build cache, if it is this theme's and config's,
 /// for the output folder `out` as this session finds it: as the session
-/// that saved it left it, with a manifest listing every page. The line to
-/// print when the part is there but not usable.
+/// that saved it left it, with a manifest listing every page; with what
+/// the search index there is made from. The line to print when the part is
+/// there but not usable.
 fn restore_pages(
     root: &Path,
     content: &ContentCache,
     out: &Path,
-) -> (Option<PageState>, Option<String>) {
+) -> (Option<(PageState, Settled)>, Option<String>) {
     let Some(key) = content.pages_key() else {
         return (None, None);
     };
@@ -660,6 +681,26 @@ fn restore_pages(
     let Ok(Some(manifest)) = manifest::read(out) else {
         return (None, None);
     };
-    let pages = PageState::restore(&mut r, &manifest).filter(|_| r.is_empty());
-    (pages, None)
+    let restored = (|| {
+        let pages = PageState::restore(&mut r, &manifest)?;
+        let settled = match r.u8()? {
+            0 => None,
+            _ => {
+                let signature = r.u128()?;
+                let mut paths = Vec::new();
+                for _ in 0..r.u64()? {
+                    paths.push(r.str()?.to_string());
+                }
+                // Files the output folder lists as the index's.
+                let listed = |p: &String| {
+                    manifest
+                        .get(p)
+                        .is_some_and(|l| l.kind.is_some_and(|k| k.is_search()))
+                };
+                paths.iter().all(listed).then_some((signature, paths))
+            }
+        };
+        r.is_empty().then_some((pages, settled))
+    })();
+    (restored, None)
 }

@@ -34,6 +34,12 @@ pub(super) struct SearchFollower {
     indexed: HashMap<String, (u64, u64)>,
     /// The text of the reports' attachments, read again only when they change.
     attachments: AttachmentTexts,
+    /// The index in the output folder as the build cache knows it (its
+    /// signature and files), while this session has no index of its own:
+    /// a new process whose reports' search texts did not change stages nothing.
+    settled: Option<(u128, Vec<String>)>,
+    /// The signature of the index last staged.
+    signature: Option<u128>,
 }
 
 impl SearchFollower {
@@ -55,6 +61,8 @@ impl SearchFollower {
             rewrite_all: false,
             indexed: HashMap::new(),
             attachments,
+            settled: None,
+            signature: None,
         };
         Ok((follower, note))
     }
@@ -68,6 +76,20 @@ impl SearchFollower {
     /// and parents may have changed). Every report's text is kept again.
     pub(super) fn reset(&mut self) {
         self.index = None;
+        self.settled = None;
+    }
+
+    /// The index in the output folder, as the build cache has it: made
+    /// from what has `signature`, in the files `paths`.
+    pub(super) fn settle(&mut self, signature: u128, paths: Vec<String>) {
+        self.settled = Some((signature, paths));
+    }
+
+    /// What the build cache keeps of the index staged last: its signature
+    /// and its files; `None` when no index is staged.
+    pub(super) fn settled(&self) -> Option<(u128, Vec<String>)> {
+        let sig = self.signature.filter(|_| self.pending.is_none())?;
+        Some((sig, self.paths().map(String::from).collect()))
     }
 
     /// Keeps the search text of a report whose Markdown was just rendered
@@ -115,7 +137,9 @@ impl SearchFollower {
 
     /// Paths of the index's files, sorted.
     pub(super) fn paths(&self) -> impl Iterator<Item = &str> {
-        self.index.iter().flat_map(|s| s.paths())
+        let settled = self.settled.iter().filter(|_| self.index.is_none());
+        let settled = settled.flat_map(|(_, p)| p.iter().map(String::as_str));
+        self.index.iter().flat_map(|s| s.paths()).chain(settled)
     }
 
     /// Stages the index of the pages last staged (all of it the first time,
@@ -134,6 +158,9 @@ impl SearchFollower {
         };
         folder.begin()?;
         let rewrite_all = std::mem::take(&mut self.rewrite_all);
+        self.signature = None;
+        let signature = signature(&site, markdown, &self.attachments)?;
+        lap("search signature");
         let (new_paths, removed) = {
             let staging = folder.staging().expect("staging begun");
             let meta = |id: &String| search_meta(&site, &site.reports[id]);
@@ -148,8 +175,12 @@ impl SearchFollower {
             };
             let mut new_paths = rewrite_all;
             let mut removed = Vec::new();
+            let settled = self.settled.as_ref().map(|(s, _)| *s);
             match self.index.as_mut() {
+                // The index in the output folder is this one (the build cache says so).
+                None if !rewrite_all && settled == Some(signature) => {}
                 None => {
+                    self.settled = None;
                     let metas: Vec<SearchMeta> = site.reports.keys().map(meta).collect();
                     lap("search documents");
                     // Each block's files are staged as soon as they are ready.
@@ -193,6 +224,7 @@ impl SearchFollower {
             (new_paths, removed)
         };
         folder.search_removed(removed);
+        self.signature = Some(signature);
         if let Some(t) = self.texts.as_mut() {
             t.retain(|id| site.reports.contains_key(id))?;
         }
@@ -208,10 +240,51 @@ impl SearchFollower {
     pub(super) fn abandon(&mut self) {
         self.pending = None;
         self.index = None;
+        self.settled = None;
+        self.signature = None;
         self.indexed.clear();
         self.reconcile = true;
         self.rewrite_all = true;
     }
+}
+
+/// What the index of `site` is made from, as far as it can be told without
+/// the reports' texts: each report's meta, the bytes of its file and what
+/// its links resolved to (`markdown`), and its attachments' texts. Equal
+/// signatures (for one config: the build cache's key) mean equal indexes.
+fn signature(
+    site: &Site,
+    markdown: &BTreeMap<String, MdFacts>,
+    attachments: &AttachmentTexts,
+) -> Result<u128, OutputError> {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut field = |b: &[u8]| {
+        h.update(&(b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    for (id, r) in &site.reports {
+        let m = search_meta(site, r);
+        for f in [&m.id, &m.url, &m.title, &m.unit, &m.date, &m.kind] {
+            field(f.as_bytes());
+        }
+        field(&m.year.to_le_bytes());
+        for u in &m.unit_path {
+            field(u.as_bytes());
+        }
+        match markdown.get(id) {
+            Some(f) => {
+                field(&f.source.len.to_le_bytes());
+                field(&f.source.hash.to_le_bytes());
+                field(format!("{:?}", f.resolved).as_bytes());
+            }
+            None => field(b"-"),
+        }
+        for part in attachments.parts(id).map_err(temp_error)? {
+            field(part.name.as_bytes());
+            field(part.text.as_bytes());
+        }
+    }
+    Ok(h.digest128())
 }
 
 /// Stages the search index's files (from several threads at once).
