@@ -285,9 +285,14 @@ impl Session {
             self.abandon();
         }
         let mut outcome = result?;
-        let lap = lap_timer(Instant::now());
-        outcome.notes.extend(self.save_cache());
-        lap("build cache saved");
+        // A build with errors leaves the archive as it found it: no cache
+        // appears beside a report that does not build (and no line about one
+        // comes before its error).
+        if !outcome.diagnostics.iter().any(Diagnostic::is_error) {
+            let lap = lap_timer(Instant::now());
+            outcome.notes.extend(self.save_cache());
+            lap("build cache saved");
+        }
         Ok(outcome)
     }
 

@@ -29,7 +29,8 @@ pub fn run(
         cache,
     })
     .map_err(anyhow::Error::new)?;
-    for note in &outcome.notes {
+    // Lines about the build cache are news, not problems: --quiet leaves them out.
+    for note in outcome.notes.iter().filter(|_| !quiet) {
         eprintln!("{note}");
     }
     match format {
