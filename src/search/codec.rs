@@ -23,6 +23,14 @@ pub(crate) struct BitWriter {
 }
 
 impl BitWriter {
+    /// An empty stream with room for `bits` bits.
+    pub(crate) fn with_capacity(bits: u64) -> Self {
+        BitWriter {
+            words: Vec::with_capacity((bits / 64) as usize + 1),
+            ..Default::default()
+        }
+    }
+
     pub(crate) fn bit_len(&self) -> u64 {
         self.words.len() as u64 * 64 + u64::from(self.used)
     }
@@ -126,6 +134,14 @@ impl BitWriter {
             out.push(self.acc);
         }
         out
+    }
+
+    /// [`BitWriter::words`] without a copy.
+    pub(crate) fn into_words(mut self) -> Vec<u64> {
+        if self.used > 0 {
+            self.words.push(self.acc);
+        }
+        self.words
     }
 
     /// The stream as 15-bit values, zero-padded at the end.

@@ -35,19 +35,36 @@ pub(crate) fn tf_class(count: u32) -> u32 {
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Partial {
     words: Vec<u64>,
-    /// Per list bucket: the bit range of its keys, and how many keys.
-    spans: Vec<(u64, u64, u32)>,
+    /// Per list bucket, where its keys start, then where the last one ends
+    /// (the buckets follow each other).
+    starts: Vec<u64>,
+    /// Per list bucket, how many keys.
+    keys: Vec<u32>,
 }
 
 impl Partial {
-    /// A block's segments (`words`), and per list bucket their bit range and key count.
+    /// A block's segments (`words`), and per list bucket their bit range
+    /// (each starting where the one before ends) and key count.
     pub(crate) fn new(words: Vec<u64>, spans: Vec<(u64, u64, u32)>) -> Partial {
-        Partial { words, spans }
+        debug_assert!(spans.windows(2).all(|w| w[0].1 == w[1].0));
+        let mut starts: Vec<u64> = spans.iter().map(|s| s.0).collect();
+        starts.push(spans.last().map_or(0, |s| s.1));
+        Partial {
+            words,
+            starts,
+            keys: spans.iter().map(|s| s.2).collect(),
+        }
+    }
+
+    /// List bucket `d`'s bit range and key count.
+    fn span(&self, d: u32) -> (u64, u64, u32) {
+        let d = d as usize;
+        (self.starts[d], self.starts[d + 1], self.keys[d])
     }
 
     /// Whether two blocks' versions hold the same segments for list bucket `d`.
     pub(crate) fn same_bucket(&self, other: &Partial, d: u32) -> bool {
-        let (a, b) = (self.spans[d as usize], other.spans[d as usize]);
+        let (a, b) = (self.span(d), other.span(d));
         if a.1 - a.0 != b.1 - b.0 || a.2 != b.2 {
             return false;
         }
@@ -66,7 +83,7 @@ impl Partial {
 
     /// Whether the block has any key in list bucket `d`.
     pub(crate) fn has_keys(&self, d: u32) -> bool {
-        self.spans[d as usize].2 > 0
+        self.keys[d as usize] > 0
     }
 }
 
@@ -84,7 +101,7 @@ pub(crate) fn assemble(partials: &[&Partial], d: u32, heavy_bits: u64) -> Assemb
     // Every (key, block, segment range), sorted by key then block.
     let mut segs: Vec<(Key, u32, u64, u64)> = Vec::new();
     for (b, p) in partials.iter().enumerate() {
-        let (start, _, n) = p.spans[d as usize];
+        let (start, _, n) = p.span(d);
         let mut r = WordReader::new(&p.words, start);
         let mut prev = KeyDelta::default();
         for _ in 0..n {

@@ -22,16 +22,47 @@ pub(crate) struct Doc<'a> {
     pub own_end: u32,
 }
 
-/// One report's entry in one key's list, before it is encoded.
-#[derive(Clone, Copy)]
-struct Entry {
-    key: Key,
-    bucket: u32,
-    local: u32,
-    class: u32,
-    title: bool,
-    /// Only in an attachment's text, not in the report's own.
-    attached: bool,
+/// One report's entry in one key's list, before it is encoded, packed in 16
+/// bytes so that sorting entries sorts them by list bucket, then key, then
+/// report: bucket (14 bits), key (87), the report's number in its block
+/// (20), the class of its count (5), in the title (1), only in an
+/// attachment's text, not in the report's own (1).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry(u128);
+
+const KEY_BITS: u32 = 87;
+const LOCAL_SHIFT: u32 = 7;
+
+impl Entry {
+    fn new(bucket: u32, key: Key, local: u32, class: u32, title: bool, attached: bool) -> Entry {
+        debug_assert!(bucket < 1 << 14 && key.0 < 1 << KEY_BITS && local < 1 << 20 && class < 32);
+        Entry(
+            u128::from(bucket) << (KEY_BITS + 27)
+                | key.0 << 27
+                | u128::from(local) << LOCAL_SHIFT
+                | u128::from(class) << 2
+                | u128::from(title) << 1
+                | u128::from(attached),
+        )
+    }
+    fn bucket(self) -> u32 {
+        (self.0 >> (KEY_BITS + 27)) as u32
+    }
+    fn key(self) -> Key {
+        Key(self.0 >> 27 & ((1 << KEY_BITS) - 1))
+    }
+    fn local(self) -> u32 {
+        (self.0 >> LOCAL_SHIFT) as u32 & 0xF_FFFF
+    }
+    fn class(self) -> u32 {
+        (self.0 >> 2) as u32 & 31
+    }
+    fn title(self) -> bool {
+        self.0 & 2 != 0
+    }
+    fn attached(self) -> bool {
+        self.0 & 1 != 0
+    }
 }
 
 /// A window: the up to four characters from a position (21 bits each, 0 past
@@ -93,96 +124,77 @@ fn doc_entries(d: &Doc, local: u32, layout: Layout, windows: &mut Vec<u128>, out
                         fnv_next(h, *c)
                     };
                 }
-                out.push(Entry {
-                    key: Key::of(&cps[..level]),
-                    bucket: mix(h) & (layout.d_buckets - 1),
+                out.push(Entry::new(
+                    mix(h) & (layout.d_buckets - 1),
+                    Key::of(&cps[..level]),
                     local,
-                    class: tf_class((j - i) as u32),
+                    tf_class((j - i) as u32),
                     title,
-                    attached: !own,
-                });
+                    !own,
+                ));
             }
             i = j;
         }
     }
-    debug_assert!(out[start..].windows(2).all(|w| w[0].key < w[1].key));
+    debug_assert!(out[start..].windows(2).all(|w| w[0].key() < w[1].key()));
 }
 
 /// The block's segments of every list (`docs` in number order). The threads
-/// work inside the block (its reports' n-grams, then its list buckets), so
-/// that a build holds one block's entries whatever the number of threads
-/// (#13: a block per thread took 700 MB each at 100,000 reports).
+/// work inside the block (its reports' n-grams, then its list buckets in
+/// groups), so that a build holds one block's entries whatever the number of
+/// threads (#13: a block per thread took 700 MB each at 100,000 reports).
+/// Each report's entries are kept sorted in a vector of their exact size, and
+/// a group of buckets gathers its share of them: one block's entries are in
+/// memory once, with no second sorted copy.
 pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
     let per_doc: Vec<Vec<Entry>> = docs
         .par_iter()
         .enumerate()
-        .map_init(Vec::new, |windows, (local, d)| {
-            let mut out = Vec::new();
-            doc_entries(d, local as u32, layout, windows, &mut out);
-            out
-        })
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(windows, scratch), (local, d)| {
+                scratch.clear();
+                doc_entries(d, local as u32, layout, windows, scratch);
+                scratch.sort_unstable();
+                scratch.to_vec()
+            },
+        )
         .collect();
-    // By bucket (a stable counting sort: reports stay in order), then by key
-    // within each bucket. Each report's entries are freed once placed.
-    let nb = layout.d_buckets as usize;
-    let mut starts = vec![0usize; nb + 1];
-    for e in per_doc.iter().flatten() {
-        starts[e.bucket as usize + 1] += 1;
-    }
-    for b in 0..nb {
-        starts[b + 1] += starts[b];
-    }
-    let empty = Entry {
-        key: Key(0),
-        bucket: 0,
-        local: 0,
-        class: 0,
-        title: false,
-        attached: false,
-    };
-    let mut sorted = vec![empty; starts[nb]];
-    let mut next = starts.clone();
-    for es in per_doc {
-        for e in es {
-            let at = &mut next[e.bucket as usize];
-            sorted[*at] = e;
-            *at += 1;
-        }
-    }
     // Buckets in groups, each group's segments written by one thread, then
     // joined in bucket order: the same bits as one thread writing them all.
-    const GROUPS: usize = 64;
+    const GROUPS: u32 = 64;
+    let nb = layout.d_buckets;
     let per = nb.div_ceil(GROUPS);
-    let mut slices: Vec<(usize, &mut [Entry])> = Vec::with_capacity(GROUPS);
-    let mut rest: &mut [Entry] = &mut sorted;
-    for g in (0..nb).step_by(per) {
-        let end = (g + per).min(nb);
-        let (mine, tail) = rest.split_at_mut(starts[end] - starts[g]);
-        slices.push((g, mine));
-        rest = tail;
-    }
     type Spans = Vec<(u64, u64, u32)>;
-    let groups: Vec<(BitWriter, Spans)> = slices
+    let firsts: Vec<u32> = (0..nb).step_by(per as usize).collect();
+    let groups: Vec<(BitWriter, Spans)> = firsts
         .into_par_iter()
-        .map(|(g, entries)| {
+        .map_init(Vec::new, |mine: &mut Vec<Entry>, g| {
+            let end = (g + per).min(nb);
+            mine.clear();
+            for es in &per_doc {
+                let a = es.partition_point(|e| e.bucket() < g);
+                let b = a + es[a..].partition_point(|e| e.bucket() < end);
+                mine.extend_from_slice(&es[a..b]);
+            }
+            mine.sort_unstable();
             let mut w = BitWriter::default();
             let mut seg = BitWriter::default();
-            let mut spans = Vec::with_capacity(per);
-            for b in g..(g + per).min(nb) {
-                let mine = &mut entries[starts[b] - starts[g]..starts[b + 1] - starts[g]];
-                mine.sort_unstable_by_key(|e| (e.key, e.local));
+            let mut spans = Vec::with_capacity((end - g) as usize);
+            let mut i = 0;
+            for b in g..end {
                 let from = w.bit_len();
                 let mut nkeys = 0;
                 let mut prev = KeyDelta::default();
-                let mut i = 0;
-                while i < mine.len() {
-                    let mut j = i;
-                    while j < mine.len() && mine[j].key == mine[i].key {
+                while i < mine.len() && mine[i].bucket() == b {
+                    let key = mine[i].key();
+                    let mut j = i + 1;
+                    while j < mine.len() && mine[j].key() == key {
                         j += 1;
                     }
                     seg.clear();
                     encode_segment(&mine[i..j], &mut seg);
-                    prev.write(mine[i].key, &mut w);
+                    prev.write(key, &mut w);
                     w.gamma(seg.bit_len() + 1);
                     w.append(&seg);
                     nkeys += 1;
@@ -193,15 +205,18 @@ pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
             (w, spans)
         })
         .collect();
-    drop(sorted);
-    let mut w = BitWriter::default();
-    let mut spans = Vec::with_capacity(nb);
+    drop(per_doc);
+    // The block's words in one vector of their exact size: every block's
+    // are kept until its lists are put together (and in watch mode after).
+    let bits: u64 = groups.iter().map(|(g, _)| g.bit_len()).sum();
+    let mut w = BitWriter::with_capacity(bits);
+    let mut spans = Vec::with_capacity(nb as usize);
     for (g, s) in groups {
         let at = w.bit_len();
         w.append(&g);
         spans.extend(s.into_iter().map(|(a, b, n)| (at + a, at + b, n)));
     }
-    Partial::new(w.words(), spans)
+    Partial::new(w.into_words(), spans)
 }
 
 /// A block's segment of one key's list: gamma(df), kd:5, 1 bit: some report
@@ -212,20 +227,20 @@ pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
 fn encode_segment(entries: &[Entry], w: &mut BitWriter) {
     let df = entries.len() as u64;
     w.gamma(df);
-    let last = u64::from(entries[entries.len() - 1].local);
+    let last = u64::from(entries[entries.len() - 1].local());
     let kd = rice_k(last + 1 - df, df);
     w.bits(u64::from(kd), 5);
-    let attached = entries.iter().any(|e| e.attached);
+    let attached = entries.iter().any(|e| e.attached());
     w.bits(u64::from(attached), 1);
     let mut prev = -1i64;
     for e in entries {
-        w.rice((i64::from(e.local) - prev - 1) as u64, kd);
-        w.gamma(u64::from(e.class) + 1);
-        w.bits(u64::from(e.title), 1);
-        if attached && !e.title {
-            w.bits(u64::from(e.attached), 1);
+        w.rice((i64::from(e.local()) - prev - 1) as u64, kd);
+        w.gamma(u64::from(e.class()) + 1);
+        w.bits(u64::from(e.title()), 1);
+        if attached && !e.title() {
+            w.bits(u64::from(e.attached()), 1);
         }
-        prev = i64::from(e.local);
+        prev = i64::from(e.local());
     }
 }
 
@@ -247,12 +262,12 @@ mod tests {
             .iter()
             .map(|e| {
                 let s: String = e
-                    .key
+                    .key()
                     .code_points()
                     .iter()
                     .map(|&c| char::from_u32(c).unwrap())
                     .collect();
-                (s, e.class, e.title)
+                (s, e.class(), e.title())
             })
             .collect();
         let want = |s: &str, class, title| (s.to_string(), class, title);
@@ -268,7 +283,7 @@ mod tests {
             !got.iter().any(|g| g.0.contains(' ')),
             "no key crosses a boundary"
         );
-        assert!(out.iter().all(|e| e.local == 7));
+        assert!(out.iter().all(|e| e.local() == 7));
         // 党 建 工 作, 党建 建工 工作 作党, 建工作 党建工 工作党 作党建, 党建工作 建工作党 工作党建.
         assert_eq!(out.len(), 4 + 4 + 4 + 3);
     }
@@ -286,7 +301,7 @@ mod tests {
         doc_entries(&d, 0, Layout::for_count(10), &mut Vec::new(), &mut out);
         let attached = |s: &str| {
             let k = Key::of_chars(&s.chars().collect::<Vec<_>>());
-            out.iter().find(|e| e.key == k).map(|e| e.attached)
+            out.iter().find(|e| e.key() == k).map(|e| e.attached())
         };
         assert_eq!(attached("党建"), Some(false), "in the body too");
         assert_eq!(attached("标题"), Some(false));
