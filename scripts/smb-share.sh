@@ -170,7 +170,9 @@ for _ in 1 2 3 4 5; do
   [ -n "$started" ] && break
   stop_pid smbd smbd
 done
-[ -n "$started" ] || die "smbd did not start; see $STATE/log"
+# (The log is quoted: the folder goes once the test process that asked has ended.)
+[ -n "$started" ] || die "smbd did not start:
+$(tail -n 5 "$STATE/log/smbd.out" 2>/dev/null || true)"
 
 if [ -n "$watch" ]; then
   # Started before the mounts, so that a failure below is cleaned up too.
@@ -217,11 +219,14 @@ EOF
       mounted=yes
       break
     fi
+    kill -0 "$(cat "$STATE/smbnetfs$i.pid")" 2>/dev/null || break
     sleep 0.1
   done
   if [ -z "$mounted" ]; then
-    stop
-    die "smbnetfs could not mount the share at $STATE/mnt$i; see $STATE/log/smbnetfs$i.out"
+    why="smbnetfs could not mount the share at $STATE/mnt$i:
+$(tail -n 5 "$STATE/log/smbnetfs$i.out" "$STATE/log/mount$i.err" 2>/dev/null || true)"
+    stop # (it counts with i too)
+    die "$why"
   fi
 done
 
