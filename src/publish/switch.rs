@@ -20,12 +20,15 @@ use super::tmp_rel;
 
 /// A share refuses to rename over a file that a reader (or a virus scanner) has open, and may
 /// refuse to rename a folder while one of its files is: try again after these pauses before
-/// giving up. The first is none: a client that renames over a file by deleting it first
-/// (smbnetfs) may have deleted it when the rename failed, and the page is then missing until
-/// the next try.
-const RETRIES: [Duration; 4] = [
+/// giving up. The first ones are short: a client that renames over a file by deleting it first
+/// (smbnetfs) may have deleted it when the rename failed (a reader that had just looked at
+/// the page kept it a moment longer), and the page is then missing until the next try; a
+/// publish killed meanwhile leaves it missing until the next publish.
+const RETRIES: [Duration; 6] = [
     Duration::ZERO,
-    Duration::from_millis(200),
+    Duration::from_millis(20),
+    Duration::from_millis(100),
+    Duration::from_millis(300),
     Duration::from_secs(1),
     Duration::from_secs(3),
 ];

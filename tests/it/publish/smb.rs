@@ -432,17 +432,26 @@ fn publishes_killed_at_random_moments_resume_and_readers_never_meet_a_dead_resul
         child.wait().unwrap();
         // smbnetfs finishes a request the killed process left with it: a rename over a page
         // is a delete and a rename there (the page gone for an instant that no ordering on
-        // the client can avoid; a Windows PC renames over it in one step).
-        std::thread::sleep(Duration::from_millis(500));
+        // the client can avoid; a Windows PC renames over it in one step). So the share is
+        // looked at until it is right, for up to 10 s: what the publish itself left wrong
+        // stays wrong, as nothing else changes the share until the resume. (A fixed 500 ms
+        // once found a page missing, on a loaded machine; why was not pinned down.)
         let when = format!("round {round}, killed after {delay:?}");
-        let broken: Vec<Broken> = broken_links(&f.server, false)
-            .into_iter()
-            .filter(|l| to.files.contains_key(&l.page) || to.files.contains_key(&l.target))
-            .collect();
-        assert!(broken.is_empty(), "{when}: {broken:?}");
         let (mf, mt) = (manifest_of(&from.site), manifest_of(&to.site));
-        let problems = search_problems(&f.server, &[&to.files, &from.files], &[&mt, &mf]);
-        assert!(problems.is_empty(), "{when}: {problems:?}");
+        let settled = Instant::now();
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            let broken: Vec<Broken> = broken_links(&f.server, false)
+                .into_iter()
+                .filter(|l| to.files.contains_key(&l.page) || to.files.contains_key(&l.target))
+                .collect();
+            let problems = search_problems(&f.server, &[&to.files, &from.files], &[&mt, &mf]);
+            if (broken.is_empty() && problems.is_empty()) || settled.elapsed().as_secs() >= 10 {
+                assert!(broken.is_empty(), "{when}: {broken:?}");
+                assert!(problems.is_empty(), "{when}: {problems:?}");
+                break;
+            }
+        }
         let resumed = publish_cmd(&to.site, &f.pc1).output().unwrap();
         assert!(
             resumed.status.success(),
