@@ -143,6 +143,22 @@ impl Writer {
     pub fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
     }
+    pub fn strs(&mut self, v: &[String]) {
+        self.u64(v.len() as u64);
+        for s in v {
+            self.str(s);
+        }
+    }
+    /// A tag (0 none, 1 some), then the value with `put`.
+    pub fn opt<T>(&mut self, v: Option<T>, put: impl FnOnce(&mut Self, T)) {
+        match v {
+            Some(v) => {
+                self.u8(1);
+                put(self, v);
+            }
+            None => self.u8(0),
+        }
+    }
 }
 
 /// Reads what [`Writer`] wrote; `None` past the end.
@@ -184,11 +200,43 @@ impl<'a> Reader<'a> {
     pub fn str(&mut self) -> Option<&'a str> {
         std::str::from_utf8(self.bytes()?).ok()
     }
+    pub fn strs(&mut self) -> Option<Vec<String>> {
+        (0..self.u64()?)
+            .map(|_| self.str().map(str::to_string))
+            .collect()
+    }
+    /// What [`Writer::opt`] wrote, the value read with `get`; `None` for a
+    /// tag it does not write.
+    pub fn opt<T>(&mut self, get: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        match self.u8()? {
+            0 => Some(None),
+            1 => get(self).map(Some),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optional_values_and_string_lists_read_back_and_unknown_tags_do_not() {
+        let mut w = Writer::default();
+        w.opt(Some("甲"), Writer::str);
+        w.opt(None::<u64>, Writer::u64);
+        w.strs(&["a".to_string(), "乙".to_string()]);
+        w.u8(2); // a tag of neither kind, before a byte that reads as a value
+        w.u8(7);
+        let mut r = Reader::new(&w.0);
+        assert_eq!(
+            r.opt(|r| r.str().map(str::to_string)),
+            Some(Some("甲".into()))
+        );
+        assert_eq!(r.opt(Reader::u64), Some(None));
+        assert_eq!(r.strs(), Some(vec!["a".to_string(), "乙".to_string()]));
+        assert_eq!(r.opt(Reader::u8), None, "a tag Writer::opt never writes");
+    }
 
     #[test]
     fn a_part_reads_back_only_whole_and_for_its_key() {

@@ -204,17 +204,10 @@ impl Session {
             w.bytes(self.folder.path().as_os_str().as_encoded_bytes());
             w.bytes(&token);
             self.pages.save(&mut w);
-            match self.search.settled() {
-                Some((signature, paths)) => {
-                    w.u8(1);
-                    w.u128(signature);
-                    w.u64(paths.len() as u64);
-                    for p in &paths {
-                        w.str(p);
-                    }
-                }
-                None => w.u8(0),
-            }
+            w.opt(self.search.settled(), |w, (signature, paths)| {
+                w.u128(signature);
+                w.strs(&paths);
+            });
             result = crate::cache::write(&root, warm::PAGES_PART, &key, &w.0).map(drop);
         }
         let dir = root.join(crate::cache::CACHE_DIR);
@@ -688,23 +681,15 @@ fn restore_pages(
     };
     let restored = (|| {
         let pages = PageState::restore(&mut r, &manifest)?;
-        let settled = match r.u8()? {
-            0 => None,
-            _ => {
-                let signature = r.u128()?;
-                let mut paths = Vec::new();
-                for _ in 0..r.u64()? {
-                    paths.push(r.str()?.to_string());
-                }
-                // Files the output folder lists as the index's.
-                let listed = |p: &String| {
-                    manifest
-                        .get(p)
-                        .is_some_and(|l| l.kind.is_some_and(|k| k.is_search()))
-                };
-                paths.iter().all(listed).then_some((signature, paths))
-            }
+        // Kept only if the output folder lists its files as the index's.
+        let listed = |p: &String| {
+            manifest
+                .get(p)
+                .is_some_and(|l| l.kind.is_some_and(|k| k.is_search()))
         };
+        let settled = r
+            .opt(|r| Some((r.u128()?, r.strs()?)))?
+            .filter(|(_, paths)| paths.iter().all(listed));
         r.is_empty().then_some((pages, settled))
     })();
     (restored, None)

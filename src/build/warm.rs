@@ -132,67 +132,8 @@ pub(super) fn folder_token(out: &Path) -> Option<Vec<u8>> {
 // fields (`cache::Writer`, `cache::Reader`); a read that does not come out
 // whole gives `None`, and the part is not used.
 
-fn opt_str(w: &mut Writer, s: Option<&str>) {
-    match s {
-        Some(s) => {
-            w.u8(1);
-            w.str(s);
-        }
-        None => w.u8(0),
-    }
-}
-
-fn read_opt_str(r: &mut Reader) -> Option<Option<String>> {
-    Some(match r.u8()? {
-        0 => None,
-        1 => Some(r.str()?.to_string()),
-        _ => return None,
-    })
-}
-
-fn opt_u64(w: &mut Writer, v: Option<u64>) {
-    match v {
-        Some(v) => {
-            w.u8(1);
-            w.u64(v);
-        }
-        None => w.u8(0),
-    }
-}
-
-fn read_opt_u64(r: &mut Reader) -> Option<Option<u64>> {
-    Some(match r.u8()? {
-        0 => None,
-        1 => Some(r.u64()?),
-        _ => return None,
-    })
-}
-
 fn usize_of(v: u64) -> Option<usize> {
     usize::try_from(v).ok()
-}
-
-fn read_opt_usize(r: &mut Reader) -> Option<Option<usize>> {
-    match read_opt_u64(r)? {
-        Some(v) => Some(Some(usize_of(v)?)),
-        None => Some(None),
-    }
-}
-
-fn strs(w: &mut Writer, v: &[String]) {
-    w.u64(v.len() as u64);
-    for s in v {
-        w.str(s);
-    }
-}
-
-fn read_strs(r: &mut Reader) -> Option<Vec<String>> {
-    let n = r.u64()?;
-    let mut v = Vec::new();
-    for _ in 0..n {
-        v.push(r.str()?.to_string());
-    }
-    Some(v)
 }
 
 pub(super) fn seen(w: &mut Writer, s: &Seen) {
@@ -219,11 +160,11 @@ pub(super) fn diagnostic(w: &mut Writer, d: &Diagnostic) {
         Severity::Warning => 1,
     });
     w.str(&d.path);
-    opt_u64(w, d.line.map(|l| l as u64));
-    opt_u64(w, d.column.map(|c| c as u64));
-    opt_str(w, d.field.as_deref());
+    w.opt(d.line, |w, l| w.u64(l as u64));
+    w.opt(d.column, |w, c| w.u64(c as u64));
+    w.opt(d.field.as_deref(), Writer::str);
     w.str(&d.message);
-    opt_str(w, d.hint.as_deref());
+    w.opt(d.hint.as_deref(), Writer::str);
 }
 
 pub(super) fn read_diagnostic(r: &mut Reader) -> Option<Diagnostic> {
@@ -235,11 +176,11 @@ pub(super) fn read_diagnostic(r: &mut Reader) -> Option<Diagnostic> {
     Some(Diagnostic {
         severity,
         path: r.str()?.to_string(),
-        line: read_opt_usize(r)?,
-        column: read_opt_usize(r)?,
-        field: read_opt_str(r)?,
+        line: r.opt(|r| usize_of(r.u64()?))?,
+        column: r.opt(|r| usize_of(r.u64()?))?,
+        field: r.opt(|r| r.str().map(str::to_string))?,
         message: r.str()?.to_string(),
-        hint: read_opt_str(r)?,
+        hint: r.opt(|r| r.str().map(str::to_string))?,
     })
 }
 
@@ -284,9 +225,9 @@ pub(super) fn report(w: &mut Writer, rep: &Report) -> bool {
     w.u8(rep.date.month);
     w.u8(rep.date.day.unwrap_or(0));
     w.str(&rep.kind);
-    strs(w, &rep.tags);
-    opt_str(w, rep.summary.as_deref());
-    opt_str(w, rep.author.as_deref());
+    w.strs(&rep.tags);
+    w.opt(rep.summary.as_deref(), Writer::str);
+    w.opt(rep.author.as_deref(), Writer::str);
     w.u8(u8::from(rep.draft));
     w.str(&rep.page);
     stamp(w, &rep.stamp);
@@ -322,9 +263,9 @@ pub(super) fn read_report(r: &mut Reader) -> Option<Report> {
         day: Some(r.u8()?).filter(|d| *d != 0),
     };
     let kind = r.str()?.to_string();
-    let tags = read_strs(r)?;
-    let summary = read_opt_str(r)?;
-    let author = read_opt_str(r)?;
+    let tags = r.strs()?;
+    let summary = r.opt(|r| r.str().map(str::to_string))?;
+    let author = r.opt(|r| r.str().map(str::to_string))?;
     let draft = r.u8()? != 0;
     let page = r.str()?.to_string();
     let stamp = read_stamp(r)?;
@@ -383,7 +324,7 @@ pub(super) fn md_facts(w: &mut Writer, f: &MdFacts) {
             Target::Missing => w.u8(3),
         }
     }
-    strs(w, &f.linked_files);
+    w.strs(&f.linked_files);
     diagnostics(w, &f.diags);
     w.u64(f.stamp);
 }
@@ -406,7 +347,7 @@ pub(super) fn read_md_facts(r: &mut Reader) -> Option<MdFacts> {
     Some(MdFacts {
         source,
         resolved,
-        linked_files: read_strs(r)?,
+        linked_files: r.strs()?,
         diags: read_diagnostics(r)?,
         stamp: r.u64()?,
     })
@@ -478,7 +419,7 @@ pub(super) fn read_job(r: &mut Reader) -> Option<Job> {
 }
 
 pub(super) fn read_set(r: &mut Reader) -> Option<BTreeSet<String>> {
-    Some(read_strs(r)?.into_iter().collect())
+    Some(r.strs()?.into_iter().collect())
 }
 
 pub(super) fn set(w: &mut Writer, s: &BTreeSet<String>) {

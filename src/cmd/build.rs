@@ -30,8 +30,10 @@ pub fn run(
     })
     .map_err(anyhow::Error::new)?;
     // Lines about the build cache are news, not problems: --quiet leaves them out.
-    for note in outcome.notes.iter().filter(|_| !quiet) {
-        eprintln!("{note}");
+    if !quiet {
+        for note in &outcome.notes {
+            eprintln!("{note}");
+        }
     }
     match format {
         Format::Json => println!("{}", json(&outcome)),
