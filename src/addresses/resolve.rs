@@ -643,30 +643,13 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
-    use crate::model::ReportDate;
 
     fn report(id: &str, page: &str, key: u64, draft: bool) -> Arc<Report> {
         Arc::new(Report {
-            id: id.into(),
-            source: Default::default(),
-            title: id.into(),
-            unit: "单位".into(),
-            date: ReportDate {
-                year: 2020,
-                month: 1,
-                day: Some(1),
-            },
-            kind: "总结".into(),
-            tags: Vec::new(),
-            summary: None,
-            author: None,
-            draft,
             page: page.into(),
-            stamp: crate::model::SourceStamp::of(b""),
-            body_start: 0,
-            body_line: 1,
             key,
-            aliases: Vec::new(),
+            draft,
+            ..Report::sample(id)
         })
     }
 

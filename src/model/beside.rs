@@ -84,31 +84,10 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
-    use crate::model::{Report, ReportDate};
+    use crate::model::Report;
 
     fn report(id: &str) -> Arc<Report> {
-        Arc::new(Report {
-            id: id.into(),
-            source: Default::default(),
-            title: id.into(),
-            unit: "单位".into(),
-            date: ReportDate {
-                year: 2020,
-                month: 1,
-                day: Some(1),
-            },
-            kind: "总结".into(),
-            tags: Vec::new(),
-            summary: None,
-            author: None,
-            draft: false,
-            page: id.replace(".md", ".html"),
-            stamp: crate::model::SourceStamp::of(b""),
-            body_start: 0,
-            body_line: 1,
-            key: 0,
-            aliases: Vec::new(),
-        })
+        Arc::new(Report::sample(id))
     }
 
     fn file(rel: &str) -> ContentFile {

@@ -73,6 +73,36 @@ impl SourceStamp {
     }
 }
 
+#[cfg(test)]
+impl Report {
+    /// A report of the unit 单位, type 总结, dated 2020-01-01, titled by its
+    /// id and published at the id's `.html`: tests change what they need.
+    pub(crate) fn sample(id: &str) -> Report {
+        Report {
+            id: id.into(),
+            source: Default::default(),
+            title: id.into(),
+            unit: "单位".into(),
+            date: super::ReportDate {
+                year: 2020,
+                month: 1,
+                day: Some(1),
+            },
+            kind: "总结".into(),
+            tags: Vec::new(),
+            summary: None,
+            author: None,
+            draft: false,
+            page: id.replace(".md", ".html"),
+            stamp: SourceStamp::of(b""),
+            body_start: 0,
+            body_line: 1,
+            key: 0,
+            aliases: Vec::new(),
+        }
+    }
+}
+
 impl Report {
     /// The folder of the report under `content/` (`""` at the top).
     pub fn dir(&self) -> &str {

@@ -167,8 +167,6 @@ mod tests {
 
     fn report(id: &str, title: &str, day: u8) -> Report {
         Report {
-            id: id.into(),
-            source: Default::default(),
             title: title.into(),
             unit: "市委办公室".into(),
             date: ReportDate {
@@ -176,17 +174,10 @@ mod tests {
                 month: 3,
                 day: Some(day),
             },
-            kind: "总结".into(),
             tags: vec!["调研".into()],
             summary: Some("摘要".into()),
             author: Some("张三".into()),
-            draft: false,
-            page: id.replace(".md", ".html"),
-            stamp: crate::model::SourceStamp::of(b""),
-            body_start: 0,
-            body_line: 1,
-            key: 0,
-            aliases: Vec::new(),
+            ..Report::sample(id)
         }
     }
 
