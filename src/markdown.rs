@@ -364,24 +364,17 @@ fn rewrite_links(
             }
             continue;
         }
-        let (path_part, fragment) = match dest.split_once('#') {
-            Some((p, f)) => (p.to_string(), Some(f.to_string())),
-            None => (dest.to_string(), None),
-        };
-        let path_part = path_part.split('?').next().unwrap_or("").to_string();
-        let fragment_href = fragment.as_deref().map(|f| {
+        let (decoded, fragment) = split_destination(dest);
+        let fragment_href = fragment.map(|f| {
             let decoded = percent_encoding::percent_decode_str(f).decode_utf8_lossy();
             format!("#{}", encode_fragment(&decoded))
         });
-        if path_part.is_empty() {
+        if decoded.is_empty() {
             if let Some(f) = fragment_href {
                 *dest = CowStr::from(f);
             }
             continue;
         }
-        let decoded = percent_encoding::percent_decode_str(&path_part)
-            .decode_utf8_lossy()
-            .into_owned();
         let Some(target) = join_relative(links.dir, &decoded) else {
             out.problems.push(problem(LinkProblemKind::OutsideContent));
             continue;
@@ -406,6 +399,39 @@ fn rewrite_links(
         };
         *dest = CowStr::from(href + fragment_href.as_deref().unwrap_or(""));
     }
+}
+
+/// A relative link's destination as the path it names (query and fragment
+/// dropped, percent-decoded; empty for a link to a place on the same page)
+/// and its fragment as written.
+fn split_destination(dest: &str) -> (String, Option<&str>) {
+    let (path, fragment) = match dest.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (dest, None),
+    };
+    let path = path.split('?').next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    (decoded.into_owned(), fragment)
+}
+
+/// The paths under `content/` that the Markdown `body` of a report in the
+/// folder `dir` links to, as [`render`] resolves them, without rendering it:
+/// what a draft uses (its files stay out of the site unless a published
+/// report uses them too).
+pub fn link_paths(body: &str, dir: &str) -> Vec<String> {
+    Parser::new_ext(body, options())
+        .filter_map(|event| match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some(dest_url)
+            }
+            _ => None,
+        })
+        .filter(|dest| has_scheme(dest).is_none())
+        .filter_map(|dest| {
+            let (path, _) = split_destination(&dest);
+            (!path.is_empty()).then(|| join_relative(dir, &path))?
+        })
+        .collect()
 }
 
 fn plain_text(events: &[(Event<'_>, std::ops::Range<usize>)]) -> String {
@@ -487,6 +513,29 @@ mod tests {
             resolve: &resolve,
         };
         render(md, &ctx, false)
+    }
+
+    #[test]
+    fn link_paths_are_the_paths_render_resolves() {
+        let md = "[b](b.md#二、问题) [表](%E9%99%84%E8%A1%A8.csv?x=1) ![图](../img/a.png) [上](../../x.md) \
+                  [js](javascript:alert(1)) [w](https://example.org/a.md) [节](#一) [根](/2019/c.md)\n\n\
+                  [ref]\n\n[ref]: 子/d.pdf\n\n`[code](e.md)`\n";
+        let rendered: Vec<String> = render_str(md)
+            .resolved
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(
+            rendered,
+            [
+                "2020/b.md",
+                "2020/附表.csv",
+                "img/a.png",
+                "2019/c.md",
+                "2020/子/d.pdf"
+            ]
+        );
+        assert_eq!(link_paths(md, "2020"), rendered);
     }
 
     #[test]

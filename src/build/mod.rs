@@ -58,6 +58,8 @@ pub struct Outcome {
     pub reports: usize,
     /// The drafts left out, as `content/…` paths.
     pub drafts: Vec<String>,
+    /// How many files under `content/` are left out with them (only drafts use them).
+    pub draft_files: usize,
     pub files: usize,
     /// `None` when nothing was written (errors, or `check`).
     pub written: Option<WriteStats>,
@@ -79,6 +81,7 @@ impl Outcome {
             out,
             reports: 0,
             drafts: Vec::new(),
+            draft_files: 0,
             files: 0,
             written: None,
             changed: Vec::new(),
@@ -348,12 +351,11 @@ impl Session {
         let lap = lap_timer(start);
         let (site, mut diags, drafts) = self.content.model(self.opts.write, &lap);
         let theme = self.content.theme();
-        let jobs = match &theme {
+        let mut jobs = match &theme {
             Some(theme) => render::jobs(&site, theme),
             None => Vec::new(),
         };
         diags.extend(output_names::check(&site, &jobs, self.folder.path()));
-        diags.extend(crate::model::risky_attachments(&site.files));
         // A search update still pending belongs to a site the Markdown cache has
         // moved past; the next good run brings the index up to date instead.
         if let Some(site) = self.search.drop_pending() {
@@ -362,11 +364,14 @@ impl Session {
         let stale = self.content.stale_markdown(&site)?;
         let out = self.folder.path().to_path_buf();
         let reports = site.reports.len();
+        // Known once the published reports' Markdown is.
+        let draft_files = std::cell::Cell::new(0);
         let finish = |diags: Diagnostics, files, written, changed| Outcome {
             diagnostics: diags.sorted(),
             out: out.clone(),
             reports,
             drafts: drafts.clone(),
+            draft_files: draft_files.get(),
             files,
             written,
             changed,
@@ -397,6 +402,16 @@ impl Session {
         }
         self.content.rendered(std::mem::take(&mut done.facts));
         diags.extend(self.content.markdown_diags().cloned());
+        // Now that every published report's links are known: the files only
+        // drafts use are left out.
+        let withheld = render::withheld(&site, self.content.markdown());
+        jobs.retain(|j| !matches!(j, Job::Attachment(rel) if withheld.contains(rel.as_str())));
+        draft_files.set(withheld.len());
+        diags.extend(crate::model::risky_attachments(
+            site.files
+                .values()
+                .filter(|f| !withheld.contains(f.rel.as_str())),
+        ));
         let read = self
             .search
             .read_attachments(&site, self.content.markdown())?;

@@ -249,6 +249,7 @@ pub(super) fn report(w: &mut Writer, rep: &Report) -> bool {
         w.str(&a.text);
         w.u64(a.line as u64);
     }
+    w.strs(&rep.links);
     true
 }
 
@@ -286,6 +287,7 @@ pub(super) fn read_report(r: &mut Reader) -> Option<Report> {
             line: usize_of(r.u64()?)?,
         });
     }
+    let links = r.strs()?;
     Some(Report {
         id,
         source,
@@ -303,6 +305,7 @@ pub(super) fn read_report(r: &mut Reader) -> Option<Report> {
         body_line,
         key,
         aliases,
+        links,
     })
 }
 

@@ -75,7 +75,7 @@ fn print_human(o: &Outcome, quiet: bool, write: bool) {
     if quiet {
         return;
     }
-    let drafts = drafts_left_out(&o.drafts);
+    let drafts = drafts_left_out(&o.drafts, o.draft_files);
     let secs = o.elapsed.as_secs_f64();
     match &o.written {
         Some(w) => eprintln!(
@@ -103,15 +103,24 @@ fn print_human(o: &Outcome, quiet: bool, write: bool) {
     }
 }
 
-/// ", 2 draft(s) left out (content/a.md, content/b.md)": a draft is never
-/// published, so the user is told which ones are waiting.
-fn drafts_left_out(drafts: &[String]) -> String {
+/// ", 2 draft(s) left out (content/a.md, content/b.md) with 1 file only
+/// they use": a draft is never published, so the user is told which ones
+/// are waiting, and that files wait with them.
+fn drafts_left_out(drafts: &[String], files: usize) -> String {
     const SHOWN: usize = 5;
+    let with_files = match files {
+        0 => String::new(),
+        1 => " with 1 file only they use".to_string(),
+        n => format!(" with {n} files only they use"),
+    };
     match drafts.len() {
         0 => String::new(),
-        n if n <= SHOWN => format!(", {n} draft(s) left out ({})", drafts.join(", ")),
+        n if n <= SHOWN => format!(
+            ", {n} draft(s) left out ({}){with_files}",
+            drafts.join(", ")
+        ),
         n => format!(
-            ", {n} draft(s) left out ({} and {} more)",
+            ", {n} draft(s) left out ({} and {} more){with_files}",
             drafts[..SHOWN].join(", "),
             n - SHOWN
         ),

@@ -446,6 +446,11 @@ fn validate(
         body_line,
         key,
         aliases,
+        links: if fm.draft {
+            crate::markdown::link_paths(body, dir)
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -1,19 +1,36 @@
 //! Which files are a report's attachments, the one rule that its page, its
-//! compilation and the search index (the attachments' text) all follow.
+//! compilation and the search index (the attachments' text) all follow; and
+//! which files only drafts use, which stay out of the site.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::{ContentFile, Site};
+use super::{ContentFile, Report, Site};
 
 /// The site's files by folder (sorted by name) and by site path, and its
 /// reports per folder: a report's files are found by a binary search for its
 /// name, not by a scan of its folder (thousands of files at 100,000 reports,
 /// looked at for every report on every run).
 pub struct Beside<'a> {
+    /// Published reports per folder.
     reports_per_dir: HashMap<&'a str, usize>,
+    /// The file names (stems) of the drafts of each folder that has any.
+    draft_stems: HashMap<&'a str, Vec<String>>,
     files_per_dir: HashMap<&'a str, Vec<&'a ContentFile>>,
     by_site_path: HashMap<&'a str, &'a ContentFile>,
     site: &'a Site,
+}
+
+/// The folder of a path under `content/` (`""` at the top).
+fn dir_of(id: &str) -> &str {
+    id.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// A report's file name without its ending: the files named after it begin with it.
+fn stem(id: &str) -> String {
+    std::path::Path::new(id)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 impl<'a> Beside<'a> {
@@ -21,6 +38,10 @@ impl<'a> Beside<'a> {
         let mut reports_per_dir = HashMap::new();
         for r in site.reports.values() {
             *reports_per_dir.entry(r.dir()).or_insert(0) += 1;
+        }
+        let mut draft_stems: HashMap<&str, Vec<String>> = HashMap::new();
+        for id in &site.drafts {
+            draft_stems.entry(dir_of(id)).or_default().push(stem(id));
         }
         let mut files_per_dir: HashMap<&str, Vec<&ContentFile>> = HashMap::new();
         let mut by_site_path = HashMap::new();
@@ -33,6 +54,7 @@ impl<'a> Beside<'a> {
         }
         Beside {
             reports_per_dir,
+            draft_stems,
             files_per_dir,
             by_site_path,
             site,
@@ -44,28 +66,41 @@ impl<'a> Beside<'a> {
         self.files_per_dir.contains_key(dir)
     }
 
-    /// Files beside report `id`: all files of its folder when it is the
-    /// folder's only report, else those named after it; plus every file it
-    /// links to (`linked`: their site paths). Sorted by name.
+    fn published_in(&self, dir: &str) -> usize {
+        self.reports_per_dir.get(dir).copied().unwrap_or(0)
+    }
+
+    /// Whether a draft of the file's folder gives it its name.
+    fn named_after_a_draft(&self, f: &ContentFile) -> bool {
+        self.draft_stems
+            .get(f.dir())
+            .is_some_and(|stems| stems.iter().any(|s| f.name().starts_with(s.as_str())))
+    }
+
+    /// The files of folder `dir` whose names begin with `stem`.
+    fn named_after(&self, dir: &str, stem: &str) -> &[&'a ContentFile] {
+        let here: &[&ContentFile] = self.files_per_dir.get(dir).map_or(&[], Vec::as_slice);
+        // Names that start with the stem sort together, from the stem on.
+        let from = here.partition_point(|f| f.name() < stem);
+        let to = from + here[from..].partition_point(|f| f.name().starts_with(stem));
+        &here[from..to]
+    }
+
+    /// Files beside published report `id`: those named after it, and when
+    /// it is its folder's only published report every other file of the
+    /// folder but those named after a draft there; plus every file it links
+    /// to (`linked`: their site paths). Sorted by name.
     pub fn files(&self, id: &str, linked: &[String]) -> Vec<&'a ContentFile> {
-        let site = self.site;
-        let r = &site.reports[id];
-        let alone = self.reports_per_dir.get(r.dir()).copied().unwrap_or(0) == 1;
-        let stem = std::path::Path::new(&r.id)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let here: &[&ContentFile] = self.files_per_dir.get(r.dir()).map_or(&[], Vec::as_slice);
-        let mut out: Vec<&ContentFile> = if alone {
-            here.to_vec()
-        } else {
-            // Names that start with the stem sort together, from the stem on.
-            let from = here.partition_point(|f| f.name() < stem.as_str());
-            here[from..]
-                .iter()
-                .take_while(|f| f.name().starts_with(&stem))
+        let r = &self.site.reports[id];
+        let stem = stem(&r.id);
+        let mut out: Vec<&ContentFile> = if self.published_in(r.dir()) == 1 {
+            let here: &[&ContentFile] = self.files_per_dir.get(r.dir()).map_or(&[], Vec::as_slice);
+            here.iter()
+                .filter(|f| f.name().starts_with(&stem) || !self.named_after_a_draft(f))
                 .copied()
                 .collect()
+        } else {
+            self.named_after(r.dir(), &stem).to_vec()
         };
         out.extend(
             linked
@@ -75,6 +110,50 @@ impl<'a> Beside<'a> {
         out.sort_by(|a, b| a.name().cmp(b.name()).then(a.rel.cmp(&b.rel)));
         out.dedup_by(|a, b| a.rel == b.rel);
         out
+    }
+
+    /// The files (paths under `content/`) that only `drafts` use, as far as
+    /// the model can tell: those named after a draft, those of a folder whose
+    /// reports are all drafts, and those a draft links to; but none that a
+    /// published report has beside it by [`files`](Self::files). (A file a
+    /// published report links to is published too; that is known once its
+    /// Markdown is rendered: `render::withheld`.)
+    pub fn drafts_only(&self, drafts: &[&Report]) -> BTreeSet<String> {
+        let site = self.site;
+        let mut used: BTreeMap<&str, &ContentFile> = BTreeMap::new();
+        for d in drafts {
+            let beside: &[&ContentFile] = if self.published_in(d.dir()) == 0 {
+                self.files_per_dir.get(d.dir()).map_or(&[], Vec::as_slice)
+            } else {
+                self.named_after(d.dir(), &stem(&d.id))
+            };
+            let linked = d.links.iter().filter_map(|l| site.files.get(l));
+            used.extend(
+                beside
+                    .iter()
+                    .copied()
+                    .chain(linked)
+                    .map(|f| (f.rel.as_str(), f)),
+            );
+        }
+        if used.is_empty() {
+            return BTreeSet::new();
+        }
+        // The stems of the published reports of those files' folders (one
+        // pass over the reports, made only when drafts use files).
+        let dirs: BTreeSet<&str> = used.values().map(|f| f.dir()).collect();
+        let mut published: HashMap<&str, Vec<String>> = HashMap::new();
+        for r in site.reports.values().filter(|r| dirs.contains(r.dir())) {
+            published.entry(r.dir()).or_default().push(stem(&r.id));
+        }
+        used.into_values()
+            .filter(|f| {
+                let stems = published.get(f.dir()).map_or(&[][..], Vec::as_slice);
+                let named = stems.iter().any(|s| f.name().starts_with(s.as_str()));
+                !(named || stems.len() == 1 && !self.named_after_a_draft(f))
+            })
+            .map(|f| f.rel.clone())
+            .collect()
     }
 }
 
@@ -137,5 +216,68 @@ mod tests {
         );
         assert_eq!(names("独/丙.md", &["缺.pdf"]), ["独/任何.pdf"]);
         assert!(beside.has_files("共") && !beside.has_files("无"));
+        assert!(site.drafts_only.is_empty());
+    }
+
+    fn draft(id: &str, links: &[&str]) -> Arc<Report> {
+        Arc::new(Report {
+            draft: true,
+            links: links.iter().map(|l| l.to_string()).collect(),
+            ..Report::sample(id)
+        })
+    }
+
+    #[test]
+    fn files_only_drafts_use_are_theirs_and_no_published_reports() {
+        let site = Site::new(
+            Config::default(),
+            [
+                report("共/甲.md"),
+                report("共/乙.md"),
+                draft(
+                    "共/丁.md",
+                    &["共享/只给草稿.pdf", "共享/共用.pdf", "独/任何.pdf"],
+                ),
+                report("独/丙.md"),
+                draft("独/戊.md", &[]),
+                draft("草稿箱/己.md", &[]),
+                draft("草稿箱/庚.md", &["缺.pdf"]),
+            ],
+            [
+                "共/甲-附件.pdf",
+                "共/丁-附件.pdf",
+                "共/其他.pdf",
+                "独/任何.pdf",
+                "独/戊-附件.pdf",
+                "独/丙戊.pdf",
+                "草稿箱/材料.pdf",
+                "草稿箱/子/不算.pdf",
+                "共享/只给草稿.pdf",
+                "共享/共用.pdf",
+            ]
+            .map(file),
+        );
+        // Named after a draft, in a folder of drafts only, or linked from a
+        // draft; never a file a published report has beside it (独/任何.pdf:
+        // the only published report of its folder; 独/丙戊.pdf: named after 丙).
+        assert_eq!(
+            site.drafts_only.iter().collect::<Vec<_>>(),
+            [
+                "共/丁-附件.pdf",
+                "共享/共用.pdf",
+                "共享/只给草稿.pdf",
+                "独/戊-附件.pdf",
+                "草稿箱/材料.pdf"
+            ]
+        );
+        // The only published report of its folder has every file of it but
+        // those named after a draft there.
+        let beside = Beside::new(&site);
+        let names: Vec<&str> = beside
+            .files("独/丙.md", &[])
+            .iter()
+            .map(|f| f.rel.as_str())
+            .collect();
+        assert_eq!(names, ["独/丙戊.pdf", "独/任何.pdf"]);
     }
 }

@@ -36,6 +36,11 @@ pub struct Report {
     pub key: u64,
     /// Old addresses that lead to this report (`aliases:`).
     pub aliases: Vec<Alias>,
+    /// A draft's links: the paths under `content/` its Markdown links to,
+    /// read with its front matter (a draft is never rendered), so that the
+    /// files only drafts use stay out of the site. Empty for a published
+    /// report, whose links are known from its rendering.
+    pub links: Vec<String>,
 }
 
 /// One entry of a report's `aliases:`, checked.
@@ -99,6 +104,7 @@ impl Report {
             body_line: 1,
             key: 0,
             aliases: Vec::new(),
+            links: Vec::new(),
         }
     }
 }
@@ -131,6 +137,7 @@ impl Report {
             body_line: _,
             key,
             aliases,
+            links,
         } = self;
         *id == other.id
             && *source == other.source
@@ -145,6 +152,7 @@ impl Report {
             && *page == other.page
             && *key == other.key
             && *aliases == other.aliases
+            && *links == other.links
     }
 
     /// Sort key for lists: newest first, then by title and id for stability.

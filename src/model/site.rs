@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::{AttachmentRisk, ContentFile, Report};
+use super::{AttachmentRisk, Beside, ContentFile, Report};
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::paths::safe_component;
@@ -59,6 +59,9 @@ pub struct Site {
     pub drafts: BTreeSet<String>,
     /// Attachments by path under `content/`.
     pub files: BTreeMap<String, ContentFile>,
+    /// The files only drafts use, by path under `content/` ([`Beside::drafts_only`]):
+    /// not published unless a published report links to one (`render::withheld`).
+    pub drafts_only: BTreeSet<String>,
     pub units: BTreeMap<String, Unit>,
     /// Top-level units in display order.
     pub root_units: Vec<String>,
@@ -84,10 +87,12 @@ impl Site {
         files: impl IntoIterator<Item = ContentFile>,
     ) -> Site {
         let mut drafts = BTreeSet::new();
+        let mut draft_reports = Vec::new();
         let mut published = BTreeMap::new();
         for r in reports {
             if r.draft {
                 drafts.insert(r.id.clone());
+                draft_reports.push(r);
             } else {
                 published.insert(r.id.clone(), r);
             }
@@ -99,6 +104,7 @@ impl Site {
             reports: published,
             drafts,
             files,
+            drafts_only: BTreeSet::new(),
             units: BTreeMap::new(),
             root_units: Vec::new(),
             years: BTreeMap::new(),
@@ -116,6 +122,10 @@ impl Site {
         site.types = ix.types;
         site.type_pages = ix.type_pages;
         site.unit_position = ix.unit_position;
+        if !draft_reports.is_empty() {
+            let drafts: Vec<&Report> = draft_reports.iter().map(|r| &**r).collect();
+            site.drafts_only = Beside::new(&site).drafts_only(&drafts);
+        }
         site
     }
 
@@ -217,6 +227,7 @@ impl Site {
             reports,
             drafts,
             files,
+            drafts_only,
             units,
             root_units,
             years,
@@ -234,6 +245,7 @@ impl Site {
                 .all(|((a, ra), (b, rb))| a == b && (Arc::ptr_eq(ra, rb) || ra.same_but_body(rb)))
             && *drafts == other.drafts
             && *files == other.files
+            && *drafts_only == other.drafts_only
             && *units == other.units
             && *root_units == other.root_units
             && *years == other.years
@@ -312,9 +324,9 @@ fn unique_page(dir: &str, base: &str, taken: &mut HashMap<String, usize>) -> Str
 
 /// Attachments that would run something when a reader opens them: a
 /// warning for each, naming the file and what to do instead.
-pub fn risky_attachments(files: &BTreeMap<String, ContentFile>) -> Vec<Diagnostic> {
+pub fn risky_attachments<'a>(files: impl IntoIterator<Item = &'a ContentFile>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for f in files.values() {
+    for f in files {
         let Some(risk) = f.risk() else { continue };
         let shown = format!("content/{}", f.rel);
         let published = f.site_path.rsplit('/').next().unwrap_or(&f.site_path);

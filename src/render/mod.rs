@@ -10,7 +10,7 @@ mod stats;
 mod theme;
 mod views;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use page::Bodies;
@@ -139,6 +139,26 @@ pub fn stale_markdown<'s>(
     site.reports
         .values()
         .filter(|r| !facts.get(&r.id).is_some_and(|f| f.is_current(site, r)))
+        .collect()
+}
+
+/// The files only drafts use ([`Site::drafts_only`]) that no published
+/// report links to either (`markdown`: what the published reports' Markdown
+/// links to, all of it rendered): they are neither copied nor listed nor
+/// searched, as the drafts themselves.
+pub fn withheld<'s>(site: &'s Site, markdown: &BTreeMap<String, MdFacts>) -> BTreeSet<&'s str> {
+    if site.drafts_only.is_empty() {
+        return BTreeSet::new();
+    }
+    let linked: HashSet<&str> = markdown
+        .values()
+        .flat_map(|f| &f.linked_files)
+        .map(String::as_str)
+        .collect();
+    site.drafts_only
+        .iter()
+        .filter(|rel| !linked.contains(site.files[rel.as_str()].site_path.as_str()))
+        .map(String::as_str)
         .collect()
 }
 

@@ -12,6 +12,8 @@ use crate::support::*;
 
 const UNITS: &[&str] = &["江城市委", "荔湾区委", "东街道党工委", "市委办公室"];
 const TYPES: &[&str] = &["调研报告", "汇报提纲", "工作总结"];
+/// Files beside the fixed reports, named after none of them.
+const SHARED: &[&str] = &["fixed/共用0.txt", "fixed/共用1.txt"];
 const DATES: &[&str] = &[
     "2019-03-01",
     "2020-05",
@@ -20,7 +22,7 @@ const DATES: &[&str] = &[
     "2018-01-09",
 ];
 
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
@@ -48,7 +50,7 @@ fn built_session(a: &Archive) -> Session {
 }
 
 /// A session as a new process opens it: with the build cache of the last.
-fn cached_session(root: &Path) -> Session {
+pub(crate) fn cached_session(root: &Path) -> Session {
     Session::open(BuildOptions {
         root: root.to_path_buf(),
         out: None,
@@ -82,7 +84,7 @@ fn fresh(root: &Path) -> (Vec<dangan::diag::Diagnostic>, BTreeMap<String, Vec<u8
     (outcome.diagnostics, tree(&out))
 }
 
-fn fresh_build(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn fresh_build(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let (diags, files) = fresh(root);
     assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
     files
@@ -101,6 +103,10 @@ fn random_report(rng: &mut Rng, known: &[String]) -> String {
             "\n见[另一篇](/{})。\n",
             rng.choice(&targets).unwrap()
         ));
+    }
+    // files no report has beside it: published unless only drafts link to them
+    if rng.usize(..3) == 0 {
+        body.push_str(&format!("\n见[材料](/{})。\n", rng.choice(SHARED).unwrap()));
     }
     let draft = if rng.usize(..8) == 0 {
         "draft: true\n"
@@ -135,7 +141,7 @@ fn movable(rng: &mut Rng, reports: &[String]) -> usize {
 fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<PathBuf> {
     let content = root.join("content");
     let dirs = ["", "2020/", "a/b/", "调研/"];
-    match rng.usize(..8) {
+    match rng.usize(..9) {
         0 | 1 if !reports.is_empty() => {
             // edit a report (front matter and body), or its body alone: the
             // pages that do not show the body keep their fingerprints
@@ -169,6 +175,18 @@ fn random_change(rng: &mut Rng, root: &Path, reports: &mut Vec<String>) -> Vec<P
             vec![content.join(old), content.join(new_id)]
         }
         4 => random_attachment(rng, &content, reports),
+        8 if !reports.is_empty() => {
+            // a report turns draft, or a draft is published: its files with it
+            let id = rng.choice(reports.iter()).unwrap().clone();
+            let path = content.join(&id);
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = match text.contains("\ndraft: true\n") {
+                true => text.replacen("\ndraft: true\n", "\n", 1),
+                false => text.replacen("---\n", "---\ndraft: true\n", 1),
+            };
+            std::fs::write(&path, text).unwrap();
+            vec![path]
+        }
         5 if !reports.is_empty() => {
             // a whole folder moves
             let from = content.join("a");
@@ -269,6 +287,9 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
     // deletions warnings: both must happen for the comparison to test them.
     let (mut redirects_seen, mut moved_away_seen) = (0, 0);
     let (mut restarts, mut cache_restored) = (0, 0);
+    // Files only drafts link to are left out, and published again once a
+    // published report links to them (or none does).
+    let (mut shared_published, mut shared_withheld) = (0, 0);
     for seed in [1u64, 7, 42, 2024, 5, 11, 99, 123] {
         let a = Archive::new();
         let root = a.root();
@@ -288,6 +309,9 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
                 id,
                 &report("固定", "市委办公室", "2020-01-01", "工作总结", "正文"),
             );
+        }
+        for (i, rel) in SHARED.iter().enumerate() {
+            a.write(&format!("content/{rel}"), format!("共用材料{i}").as_bytes());
         }
         for _ in 0..12 {
             random_change(&mut rng, root, &mut reports);
@@ -363,6 +387,12 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
                 continue; // compared once the search index has followed
             }
             let incremental = tree(&root.join("public"));
+            for rel in SHARED {
+                match fresh.contains_key(*rel) {
+                    true => shared_published += 1,
+                    false => shared_withheld += 1,
+                }
+            }
             for k in fresh.keys().filter(|k| k.starts_with("year/")) {
                 match k.matches('/').count() {
                     2 => own_compilations += 1,
@@ -396,6 +426,10 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
     assert!(
         redirects_seen > 10 && moved_away_seen > 5,
         "{redirects_seen} redirect pages written, {moved_away_seen} addresses gone"
+    );
+    assert!(
+        shared_published > 20 && shared_withheld > 20,
+        "files only drafts link to: {shared_withheld} times left out, {shared_published} published"
     );
 }
 

@@ -8,6 +8,7 @@ mod build;
 mod build_cache;
 mod commands;
 mod compilation;
+mod drafts;
 mod errors;
 mod hostile;
 mod hostile_property;
