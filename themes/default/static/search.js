@@ -323,8 +323,9 @@
   }
 
   /* A key's list: {num, tfc, title, own} typed arrays, numbers increasing;
-   * own: in the report's title or body, not only in an attachment's text. */
-  function list(cps) {
+   * own: in the report's title or body, not only in an attachment's text.
+   * A generator (see `sliced`): a list of 100,000 reports takes a while. */
+  function* list(cps) {
     var name = listFile(cps), key = keyString(cps), sh = name && shards[name];
     if (!sh) return { num: new Int32Array(0), tfc: new Uint8Array(0), title: new Uint8Array(0), own: new Uint8Array(0) };
     sh.lists = sh.lists || new Map();
@@ -342,6 +343,7 @@
           var t = r.bit();
           title.push(t);
           own.push(t || !attached || !r.bit() ? 1 : 0);
+          if ((num.length & 4095) === 0) yield;
         }
       }
     }
@@ -399,9 +401,10 @@
 
   /* Intersects sorted lists a and b (typed arrays {num, tfc, title, own}),
    * keeping the smaller class and the title and own flags of both. */
-  function intersect(a, b) {
-    var num = [], tfc = [], title = [], own = [], i = 0, j = 0;
+  function* intersect(a, b) {
+    var num = [], tfc = [], title = [], own = [], i = 0, j = 0, steps = 0;
     while (i < a.num.length && j < b.num.length) {
+      if ((++steps & 8191) === 0) yield;
       if (a.num[i] < b.num[j]) i++;
       else if (a.num[i] > b.num[j]) j++;
       else {
@@ -417,18 +420,20 @@
 
   /* The query's candidates: numbers holding every key of every term, with
    * per term its estimated class, title and own flags ({num, per: [{tfc, title, own}], df}). */
-  function candidates(terms) {
-    var per = terms.map(function (cps) {
-      var keys = termKeys(cps), l = list(keys[0]);
-      for (var k = 1; k < keys.length; k++) l = intersect(l, list(keys[k]));
-      return l;
-    });
-    var num = per[0].num, t;
-    for (t = 1; t < per.length; t++) num = intersect({ num: num, tfc: num, title: num, own: num }, per[t]).num; // numbers only
+  function* candidates(terms) {
+    var per = [], t;
+    for (t = 0; t < terms.length; t++) {
+      var keys = termKeys(terms[t]), l = yield* list(keys[0]);
+      for (var k = 1; k < keys.length; k++) l = yield* intersect(l, yield* list(keys[k]));
+      per.push(l);
+    }
+    var num = per[0].num;
+    for (t = 1; t < per.length; t++) num = (yield* intersect({ num: num, tfc: num, title: num, own: num }, per[t])).num; // numbers only
     var out = { num: num, per: [], df: per.map(function (l) { return l.num.length; }) };
     for (t = 0; t < per.length; t++) {
       var l = per[t], tfc = new Uint8Array(num.length), title = new Uint8Array(num.length), own = new Uint8Array(num.length), j = 0;
       for (var i = 0; i < num.length; i++) {
+        if ((i & 8191) === 8191) yield;
         while (l.num[j] < num[i]) j++;
         tfc[i] = l.tfc[j];
         title[i] = l.title[j];
@@ -623,15 +628,26 @@
    * `nums`: the matches (or candidates, while `about`). Without the facet
    * files yet, unit and type list no counts. */
   function renderFilters(nums, haveFacets, about) {
+    drawFilters(drain(filterCounts(nums, haveFacets)), haveFacets, about);
+  }
+
+  /* The counts of renderFilters (a generator, see `sliced`). */
+  function* filterCounts(nums, haveFacets) {
     var units = new Int32Array(ix.units.length), kinds = new Int32Array(ix.kinds.length);
     // Years need the facets only when a unit or type filter is set (which loads them).
     var years = new Int32Array(Math.max(0, ix.ymax - ix.ymin + 1));
     for (var i = 0; i < nums.length; i++) {
+      if ((i & 4095) === 4095) yield;
       var d = nums[i], f = haveFacets ? facet(d) : null;
       if (f && passes(d, "unit")) for (var u = f[0]; u >= 0; u = ix.units[u].parent) units[u]++;
       if (f && passes(d, "type")) kinds[f[1]]++;
       if (passes(d, "year")) years[yearOf(d) - ix.ymin]++;
     }
+    return { units: units, kinds: kinds, years: years };
+  }
+
+  function drawFilters(c, haveFacets, about) {
+    var units = c.units, kinds = c.kinds, years = c.years;
     fillSelect(el.unit, ix.units.map(function (u, i) {
       return { value: u.path, label: new Array(u.depth + 1).join("\u3000") + u.name, count: haveFacets ? units[i] : null };
     }), state.unit >= 0 ? ix.units[state.unit].path : "", "全部单位", about);
@@ -735,6 +751,28 @@
   })();
   var SLICE_MS = 25;
 
+  /* Runs the generator `it` in slices of about SLICE_MS, each a task of its
+   * own, so that no task of a search keeps the page from reacting for long;
+   * the generators yield every few thousand steps. cb(its return value) at
+   * the end; nothing once a newer search has started (my !== gen). */
+  function sliced(it, my, cb) {
+    (function step() {
+      if (my !== gen) return;
+      var t0 = performance.now(), r;
+      while (!(r = it.next()).done) {
+        if (performance.now() - t0 > SLICE_MS) return soon(step);
+      }
+      cb(r.value);
+    })();
+  }
+
+  /* Runs a generator to its end at once (for small work). */
+  function drain(it) {
+    var r;
+    while (!(r = it.next()).done) { /* on */ }
+    return r.value;
+  }
+
   /* Builds the heap in slices (a large candidate set takes a while). */
   function rankAll(cur, my, cb) {
     var n = cur.num.length, i = 0;
@@ -822,29 +860,47 @@
     })();
   }
 
-  /* The status and the filters' counts as far as they are known. */
+  /* The status and the filters' counts as far as they are known: counted
+   * in slices (many candidates take a while), then shown, unless a later
+   * report or search came first. */
   function report() {
     var cur = current;
     if (!cur || !ix) return;
-    var exact = cur.exact, nums = [];
-    for (var i = 0; i < cur.num.length; i++) if (cur.alive[i]) nums.push(cur.num[i]);
-    var filtered = nums.filter(function (d) { return passes(d, ""); });
-    var total = filtered.length;
+    var rep = cur.reports = (cur.reports || 0) + 1, exact = cur.exact, facets = cur.facets;
+    sliced(reportCounts(cur, facets), gen, function (r) {
+      if (cur === current && rep === cur.reports) showReport(cur, r, exact, facets);
+    });
+  }
+
+  function* reportCounts(cur, facets) {
+    var nums = [], total = 0;
+    for (var i = 0; i < cur.num.length; i++) {
+      if ((i & 8191) === 8191) yield;
+      if (cur.alive[i]) {
+        nums.push(cur.num[i]);
+        if (passes(cur.num[i], "")) total++;
+      }
+    }
+    return { nums: nums, total: total, filters: yield* filterCounts(nums, facets) };
+  }
+
+  function showReport(cur, r, exact, facets) {
+    var nums = r.nums, total = r.total;
     if (!exact) {
       // Of the candidates checked on their text so far, this share held every term.
       var seen = cur.trueSeen + cur.falseSeen;
-      total = seen ? Math.round(filtered.length * cur.trueSeen / seen) : filtered.length;
+      total = seen ? Math.round(r.total * cur.trueSeen / seen) : r.total;
     }
-    renderFilters(nums, cur.facets, !exact);
+    drawFilters(r.filters, facets, !exact);
     if (!cur.firstShown) return;
     if (!total && exact) {
       return status(nums.length ? "筛选条件下没有结果（共 " + nums.length + " 篇含有该词句）" :
-        "没有找到包含“" + cur.termStrs.join(" ") + "”的报告", cur.facets ? "done" : "partial", 0);
+        "没有找到包含“" + cur.termStrs.join(" ") + "”的报告", facets ? "done" : "partial", 0);
     }
     var note = cur.filtered ? "（已筛选）" : "";
     // Done: nothing more will be loaded for this count (exact, or an estimate the page gave up refining).
     status((exact ? "找到 " : "找到约 ") + total + " 篇报告" + note,
-      cur.facets && (exact || cur.gaveUp) ? "done" : "partial", exact ? total : undefined);
+      facets && (exact || cur.gaveUp) ? "done" : "partial", exact ? total : undefined);
   }
 
   /* ---- the exact count, in the background ---- */
@@ -857,9 +913,8 @@
    * for a term longer than four characters, checks the candidates not yet
    * checked on their texts, AHEAD at a time; the count is exact at the end. */
   function refine(my) {
-    var cur = current, fs = {}, i;
-    for (i = 0; i < cur.num.length; i++) fs[metaLeaf().f[Math.floor(cur.num[i] / ix.metaSpan)]] = 1;
-    loadAll(Object.keys(fs), function () {
+    var cur = current, mf = metaLeaf(), i;
+    loadAll(shardsOf(cur.num).map(function (s) { return mf.f[s]; }), function () {
       if (my !== gen) return;
       cur.facets = true;
       report();
@@ -916,27 +971,55 @@
       loadAll(files, function (ok) {
         if (my !== gen) return;
         if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
-        var c = candidates(terms), mf = metaLeaf(), need = {};
-        for (var i = 0; i < c.num.length; i++) need[mf.m[Math.floor(c.num[i] / ix.metaSpan)]] = 1;
-        // A unit or type filter needs the facets of every candidate first.
-        if (state.unit >= 0 || state.type >= 0) {
-          for (i = 0; i < c.num.length; i++) need[mf.f[Math.floor(c.num[i] / ix.metaSpan)]] = 1;
-        }
-        loadAll(Object.keys(need), function (ok) {
-          if (my !== gen) return;
-          if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
-          start(my, termStrs, terms, c);
+        sliced(candidates(terms), my, function (c) {
+          var mf = metaLeaf(), need = {}, facets = state.unit >= 0 || state.type >= 0;
+          shardsOf(c.num).forEach(function (s) {
+            need[mf.m[s]] = 1;
+            // A unit or type filter needs the facets of every candidate first.
+            if (facets) need[mf.f[s]] = 1;
+          });
+          loadAll(Object.keys(need), function (ok) {
+            if (my !== gen) return;
+            if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
+            sliced(start(termStrs, terms, c), my, function () { rankAll(current, my, function () {
+              showMore(my);
+              refine(my);
+            }); });
+          });
         });
       });
     });
   }
 
-  /* Ranks the candidates and shows the first page, then refines the count. */
-  function start(my, termStrs, terms, c) {
+  /* The m/ and f/ shards (by number) that hold the numbers `nums` (increasing). */
+  function shardsOf(nums) {
+    var out = [];
+    for (var i = 0; i < nums.length;) {
+      var s = Math.floor(nums[i] / ix.metaSpan);
+      out.push(s);
+      i = lowerBound(nums, (s + 1) * ix.metaSpan, i);
+    }
+    return out;
+  }
+
+  /* The first index from `i` on where a[index] >= v (a increasing). */
+  function lowerBound(a, v, i) {
+    var hi = a.length;
+    while (i < hi) {
+      var mid = (i + hi) >> 1;
+      if (a[mid] < v) i = mid + 1;
+      else hi = mid;
+    }
+    return i;
+  }
+
+  /* Scores the candidates (a generator, see `sliced`), making them `current`. */
+  function* start(termStrs, terms, c) {
     var n = c.num.length, i, t, lens = {};
     var idfs = terms.map(function (cps, k) { return idf(ix.n, c.df[k]); });
     var kt = new Uint8Array(n), ko = new Uint8Array(n), ks = new Float64Array(n);
     for (i = 0; i < n; i++) {
+      if ((i & 4095) === 4095) yield;
       var s = Math.floor(c.num[i] / ix.metaSpan);
       if (!lens[s]) {
         var r = new Bits(shards[metaLeaf().m[s]][0]), k = Math.min(ix.metaSpan, ix.n - s * ix.metaSpan);
@@ -962,10 +1045,6 @@
       facets: state.unit >= 0 || state.type >= 0,
       filtered: state.unit >= 0 || state.type >= 0 || !!state.from || !!state.to
     };
-    rankAll(current, my, function () {
-      showMore(my);
-      refine(my);
-    });
   }
 
   function readFilters() {
