@@ -17,14 +17,14 @@ use serde_json::json;
 use super::codec::Named;
 use super::layout::{ENTRY_PATH, Key, LEAF_SPAN, Layout, META_SPAN, NAME_SPAN};
 use super::lists::{Partial, assemble};
-use super::manifest::{Slot, entry, heavy_name, leaf_lists, leaf_meta, leaf_names};
+use super::manifest::{Slot, entry, heavy_name, leaf_lists, leaf_meta};
 use super::ngrams::{Doc, build_block};
 use super::prepare::{Prepared, prepare};
 use super::shards::{facet_shard, length_shard, name_shard};
 use super::text::text_files;
 use super::{SearchDoc, SearchMeta, SearchText, texts_of};
 
-pub(crate) const INDEX_VERSION: u32 = 2;
+pub(crate) const INDEX_VERSION: u32 = 3;
 
 /// What an update changed in the output folder.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -315,9 +315,21 @@ impl SearchIndex {
         let (wu, wk) = (width(units.len()), width(kinds.len()));
 
         let mut out = Vec::new();
+        let mut names = Vec::new();
+        for (i, chunk) in self.docs.chunks(NAME_SPAN as usize).enumerate() {
+            let pieces: Vec<&[u64]> = chunk.iter().map(|k| &k.pieces[..]).collect();
+            let n = name_shard(i, &pieces);
+            names.push(n.hash);
+            out.push(n);
+        }
         let (mut lengths, mut facets) = (Vec::new(), Vec::new());
-        for (i, chunk) in ps.chunks(META_SPAN as usize).enumerate() {
-            let m = length_shard(i, chunk);
+        let names_per = (META_SPAN / NAME_SPAN) as usize;
+        for ((i, chunk), names) in ps
+            .chunks(META_SPAN as usize)
+            .enumerate()
+            .zip(names.chunks(names_per))
+        {
+            let m = length_shard(i, chunk, names);
             lengths.push(m.hash);
             out.push(m);
             let fs: Vec<(u32, u32)> = chunk
@@ -333,13 +345,6 @@ impl SearchIndex {
             facets.push(f.hash);
             out.push(f);
         }
-        let mut names = Vec::new();
-        for (i, chunk) in self.docs.chunks(NAME_SPAN as usize).enumerate() {
-            let pieces: Vec<&[u64]> = chunk.iter().map(|k| &k.pieces[..]).collect();
-            let n = name_shard(i, &pieces);
-            names.push(n.hash);
-            out.push(n);
-        }
         let mut leaves = Vec::new();
         let mut push_leaf = |f: Named, out: &mut Vec<Named>| {
             leaves.push(f.hash);
@@ -354,10 +359,6 @@ impl SearchIndex {
                 chunk.iter().flat_map(|l| l.heavy.iter().copied()).collect();
             heavy.sort_unstable();
             push_leaf(leaf_lists(i, &buckets, &heavy), &mut out);
-        }
-        let n_leaves = names.len().div_ceil(span);
-        for (i, chunk) in names.chunks(span).enumerate() {
-            push_leaf(leaf_names(i, chunk), &mut out);
         }
 
         // Where each year starts: a year filter is a range of numbers.
@@ -385,7 +386,7 @@ impl SearchIndex {
             "kinds": kinds,
             "wu": wu,
             "wk": wk,
-            "leaves": [1, d_leaves, n_leaves],
+            "leaves": [1, d_leaves],
         });
         let (_, bytes) = entry(&header, &leaves);
         let entry = Named {

@@ -3,11 +3,11 @@
 //! changes, holds the archive-wide facts and the hashes of the leaves; a leaf
 //! (`l/…`) holds the hashes of the files of one range:
 //!
-//! - `l/mf`: every `m/<i>` then every `f/<i>` (60 bits each);
+//! - `l/mf`: every `m/<i>` then every `f/<i>` (60 bits each); an `m/` file
+//!   names the text-name files (`n/`) of its range;
 //! - `l/d<i>`: document-list buckets i × LEAF_SPAN …: per bucket 1 bit (a
 //!   file?) and its hash; then gamma(keys + 1) and each key with a list file
-//!   of its own (`k/…`): header (KeyDelta) and hash;
-//! - `l/n<i>`: text-name shards i × LEAF_SPAN …: their hashes.
+//!   of its own (`k/…`): header (KeyDelta) and hash.
 //!
 //! A new set of files never overwrites one a reader may be using: publish
 //! copies the new files, then the pages, then the entry, and removes the files
@@ -53,15 +53,6 @@ pub(crate) fn leaf_lists(i: usize, buckets: &[Slot], heavy: &[(Key, u64)]) -> Na
     Named::bits(&format!("l/d{i}"), &w)
 }
 
-/// `l/n<i>`.
-pub(crate) fn leaf_names(i: usize, shards: &[u64]) -> Named {
-    let mut w = BitWriter::default();
-    for &h in shards {
-        w.bits(h, 60);
-    }
-    Named::bits(&format!("l/n{i}"), &w)
-}
-
 /// The name of a key's own list file.
 pub(crate) fn heavy_name(key: Key, hash: u64) -> String {
     let cps: Vec<String> = key.code_points().iter().map(|c| format!("{c:x}")).collect();
@@ -69,7 +60,7 @@ pub(crate) fn heavy_name(key: Key, hash: u64) -> String {
 }
 
 /// The entry: `DANGAN_SEARCH_SHARD("index", {header}, "<leaf hashes>")`, the
-/// leaves in the order the header's counts give (mf, lists, names).
+/// leaves in the order the header's counts give (mf, lists).
 pub(crate) fn entry(header: &Value, leaves: &[u64]) -> (String, Vec<u8>) {
     let mut w = BitWriter::default();
     for &h in leaves {

@@ -18,7 +18,8 @@ use super::rank;
 
 /// Results shown on a page.
 pub const PAGE: usize = 20;
-/// Texts loaded at once for the best candidates (search.js's AHEAD).
+/// Texts loaded at once for the best candidates when a term is longer than
+/// four characters (search.js's AHEAD); one more than a page otherwise.
 const AHEAD: usize = PAGE + 5;
 /// Candidates of a long term that search.js checks on their text in the
 /// background, to make the count exact (BACKGROUND_TEXTS there).
@@ -219,23 +220,18 @@ impl<'a> Reader<'a> {
         Some(w)
     }
 
-    /// Leaf `i` of kind 0 (mf), 1 (lists) or 2 (names), as words.
+    /// Leaf `i` of kind 0 (mf) or 1 (lists), as words.
     fn leaf(&self, kind: usize, i: u64, loads: &mut BTreeSet<String>) -> Option<Rc<Vec<u64>>> {
         let counts: Vec<u64> = self.header["leaves"]
             .as_array()?
             .iter()
             .map(|v| v.as_u64().unwrap_or(0))
             .collect();
-        if i >= counts[kind] {
+        if i >= *counts.get(kind)? {
             return None;
         }
         let at: u64 = counts[..kind].iter().sum::<u64>() + i;
-        let prefix = [
-            "l/mf".to_string(),
-            format!("l/d{i}"),
-            format!("l/n{i}"),
-            format!("l/x{i}"),
-        ];
+        let prefix = ["l/mf".to_string(), format!("l/d{i}")];
         let name = format!("{}.{}", prefix[kind], hash_name(self.leaves[at as usize]));
         self.bits(&name, loads)
     }
@@ -313,20 +309,20 @@ impl<'a> Reader<'a> {
         Vec::new()
     }
 
+    /// The words of length shard `i` (`m/<i>`).
+    fn length_shard(&self, i: u32, loads: &mut BTreeSet<String>) -> Option<Rc<Vec<u64>>> {
+        let leaf = self.leaf(0, 0, loads)?;
+        let hash = WordReader::new(&leaf, u64::from(i) * 60).bits(60);
+        self.bits(&format!("m/{i}.{}", hash_name(hash)), loads)
+    }
+
     /// Length classes of the reports `numbers` (sorted), from the `m/` shards.
     fn lengths(&self, numbers: &[u32], loads: &mut BTreeSet<String>) -> BTreeMap<u32, u32> {
         let span = num(&self.header, "metaSpan") as u32;
         let shards: BTreeSet<u32> = numbers.iter().map(|n| n / span).collect();
         let mut out = BTreeMap::new();
-        let Some(leaf) = (!shards.is_empty())
-            .then(|| self.leaf(0, 0, loads))
-            .flatten()
-        else {
-            return out;
-        };
         for i in shards {
-            let hash = WordReader::new(&leaf, u64::from(i) * 60).bits(60);
-            let Some(words) = self.bits(&format!("m/{i}.{}", hash_name(hash)), loads) else {
+            let Some(words) = self.length_shard(i, loads) else {
                 continue;
             };
             let mut r = WordReader::new(&words, 0);
@@ -405,16 +401,21 @@ impl<'a> Reader<'a> {
         None
     }
 
-    /// The hashes naming report `n`'s text pieces.
+    /// The hashes naming report `n`'s text pieces: its `n/` file is named
+    /// in its length shard, after the length classes.
     fn piece_names(&self, n: u32, loads: &mut BTreeSet<String>) -> Vec<u64> {
         let h = &self.header;
         let span = num(h, "nameSpan") as u32;
+        let meta_span = num(h, "metaSpan") as u32;
         let shard = n / span;
-        let Some(leaf) = self.leaf(2, u64::from(shard) / num(h, "leafSpan"), loads) else {
+        let m = n / meta_span;
+        let Some(lengths) = self.length_shard(m, loads) else {
             return Vec::new();
         };
-        let at = u64::from(shard) % num(h, "leafSpan");
-        let hash = WordReader::new(&leaf, at * 60).bits(60);
+        let first = m * meta_span;
+        let k = (first + meta_span).min(self.count() as u32) - first;
+        let at = 7 * u64::from(k) + 60 * u64::from(shard - first / span);
+        let hash = WordReader::new(&lengths, at).bits(60);
         let Some(words) = self.bits(&format!("n/{shard}.{}", hash_name(hash)), loads) else {
             return Vec::new();
         };
@@ -530,7 +531,8 @@ impl<'a> Reader<'a> {
             let Some(&top) = heap.peek() else { break };
             if !fetched.contains(&top.3) {
                 let mut took = Vec::new();
-                while took.len() < AHEAD {
+                let ahead = if exactly_known { PAGE + 1 } else { AHEAD };
+                while took.len() < ahead {
                     let Some(k) = heap.pop() else { break };
                     took.push(k);
                 }

@@ -1,7 +1,9 @@
 //! The small per-report files, each covering a range of report numbers:
 //!
-//! - `m/<i>`: each report's length class, 7 bits ([`len_class`]); loaded for a
-//!   query's candidates, to rank them (length-normalised, as BM25 does);
+//! - `m/<i>`: each report's length class, 7 bits ([`len_class`]), then the
+//!   60-bit hash naming each `n/` file of its range; loaded for a query's
+//!   candidates, to rank them (length-normalised, as BM25 does), and so
+//!   naming the text names of the results without another file in between;
 //! - `f/<i>`: each report's unit and type, `wu` and `wk` bits (indexes into the
 //!   entry's lists); loaded for the filters and their counts;
 //! - `n/<i>`: the names of each report's text pieces: gamma(pieces), then the
@@ -20,11 +22,15 @@ pub(crate) fn len_class(len: u32) -> u32 {
     (4 * b + (len >> (b - 2) & 3)).min(127)
 }
 
-/// `m/<i>`: the length classes of `docs` (a range of numbers, in order).
-pub(crate) fn length_shard(i: usize, docs: &[&Prepared]) -> Named {
+/// `m/<i>`: the length classes of `docs` (a range of numbers, in order),
+/// then the hashes of the `n/` files of that range.
+pub(crate) fn length_shard(i: usize, docs: &[&Prepared], names: &[u64]) -> Named {
     let mut w = BitWriter::default();
     for p in docs {
         w.bits(u64::from(len_class(p.stream_len)), 7);
+    }
+    for &h in names {
+        w.bits(h, 60);
     }
     Named::bits(&format!("m/{i}"), &w)
 }

@@ -246,10 +246,9 @@
   var ix = null; // the entry's header, with the names of its leaves
 
   function parseEntry(h, bits) {
-    var r = new Bits(bits), c = h.leaves, leaves = { mf: null, d: [], n: [] }, i;
+    var r = new Bits(bits), c = h.leaves, leaves = { mf: null, d: [] }, i;
     leaves.mf = "l/mf." + r.hash();
     for (i = 0; i < c[1]; i++) leaves.d.push("l/d" + i + "." + r.hash());
-    for (i = 0; i < c[2]; i++) leaves.n.push("l/n" + i + "." + r.hash());
     h.leafNames = leaves;
     h.units = h.units.map(function (u) { return { name: u[0], parent: u[1] }; });
     h.units.forEach(function (u, i) {
@@ -300,15 +299,6 @@
     for (i = 0; i < k; i++) m.push("m/" + i + "." + r.hash());
     for (i = 0; i < k; i++) f.push("f/" + i + "." + r.hash());
     sh.leaf = { m: m, f: f };
-    return sh.leaf;
-  }
-
-  function namesLeaf(i) {
-    var sh = shards[ix.leafNames.n[i]];
-    if (sh.leaf) return sh.leaf;
-    var r = new Bits(sh[0]), out = [], first = i * ix.leafSpan, count = Math.ceil(ix.n / ix.nameSpan);
-    for (var s = first; s < Math.min(first + ix.leafSpan, count); s++) out.push("n/" + s + "." + r.hash());
-    sh.leaf = out;
     return sh.leaf;
   }
 
@@ -446,11 +436,23 @@
 
   /* ---- text pieces (text.rs) ---- */
 
+  /* The names of the n/ files of length shard i (m/<i>: the length classes
+   * of its reports, 7 bits each, then the hash of each n/ file of its range). */
+  function namesFiles(i) {
+    var sh = shards[metaLeaf().m[i]];
+    if (sh.nfiles) return sh.nfiles;
+    var first = i * ix.metaSpan, k = Math.min(ix.metaSpan, ix.n - first), out = [];
+    var r = new Bits(sh[0], 7 * k), s = first / ix.nameSpan;
+    for (var end = Math.ceil((first + k) / ix.nameSpan); s < end; s++) out.push("n/" + s + "." + r.hash());
+    sh.nfiles = out;
+    return out;
+  }
+
   function namesOf(num, cb) {
-    var shard = Math.floor(num / ix.nameSpan), leaf = ix.leafNames.n[Math.floor(shard / ix.leafSpan)];
-    loadAll([leaf], function () {
-      if (!shards[leaf]) return cb(null);
-      var name = namesLeaf(Math.floor(shard / ix.leafSpan))[shard % ix.leafSpan];
+    var shard = Math.floor(num / ix.nameSpan), m = Math.floor(num / ix.metaSpan), mname = metaLeaf().m[m];
+    loadAll([mname], function () {
+      if (!shards[mname]) return cb(null);
+      var name = namesFiles(m)[shard - m * ix.metaSpan / ix.nameSpan];
       loadAll([name], function () {
         var sh = shards[name];
         if (!sh) return cb(null);
@@ -591,7 +593,15 @@
 
   /* Unit and type of a number, once its facet file is decoded (null before). */
   function facet(num) {
-    var i = Math.floor(num / ix.metaSpan), sh = shards[metaLeaf().f[i]];
+    var i = Math.floor(num / ix.metaSpan), fa = facetsOf(i);
+    if (!fa) return null;
+    var o = num - i * ix.metaSpan;
+    return [fa.u[o], fa.t[o]];
+  }
+
+  /* Units and types of facet shard i ({u, t} by number within it), null before it is loaded. */
+  function facetsOf(i) {
+    var sh = shards[metaLeaf().f[i]];
     if (!sh) return null;
     if (!sh.facets) {
       var r = new Bits(sh[0]), k = Math.min(ix.metaSpan, ix.n - i * ix.metaSpan);
@@ -599,8 +609,7 @@
       for (var j = 0; j < k; j++) { u[j] = r.bits(ix.wu); t[j] = r.bits(ix.wk); }
       sh.facets = { u: u, t: t };
     }
-    var o = num - i * ix.metaSpan;
-    return [sh.facets.u[o], sh.facets.t[o]];
+    return sh.facets;
   }
 
   function passes(num, skip) {
@@ -636,13 +645,30 @@
     var units = new Int32Array(ix.units.length), kinds = new Int32Array(ix.kinds.length);
     // Years need the facets only when a unit or type filter is set (which loads them).
     var years = new Int32Array(Math.max(0, ix.ymax - ix.ymin + 1));
+    // Without filters every number counts everywhere: the common case, made quick.
+    var all = state.unit < 0 && state.type < 0 && !state.from && !state.to;
+    var shard = -1, fa = null, yi = -1, year = ix.ymin, u;
     for (var i = 0; i < nums.length; i++) {
       if ((i & 4095) === 4095) yield;
-      var d = nums[i], f = haveFacets ? facet(d) : null;
-      if (f && passes(d, "unit")) for (var u = f[0]; u >= 0; u = ix.units[u].parent) units[u]++;
+      var d = nums[i];
+      // As yearOf(d), for increasing numbers.
+      while (yi + 1 < ix.years.length && ix.years[yi + 1][1] <= d) year = ix.years[++yi][0];
+      if (all) {
+        years[year - ix.ymin]++;
+        if (haveFacets) {
+          var s = Math.floor(d / ix.metaSpan);
+          if (s !== shard) { shard = s; fa = facetsOf(s); }
+          if (fa) { units[fa.u[d - s * ix.metaSpan]]++; kinds[fa.t[d - s * ix.metaSpan]]++; }
+        }
+        continue;
+      }
+      var f = haveFacets ? facet(d) : null;
+      if (f && passes(d, "unit")) units[f[0]]++;
       if (f && passes(d, "type")) kinds[f[1]]++;
-      if (passes(d, "year")) years[yearOf(d) - ix.ymin]++;
+      if (passes(d, "year")) years[year - ix.ymin]++;
     }
+    // A unit counts its sub-units' reports too; a unit's parent comes before it in ix.units.
+    for (u = units.length - 1; u >= 0; u--) if (ix.units[u].parent >= 0) units[ix.units[u].parent] += units[u];
     return { units: units, kinds: kinds, years: years };
   }
 
@@ -789,7 +815,10 @@
   }
 
   /* Texts are loaded for this many of the best candidates at once: those of
-   * a page, and a few more for candidates that turn out not to hold a long term. */
+   * a page, and a few more for candidates that turn out not to hold a long
+   * term; without a long term every candidate is a result, and one more than
+   * a page tells whether there are more (each text is a file, and each file
+   * costs the page a few ms). */
   var AHEAD = PAGE + 5;
 
   /* Whether candidate i's first text piece is loaded. */
@@ -799,7 +828,8 @@
    * yet loaded (all at once), then cb. */
   function prefetch(cur, my, cb) {
     var took = [];
-    while (took.length < AHEAD && cur.heap.length) took.push(heapPop(cur));
+    var ahead = cur.long ? AHEAD : PAGE + 1;
+    while (took.length < ahead && cur.heap.length) took.push(heapPop(cur));
     took.forEach(function (i) { heapPush(cur, i); });
     var want = took.filter(function (i) { return !fetched(cur, i); }), left = want.length;
     if (!left) return cb();
@@ -1039,7 +1069,7 @@
     // Terms of up to four characters are known exactly from their lists.
     var long = terms.some(function (cps) { return cps.length > 4; });
     current = {
-      termStrs: termStrs, terms: terms, num: c.num, per: c.per, kt: kt, ko: ko, ks: ks, heap: [],
+      termStrs: termStrs, terms: terms, long: long, num: c.num, per: c.per, kt: kt, ko: ko, ks: ks, heap: [],
       alive: new Uint8Array(n).fill(1), checked: new Uint8Array(n), fetched: new Uint8Array(n),
       shown: 0, trueSeen: 0, falseSeen: 0, exact: !long, gaveUp: false, ahead: null, firstShown: false,
       facets: state.unit >= 0 || state.type >= 0,
