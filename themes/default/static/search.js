@@ -36,8 +36,37 @@
       var u = c.charCodeAt(0);
       if (u < 0x80) return SPACE.test(c) ? " " : c.toLowerCase();
       if (u >= 0x4e00 && u <= 0x9fff) return c;
+      // Punctuation (，。、“”…) comes again and again: NFKC once per character.
+      var known = singles.get(c);
+      if (known === undefined) singles.set(c, known = c.normalize("NFKC").toLowerCase().replace(SPACE_G, " "));
+      return known;
     }
     return c.normalize("NFKC").toLowerCase().replace(SPACE_G, " ");
+  }
+  var singles = new Map();
+
+  /* The length of the cluster (a character and its combining marks) at i of s. */
+  function clusterAt(s, i) {
+    var u = s.charCodeAt(i);
+    // A character that is no surrogate, followed by a plain one (never a mark), is a cluster of its own.
+    if ((u < 0xd800 || u > 0xdfff) && (i + 1 === s.length || plain(s.charCodeAt(i + 1)))) return 1;
+    CLUSTER.lastIndex = i;
+    return CLUSTER.exec(s)[0].length;
+  }
+
+  /* normMap(s).n without the spans: the normalized text alone, for checks. */
+  function norm(s) {
+    var out = [], start = 0, i = 0;
+    while (i < s.length) {
+      if (plain(s.charCodeAt(i)) && (i + 1 === s.length || plain(s.charCodeAt(i + 1)))) { i++; continue; }
+      if (i > start) out.push(s.slice(start, i));
+      var k = clusterAt(s, i);
+      out.push(normCluster(s.substr(i, k)));
+      i += k;
+      start = i;
+    }
+    if (start < s.length) out.push(s.slice(start));
+    return out.join("");
   }
 
   /* Characters that normalize to themselves and are no combining mark: most of a report. */
@@ -45,25 +74,23 @@
 
   /* Normalized text with, per UTF-16 unit of it, the span of display text it came from. */
   function normMap(s) {
-    var n = [], from = [], to = [], i = 0, m;
+    var n = [], from = [], to = [], i = 0;
     while (i < s.length) {
       var u = s.charCodeAt(i);
       if (plain(u) && (i + 1 === s.length || plain(s.charCodeAt(i + 1)))) {
         n.push(s[i]); from.push(i); to.push(i + 1); i++;
         continue;
       }
-      CLUSTER.lastIndex = i;
-      m = CLUSTER.exec(s);
-      var c = normCluster(m[0]);
-      for (var j = 0; j < c.length; j++) { from.push(i); to.push(i + m[0].length); }
+      var k = clusterAt(s, i), c = normCluster(s.substr(i, k));
+      for (var j = 0; j < c.length; j++) { from.push(i); to.push(i + k); }
       n.push(c);
-      i += m[0].length;
+      i += k;
     }
     return { n: n.join(""), from: from, to: to };
   }
 
   function queryTerms(q) {
-    var n = normMap(q).n.split(SPACES), out = [];
+    var n = norm(q).split(SPACES), out = [];
     for (var i = 0; i < n.length; i++) if (n[i] && out.indexOf(n[i]) < 0) out.push(n[i]);
     return out;
   }
@@ -495,7 +522,7 @@
       loadAll([names[0]], function () {
         var sh = shards[names[0]];
         if (!sh) return cb(null);
-        var fields = sh[0], title = normMap(fields.title).n, titleTerms = 0;
+        var fields = sh[0], title = norm(fields.title), titleTerms = 0;
         terms.forEach(function (t, k) {
           var inTitle = title.indexOf(t) >= 0;
           if (inTitle) titleTerms++;
@@ -509,7 +536,7 @@
           var text = piece[1];
           body.push(text.slice(0, piece[0].own));
           segments(piece[0], text.length).forEach(function (seg) {
-            var n = normMap(text.slice(seg.from, seg.to)).n, hit = false;
+            var n = norm(text.slice(seg.from, seg.to)), hit = false;
             terms.forEach(function (t, k) {
               if (n.indexOf(t) < 0) return;
               found[k] = hit = true;
@@ -521,7 +548,7 @@
           if ((missing.length === 0 && snip) || ++i >= names.length) {
             if (missing.length && i >= names.length && names.length > 1) {
               // A long term may run across pieces: look in the whole text.
-              var all = normMap(body.join("")).n;
+              var all = norm(body.join(""));
               missing = missing.filter(function (k) { return all.indexOf(terms[k]) < 0; });
             }
             if (missing.length) return cb({ ok: false });
@@ -758,15 +785,21 @@
     var h = cur.heap, top = h[0], last = h.pop();
     if (h.length) {
       h[0] = last;
-      for (var j = 0; ;) {
-        var l = 2 * j + 1, r = l + 1, m = j;
-        if (l < h.length && better(cur, h[l], h[m])) m = l;
-        if (r < h.length && better(cur, h[r], h[m])) m = r;
-        if (m === j) break;
-        var t = h[j]; h[j] = h[m]; h[m] = t; j = m;
-      }
+      siftDown(cur, 0);
     }
     return top;
+  }
+
+  /* Moves the entry at j down until its children rank below it. */
+  function siftDown(cur, j) {
+    var h = cur.heap;
+    for (;;) {
+      var l = 2 * j + 1, r = l + 1, m = j;
+      if (l < h.length && better(cur, h[l], h[m])) m = l;
+      if (r < h.length && better(cur, h[r], h[m])) m = r;
+      if (m === j) break;
+      var t = h[j]; h[j] = h[m]; h[m] = t; j = m;
+    }
   }
 
   /* Runs fn as a task of its own, soon: the page can handle a keystroke in between. */
@@ -799,19 +832,19 @@
     return r.value;
   }
 
-  /* Builds the heap in slices (a large candidate set takes a while). */
-  function rankAll(cur, my, cb) {
-    var n = cur.num.length, i = 0;
-    (function step() {
-      if (my !== gen) return;
-      var t0 = performance.now();
-      while (i < n) {
-        if (passes(cur.num[i], "")) heapPush(cur, i);
-        i++;
-        if ((i & 1023) === 0 && performance.now() - t0 > SLICE_MS) return soon(step);
-      }
-      cb();
-    })();
+  /* Builds the heap in slices (a large candidate set takes a while): the
+   * candidates that pass the filters, then each parent sifted down from the
+   * last (Floyd's, linear in their number). */
+  function* rankAll(cur) {
+    var n = cur.num.length, h = cur.heap, i;
+    for (i = 0; i < n; i++) {
+      if ((i & 4095) === 4095) yield;
+      if (passes(cur.num[i], "")) h.push(i);
+    }
+    for (i = (h.length >> 1) - 1; i >= 0; i--) {
+      if ((i & 2047) === 2047) yield;
+      siftDown(cur, i);
+    }
   }
 
   /* Texts are loaded for this many of the best candidates at once: those of
@@ -1011,10 +1044,12 @@
           loadAll(Object.keys(need), function (ok) {
             if (my !== gen) return;
             if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
-            sliced(start(termStrs, terms, c), my, function () { rankAll(current, my, function () {
-              showMore(my);
-              refine(my);
-            }); });
+            sliced(start(termStrs, terms, c), my, function () {
+              sliced(rankAll(current), my, function () {
+                showMore(my);
+                refine(my);
+              });
+            });
           });
         });
       });
@@ -1048,6 +1083,8 @@
     var n = c.num.length, i, t, lens = {};
     var idfs = terms.map(function (cps, k) { return idf(ix.n, c.df[k]); });
     var kt = new Uint8Array(n), ko = new Uint8Array(n), ks = new Float64Array(n);
+    // tfPart depends on the count's class (the same from 12 on) and the length class only.
+    var tfs = new Float64Array(13 * 128).fill(-1);
     for (i = 0; i < n; i++) {
       if ((i & 4095) === 4095) yield;
       var s = Math.floor(c.num[i] / ix.metaSpan);
@@ -1056,11 +1093,13 @@
         lens[s] = new Uint8Array(k);
         for (var j = 0; j < k; j++) lens[s][j] = r.bits(7);
       }
-      var len = lenOfClass(lens[s][c.num[i] - s * ix.metaSpan]), title = 0, own = 0, score = 0;
+      var lc = lens[s][c.num[i] - s * ix.metaSpan], title = 0, own = 0, score = 0;
       for (t = 0; t < terms.length; t++) {
         title += c.per[t].title[i];
         own += c.per[t].own[i];
-        score += idfs[t] * tfPart(c.per[t].tfc[i], len, ix.avgLen);
+        var at = Math.min(c.per[t].tfc[i], 12) * 128 + lc;
+        if (tfs[at] < 0) tfs[at] = tfPart(c.per[t].tfc[i], lenOfClass(lc), ix.avgLen);
+        score += idfs[t] * tfs[at];
       }
       kt[i] = title;
       ko[i] = own;
@@ -1110,7 +1149,7 @@
   }
 
   window.DANGAN_SEARCH = {
-    queryTerms: queryTerms, keyHash: keyHash, normMap: normMap,
+    queryTerms: queryTerms, keyHash: keyHash, normMap: normMap, norm: norm,
     loaded: function () { return Object.keys(shards).sort(); },
     units: function () { return Object.keys(shards).reduce(function (t, n) { return t + shards[n].size; }, 0); }
   };
