@@ -721,11 +721,12 @@
   }
 
   /* Display text s with every occurrence of the terms marked, limited to [from, to) of s. */
-  function highlight(s, terms, from, to, nm) {
+  function highlight(s, terms, from, to, nm, base) {
     nm = nm || normMap(s);
+    base = base || 0;
     var spans = [];
     terms.forEach(function (t) {
-      for (var i = nm.n.indexOf(t); i >= 0; i = nm.n.indexOf(t, i + 1)) spans.push([nm.from[i], nm.to[i + t.length - 1]]);
+      for (var i = nm.n.indexOf(t); i >= 0; i = nm.n.indexOf(t, i + 1)) spans.push([base + nm.from[i], base + nm.to[i + t.length - 1]]);
     });
     spans.sort(function (a, b) { return a[0] - b[0] || b[1] - a[1]; });
     var out = [], at = from;
@@ -739,16 +740,57 @@
     return out.join("");
   }
 
-  /* The text around the first term found. */
+  /* The text around the first term found. Only the clusters around it are
+   * mapped to display positions (a piece is thousands of characters, and
+   * the page shows 160 of them): the same marks as mapping all of it,
+   * which it falls back to when a match crosses the edge of the window. */
   function snippet(text, termStrs) {
-    var nm = normMap(text), first = -1;
+    var n = norm(text), first = -1;
     termStrs.forEach(function (t) {
-      var i = nm.n.indexOf(t);
+      var i = n.indexOf(t);
       if (i >= 0 && (first < 0 || i < first)) first = i;
     });
-    var at = first < 0 ? 0 : nm.from[first];
-    var from = Math.max(0, at - 40), to = Math.min(text.length, from + 160);
-    return (from > 0 ? "…" : "") + highlight(text, termStrs, from, to, nm) + (to < text.length ? "…" : "");
+    // Walk the clusters: display index i and normalized length k at each boundary.
+    var i = 0, k = 0, len = text.length;
+    function step() {
+      var u = text.charCodeAt(i);
+      if (plain(u) && (i + 1 === len || plain(text.charCodeAt(i + 1)))) { i++; k++; return 1; }
+      var c = clusterAt(text, i), m = normCluster(text.substr(i, c)).length;
+      i += c;
+      k += m;
+      return m;
+    }
+    var at = 0;
+    if (first >= 0) {
+      // To the cluster holding normalized index `first`: `at` is where it starts.
+      for (;;) {
+        var i0 = i, k0 = k;
+        step();
+        if (k > first) { i = i0; k = k0; break; }
+      }
+      at = i;
+    }
+    var from = Math.max(0, at - 40), to = Math.min(len, from + 160);
+    // The window: from the last boundary at or before `from` to the first past `to` + 64.
+    i = 0;
+    k = 0;
+    while (i < len) {
+      var i1 = i, k1 = k;
+      step();
+      if (i > from) { i = i1; k = k1; break; }
+    }
+    var bi = i, bk = k;
+    while (i < len && i < to + 64) step();
+    var ei = i, ek = k;
+    var crosses = termStrs.some(function (t) {
+      var j = bk > 0 ? n.indexOf(t, Math.max(0, bk - t.length + 1)) : -1;
+      if (j >= 0 && j < bk) return true;
+      j = ek < n.length ? n.indexOf(t, Math.max(0, ek - t.length + 1)) : -1;
+      return j >= 0 && j < ek;
+    });
+    var marked = crosses ? highlight(text, termStrs, from, to) :
+      highlight(text, termStrs, from, to, normMap(text.slice(bi, ei)), bi);
+    return (from > 0 ? "…" : "") + marked + (to < len ? "…" : "");
   }
 
   function resultHtml(r, termStrs) {
@@ -1149,7 +1191,7 @@
   }
 
   window.DANGAN_SEARCH = {
-    queryTerms: queryTerms, keyHash: keyHash, normMap: normMap, norm: norm,
+    queryTerms: queryTerms, keyHash: keyHash, normMap: normMap, norm: norm, snippet: snippet,
     loaded: function () { return Object.keys(shards).sort(); },
     units: function () { return Object.keys(shards).reduce(function (t, n) { return t + shards[n].size; }, 0); }
   };
