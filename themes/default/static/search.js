@@ -347,24 +347,33 @@
     if (!sh) return { num: new Int32Array(0), tfc: new Uint8Array(0), title: new Uint8Array(0), own: new Uint8Array(0) };
     sh.lists = sh.lists || new Map();
     if (sh.lists.has(key)) return sh.lists.get(key);
-    var at = directory(name).get(key), num = [], tfc = [], title = [], own = [];
+    // Straight into typed arrays, grown segment by segment: a list of 100,000
+    // reports pushed into plain arrays first kept the garbage collector busy.
+    var at = directory(name).get(key), n = 0, cap = 0;
+    var num = new Int32Array(0), tfc = new Uint8Array(0), title = new Uint8Array(0), own = new Uint8Array(0);
     if (at !== undefined) {
       var r = new Bits(sh[0], at), nseg = r.gamma(), b = -1;
       for (var s = 0; s < nseg; s++) {
         b += r.gamma();
         var df = r.gamma(), kd = r.bits(5), attached = r.bit(), local = -1, base = b * ix.block;
+        if (n + df > cap) {
+          cap = Math.max(2 * cap, n + df, 1024);
+          var num2 = new Int32Array(cap), tfc2 = new Uint8Array(cap), title2 = new Uint8Array(cap), own2 = new Uint8Array(cap);
+          num2.set(num); tfc2.set(tfc); title2.set(title); own2.set(own);
+          num = num2; tfc = tfc2; title = title2; own = own2;
+        }
         for (var i = 0; i < df; i++) {
           local += r.rice(kd) + 1;
-          num.push(base + local);
-          tfc.push(r.gamma() - 1);
+          num[n] = base + local;
+          tfc[n] = r.gamma() - 1;
           var t = r.bit();
-          title.push(t);
-          own.push(t || !attached || !r.bit() ? 1 : 0);
-          if ((num.length & 4095) === 0) yield;
+          title[n] = t;
+          own[n] = t || !attached || !r.bit() ? 1 : 0;
+          if ((++n & 4095) === 0) yield;
         }
       }
     }
-    var res = { num: Int32Array.from(num), tfc: Uint8Array.from(tfc), title: Uint8Array.from(title), own: Uint8Array.from(own) };
+    var res = { num: num.slice(0, n), tfc: tfc.slice(0, n), title: title.slice(0, n), own: own.slice(0, n) };
     sh.lists.set(key, res);
     return res;
   }
@@ -978,14 +987,15 @@
   }
 
   function* reportCounts(cur, facets) {
-    var nums = [], total = 0;
+    var nums = new Int32Array(cur.num.length), m = 0, total = 0;
     for (var i = 0; i < cur.num.length; i++) {
       if ((i & 8191) === 8191) yield;
       if (cur.alive[i]) {
-        nums.push(cur.num[i]);
+        nums[m++] = cur.num[i];
         if (passes(cur.num[i], "")) total++;
       }
     }
+    nums = nums.subarray(0, m);
     return { nums: nums, total: total, filters: yield* filterCounts(nums, facets) };
   }
 
