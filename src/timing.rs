@@ -1,4 +1,4 @@
-//! `DANGAN_TIMING`: the phase laps of a build on stderr, with the CPU time
+//! `DANGAN_TIMING`: the phase laps of a build (and of a publish) on stderr, with the CPU time
 //! and memory of the process so far, for benchmarks and for finding where a
 //! slow build spends its time. Nothing here changes what a build does.
 

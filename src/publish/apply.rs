@@ -172,16 +172,20 @@ pub(crate) fn remove_stale(
 
 /// After a failure: remove the temporary copies this run made (and its records of them), so
 /// that the share holds no more than before. What cannot be removed now (the share is gone)
-/// a later run removes.
+/// a later run removes: the manifest asks it to list every folder.
 pub(crate) fn clean_up(run: &Run, plan: &Plan, manifest: &mut Manifest) {
+    let mut all_gone = true;
     for w in plan.writes.iter().filter(|w| w.root.is_none()) {
-        let _ = remove_if_present(&run.dest.join(&w.tmp));
+        all_gone &= remove_if_present(&run.dest.join(&w.tmp)).is_ok();
     }
     for root in plan.writes.iter().filter_map(|w| w.root.as_deref()) {
-        let _ = remove_dir_if_present(&run.dest.join(tmp_rel(root)));
+        all_gone &= remove_dir_if_present(&run.dest.join(tmp_rel(root))).is_ok();
     }
-    if !manifest.staged.is_empty() {
-        manifest.retain_staged(|_| false);
+    manifest.retain_staged(|_| false);
+    if !all_gone {
+        manifest.set_check_all(true);
+    }
+    if manifest.is_dirty() {
         let _ = manifest.save(run.dest);
     }
 }

@@ -40,6 +40,10 @@ pub(crate) struct Manifest {
     /// file they are for: a run interrupted before the switch leaves them for the next to use.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub staged: BTreeMap<String, Entry>,
+    /// Set when a failed publish could not remove all its temporary copies: the next lists
+    /// every folder (it otherwise takes some from this record, and would not find them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub check_all: bool,
     #[serde(skip)]
     dirty: bool,
 }
@@ -111,6 +115,11 @@ impl Manifest {
         let before = self.staged.len();
         self.staged.retain(|rel, _| keep(rel));
         self.dirty |= self.staged.len() != before;
+    }
+
+    pub(crate) fn set_check_all(&mut self, check_all: bool) {
+        self.dirty |= self.check_all != check_all;
+        self.check_all = check_all;
     }
 
     pub(crate) fn add_dir(&mut self, rel: &str) {
@@ -192,5 +201,22 @@ mod tests {
         assert!(!m.is_dirty());
         m.remove("b");
         assert!(!m.is_dirty());
+    }
+
+    #[test]
+    fn a_request_to_list_every_folder_is_kept_until_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut m = Manifest::new();
+        m.save(dir.path()).unwrap();
+        let json = fs::read_to_string(Manifest::path(dir.path())).unwrap();
+        assert!(!json.contains("check_all"), "{json}"); // as earlier versions wrote it
+        m.set_check_all(true);
+        assert!(m.is_dirty());
+        m.save(dir.path()).unwrap();
+        let mut back = Manifest::load(dir.path()).unwrap().unwrap();
+        assert!(back.check_all);
+        back.set_check_all(false);
+        back.save(dir.path()).unwrap();
+        assert!(!Manifest::load(dir.path()).unwrap().unwrap().check_all);
     }
 }

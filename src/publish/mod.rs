@@ -17,7 +17,7 @@ mod scan;
 mod stage;
 mod switch;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -148,13 +148,17 @@ fn run_in_pool(
     hook: &Hook,
 ) -> Result<PublishSummary, PublishError> {
     let start = Instant::now();
+    let lap = crate::timing::lap_timer(start);
     check_folders(site, dest, opts.archive.as_deref())?;
     let files = checked_site_files(site)?;
+    lap("publish: site files read");
     let lock = match opts.dry_run {
         true => None,
         false => Some(Lock::acquire(dest, opts.break_lock)?),
     };
+    lap("publish: lock taken");
     let result = with_lock(site, dest, opts, hook, &files, lock.as_ref(), start);
+    lap("publish: done");
     match (result, lock) {
         (Err(PublishError::Interrupted), Some(lock)) => {
             lock.abandon(); // as a killed process leaves it
@@ -184,13 +188,23 @@ fn with_lock(
     lock: Option<&Lock>,
     start: Instant,
 ) -> Result<PublishSummary, PublishError> {
-    let (mut manifest, legacy, index) = survey(dest, files, opts)?;
+    let lap = crate::timing::lap_timer(start);
+    // Every folder is listed after a publish that failed or was killed (it may have left
+    // temporary copies anywhere), and when adopting (no record to go by).
+    let full = opts.adopt || lock.is_some_and(|l| l.took_over.is_some());
+    let (mut manifest, legacy, mut index) = survey(dest, files, opts, full, &lap)?;
+    lap("publish: share surveyed");
     let owners = Owners {
         manifest: &manifest,
         adopt: opts.adopt,
         legacy: &legacy,
     };
-    let plan = plan::make(site, dest, files, &index, &owners)?;
+    let mut plan = plan::make(site, dest, files, &index, &owners)?;
+    if plan.relist {
+        index = list_dest(dest, files, Some(&manifest), &legacy, &HashMap::new())?;
+        plan = plan::make(site, dest, files, &index, &owners)?;
+    }
+    lap("publish: planned");
     let listed = index.listed;
     if opts.dry_run {
         let to_send = plan.writes.iter().map(|w| w.size).sum();
@@ -204,7 +218,8 @@ fn with_lock(
         quiet: opts.quiet,
         lock,
     };
-    match carry_out(&run, &plan, files, &mut manifest) {
+    let listed_all = index.trusted.is_empty();
+    match carry_out(&run, &plan, files, &mut manifest, listed_all, &lap) {
         Ok((removed, sent)) => Ok(summary(&plan, listed, removed, sent, start)),
         Err(PublishError::Interrupted) => Err(PublishError::Interrupted),
         Err(e) => {
@@ -226,21 +241,27 @@ fn checked_site_files(site: &Path) -> Result<Vec<SiteFile>, PublishError> {
 }
 
 /// What DEST holds and what dangan knows of it: the manifest (new if there is none, which only
-/// an empty DEST or `--adopt` allows), adopted build lists, and the listing.
+/// an empty DEST or `--adopt` allows), adopted build lists, and the listing; with `full`,
+/// every folder listed, else the folders the manifest vouches for taken from it (see
+/// `plan::trusted_folders`).
 fn survey(
     dest: &Path,
     files: &[SiteFile],
     opts: &PublishOptions,
+    full: bool,
+    lap: &dyn Fn(&str),
 ) -> Result<(Manifest, HashSet<String>, scan::DestIndex), PublishError> {
     let loaded = Manifest::load(dest)?;
+    lap("publish: manifest read");
     let legacy = match opts.adopt {
         true => build_list(dest)?,
         false => HashSet::new(),
     };
-    let known = loaded.iter().flat_map(|m| m.files.keys().chain(&m.dirs));
-    let site = files.iter().map(|f| &f.rel);
-    let wanted = site.chain(known).chain(&legacy).map(String::as_str);
-    let index = scan::dest_index(dest, wanted)?;
+    let trusted = match loaded.as_ref() {
+        Some(m) if !full && !m.check_all => plan::trusted_folders(files, m),
+        _ => HashMap::new(),
+    };
+    let index = list_dest(dest, files, loaded.as_ref(), &legacy, &trusted)?;
     match (loaded, &index.root_example) {
         (Some(manifest), _) => Ok((manifest, legacy, index)),
         (None, Some(example)) if !opts.adopt => Err(PublishError::NotEmpty {
@@ -251,11 +272,28 @@ fn survey(
     }
 }
 
+/// The folders of DEST that the site, the manifest or an adopted build list use, listed but
+/// for those in `trusted`.
+fn list_dest(
+    dest: &Path,
+    files: &[SiteFile],
+    manifest: Option<&Manifest>,
+    legacy: &HashSet<String>,
+    trusted: &HashMap<String, Vec<String>>,
+) -> Result<scan::DestIndex, PublishError> {
+    let known = manifest.iter().flat_map(|m| m.files.keys().chain(&m.dirs));
+    let site = files.iter().map(|f| &f.rel);
+    let wanted = site.chain(known).chain(legacy).map(String::as_str);
+    scan::dest_index(dest, wanted, trusted)
+}
+
 fn carry_out(
     run: &Run,
     plan: &Plan,
     files: &[SiteFile],
     manifest: &mut Manifest,
+    listed_all: bool,
+    lap: &dyn Fn(&str),
 ) -> Result<(Vec<String>, u64), PublishError> {
     for (rel, entry) in &plan.refresh {
         manifest.set(rel, entry.clone());
@@ -271,10 +309,16 @@ fn carry_out(
         .collect();
     manifest.retain_staged(|rel| reusable.contains(rel));
     let sent = apply::write_all(run, plan, manifest)?;
+    lap("publish: copied and switched");
+    if listed_all {
+        manifest.set_check_all(false); // every leftover was found, and is gone
+    }
     if manifest.is_dirty() {
         manifest.save(run.dest)?; // before removing anything: the new pages are all recorded
     }
+    lap("publish: manifest written");
     let removed = apply::remove_stale(run, plan, files, manifest)?;
+    lap("publish: stale files removed");
     if manifest.is_dirty() {
         manifest.save(run.dest)?;
     }

@@ -69,6 +69,10 @@ pub(crate) struct Plan {
     /// Files of DEST looked at one by one (size and time asked, or read back): only those to
     /// replace or remove, and those no record vouches for. On a share each is a round trip.
     pub checked: usize,
+    /// The folder to replace holds folders taken from the manifest rather than listed: what
+    /// else is in them must be known before the old folder goes, so plan again with DEST
+    /// listed in full.
+    pub relist: bool,
 }
 
 /// Whose the files in DEST are.
@@ -144,6 +148,10 @@ pub(crate) fn make(
         }
     }
     plan.replace = folder_to_replace(files, &plan.writes, index);
+    if plan.replace.is_some() && !index.trusted.is_empty() {
+        plan.relist = true;
+        return Ok(plan);
+    }
     if let Some(dir) = &plan.replace {
         collisions.extend(foreign_inside(dir, files, index, owners));
     }
@@ -171,6 +179,56 @@ pub(crate) fn make(
     (plan.stale, plan.kept, plan.forget) = stale(&cx, files)?;
     plan.checked = cx.checked.into_inner();
     Ok(plan)
+}
+
+/// The folders of DEST that need not be listed, each with the files it holds: a folder of
+/// the search index's files named by their content (`Kind::SearchShard`), which holds no
+/// folder the site or the manifest uses, whose files are exactly those the manifest records
+/// there, each put in place by a publish that finished it. What such a folder holds is known:
+/// a file of a name the manifest records holds the bytes recorded unless someone changed it,
+/// and then it is theirs, but the site still has that file, so this run neither replaces nor
+/// removes it (whatever it replaces or removes is looked at first, as anywhere). A folder
+/// gone whole is still noticed, its parent being listed; what the index has thousands of
+/// folders of, each a round trip to list on a share, is the check that a file someone
+/// deleted there is back, which is left to the next change of that folder.
+pub(crate) fn trusted_folders(
+    files: &[SiteFile],
+    manifest: &Manifest,
+) -> std::collections::HashMap<String, Vec<String>> {
+    use std::collections::HashMap;
+    let parent = |rel: &str| rel.rsplit_once('/').map(|(dir, _)| dir.to_string());
+    let mut site: HashMap<String, Vec<String>> = HashMap::new();
+    let mut refused: HashSet<String> = HashSet::new();
+    for f in files {
+        let Some(dir) = parent(&f.rel) else { continue };
+        let vouched = manifest
+            .files
+            .get(&f.rel)
+            .is_some_and(|e| e.mtime.is_some());
+        if f.kind != Kind::SearchShard || !vouched {
+            refused.insert(dir.clone());
+        }
+        site.entry(dir).or_default().push(f.rel.clone());
+    }
+    // Folders where the manifest records more than the site has, or a copy not yet in place.
+    let in_site: HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
+    let recorded = (manifest.files.keys()).filter(|rel| !in_site.contains(rel.as_str()));
+    refused.extend(
+        recorded
+            .chain(manifest.staged.keys())
+            .filter_map(|r| parent(r)),
+    );
+    // Folders that hold folders.
+    let dirs = files.iter().filter_map(|f| parent(&f.rel));
+    let dirs = dirs.chain(manifest.files.keys().filter_map(|r| parent(r)));
+    for dir in dirs.chain(manifest.dirs.iter().cloned()) {
+        refused.extend(
+            dir.match_indices('/')
+                .map(|(end, _)| dir[..end].to_string()),
+        );
+    }
+    site.retain(|dir, _| !refused.contains(dir));
+    site
 }
 
 fn write(f: &SiteFile, is_new: bool, same: bool, size: u64) -> Write {
@@ -234,6 +292,14 @@ enum Looked {
 /// copy looked at only when it is to be replaced or the manifest cannot vouch for it.
 fn look(cx: &Cx, f: &SiteFile) -> Result<Looked, PublishError> {
     let rel = f.rel.as_str();
+    if cx.index.is_trusted(rel) {
+        // Named by the hash of its bytes, and recorded under that name: those bytes are there.
+        let size = cx.owners.manifest.files.get(rel).map_or(0, |e| e.size);
+        return Ok(Looked::Unchanged {
+            refresh: None,
+            size,
+        });
+    }
     let (ours, size) = hash_site_file(cx.site, rel)?;
     if cx.index.is_dir(rel) != Some(false) {
         return Ok(Looked::Write { is_new: true, size });
@@ -532,19 +598,34 @@ mod tests {
     }
 
     fn plan_for(fx: &Fixture, manifest: &Manifest, adopt: bool) -> Result<Plan, PublishError> {
+        plan_trusting(fx, manifest, adopt, false).map(|(plan, _)| plan)
+    }
+
+    /// The plan, and the folders that were listed; with `trust`, as a publish plans when the
+    /// last one finished.
+    fn plan_trusting(
+        fx: &Fixture,
+        manifest: &Manifest,
+        adopt: bool,
+        trust: bool,
+    ) -> Result<(Plan, usize), PublishError> {
         let files = site_files(fx);
         let wanted = files
             .iter()
             .map(|f| f.rel.as_str())
             .chain(manifest.files.keys().map(String::as_str));
-        let index = scan::dest_index(&fx.dest, wanted).unwrap();
+        let trusted = match trust {
+            true => trusted_folders(&files, manifest),
+            false => std::collections::HashMap::new(),
+        };
+        let index = scan::dest_index(&fx.dest, wanted, &trusted).unwrap();
         let legacy = HashSet::new();
         let owners = Owners {
             manifest,
             adopt,
             legacy: &legacy,
         };
-        make(&fx.site, &fx.dest, &files, &index, &owners)
+        make(&fx.site, &fx.dest, &files, &index, &owners).map(|plan| (plan, index.listed))
     }
 
     /// A manifest recording `rels` as DEST holds them now.
@@ -776,5 +857,99 @@ mod tests {
             writes(&plan),
             [("_search/meta.js", false), ("_search/p/2.js", true)]
         );
+    }
+
+    #[test]
+    fn search_folders_the_manifest_vouches_for_in_full_are_taken_from_it_not_listed() {
+        let shards = [
+            "_search/d/7.js",
+            "_search/t/a/1.js",
+            "_search/t/a/2.js",
+            "_search/t/b/3.js",
+            "_search/t/c/4.js",
+            "_search/t/d/5.js",
+            "_search/t/e/6.js",
+        ];
+        let mut site: Vec<(&str, &str)> = shards.iter().map(|r| (*r, *r)).collect();
+        site.extend([
+            ("_search/meta.js", "m"),
+            ("r/a.html", "a"),
+            ("index.html", "i"),
+        ]);
+        let mut dest = site.clone();
+        dest.retain(|(r, _)| *r != "_search/t/b/3.js"); // new: its folder gets a file
+        dest.push(("_search/t/c/old.js", "old")); // stale: its folder loses one
+        let fx = fixture(&site, &dest);
+        let rels: Vec<&str> = dest.iter().map(|(r, _)| *r).collect();
+        let mut m = owned(&fx, &rels);
+        let mut doubtful = m.files["_search/t/d/5.js"].clone();
+        doubtful.mtime = None; // being switched when a run was killed
+        m.set("_search/t/d/5.js", doubtful.clone());
+        m.set_staged("_search/t/e/x.js", doubtful); // a copy not yet in place
+        let files = site_files(&fx);
+        let trusted = trusted_folders(&files, &m);
+        let mut dirs: Vec<&str> = trusted.keys().map(String::as_str).collect();
+        dirs.sort();
+        assert_eq!(dirs, ["_search/d", "_search/t/a"]);
+        assert_eq!(
+            trusted["_search/t/a"],
+            ["_search/t/a/1.js", "_search/t/a/2.js"]
+        );
+
+        let (plan, listed) = plan_trusting(&fx, &m, false, true).unwrap();
+        let (all, listed_all) = plan_trusting(&fx, &m, false, false).unwrap();
+        // DEST has no _search/t/b yet.
+        assert_eq!(
+            (listed, listed_all),
+            (7, 9),
+            "all but _search/d and _search/t/a"
+        );
+        for p in [&plan, &all] {
+            assert_eq!(writes(p), [("_search/t/b/3.js", true)]);
+            assert_eq!(p.stale, ["_search/t/c/old.js"]);
+            assert_eq!(p.unchanged, site.len() - 1);
+        }
+        // A file of a vouched folder gone from DEST: the record is trusted (the cost).
+        fs::remove_file(fx.dest.join("_search/t/a/1.js")).unwrap();
+        let (plan, _) = plan_trusting(&fx, &m, false, true).unwrap();
+        assert_eq!(writes(&plan), [("_search/t/b/3.js", true)]);
+        // The whole folder gone: its parent's listing tells, and it is sent again.
+        fs::remove_dir_all(fx.dest.join("_search/t/a")).unwrap();
+        let (plan, _) = plan_trusting(&fx, &m, false, true).unwrap();
+        assert_eq!(
+            writes(&plan),
+            [
+                ("_search/t/a/1.js", true),
+                ("_search/t/a/2.js", true),
+                ("_search/t/b/3.js", true)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_search_folder_to_replace_whole_is_planned_again_from_a_full_listing() {
+        let old = [
+            ("_search/meta.js", "m1"),
+            ("_search/p/1.js", "p1"),
+            ("_search/q/2.js", "q2"),
+        ];
+        let fx = fixture(
+            &[
+                ("_search/meta.js", "m2"),
+                ("_search/p/1.js", "p1 changed"),
+                ("_search/p/3.js", "p3"),
+                ("_search/q/2.js", "q2"),
+            ],
+            &old,
+        );
+        let rels: Vec<&str> = old.iter().map(|(r, _)| *r).collect();
+        let m = owned(&fx, &rels);
+        // _search/q is vouched for, but what else it holds must be known before the old
+        // _search goes.
+        fs::write(fx.dest.join("_search/q/notes.txt"), "mine").unwrap();
+        let (plan, _) = plan_trusting(&fx, &m, false, true).unwrap();
+        assert!(plan.relist);
+        let err = plan_for(&fx, &m, false).unwrap_err().to_string();
+        assert!(err.contains("_search/q/notes.txt (in _search/"), "{err}");
     }
 }

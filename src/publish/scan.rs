@@ -123,6 +123,8 @@ pub(crate) struct DestIndex {
     pub root_example: Option<String>,
     /// How many folders were listed.
     pub listed: usize,
+    /// Folders taken from the manifest instead of listed (see `plan::trusted_folders`).
+    pub trusted: BTreeSet<String>,
 }
 
 impl DestIndex {
@@ -132,6 +134,12 @@ impl DestIndex {
 
     pub(crate) fn is_dir(&self, rel: &str) -> Option<bool> {
         self.entries.get(rel).copied()
+    }
+
+    /// Whether `rel` is in a folder taken from the manifest rather than listed.
+    pub(crate) fn is_trusted(&self, rel: &str) -> bool {
+        rel.rsplit_once('/')
+            .is_some_and(|(dir, _)| self.trusted.contains(dir))
     }
 
     /// The entry whose name equals `rel` but for letter case, if there is one.
@@ -152,10 +160,12 @@ struct Listing {
 
 /// List DEST, folder by folder (each level's folders in parallel, as a share answers them
 /// one round trip each), entering only folders that hold (or will hold) paths in `wanted`,
-/// in any letter case.
+/// in any letter case. A folder in `trusted` that its parent's listing shows is not listed:
+/// it is taken to hold the files `trusted` names, and nothing else.
 pub(crate) fn dest_index<'a>(
     dest: &Path,
     wanted: impl Iterator<Item = &'a str>,
+    trusted: &HashMap<String, Vec<String>>,
 ) -> Result<DestIndex, PublishError> {
     let mut dirs: HashSet<String> = HashSet::new();
     for rel in wanted {
@@ -178,7 +188,13 @@ pub(crate) fn dest_index<'a>(
                 if dir.is_empty() && index.root_example.as_ref().is_none_or(|e| rel < *e) {
                     index.root_example = Some(rel.clone());
                 }
-                if is_dir && dirs.contains(&rel.to_lowercase()) {
+                if let Some(files) = trusted.get(&rel).filter(|_| is_dir) {
+                    index.trusted.insert(rel.clone());
+                    for file in files {
+                        index.folded.insert(file.to_lowercase(), file.clone());
+                        index.entries.insert(file.clone(), false);
+                    }
+                } else if is_dir && dirs.contains(&rel.to_lowercase()) {
                     next.push(rel.clone());
                 }
                 index.folded.insert(rel.to_lowercase(), rel.clone());
@@ -375,7 +391,12 @@ mod tests {
             touch(d, rel);
         }
         touch(d, MANIFEST_NAME);
-        let index = dest_index(d, ["unit/a.html", "index.html"].into_iter()).unwrap();
+        let index = dest_index(
+            d,
+            ["unit/a.html", "index.html"].into_iter(),
+            &HashMap::new(),
+        )
+        .unwrap();
         let rels: Vec<_> = index.entries.keys().map(String::as_str).collect();
         assert_eq!(rels, ["Other", "notice.txt", "unit", "unit/a.html"]); // not Other/tool.db
         assert_eq!(index.is_dir("unit"), Some(true));
@@ -424,7 +445,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         touch(dir.path(), LOCK_NAME);
         touch(dir.path(), ".x.html.dangan-tmp");
-        let index = dest_index(dir.path(), std::iter::empty()).unwrap();
+        let index = dest_index(dir.path(), std::iter::empty(), &HashMap::new()).unwrap();
         assert_eq!(index.root_example, None);
         assert_eq!(
             index.leftovers.keys().collect::<Vec<_>>(),
