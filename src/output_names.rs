@@ -55,6 +55,36 @@ pub fn check(site: &Site, jobs: &[Job], out: &Path) -> Vec<Diagnostic> {
     diags
 }
 
+/// What [`check`] looks at, hashed: every problem it finds follows from the
+/// outputs' jobs and paths, the output folder, the reports' files and pages
+/// and the attachments' names (its messages say more, but a clean check stays
+/// clean while these stay the same). `watch` skips the check when they are
+/// those of a check that found nothing: at 10,000 reports it is a good part of
+/// a save's rebuild, and this hash costs a fraction of it.
+pub fn inputs_hash(site: &Site, jobs: &[Job], out: &Path) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x6e61_6d65).build_hasher();
+    out.hash(&mut h);
+    jobs.len().hash(&mut h);
+    for j in jobs {
+        j.hash(&mut h);
+        match j {
+            // A report's page is its path (`render::job_path`), hashed with the reports below.
+            Job::Report(_) => {}
+            _ => render::job_path(site, j).hash(&mut h),
+        }
+    }
+    site.reports.len().hash(&mut h);
+    for r in site.reports.values() {
+        (&r.id, &r.page).hash(&mut h);
+    }
+    site.files.len().hash(&mut h);
+    for f in site.files.values() {
+        (&f.rel, &f.site_path, f.markup).hash(&mut h);
+    }
+    h.finish()
+}
+
 /// What an output is made from, for messages.
 #[derive(Debug, Clone, Copy)]
 enum Origin<'a> {

@@ -18,7 +18,7 @@ mod record;
 mod resolve;
 
 pub(crate) use record::{Record, StagedRecord};
-pub(crate) use resolve::resolve;
+pub(crate) use resolve::{Resolution, resolve};
 
 use crate::model::{AliasTarget, RESERVED_TOP};
 use crate::paths;

@@ -18,7 +18,7 @@ use crate::model::{Alias, AliasTarget, ContentFile, Report, Site};
 use crate::paths::safe_path;
 
 /// What the record and the aliases make of this build's site.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Resolution {
     /// Old address -> id of the report it leads to.
     pub redirects: BTreeMap<String, String>,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::addresses::{self, RECORD_FILE, Record, StagedRecord};
+use crate::addresses::{self, RECORD_FILE, Record, Resolution, StagedRecord};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
@@ -73,6 +73,11 @@ pub(super) struct ContentCache {
     restored: HashMap<String, Loaded>,
     /// Something changed since the build cache was read or written.
     dirty: bool,
+    /// Changes whenever `addresses` does.
+    addresses_version: u64,
+    /// The last resolution of old addresses that left the record as it is,
+    /// with the hash of what it was made from (`resolve_key`).
+    resolved: Option<(u64, Resolution)>,
 }
 
 impl ContentCache {
@@ -98,6 +103,8 @@ impl ContentCache {
             loaded: false,
             restored: HashMap::new(),
             dirty: true,
+            addresses_version: 0,
+            resolved: None,
         };
         c.reload_addresses();
         c.reload_theme();
@@ -221,6 +228,7 @@ impl ContentCache {
     fn reload_addresses(&mut self) -> bool {
         let (record, diags) = Record::read(&self.root);
         let changed = !record.same(&self.addresses) || diags != self.addresses_diags;
+        self.addresses_version += 1;
         self.addresses = record;
         self.addresses_diags = diags;
         changed
@@ -250,6 +258,7 @@ impl ContentCache {
         staged.commit()?;
         // With the lines the file now has, for later messages.
         self.addresses = Record::parse(&next.to_text()).0;
+        self.addresses_version += 1;
         Ok(())
     }
 
@@ -493,18 +502,55 @@ impl ContentCache {
             .collect();
         let mut site = Site::new(self.config(), published, self.files.values().cloned());
         lap("site model");
-        let resolved = addresses::resolve(
-            &self.addresses,
-            &site,
-            |id| self.reports.contains_key(id),
-            write,
-        );
+        let key = self.resolve_key(&site, write);
+        let resolved = match &self.resolved {
+            Some((k, resolved)) if *k == key => resolved.clone(),
+            _ => {
+                let resolved = addresses::resolve(
+                    &self.addresses,
+                    &site,
+                    |id| self.reports.contains_key(id),
+                    write,
+                );
+                // Kept only while it leaves the record as it is (`watch`'s
+                // saves that move no report): a new record is written, and
+                // changes `addresses_version`, anyway.
+                self.resolved = resolved.record.is_none().then(|| (key, resolved.clone()));
+                resolved
+            }
+        };
         site.redirects = resolved.redirects;
         diags.extend(self.addresses_diags.iter().cloned());
         diags.extend(resolved.diags);
         self.addresses_next = resolved.record;
         lap("old addresses");
         (site, diags, drafts)
+    }
+}
+
+impl ContentCache {
+    /// What `addresses::resolve` makes its result from, hashed: the record
+    /// (by version), which report files there are, the published reports'
+    /// pages, keys and aliases, the drafts, the attachments' addresses.
+    /// Hashing them is a fraction of resolving them again, which a save in
+    /// `watch` that changes none of them (a body, a tag) need not do.
+    fn resolve_key(&self, site: &Site, write: bool) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = foldhash::fast::FixedState::with_seed(0x6164_6472).build_hasher();
+        (self.addresses_version, write).hash(&mut h);
+        self.reports.len().hash(&mut h);
+        for (id, l) in &self.reports {
+            id.hash(&mut h);
+            match &l.report {
+                Some(r) => (1u8, r.draft, &r.page, r.key, &r.aliases).hash(&mut h),
+                None => 0u8.hash(&mut h),
+            }
+        }
+        site.files.len().hash(&mut h);
+        for f in site.files.values() {
+            (&f.rel, &f.site_path).hash(&mut h);
+        }
+        h.finish()
     }
 }
 

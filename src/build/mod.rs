@@ -123,6 +123,8 @@ pub struct Session {
     notes: Vec<String>,
     /// The build cache's folder was there (its size is said when it is first written).
     cache_existed: bool,
+    /// `output_names::inputs_hash` of the last run whose outputs' names had no problem.
+    names_clean: Option<u64>,
 }
 
 /// How a try at the pages ended.
@@ -180,6 +182,7 @@ impl Session {
             hold: false,
             notes,
             cache_existed,
+            names_clean: None,
         })
     }
 
@@ -355,7 +358,12 @@ impl Session {
             Some(theme) => render::jobs(&site, theme),
             None => Vec::new(),
         };
-        diags.extend(output_names::check(&site, &jobs, self.folder.path()));
+        let names = output_names::inputs_hash(&site, &jobs, self.folder.path());
+        if self.names_clean != Some(names) {
+            let found = output_names::check(&site, &jobs, self.folder.path());
+            self.names_clean = found.is_empty().then_some(names);
+            diags.extend(found);
+        }
         // A search update still pending belongs to a site the Markdown cache has
         // moved past; the next good run brings the index up to date instead.
         if let Some(site) = self.search.drop_pending() {
@@ -485,7 +493,7 @@ impl Session {
         self.pages.written(
             &site,
             (jobs, fingerprints),
-            pages,
+            (pages, same_pages),
             links,
             self.content.markdown(),
         );

@@ -161,17 +161,40 @@ impl PageState {
         })
     }
 
-    /// Takes note of what a run wrote; `links`: what each page it made links to.
+    /// Takes note of what a run wrote; `links`: what each page it made links
+    /// to. `same_pages`: the jobs and their pages are those last written.
     pub(super) fn written(
         &mut self,
         site: &Site,
         (jobs, fingerprints): (Vec<Job>, Vec<u64>),
-        pages: BTreeSet<String>,
+        (pages, same_pages): (BTreeSet<String>, bool),
         links: Vec<(String, Vec<String>)>,
         markdown: &BTreeMap<String, MdFacts>,
     ) {
-        let links = links.into_iter().collect();
-        self.relinked |= record(&mut self.recorded, site, &jobs, &pages, links);
+        // The same jobs at the same pages: each page is of the kind it was
+        // (the pages of reports can only trade places among themselves:
+        // attachments, redirects and dangan's own pages keep theirs), and
+        // only the pages just made can link elsewhere. A save in `watch`
+        // then looks at its few pages, not at every page of the site.
+        let relinked = match same_pages && links.iter().all(|(p, _)| self.recorded.contains_key(p))
+        {
+            true => links.into_iter().fold(false, |changed, (path, new)| {
+                let (_, old) = self.recorded.get_mut(&path).expect("looked up above");
+                let differs = *old != new;
+                if differs {
+                    *old = new;
+                }
+                changed | differs
+            }),
+            false => record(
+                &mut self.recorded,
+                site,
+                &jobs,
+                &pages,
+                links.into_iter().collect(),
+            ),
+        };
+        self.relinked |= relinked;
         // The site comes back from the search index (`keep_site`).
         self.site = None;
         self.stamps = site

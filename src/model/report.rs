@@ -44,7 +44,7 @@ pub struct Report {
 }
 
 /// One entry of a report's `aliases:`, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Alias {
     pub target: AliasTarget,
     /// As written, for messages.
@@ -53,7 +53,7 @@ pub struct Alias {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AliasTarget {
     /// An old report file under `content/` (`2019/旧报告.md`): the addresses it had.
     Report(String),
