@@ -199,9 +199,18 @@ fn inference(field: &str, value: &str, from: String) -> Inference {
 
 /// How an input is named in the reports made from it: its full path, on
 /// one line, so that `--force` knows which reports the same input wrote.
+/// Two inputs never share it: a path that is not UTF-8 or holds a line
+/// break or control character is written quoted, with those bytes and
+/// characters escaped (`"/in/a\xFF.txt"`, `"/in/a\nb.txt"`); read plainly,
+/// `a\xFF.txt` and `a\xFE.txt` (or `a\nb.txt` and `a b.txt`) gave one record,
+/// and `--force` replaced the first one's report with the second's. A path
+/// written as is begins with `/` (or a drive), never with a quote.
 fn source_record(path: &Path) -> String {
     let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    crate::text::clean_line(&full.to_string_lossy()).into_owned()
+    match full.to_str() {
+        Some(s) if crate::text::clean_line(s) == s => s.to_string(),
+        _ => crate::text::clean_line(&format!("{full:?}")).into_owned(),
+    }
 }
 
 fn file_name(path: &Path, stem: bool) -> String {

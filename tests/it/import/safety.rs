@@ -518,3 +518,59 @@ fn links_inside_an_input_folder_are_skipped_and_named() {
     let given = import(&real(&input.join("link.txt"), &into)).unwrap();
     assert_eq!(given.reports.len(), 1);
 }
+
+/// Issue #12 item 4, a variant: inputs whose names differ only in bytes that
+/// are not UTF-8 (a GBK name from a zip made on Windows), or in a line break
+/// where the other has a space, were recorded alike (the bytes replaced, the
+/// break made a space), so re-importing the second with --force replaced
+/// the first one's report. Each is recorded as itself.
+#[test]
+fn inputs_whose_names_read_alike_never_replace_each_others_reports() {
+    use std::os::unix::ffi::OsStrExt;
+    let pairs: [(&[u8], &[u8]); 2] = [(b"a\xFF.txt", b"a\xFE.txt"), (b"a b.txt", b"a\nb.txt")];
+    for (first, second) in pairs {
+        let (_d, input, into) = setup(&[]);
+        let first = input.join(std::ffi::OsStr::from_bytes(first));
+        let second = input.join(std::ffi::OsStr::from_bytes(second));
+        std::fs::write(&first, REPORT).unwrap();
+        std::fs::write(&second, REPORT.replace("完成预算编制", "另一份的正文")).unwrap();
+        let one = import(&real(&first, &into)).unwrap();
+        let t = one.reports[0].target.clone();
+        let kept = std::fs::read_to_string(&t).unwrap();
+        let two = import(&ImportOptions {
+            force: true,
+            ..real(&second, &into)
+        })
+        .unwrap();
+        let r = &two.reports[0];
+        assert!(r.written, "{:?}", r.refused);
+        assert_ne!(
+            r.target,
+            t,
+            "{}: written over the first report",
+            second.display()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&t).unwrap(),
+            kept,
+            "the first report is intact"
+        );
+        // The same input again with --force replaces its own report.
+        let again = import(&ImportOptions {
+            force: true,
+            ..real(&second, &into)
+        })
+        .unwrap();
+        assert!(again.reports[0].written && again.reports[0].target == r.target);
+        assert_eq!(std::fs::read_dir(&into).unwrap().count(), 2);
+        let text = std::fs::read_to_string(&r.target).unwrap();
+        assert!(text.contains("另一份的正文"), "{text}");
+        assert_eq!(
+            text.lines()
+                .nth(1)
+                .map(|l| l.starts_with("# imported from \"")),
+            Some(true),
+            "{text}"
+        );
+    }
+}
