@@ -120,7 +120,9 @@ fn mark_anywhere(lines: &[Line], cross: &CrossFile, verdict: &mut [Option<String
             continue;
         }
         let short = char_len(t) <= 40 && !has_sentence_structure(t) && !ends_sentence(t);
-        let sig = signals::signals(t);
+        // Signals only for a short line: a paragraph of a million characters
+        // (one line of a DOCX) would be searched for each word of the lists.
+        let sig = || signals::signals(t);
         verdict[i] = if is_page_number(t) {
             Some("page number".into())
         } else if short && repeats[&norm(t)] >= 3 {
@@ -130,7 +132,9 @@ fn mark_anywhere(lines: &[Line], cross: &CrossFile, verdict: &mut [Option<String
             ))
         } else if let Some(sig) = is_boilerplate_anywhere(t) {
             Some(format!("{ANYWHERE} ({})", sig.describe()))
-        } else if short && sig.score >= 1 && cross.files_with(t) >= 2 {
+        } else if let Some(sig) = short.then(sig).filter(|s| s.score >= 1)
+            && cross.files_with(t) >= 2
+        {
             Some(format!(
                 "repeated in {} input files ({})",
                 cross.files_with(t),
@@ -243,6 +247,9 @@ pub(crate) fn strip_lead_in(text: &str) -> (String, Vec<(String, String)>) {
     loop {
         let end = sentence_end(rest);
         let sentence = &rest[..end];
+        if char_len(sentence) > 150 || end == 0 {
+            break;
+        }
         let sig = signals::signals(sentence);
         let label = trim_ws(sentence).starts_with('【');
         let hit = if removed.is_empty() {
@@ -250,7 +257,7 @@ pub(crate) fn strip_lead_in(text: &str) -> (String, Vec<(String, String)>) {
         } else {
             sig.strong >= 1 || sig.url || sig.contact
         };
-        if !hit || char_len(sentence) > 150 || end == 0 {
+        if !hit {
             break;
         }
         removed.push((

@@ -166,16 +166,22 @@ pub(crate) fn signals(s: &str) -> Signals {
 
 /// A short line with enough signals to be boilerplate wherever it stands at an edge.
 pub(crate) fn is_boilerplate(s: &str) -> Option<Signals> {
+    // Signals only for a short line (a long one would be searched for each word).
+    if char_len(s) > 120 {
+        return None;
+    }
     let sig = signals(s);
-    (sig.score >= 2 && char_len(s) <= 120).then_some(sig)
+    (sig.score >= 2).then_some(sig)
 }
 
 /// Boilerplate even in the middle of a report: strong evidence without
 /// prose, or overwhelming evidence in a short line.
 pub(crate) fn is_boilerplate_anywhere(s: &str) -> Option<Signals> {
+    if char_len(s) > 80 {
+        return None;
+    }
     let sig = signals(s);
-    let short = char_len(s) <= 80;
-    (short && (sig.score >= 6 || sig.score >= 4 && !has_sentence_structure(s))).then_some(sig)
+    (sig.score >= 6 || sig.score >= 4 && !has_sentence_structure(s)).then_some(sig)
 }
 
 impl Signals {
