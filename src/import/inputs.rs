@@ -6,6 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::types::SkippedInput;
 
+/// Why a device, pipe or socket is skipped (reading a pipe could wait for ever).
+const NOT_A_FILE: &str =
+    "neither a file nor a folder (a device, pipe or socket): only files are imported";
+
 /// Files to read, and inputs skipped outright.
 pub(crate) fn collect(inputs: &[PathBuf], into: &Path) -> (Vec<PathBuf>, Vec<SkippedInput>) {
     let into = std::fs::canonicalize(into).ok();
@@ -17,9 +21,16 @@ pub(crate) fn collect(inputs: &[PathBuf], into: &Path) -> (Vec<PathBuf>, Vec<Ski
         } else if input.is_file() {
             files.push(input.clone());
         } else {
+            let reason = match std::fs::metadata(input) {
+                Ok(_) => NOT_A_FILE.into(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    "no such file or folder".into()
+                }
+                Err(e) => format!("cannot be read: {e}"),
+            };
             skipped.push(SkippedInput {
                 path: input.clone(),
-                reason: "no such file or folder".into(),
+                reason,
             });
         }
     }
@@ -76,18 +87,28 @@ fn walk(
             }),
             Ok(m) if m.is_dir() => walk(&p, into, files, skipped),
             Ok(m) if m.is_file() => files.push(p),
-            _ => {}
+            Ok(_) => skipped.push(SkippedInput {
+                path: p,
+                reason: NOT_A_FILE.into(),
+            }),
+            Err(e) => skipped.push(SkippedInput {
+                path: p,
+                reason: format!("cannot be read: {e}"),
+            }),
         }
     }
 }
 
-/// A `.md` file that starts with front matter.
+/// A `.md` file that starts with front matter (its first bytes are read,
+/// not the whole file).
 fn is_report(path: &Path) -> bool {
+    use std::io::Read;
     let md = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("md"));
-    md && std::fs::read(path).is_ok_and(|b| {
-        let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&b);
+    let mut head = Vec::new();
+    md && std::fs::File::open(path).is_ok_and(|f| f.take(8).read_to_end(&mut head).is_ok()) && {
+        let b = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&head);
         b.starts_with(b"---\n") || b.starts_with(b"---\r\n")
-    })
+    }
 }

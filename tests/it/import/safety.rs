@@ -574,3 +574,28 @@ fn inputs_whose_names_read_alike_never_replace_each_others_reports() {
         );
     }
 }
+
+/// A pipe, socket or device is skipped and named, in a folder or on the
+/// command line (a pipe in a folder went without a word, and `/dev/null`
+/// was said to be missing).
+#[test]
+fn pipes_sockets_and_devices_are_skipped_and_named() {
+    let (_d, input, into) = setup(&[("a.txt", REPORT)]);
+    let socket = input.join("b.txt");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let s = import(&ImportOptions {
+        inputs: vec![input.clone(), "/dev/null".into()],
+        ..real(&input, &into)
+    })
+    .unwrap();
+    assert_eq!(s.reports.len(), 1);
+    let summary = format_summary(&s);
+    for path in [socket.display().to_string(), "/dev/null".into()] {
+        assert!(
+            summary.contains(&format!(
+                "{path}: neither a file nor a folder (a device, pipe or socket)"
+            )),
+            "{summary}"
+        );
+    }
+}
