@@ -55,8 +55,12 @@ impl CrossFile {
     }
 }
 
+/// A line as compared with others: without white space or byte order marks
+/// (the same for a line and the line trimmed by `trim_ws`).
 fn norm(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{feff}')
+        .collect()
 }
 
 /// Applies all line rules to a document.
@@ -125,11 +129,10 @@ fn mark_anywhere(lines: &[Line], cross: &CrossFile, verdict: &mut [Option<String
         let sig = || signals::signals(t);
         verdict[i] = if is_page_number(t) {
             Some("page number".into())
-        } else if short && repeats[&norm(t)] >= 3 {
-            Some(format!(
-                "watermark: the same line {} times in the file",
-                repeats[&norm(t)]
-            ))
+        } else if let Some(n) = short.then(|| repeats.get(&norm(t)).copied().unwrap_or(0))
+            && n >= 3
+        {
+            Some(format!("watermark: the same line {n} times in the file"))
         } else if let Some(sig) = is_boilerplate_anywhere(t) {
             Some(format!("{ANYWHERE} ({})", sig.describe()))
         } else if let Some(sig) = short.then(sig).filter(|s| s.score >= 1)

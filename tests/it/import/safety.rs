@@ -599,3 +599,16 @@ fn pipes_sockets_and_devices_are_skipped_and_named() {
         );
     }
 }
+
+/// Two text files joined with `cat` (each began with a byte order mark, so
+/// one now stands at the start of a line inside) made import panic ("no entry
+/// found for key"): lines were counted as they are and looked up trimmed.
+#[test]
+fn a_byte_order_mark_inside_the_text_is_read_without_a_panic() {
+    let joined = format!("\u{feff}{REPORT}\u{feff}第二篇\n\u{feff}\n正文。\u{feff}\n");
+    let (_d, input, into) = setup(&[("a.txt", &joined)]);
+    let s = import(&real(&input, &into)).unwrap();
+    assert_eq!(s.reports.len(), 1);
+    let text = std::fs::read_to_string(&s.reports[0].target).unwrap();
+    assert!(text.contains("第二篇"), "{text}");
+}
