@@ -3,6 +3,7 @@
 //! which files only drafts use, which stay out of the site.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
 
 use super::{ContentFile, Report, Site};
 
@@ -114,7 +115,8 @@ impl<'a> Beside<'a> {
 
     /// The files (paths under `content/`) that only `drafts` use, as far as
     /// the model can tell: those named after a draft, those of a folder whose
-    /// reports are all drafts, and those a draft links to; but none that a
+    /// reports are all drafts, those under a folder named after a draft beside
+    /// it (`d/` beside `d.md`), and those a draft links to; but none that a
     /// published report has beside it by [`files`](Self::files). (A file a
     /// published report links to is published too; that is known once its
     /// Markdown is rendered: `render::withheld`.)
@@ -128,11 +130,22 @@ impl<'a> Beside<'a> {
                 self.named_after(d.dir(), &stem(&d.id))
             };
             let linked = d.links.iter().filter_map(|l| site.files.get(l));
+            // The folder named after the draft beside it (`d/` beside `d.md`), at any depth.
+            let folder = match d.dir() {
+                "" => format!("{}/", stem(&d.id)),
+                dir => format!("{dir}/{}/", stem(&d.id)),
+            };
+            let under = site
+                .files
+                .range::<str, _>((Bound::Included(folder.as_str()), Bound::Unbounded))
+                .take_while(|(rel, _)| rel.starts_with(&folder))
+                .map(|(_, f)| f);
             used.extend(
                 beside
                     .iter()
                     .copied()
                     .chain(linked)
+                    .chain(under)
                     .map(|f| (f.rel.as_str(), f)),
             );
         }
@@ -242,6 +255,7 @@ mod tests {
                 draft("独/戊.md", &[]),
                 draft("草稿箱/己.md", &[]),
                 draft("草稿箱/庚.md", &["缺.pdf"]),
+                report("独/戊/报告.md"),
             ],
             [
                 "共/甲-附件.pdf",
@@ -254,16 +268,22 @@ mod tests {
                 "草稿箱/子/不算.pdf",
                 "共享/只给草稿.pdf",
                 "共享/共用.pdf",
+                "共/丁/图/照片.pdf",
+                "共/丁子/不算.pdf",
+                "独/戊/附表.pdf",
             ]
             .map(file),
         );
-        // Named after a draft, in a folder of drafts only, or linked from a
-        // draft; never a file a published report has beside it (独/任何.pdf:
-        // the only published report of its folder; 独/丙戊.pdf: named after 丙).
+        // Named after a draft, in a folder of drafts only, under a folder
+        // named after a draft, or linked from a draft; never a file a
+        // published report has beside it (独/任何.pdf: the only published
+        // report of its folder; 独/丙戊.pdf: named after 丙; 独/戊/附表.pdf:
+        // beside 独/戊/报告.md).
         assert_eq!(
             site.drafts_only.iter().collect::<Vec<_>>(),
             [
                 "共/丁-附件.pdf",
+                "共/丁/图/照片.pdf",
                 "共享/共用.pdf",
                 "共享/只给草稿.pdf",
                 "独/戊-附件.pdf",

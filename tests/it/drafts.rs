@@ -25,6 +25,8 @@ const DRAFTS_ONLY: &[(&str, &str)] = &[
     ("草稿箱/材料.txt", "材料写着内部词语"),
     // named after a draft beside the only published report of its folder
     ("独/丙-附件.txt", "丙附件写着秘密词语"),
+    // in a folder named after a draft, beside it
+    ("2020/草稿/图片/照片.txt", "照片写着隐秘词语"),
 ];
 
 const PUBLISHED: &[(&str, &str)] = &[
@@ -35,6 +37,8 @@ const PUBLISHED: &[(&str, &str)] = &[
     ("草稿箱/图表.txt", "图表写着统计词语"),
     // beside the only published report of its folder, named after no draft
     ("独/其他.txt", "其他附件写着公告词语"),
+    // in a folder named after a draft, but 乙 links to it
+    ("独/丙/表格.txt", "表格写着汇总词语"),
 ];
 
 fn archive() -> Archive {
@@ -56,7 +60,13 @@ fn archive() -> Archive {
     );
     a.report(
         "独/乙.md",
-        &report("乙报告", "市委", "2020-03-01", "总结", "正文。"),
+        &report(
+            "乙报告",
+            "市委",
+            "2020-03-01",
+            "总结",
+            "见[表格](丙/表格.txt)。",
+        ),
     );
     a.report(
         "独/丙.md",
@@ -138,7 +148,7 @@ fn files_only_drafts_use_are_left_out_and_files_published_reports_use_are_not() 
     assert!(
         run.stderr().contains(
             "3 draft(s) left out (content/2020/草稿.md, content/独/丙.md, content/草稿箱/d.md) \
-             with 4 files only they use"
+             with 5 files only they use"
         ),
         "{}",
         run.stderr()
@@ -213,5 +223,11 @@ fn a_report_turning_draft_and_back_gives_a_fresh_builds_output_each_time() {
         } else {
             assert_published(&a.out(), named_after);
         }
+        // Its own folder's files: left out with it, else copied (no page lists them).
+        assert_eq!(
+            a.out().join("2020/草稿/图片/照片.txt").exists(),
+            !is_draft,
+            "step {step}"
+        );
     }
 }

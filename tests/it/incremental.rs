@@ -227,6 +227,10 @@ fn random_attachment(rng: &mut Rng, content: &Path, reports: &[String]) -> Vec<P
     let ext = *rng.choice(&["docx", "xlsx", "txt", "pdf"]).unwrap();
     let named_after = rng.choice(reports.iter()).filter(|_| rng.bool());
     let rel = match named_after {
+        // named after a report, or in the folder named after it
+        Some(r) if rng.bool() => {
+            format!("{}/附件{}.{ext}", r.trim_end_matches(".md"), rng.usize(..2))
+        }
         Some(r) => format!("{}-附件{}.{ext}", r.trim_end_matches(".md"), rng.usize(..2)),
         None => format!("{}附件{}.{ext}", rng.choice(&dirs).unwrap(), rng.usize(..3)),
     };
