@@ -46,6 +46,9 @@ pub(crate) struct Manifest {
     pub check_all: bool,
     #[serde(skip)]
     dirty: bool,
+    /// Bytes of the record as last read or written.
+    #[serde(skip)]
+    saved_size: u64,
 }
 
 impl Manifest {
@@ -65,7 +68,8 @@ impl Manifest {
             path: path.clone(),
             reason,
         };
-        let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        let mut m: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        m.saved_size = bytes.len() as u64;
         if m.format != FORMAT {
             return Err(bad(format!("unknown format \"{}\"", m.format)));
         }
@@ -92,6 +96,11 @@ impl Manifest {
 
     pub(crate) fn is_dirty(&self) -> bool {
         self.dirty
+    }
+
+    /// Bytes of the record as last read or written (none for a new one).
+    pub(crate) fn saved_size(&self) -> u64 {
+        self.saved_size
     }
 
     pub(crate) fn set(&mut self, rel: &str, entry: Entry) {
@@ -142,6 +151,7 @@ impl Manifest {
         drop(file);
         fs::rename(&tmp, &path).ctx("replace", &path)?;
         self.dirty = false;
+        self.saved_size = json.len() as u64;
         Ok(())
     }
 }

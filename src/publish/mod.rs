@@ -313,8 +313,10 @@ fn carry_out(
     if listed_all {
         manifest.set_check_all(false); // every leftover was found, and is gone
     }
-    if manifest.is_dirty() {
-        manifest.save(run.dest)?; // before removing anything: the new pages are all recorded
+    // The times of the new files, before removing anything, unless writing the record costs
+    // more than what it saves a resumed run: reading back the files it has no time for.
+    if manifest.is_dirty() && sent > manifest.saved_size() {
+        manifest.save(run.dest)?;
     }
     lap("publish: manifest written");
     let removed = apply::remove_stale(run, plan, files, manifest)?;
