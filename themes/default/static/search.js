@@ -106,6 +106,9 @@
     sh.used = ++tick;
     shards[name] = sh;
   };
+  // Files the page loaded before this script (search.html has the entry load alongside it).
+  (window.DANGAN_SEARCH_EARLY || []).forEach(function (args) { window.DANGAN_SEARCH_SHARD.apply(null, args); });
+  window.DANGAN_SEARCH_EARLY = null;
 
   /* A page left open all day must not keep every file it ever loaded: past
    * this many UTF-16 units of index text (decoded lists and texts take about
