@@ -40,7 +40,6 @@ pub struct Store {
     limits: Limits,
     /// Held while a large file is read: one at a time.
     large: Mutex<()>,
-    next_stamp: u64,
     /// Something was read or forgotten since the store was last saved.
     dirty: bool,
 }
@@ -57,8 +56,6 @@ struct Entry {
     slot: Option<(u64, u32)>,
     cut: Option<Cut>,
     problem: Option<Unreadable>,
-    /// Different for every reading: what the search index built on it depends on it.
-    stamp: u64,
 }
 
 impl Store {
@@ -70,7 +67,6 @@ impl Store {
             entries: BTreeMap::new(),
             limits,
             large: Mutex::new(()),
-            next_stamp: 0,
             dirty: true,
         })
     }
@@ -152,8 +148,6 @@ impl Store {
                 entry.slot = Some((store.end, len));
                 store.end += u64::from(len);
             }
-            store.next_stamp += 1;
-            entry.stamp = store.next_stamp;
             store.entries.insert(rel.to_string(), entry);
         }
         if !r.is_empty() {
@@ -235,7 +229,6 @@ impl Store {
                     slot,
                     cut,
                     problem,
-                    stamp: 0,
                 };
                 Ok((f.rel.clone(), entry))
             })
@@ -243,9 +236,7 @@ impl Store {
         self.end = end.into_inner().expect("not poisoned");
         let n = read.len();
         self.dirty |= n > 0;
-        for (rel, mut entry) in read {
-            self.next_stamp += 1;
-            entry.stamp = self.next_stamp;
+        for (rel, entry) in read {
             self.forget(&rel);
             self.entries.insert(rel, entry);
         }
@@ -295,11 +286,6 @@ impl Store {
         String::from_utf8(buf)
             .map(Some)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-    }
-
-    /// Changes whenever attachment `rel` is read again.
-    pub fn stamp(&self, rel: &str) -> Option<u64> {
-        self.entries.get(rel).map(|e| e.stamp)
     }
 
     /// A warning for each attachment that could not be read, or only in part.
@@ -408,7 +394,6 @@ fn read_entry<'a>(r: &mut Reader<'a>) -> Option<(&'a str, Entry, Option<&'a str>
         slot: None,
         cut,
         problem,
-        stamp: 0,
     };
     Some((rel, entry, text))
 }
@@ -448,7 +433,6 @@ mod tests {
         let files = [file(d, "a.txt"), file(d, "b.txt"), file(d, "c.jpg")];
         let all: Vec<&ContentFile> = files.iter().collect();
         assert_eq!(store.update(&all).unwrap(), 2);
-        let stamp_b = store.stamp("b.txt");
         // Written just now: compared by their bytes, which are the same.
         assert_eq!(store.update(&all).unwrap(), 0);
         std::fs::write(d.join("a.txt"), "甲的新名单，更长").unwrap();
@@ -459,7 +443,6 @@ mod tests {
             store.text("a.txt").unwrap().as_deref(),
             Some("甲的新名单，更长")
         );
-        assert_eq!(store.stamp("b.txt"), stamp_b);
         // What a later process restores reads nothing again, and then
         // exactly what changed since.
         let payload = store.save().unwrap();

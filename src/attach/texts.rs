@@ -2,7 +2,6 @@
 //! index asks for them: a part per attachment that has text, named after it.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::Path;
 
@@ -121,14 +120,5 @@ impl AttachmentTexts {
             }
         }
         Ok(parts)
-    }
-
-    /// Changes whenever what [`parts`](Self::parts) gives for `id` may have.
-    pub fn key(&self, id: &str) -> u64 {
-        let mut h = std::hash::DefaultHasher::new();
-        for (rel, name) in self.of.get(id).into_iter().flatten() {
-            (rel, name, self.store.stamp(rel)).hash(&mut h);
-        }
-        h.finish()
     }
 }

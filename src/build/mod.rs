@@ -168,6 +168,9 @@ impl Session {
                     pages = restored;
                     if let Some((signature, paths)) = settled {
                         search.settle(signature, paths);
+                        if let Some(key) = content.pages_key() {
+                            search.use_cache(&opts.root, key);
+                        }
                     }
                 }
                 notes.extend(note);
@@ -215,6 +218,9 @@ impl Session {
                 w.strs(&paths);
             });
             result = crate::cache::write(&root, warm::PAGES_PART, &key, &w.0).map(drop);
+            if result.is_ok() {
+                result = self.search.save_index(&root, &key);
+            }
         }
         let dir = root.join(crate::cache::CACHE_DIR);
         match result {
@@ -303,6 +309,7 @@ impl Session {
         }
         if self.search_pending() {
             self.search_step()?;
+            outcome.notes.extend(self.search.take_notes());
         }
         let (stats, changed, search_changed) = self.flush()?;
         lap_timer(start)("written");
@@ -573,6 +580,7 @@ impl Session {
             self.abandon();
         }
         let mut outcome = result?;
+        outcome.notes.extend(self.search.take_notes());
         outcome.notes.extend(self.save_cache());
         Ok(outcome)
     }

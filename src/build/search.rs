@@ -4,7 +4,7 @@
 //! come from the spill the pages were made into ([`Spill`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -29,9 +29,9 @@ pub(super) struct SearchFollower {
     /// stale files and write the manifest; write every file again.
     reconcile: bool,
     rewrite_all: bool,
-    /// What the index has of each report: its Markdown stamp and its
-    /// attachments' key.
-    indexed: HashMap<String, (u64, u64)>,
+    /// What the index has of each report: its Markdown stamp and the hash
+    /// of what its part of the index is made from ([`signature`]).
+    indexed: HashMap<String, (u64, u128)>,
     /// The text of the reports' attachments, read again only when they change.
     attachments: AttachmentTexts,
     /// The index in the output folder as the build cache knows it (its
@@ -40,7 +40,15 @@ pub(super) struct SearchFollower {
     settled: Option<(u128, Vec<String>)>,
     /// The signature of the index last staged.
     signature: Option<u128>,
+    /// The archive root and key of the build cache the settled index's
+    /// state is read from when it is to be updated (#15).
+    cache: Option<(PathBuf, Vec<u8>)>,
+    /// Lines about the build cache's search part, for the next outcome.
+    notes: Vec<String>,
 }
+
+/// The build cache's part with the search index's state.
+const SEARCH_PART: &str = "search";
 
 impl SearchFollower {
     /// `cache`: the archive root whose build cache has the attachments'
@@ -63,6 +71,8 @@ impl SearchFollower {
             attachments,
             settled: None,
             signature: None,
+            cache: None,
+            notes: Vec::new(),
         };
         Ok((follower, note))
     }
@@ -83,6 +93,70 @@ impl SearchFollower {
     /// from what has `signature`, in the files `paths`.
     pub(super) fn settle(&mut self, signature: u128, paths: Vec<String>) {
         self.settled = Some((signature, paths));
+    }
+
+    /// The build cache (of archive `root`, made for `key`) has the state of
+    /// the settled index: an update reads it instead of building all again.
+    pub(super) fn use_cache(&mut self, root: &Path, key: Vec<u8>) {
+        self.cache = Some((root.to_path_buf(), key));
+    }
+
+    /// Lines about the build cache's search part since last asked.
+    pub(super) fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
+    /// The settled index's state from the build cache, if it is there,
+    /// whole, and of the index with `signature`; the line to print when
+    /// the part is there and not usable.
+    fn load_settled(
+        &mut self,
+        signature: u128,
+    ) -> Option<(SearchIndex, HashMap<String, (u64, u128)>)> {
+        let (root, key) = self.cache.clone()?;
+        let payload = match crate::cache::read(&root, SEARCH_PART, &key) {
+            Ok(p) => p?,
+            Err(ignored) => {
+                self.notes.push(ignored.line());
+                return None;
+            }
+        };
+        let mut r = crate::cache::Reader::new(&payload);
+        if r.u128()? != signature {
+            return None; // another index's (a process that ran at once)
+        }
+        let mut indexed = HashMap::new();
+        for _ in 0..r.u64()? {
+            let id = r.str()?.to_string();
+            indexed.insert(id, (r.u64()?, r.u128()?));
+        }
+        let index = SearchIndex::load(r.bytes()?)?;
+        Some((index, indexed))
+    }
+
+    /// Writes the state of the index staged last to the build cache of
+    /// `root` (made for `key`). Nothing when this session has no index of
+    /// its own (the one in the cache is still the settled one).
+    pub(super) fn save_index(&mut self, root: &Path, key: &[u8]) -> std::io::Result<()> {
+        let (Some(index), Some(signature)) = (self.index.as_mut(), self.signature) else {
+            return Ok(());
+        };
+        if self.pending.is_some() {
+            return Ok(());
+        }
+        let state = index.save();
+        let mut w = crate::cache::Writer::default();
+        w.u128(signature);
+        w.u64(self.indexed.len() as u64);
+        for (id, (stamp, hash)) in &self.indexed {
+            w.str(id);
+            w.u64(*stamp);
+            w.u128(*hash);
+        }
+        w.bytes(&state);
+        crate::cache::write(root, SEARCH_PART, key, &w.0)?;
+        self.cache = Some((root.to_path_buf(), key.to_vec()));
+        Ok(())
     }
 
     /// What the build cache keeps of the index staged last: its signature
@@ -159,67 +233,95 @@ impl SearchFollower {
         folder.begin()?;
         let rewrite_all = std::mem::take(&mut self.rewrite_all);
         self.signature = None;
-        let signature = signature(&site, markdown, &self.attachments)?;
+        let (signature, hashes) = signature(&site, markdown, &self.attachments)?;
         lap("search signature");
+        let settled = self.settled.as_ref().map(|(s, _)| *s);
+        // A new process whose reports' search texts changed since the index
+        // in the output folder was made updates that index's state, kept in
+        // the build cache, as watch mode would.
+        if self.index.is_none()
+            && !rewrite_all
+            && let Some(settled) = settled.filter(|s| *s != signature)
+            && let Some((index, indexed)) = self.load_settled(settled)
+        {
+            self.index = Some(index);
+            self.indexed = indexed;
+            self.settled = None;
+            lap("search index state read");
+        }
         let (new_paths, removed) = {
             let staging = folder.staging().expect("staging begun");
             let meta = |id: &String| search_meta(&site, &site.reports[id]);
             // The texts are read back from the spill, block by block.
             let attachments = &self.attachments;
             let text = texts(&site, self.texts.as_ref(), attachments);
+            let indexed_now =
+                |id: &String, stamp: u64| (stamp, hashes.get(id).copied().unwrap_or_default());
             let stamps = || {
                 markdown
                     .iter()
-                    .map(|(id, e)| (id.clone(), (e.stamp, attachments.key(id))))
+                    .map(|(id, e)| (id.clone(), indexed_now(id, e.stamp)))
                     .collect()
             };
             let mut new_paths = rewrite_all;
             let mut removed = Vec::new();
-            let settled = self.settled.as_ref().map(|(s, _)| *s);
-            match self.index.as_mut() {
-                // The index in the output folder is this one (the build cache says so).
-                None if !rewrite_all && settled == Some(signature) => {}
-                None => {
-                    self.settled = None;
-                    let metas: Vec<SearchMeta> = site.reports.keys().map(meta).collect();
-                    lap("search documents");
-                    // Each block's files are staged as soon as they are ready.
-                    let index = SearchIndex::build(metas, text, |files| stage_all(staging, files))?;
-                    self.index = Some(index);
-                    self.indexed = stamps();
-                    new_paths = true;
-                }
-                Some(index) => {
-                    let upserts: Vec<SearchMeta> = markdown
-                        .iter()
-                        .filter(|(id, e)| {
-                            self.indexed.get(*id) != Some(&(e.stamp, attachments.key(id)))
-                        })
-                        .filter(|(id, _)| site.reports.contains_key(*id))
-                        .map(|(id, _)| meta(id))
-                        .collect();
-                    let removals: Vec<String> = self
-                        .indexed
-                        .keys()
-                        .filter(|id| !site.reports.contains_key(*id))
-                        .cloned()
-                        .collect();
-                    if !upserts.is_empty() || !removals.is_empty() {
-                        let changes = index.apply(upserts, &removals, &text)?;
+            let mut updated = false;
+            if rewrite_all {
+                // Every file is made again: as fast from nothing, and an
+                // index read from the build cache needs the files gone.
+                self.index = None;
+            }
+            if let Some(index) = self.index.as_mut() {
+                let upserts: Vec<SearchMeta> = markdown
+                    .iter()
+                    .filter(|(id, e)| self.indexed.get(*id) != Some(&indexed_now(id, e.stamp)))
+                    .filter(|(id, _)| site.reports.contains_key(*id))
+                    .map(|(id, _)| meta(id))
+                    .collect();
+                let removals: Vec<String> = self
+                    .indexed
+                    .keys()
+                    .filter(|id| !site.reports.contains_key(*id))
+                    .cloned()
+                    .collect();
+                if !upserts.is_empty() || !removals.is_empty() {
+                    let out = folder.path();
+                    let old_file = |path: &str| std::fs::read(out.join(path)).ok();
+                    let changes = index.apply_from(upserts, &removals, &text, old_file)?;
+                    lap("search index updated");
+                    if index.lost() {
+                        // A list file it needed was missing from the output
+                        // folder or changed (by hand: any run of dangan that
+                        // writes there makes the pages part ignored).
+                        let path = format!("{}/{SEARCH_PART}", crate::cache::CACHE_DIR);
+                        let why = "does not match the search index in the output folder";
+                        self.notes.push(crate::cache::Ignored { path, why }.line());
+                        self.index = None;
+                    } else {
+                        updated = true;
                         self.indexed = stamps();
-                        if rewrite_all {
-                            index.write_all(&text, |files| stage_all(staging, files))?;
-                        } else {
-                            let written = &changes.written;
-                            new_paths |= written.iter().any(|(p, _)| !folder.outputs().contains(p));
-                            stage_all(staging, written)?;
-                        }
+                        let written = &changes.written;
+                        new_paths |= written.iter().any(|(p, _)| !folder.outputs().contains(p));
+                        stage_all(staging, written)?;
                         new_paths |= !changes.removed.is_empty();
                         removed = changes.removed;
-                    } else if rewrite_all {
-                        index.write_all(&text, |files| stage_all(staging, files))?;
                     }
+                } else {
+                    updated = true;
                 }
+            }
+            let in_place = self.index.is_none() && !rewrite_all && settled == Some(signature);
+            // The index in the output folder is this one (the build cache
+            // says so), else it is built from nothing.
+            if !updated && !in_place {
+                self.settled = None;
+                let metas: Vec<SearchMeta> = site.reports.keys().map(meta).collect();
+                lap("search documents");
+                // Each block's files are staged as soon as they are ready.
+                let index = SearchIndex::build(metas, text, |files| stage_all(staging, files))?;
+                self.index = Some(index);
+                self.indexed = stamps();
+                new_paths = true;
             }
             (new_paths, removed)
         };
@@ -256,35 +358,49 @@ fn signature(
     site: &Site,
     markdown: &BTreeMap<String, MdFacts>,
     attachments: &AttachmentTexts,
-) -> Result<u128, OutputError> {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    let mut field = |b: &[u8]| {
-        h.update(&(b.len() as u64).to_le_bytes());
-        h.update(b);
-    };
-    for (id, r) in &site.reports {
-        let m = search_meta(site, r);
-        for f in [&m.id, &m.url, &m.title, &m.unit, &m.date, &m.kind] {
-            field(f.as_bytes());
-        }
-        field(&m.year.to_le_bytes());
-        for u in &m.unit_path {
-            field(u.as_bytes());
-        }
-        match markdown.get(id) {
-            Some(f) => {
-                field(&f.source.len.to_le_bytes());
-                field(&f.source.hash.to_le_bytes());
-                field(format!("{:?}", f.resolved).as_bytes());
+) -> Result<(u128, HashMap<String, u128>), OutputError> {
+    // Each report's part (from several threads at once: it reads the
+    // attachments' texts), then all of them in id order.
+    let parts: Vec<(&String, u128)> = site
+        .reports
+        .par_iter()
+        .map(|(id, r)| {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            let mut field = |b: &[u8]| {
+                h.update(&(b.len() as u64).to_le_bytes());
+                h.update(b);
+            };
+            let m = search_meta(site, r);
+            for f in [&m.id, &m.url, &m.title, &m.unit, &m.date, &m.kind] {
+                field(f.as_bytes());
             }
-            None => field(b"-"),
-        }
-        for part in attachments.parts(id).map_err(temp_error)? {
-            field(part.name.as_bytes());
-            field(part.text.as_bytes());
-        }
+            field(&m.year.to_le_bytes());
+            for u in &m.unit_path {
+                field(u.as_bytes());
+            }
+            match markdown.get(id) {
+                Some(f) => {
+                    field(&f.source.len.to_le_bytes());
+                    field(&f.source.hash.to_le_bytes());
+                    field(format!("{:?}", f.resolved).as_bytes());
+                }
+                None => field(b"-"),
+            }
+            for part in attachments.parts(id).map_err(temp_error)? {
+                field(part.name.as_bytes());
+                field(part.text.as_bytes());
+            }
+            Ok((id, h.digest128()))
+        })
+        .collect::<Result<_, OutputError>>()?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for (id, p) in &parts {
+        h.update(&(id.len() as u64).to_le_bytes());
+        h.update(id.as_bytes());
+        h.update(&p.to_le_bytes());
     }
-    Ok(h.digest128())
+    let hashes = parts.into_iter().map(|(id, p)| (id.clone(), p)).collect();
+    Ok((h.digest128(), hashes))
 }
 
 /// Stages the search index's files (from several threads at once).

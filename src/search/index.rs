@@ -14,9 +14,11 @@ use std::convert::Infallible;
 use rayon::prelude::*;
 use serde_json::json;
 
-use super::codec::Named;
+use crate::cache::{Reader, Writer};
+
+use super::codec::{BitWriter, JsFile, Named, UNIT_BASE, content_hash, hash_name, path_of};
 use super::layout::{ENTRY_PATH, Key, LEAF_SPAN, Layout, META_SPAN, NAME_SPAN};
-use super::lists::{Partial, assemble};
+use super::lists::{Partial, assemble, disassemble};
 use super::manifest::{Slot, entry, heavy_name, leaf_lists, leaf_meta};
 use super::ngrams::{Doc, build_block};
 use super::prepare::{Prepared, prepare};
@@ -54,7 +56,13 @@ struct Kept {
 struct Block {
     /// Its reports' ids, in number order: a block whose list changes is built again.
     ids: Vec<String>,
-    lists: Partial,
+    /// Its segments of the document lists; `None` in an index read from
+    /// the build cache, which takes those of a list it puts together again
+    /// from the list's files in the output folder.
+    lists: Option<Partial>,
+    /// Per list bucket, a hash of its segments for it ([`Partial::bucket_hashes`]),
+    /// once computed.
+    hashes: Option<Vec<u64>>,
 }
 
 /// A list bucket as last put together: its file, and its keys with files of their own.
@@ -79,6 +87,9 @@ pub struct SearchIndex {
     files: BTreeSet<String>,
     /// The hash of the entry's bytes: it is written again only when it changes.
     entry: u64,
+    /// A list file the last update needed was not in the output folder as
+    /// the index made it: this index is not to be trusted.
+    lost: bool,
 }
 
 /// A text loader, as every entry point takes it.
@@ -140,7 +151,8 @@ fn build_one<E: Send>(
     Ok(Built {
         block: Block {
             ids: mine.iter().map(|k| k.p.meta.id.clone()).collect(),
-            lists,
+            lists: Some(lists),
+            hashes: None,
         },
         docs: kept,
         files,
@@ -148,9 +160,8 @@ fn build_one<E: Send>(
 }
 
 /// The files of list bucket `d`, put together from every block's segments.
-fn list_files(layout: Layout, blocks: &[Block], d: u32) -> (ListFiles, Vec<Named>) {
-    let partials: Vec<&Partial> = blocks.iter().map(|b| &b.lists).collect();
-    let a = assemble(&partials, d, layout.heavy_bits);
+fn list_files(layout: Layout, partials: &[&Partial], d: u32) -> (ListFiles, Vec<Named>) {
+    let a = assemble(partials, d, layout.heavy_bits);
     let mut files = Vec::new();
     let bucket = a.bucket.map(|w| {
         let f = Named::bits(&format!("d/{d}"), &w);
@@ -220,6 +231,7 @@ impl SearchIndex {
             lists: Vec::new(),
             files: BTreeSet::new(),
             entry: 0,
+            lost: false,
         };
         index.rebuild_all(&text, &|files| sink(&pairs(files)))?;
         Ok(index)
@@ -256,11 +268,11 @@ impl SearchIndex {
             self.docs.extend(docs);
             paths.extend(p);
         }
-        let blocks = &self.blocks;
+        let partials: Vec<&Partial> = self.blocks.iter().flat_map(|b| &b.lists).collect();
         let lists: Vec<(ListFiles, Vec<String>)> = (0..layout.d_buckets)
             .into_par_iter()
             .map(|d| {
-                let (l, files) = list_files(layout, blocks, d);
+                let (l, files) = list_files(layout, &partials, d);
                 let p = files.iter().map(Named::path).collect();
                 sink(files)?;
                 Ok((l, p))
@@ -428,6 +440,7 @@ impl SearchIndex {
             lists: Vec::new(),
             files: BTreeSet::new(),
             entry: 0,
+            lost: false,
         };
         copy.rebuild_all(&text, &|files| sink(&pairs(files)))?;
         Ok(())
@@ -448,6 +461,21 @@ impl SearchIndex {
         upserts: Vec<SearchMeta>,
         removals: &[String],
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
+    ) -> Result<Changes, E> {
+        self.apply_from(upserts, removals, text, |_| None)
+    }
+
+    /// [`SearchIndex::apply`] to an index read from the build cache, which
+    /// asks `old_file` for the bytes of a file of the index as it is (by
+    /// path in the output folder) when it puts that file's lists together
+    /// again. A file missing, or not as the index made it, leaves the index
+    /// [`lost`](SearchIndex::lost).
+    pub fn apply_from<E: Send>(
+        &mut self,
+        upserts: Vec<SearchMeta>,
+        removals: &[String],
+        text: impl Fn(&str) -> Result<SearchText, E> + Sync,
+        old_file: impl Fn(&str) -> Option<Vec<u8>> + Sync,
     ) -> Result<Changes, E> {
         let upserts = unique_by_id(upserts);
         let gone: BTreeSet<&str> = removals
@@ -484,7 +512,7 @@ impl SearchIndex {
             self.layout = layout;
             self.rebuild_all(&text, &collect)?;
         } else {
-            self.refresh(&changed, &text, &collect)?;
+            self.refresh(&changed, &text, &collect, &old_file)?;
         }
         let mut changes = Changes::default();
         for path in old_files.difference(&self.files) {
@@ -512,6 +540,7 @@ impl SearchIndex {
         changed: &BTreeSet<String>,
         text: &impl Texts<E>,
         sink: &impl Fn(Vec<Named>) -> Result<(), E>,
+        old_file: &(impl Fn(&str) -> Option<Vec<u8>> + Sync),
     ) -> Result<(), E> {
         let l = self.layout;
         let nblocks = l.blocks(self.docs.len());
@@ -534,7 +563,7 @@ impl SearchIndex {
             .collect();
         // Reports of untouched blocks keep their lengths and text names.
         // One block at a time, as a full build does.
-        let mut old_lists: BTreeMap<u32, Partial> = BTreeMap::new();
+        let mut old_blocks: BTreeMap<u32, Block> = BTreeMap::new();
         for &b in &touched {
             let built = build_one(l, &self.docs, b, text)?;
             let start = l.block_start(b) as usize;
@@ -544,16 +573,23 @@ impl SearchIndex {
             sink(built.files)?;
             if (b as usize) < self.blocks.len() {
                 let old = std::mem::replace(&mut self.blocks[b as usize], built.block);
-                old_lists.insert(b, old.lists);
+                old_blocks.insert(b, old);
             } else {
                 self.blocks.push(built.block);
             }
         }
         // Blocks past the last report are gone: the lists they had keys in change.
-        let gone: Vec<Partial> = self
+        let gone: Vec<Block> = self
             .blocks
             .drain((nblocks as usize).min(self.blocks.len())..)
-            .map(|b| b.lists)
+            .collect();
+        // The new blocks' hashes, where the old ones' segments are known only by theirs.
+        let new_hashes: BTreeMap<u32, Vec<u64>> = old_blocks
+            .iter()
+            .filter(|(_, old)| old.lists.is_none())
+            .filter_map(|(&b, _)| {
+                Some((b, self.blocks[b as usize].lists.as_ref()?.bucket_hashes()))
+            })
             .collect();
         // A list bucket is put together again when a touched block's segments
         // for it changed (a block that is new or gone changes every bucket it has keys in).
@@ -561,17 +597,47 @@ impl SearchIndex {
         let redo: Vec<u32> = (0..l.d_buckets)
             .into_par_iter()
             .filter(|&d| {
-                touched.iter().any(|&b| match old_lists.get(&b) {
-                    Some(old) => !old.same_bucket(&blocks[b as usize].lists, d),
-                    None => true,
-                }) || gone.iter().any(|p| p.has_keys(d))
-                    || self.lists.len() != l.d_buckets as usize
+                let du = d as usize;
+                touched.iter().any(|&b| {
+                    let new = blocks[b as usize].lists.as_ref();
+                    match old_blocks.get(&b) {
+                        Some(Block {
+                            lists: Some(old), ..
+                        }) => new.is_none_or(|n| !old.same_bucket(n, d)),
+                        Some(Block {
+                            hashes: Some(old), ..
+                        }) => new_hashes.get(&b).is_none_or(|n| n[du] != old[du]),
+                        _ => true,
+                    }
+                }) || gone.iter().any(|g| match (&g.lists, &g.hashes) {
+                    (Some(p), _) => p.has_keys(d),
+                    (None, Some(h)) => h[du] != 0,
+                    (None, None) => true,
+                }) || self.lists.len() != l.d_buckets as usize
+            })
+            .collect();
+        // The segments of the blocks not in memory (an index read from the
+        // build cache), for these lists: from their files as they are.
+        let stored = blocks.iter().any(|b| b.lists.is_none()) && !redo.is_empty();
+        let from_files = match stored {
+            true => self.segments_from_files(&redo, old_file),
+            false => Some(BTreeMap::new()),
+        };
+        let lost = from_files.is_none();
+        let from_files = from_files.unwrap_or_default();
+        let none = Partial::empty(l.d_buckets);
+        let partials: Vec<&Partial> = blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| match &b.lists {
+                Some(p) => p,
+                None => from_files.get(&(i as u32)).unwrap_or(&none),
             })
             .collect();
         let lists: Vec<(u32, ListFiles, Vec<Named>)> = redo
             .par_iter()
             .map(|&d| {
-                let (lf, files) = list_files(l, blocks, d);
+                let (lf, files) = list_files(l, &partials, d);
                 (d, lf, files)
             })
             .collect();
@@ -581,6 +647,7 @@ impl SearchIndex {
             self.lists[d as usize] = lf;
             sink(files)?;
         }
+        self.lost |= lost;
         let (small, entry) = self.small_files();
         self.files = self.current_paths(&small);
         self.entry = entry.hash;
@@ -611,6 +678,220 @@ impl SearchIndex {
         paths.insert(ENTRY_PATH.to_string());
         paths
     }
+}
+
+/// What the build cache keeps of an index (#15), and how it reads it back:
+/// the reports as the index keeps them, the list buckets' and the files'
+/// names, and per block a hash of its segments of each list bucket (not the
+/// segments: they are larger than the reports' Markdown). An update of an
+/// index read from there takes the segments of a list it puts together
+/// again from that list's files in the output folder, checked against the
+/// hash that names them.
+impl SearchIndex {
+    /// The segments, by block, of the blocks not in memory, for the list
+    /// buckets `redo`, from their files as they are; `None` if one is
+    /// missing or not as this index made it.
+    fn segments_from_files(
+        &self,
+        redo: &[u32],
+        old_file: &(impl Fn(&str) -> Option<Vec<u8>> + Sync),
+    ) -> Option<BTreeMap<u32, Partial>> {
+        let per_bucket: Vec<Vec<(Key, u32, BitWriter)>> = redo
+            .par_iter()
+            .map(|&d| {
+                let lf = self.lists.get(d as usize)?;
+                let bucket = lf.bucket.map(|h| (format!("d/{d}.{}", hash_name(h)), h));
+                let heavy = lf.heavy.iter().map(|&(k, h)| (heavy_name(k, h), h));
+                let mut segs = Vec::new();
+                for (name, h) in bucket.into_iter().chain(heavy) {
+                    let bytes = old_file(&path_of(&name))?;
+                    let (words, nbits) = list_bits(&name, h, &bytes)?;
+                    segs.extend(disassemble(&words, nbits)?);
+                }
+                Some(segs)
+            })
+            .collect::<Option<_>>()?;
+        type Segs = BTreeMap<u32, Vec<(Key, BitWriter)>>;
+        let mut by_block: BTreeMap<u32, Segs> = BTreeMap::new();
+        for (&d, segs) in redo.iter().zip(per_bucket) {
+            for (key, b, seg) in segs {
+                if self
+                    .blocks
+                    .get(b as usize)
+                    .is_some_and(|k| k.lists.is_none())
+                {
+                    let keys = by_block.entry(b).or_default().entry(d).or_default();
+                    keys.push((key, seg));
+                }
+            }
+        }
+        let d_buckets = self.layout.d_buckets;
+        let partials = by_block.into_iter().map(|(b, mut segs)| {
+            for keys in segs.values_mut() {
+                keys.sort_unstable_by_key(|(k, _)| *k);
+            }
+            (b, Partial::of_segments(d_buckets, &segs))
+        });
+        Some(partials.collect())
+    }
+
+    /// Whether a list file the last update needed was missing from the
+    /// output folder or not as this index made it: its files are not to be
+    /// trusted, and the index is to be built again from nothing.
+    pub fn lost(&self) -> bool {
+        self.lost
+    }
+
+    /// The index's state as the build cache keeps it.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.blocks.par_iter_mut().for_each(|b| {
+            if let (None, Some(p)) = (&b.hashes, &b.lists) {
+                b.hashes = Some(p.bucket_hashes());
+            }
+        });
+        let mut w = Writer::default();
+        w.u32(self.layout.block);
+        w.u32(self.layout.d_buckets);
+        w.u64(self.layout.heavy_bits);
+        w.u64(self.docs.len() as u64);
+        for k in &self.docs {
+            let (p, m) = (&k.p, &k.p.meta);
+            for f in [&m.id, &m.url, &m.title, &m.unit, &m.date, &m.kind] {
+                w.str(f);
+            }
+            w.strs(&m.unit_path);
+            w.u32(m.year as u32);
+            for n in [p.stream_len, p.title_len, p.attach_len] {
+                w.u32(n);
+            }
+            w.u64(k.pieces.len() as u64);
+            for &h in &k.pieces {
+                w.u64(h);
+            }
+        }
+        w.u64(self.blocks.len() as u64);
+        for b in &self.blocks {
+            let hashes = b.hashes.as_deref().unwrap_or_default();
+            w.u64(hashes.len() as u64);
+            for &h in hashes {
+                w.u64(h);
+            }
+        }
+        w.u64(self.lists.len() as u64);
+        for l in &self.lists {
+            w.opt(l.bucket, Writer::u64);
+            w.u64(l.heavy.len() as u64);
+            for &(k, h) in &l.heavy {
+                w.u128(k.0);
+                w.u64(h);
+            }
+        }
+        w.u64(self.files.len() as u64);
+        for f in &self.files {
+            w.str(f);
+        }
+        w.u64(self.entry);
+        w.0
+    }
+
+    /// The index [`SearchIndex::save`] gave `payload` of; `None` if it is not one.
+    pub fn load(payload: &[u8]) -> Option<SearchIndex> {
+        let mut r = Reader::new(payload);
+        let (block, d_buckets, heavy_bits) = (r.u32()?, r.u32()?, r.u64()?);
+        let n = usize::try_from(r.u64()?).ok()?;
+        let layout = Layout::for_count(n);
+        if (layout.block, layout.d_buckets, layout.heavy_bits) != (block, d_buckets, heavy_bits) {
+            return None;
+        }
+        let mut docs = Vec::with_capacity(n.min(payload.len()));
+        for _ in 0..n {
+            let mut s = || r.str().map(str::to_string);
+            let (id, url, title, unit, date, kind) = (s()?, s()?, s()?, s()?, s()?, s()?);
+            let meta = SearchMeta {
+                id,
+                url,
+                title,
+                unit,
+                unit_path: r.strs()?,
+                date,
+                year: r.u32()? as i32,
+                kind,
+            };
+            let mut p = Prepared::of_meta(meta);
+            (p.stream_len, p.title_len, p.attach_len) = (r.u32()?, r.u32()?, r.u32()?);
+            let pieces = (0..r.u64()?).map(|_| r.u64()).collect::<Option<_>>()?;
+            docs.push(Kept { p, pieces });
+        }
+        if r.u64()? != u64::from(layout.blocks(n)) {
+            return None;
+        }
+        let mut blocks = Vec::new();
+        for b in 0..layout.blocks(n) {
+            let start = layout.block_start(b) as usize;
+            let end = (start + layout.block as usize).min(n);
+            if r.u64()? != u64::from(layout.d_buckets) {
+                return None;
+            }
+            let hashes = (0..layout.d_buckets)
+                .map(|_| r.u64())
+                .collect::<Option<_>>()?;
+            blocks.push(Block {
+                ids: docs[start..end]
+                    .iter()
+                    .map(|k| k.p.meta.id.clone())
+                    .collect(),
+                lists: None,
+                hashes: Some(hashes),
+            });
+        }
+        if r.u64()? != u64::from(layout.d_buckets) {
+            return None;
+        }
+        let mut lists = Vec::new();
+        for _ in 0..layout.d_buckets {
+            let bucket = r.opt(Reader::u64)?;
+            let heavy = (0..r.u64()?)
+                .map(|_| Some((Key(r.u128()?), r.u64()?)))
+                .collect::<Option<_>>()?;
+            lists.push(ListFiles { bucket, heavy });
+        }
+        let files = (0..r.u64()?)
+            .map(|_| r.str().map(str::to_string))
+            .collect::<Option<_>>()?;
+        let entry = r.u64()?;
+        r.is_empty().then_some(SearchIndex {
+            layout,
+            docs,
+            blocks,
+            lists,
+            files,
+            entry,
+            lost: false,
+        })
+    }
+}
+
+/// The bits of list file `name` (`bytes`, as [`Named`] wrote them) and how
+/// many, if its arguments hash to `hash`, the hash that names it.
+fn list_bits(name: &str, hash: u64, bytes: &[u8]) -> Option<(Vec<u64>, u64)> {
+    let mut head = JsFile::new();
+    head.raw("DANGAN_SEARCH_SHARD(").string(name).raw(",");
+    let mut tail = JsFile::args();
+    tail.raw(");\n");
+    let (head, tail) = (head.into_bytes(), tail.into_bytes());
+    let args = bytes.strip_prefix(&head[..])?.strip_suffix(&tail[..])?;
+    if content_hash(args) != hash {
+        return None;
+    }
+    let quote = [b'"', 0];
+    let units = args.strip_prefix(&quote)?.strip_suffix(&quote)?;
+    let mut w = BitWriter::default();
+    for u in units.chunks_exact(2) {
+        let u = u16::from_le_bytes([u[0], u[1]]);
+        w.bits(u64::from(u.checked_sub(UNIT_BASE)?), 15);
+    }
+    let n = w.bit_len();
+    Some((w.into_words(), n))
 }
 
 /// Files as (path, bytes) pairs (the entry is the file named "index").

@@ -22,6 +22,8 @@
 //! and each list it touches is put together again from the segments, without
 //! reading any report again.
 
+use std::collections::BTreeMap;
+
 use super::codec::{BitWriter, KeyDelta, WordReader};
 use super::layout::Key;
 
@@ -79,6 +81,57 @@ impl Partial {
             left -= u64::from(n);
         }
         true
+    }
+
+    /// Per list bucket, a hash of the block's segments for it (0 when it
+    /// has no keys there): what the build cache keeps of a block, to tell
+    /// which lists an edit of it changes (#15).
+    pub(crate) fn bucket_hashes(&self) -> Vec<u64> {
+        (0..self.keys.len() as u32)
+            .map(|d| {
+                let (from, to, n) = self.span(d);
+                if n == 0 {
+                    return 0;
+                }
+                let mut w = BitWriter::with_capacity(to - from);
+                w.append_range(&self.words, from, to);
+                let mut h = xxhash_rust::xxh3::Xxh3::new();
+                h.update(&(to - from).to_le_bytes());
+                h.update(&n.to_le_bytes());
+                for word in w.into_words() {
+                    h.update(&word.to_le_bytes());
+                }
+                h.digest().max(1)
+            })
+            .collect()
+    }
+
+    /// A block's segments for some list buckets (`segs`: per bucket, its
+    /// keys in order, each with its segment), none for the others, of
+    /// `d_buckets` in all.
+    pub(crate) fn of_segments(
+        d_buckets: u32,
+        segs: &BTreeMap<u32, Vec<(Key, BitWriter)>>,
+    ) -> Partial {
+        let mut w = BitWriter::default();
+        let mut spans = Vec::with_capacity(d_buckets as usize);
+        for d in 0..d_buckets {
+            let at = w.bit_len();
+            let mine = segs.get(&d).map_or(&[][..], Vec::as_slice);
+            let mut prev = KeyDelta::default();
+            for (key, seg) in mine {
+                prev.write(*key, &mut w);
+                w.gamma(seg.bit_len() + 1);
+                w.append(seg);
+            }
+            spans.push((at, w.bit_len(), mine.len() as u32));
+        }
+        Partial::new(w.into_words(), spans)
+    }
+
+    /// A block with no keys in any of `d_buckets` list buckets.
+    pub(crate) fn empty(d_buckets: u32) -> Partial {
+        Partial::new(Vec::new(), vec![(0, 0, 0); d_buckets as usize])
     }
 
     /// Whether the block has any key in list bucket `d`.
@@ -154,6 +207,60 @@ pub(crate) fn assemble(partials: &[&Partial], d: u32, heavy_bits: u64) -> Assemb
         file
     });
     Assembled { bucket, heavy }
+}
+
+/// What [`assemble`] put together, taken apart again: every key's segment
+/// of each block, as (key, block, segment), from the `nbits` bits of a list
+/// bucket's file or of a key's own file. The build cache keeps no block's
+/// segments (they are larger than the reports): an index read from it takes
+/// those of the lists it puts together again from the files in the output
+/// folder (#15). `None` if the bits do not read as a list file.
+pub(crate) fn disassemble(words: &[u64], nbits: u64) -> Option<Vec<(Key, u32, BitWriter)>> {
+    let mut r = WordReader::new(words, 0);
+    // Every code read below is within the bits (a gamma code of zeros only
+    // past the end would not end).
+    let gamma = |r: &mut WordReader| (r.pos() < nbits).then(|| r.gamma());
+    let mut out = Vec::new();
+    let nkeys = gamma(&mut r)? - 1;
+    let mut prev = KeyDelta::default();
+    for _ in 0..nkeys {
+        if r.pos() >= nbits {
+            return None;
+        }
+        let key = prev.read(&mut r);
+        let len = gamma(&mut r)? - 1;
+        let end = r.pos().checked_add(len).filter(|&e| e <= nbits)?;
+        let nseg = gamma(&mut r)?;
+        let mut b = -1i64;
+        for _ in 0..nseg {
+            b += i64::try_from(gamma(&mut r)?).ok()?;
+            let from = r.pos();
+            let df = gamma(&mut r)?;
+            let kd = r.bits(5) as u32;
+            let some_attached = r.bits(1) == 1;
+            for _ in 0..df {
+                if r.pos() >= end {
+                    return None;
+                }
+                r.rice(kd);
+                gamma(&mut r)?;
+                let title = r.bits(1) == 1;
+                if some_attached && !title {
+                    r.bits(1);
+                }
+            }
+            if r.pos() > end {
+                return None;
+            }
+            let mut seg = BitWriter::with_capacity(r.pos() - from);
+            seg.append_range(words, from, r.pos());
+            out.push((key, u32::try_from(b).ok()?, seg));
+        }
+        if r.pos() != end {
+            return None;
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::support::{Archive, report};
 
 const PART: &str = ".dangan-cache/attachments";
 /// Every part, sorted.
-const PARTS: [&str; 3] = ["attachments", "pages", "reports"];
+const PARTS: [&str; 4] = ["attachments", "pages", "reports", "search"];
 
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
@@ -126,10 +126,11 @@ fn no_cache_neither_reads_nor_writes_it() {
 /// for other settings: one line, and the site of a cold build. Fails if any
 /// of them is trusted (the attachment was changed meanwhile, so a trusted
 /// cache would give its old text) or if the line is missing.
-#[test]
-fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
-    type Damage = fn(&Path);
-    let damages: [(&str, Damage, &str); 6] = [
+type Damage = fn(&Path);
+
+/// Ways a part can be damaged: what, how, and what the line says of it.
+fn damages() -> [(&'static str, Damage, &'static str); 6] {
+    [
         (
             "truncated",
             |p| {
@@ -168,7 +169,12 @@ fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
             |p| rewrite_header(p, env!("CARGO_PKG_VERSION").as_bytes(), Some(b"other")),
             "other settings",
         ),
-    ];
+    ]
+}
+
+#[test]
+fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
+    let damages = damages();
     // What a part holds that a trusted damaged part would give stale: the
     // attachment's text, the report's front matter; the pages' part is
     // checked against a cold build.
@@ -236,6 +242,81 @@ fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
         };
         assert_eq!(pages(built), pages(want), "{what}");
         // And it is written anew: the next build uses it without a word.
+        let again = a.build();
+        again.ok();
+        assert_eq!(cache_lines(&again.stderr()), Vec::<&str>::new(), "{what}");
+    }
+}
+
+/// The search index's state (#15), damaged in any of those ways, or kept
+/// while the list files in the output folder were changed by hand: after an
+/// edit, one line and the search index of a cold build. Fails if the
+/// damaged part or a changed list file is trusted (the update would then
+/// rest on lists that are not the index's), or if the line is missing.
+#[test]
+fn a_damaged_search_state_is_ignored_with_one_line() {
+    let lists_changed: Damage = |part| {
+        let search = part
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("public/_search");
+        for e in walkdir::WalkDir::new(search)
+            .into_iter()
+            .map(Result::unwrap)
+        {
+            let rel = e.path().to_string_lossy();
+            if e.file_type().is_file() && (rel.contains("/d/") || rel.contains("/k/")) {
+                let mut b = std::fs::read(e.path()).unwrap();
+                let at = b.len() - 10;
+                b[at] ^= 1;
+                std::fs::write(e.path(), &b).unwrap();
+            }
+        }
+    };
+    let damages = damages().into_iter().chain([(
+        "list files changed in the output folder",
+        lists_changed,
+        "does not match the search index in the output folder",
+    )]);
+    for (what, damage, why) in damages {
+        let a = Archive::new();
+        // Several blocks of reports: an edit updates one of them.
+        for i in 0..40 {
+            let body = format!(
+                "第{i}份报告，讲{}。",
+                ["党建", "调研", "总结", "整改"][i % 4]
+            );
+            let date = format!("20{:02}-01-01", 10 + i % 12);
+            a.report(
+                &format!("r{i:02}.md"),
+                &report(&format!("报告{i}"), "市委办公室", &date, "工作总结", &body),
+            );
+        }
+        a.build().ok();
+        let path = a.root().join("content/r07.md");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(
+            "
+补充：新的词语出现在这里。
+",
+        );
+        std::fs::write(&path, text).unwrap();
+        damage(&a.root().join(".dangan-cache/search"));
+        let run = a.build();
+        run.ok();
+        let stderr = run.stderr();
+        let lines = cache_lines(&stderr);
+        assert_eq!(lines.len(), 1, "{what}: {stderr}");
+        assert!(
+            lines[0].starts_with("the build cache .dangan-cache/search ")
+                && lines[0].contains(why)
+                && lines[0].ends_with("it is ignored and its work done again"),
+            "{what}: {}",
+            lines[0]
+        );
+        assert_eq!(tree(&a.out()), cold(&a), "{what}");
         let again = a.build();
         again.ok();
         assert_eq!(cache_lines(&again.stderr()), Vec::<&str>::new(), "{what}");

@@ -290,7 +290,7 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
     // Moves, renames and slug changes leave pages at the old addresses, and
     // deletions warnings: both must happen for the comparison to test them.
     let (mut redirects_seen, mut moved_away_seen) = (0, 0);
-    let (mut restarts, mut cache_restored) = (0, 0);
+    let (mut restarts, mut cache_restored, mut search_restored) = (0, 0, 0);
     // Files only drafts link to are left out, and published again once a
     // published report links to them (or none does).
     let (mut shared_published, mut shared_withheld) = (0, 0);
@@ -348,6 +348,9 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
                         .iter()
                         .all(|p| root.join(".dangan-cache").join(p).exists()),
                 );
+                // The search index's state, which the new process updates
+                // instead of building the index again.
+                search_restored += usize::from(root.join(".dangan-cache/search").exists());
                 session = cached_session(root);
             } else {
                 session.update(&touched);
@@ -424,8 +427,8 @@ fn random_edit_sequences_give_the_same_site_as_a_fresh_build() {
         );
     }
     assert!(
-        restarts > 30 && cache_restored > 20,
-        "{restarts} new processes, {cache_restored} with a build cache"
+        restarts > 30 && cache_restored > 20 && search_restored > 20,
+        "{restarts} new processes, {cache_restored} with a build cache, {search_restored} with the search index's"
     );
     assert!(
         redirects_seen > 10 && moved_away_seen > 5,
