@@ -31,7 +31,7 @@ pub(super) struct SearchFollower {
     rewrite_all: bool,
     /// What the index has of each report: its Markdown stamp and the hash
     /// of what its part of the index is made from ([`signature`]).
-    indexed: HashMap<String, (u64, u128)>,
+    indexed: Indexed,
     /// The text of the reports' attachments, read again only when they change.
     attachments: AttachmentTexts,
     /// The index in the output folder as the build cache knows it (its
@@ -46,6 +46,10 @@ pub(super) struct SearchFollower {
     /// Lines about the build cache's search part, for the next outcome.
     notes: Vec<String>,
 }
+
+/// Per report id, its Markdown stamp and the hash of what its part of the
+/// index is made from.
+type Indexed = HashMap<String, (u64, u128)>;
 
 /// The build cache's part with the search index's state.
 const SEARCH_PART: &str = "search";
@@ -109,10 +113,7 @@ impl SearchFollower {
     /// The settled index's state from the build cache, if it is there,
     /// whole, and of the index with `signature`; the line to print when
     /// the part is there and not usable.
-    fn load_settled(
-        &mut self,
-        signature: u128,
-    ) -> Option<(SearchIndex, HashMap<String, (u64, u128)>)> {
+    fn load_settled(&mut self, signature: u128) -> Option<(SearchIndex, Indexed)> {
         let (root, key) = self.cache.clone()?;
         let payload = match crate::cache::read(&root, SEARCH_PART, &key) {
             Ok(p) => p?,
