@@ -98,22 +98,30 @@ pub fn read(root: &Path, name: &str, key: &[u8]) -> Result<Option<Vec<u8>>, Igno
 pub fn write(root: &Path, name: &str, key: &[u8], payload: &[u8]) -> io::Result<u64> {
     let dir = root.join(CACHE_DIR);
     std::fs::create_dir_all(&dir)?;
-    let mut w = Writer::default();
-    w.raw(MAGIC);
-    w.u32(FORMAT);
-    w.bytes(env!("CARGO_PKG_VERSION").as_bytes());
-    w.u128(xxhash_rust::xxh3::xxh3_128(key));
-    w.bytes(payload);
-    let sum = xxhash_rust::xxh3::xxh3_128(&w.0);
-    w.raw(&sum.to_le_bytes());
+    // The header and the payload's length, then the payload itself as it is:
+    // the file holds what one `Writer` of all of it would, but the payload
+    // (tens of megabytes at 100,000 reports, at the end of a build) is never
+    // copied, and the checksum is computed as the bytes go by.
+    let mut head = Writer::default();
+    head.raw(MAGIC);
+    head.u32(FORMAT);
+    head.bytes(env!("CARGO_PKG_VERSION").as_bytes());
+    head.u128(xxhash_rust::xxh3::xxh3_128(key));
+    head.u64(payload.len() as u64);
+    let mut sum = xxhash_rust::xxh3::Xxh3::new();
+    sum.update(&head.0);
+    sum.update(payload);
+    let sum = sum.digest128().to_le_bytes();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(&dir)?;
-    tmp.write_all(&w.0)?;
+    for part in [&head.0[..], payload, &sum] {
+        tmp.write_all(part)?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(dir.join(name)).map_err(|e| e.error)?;
-    Ok(w.0.len() as u64)
+    Ok((head.0.len() + payload.len() + sum.len()) as u64)
 }
 
 /// Fields appended to a byte buffer, little-endian, strings length-prefixed.

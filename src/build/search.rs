@@ -155,6 +155,7 @@ impl SearchFollower {
             w.u128(*hash);
         }
         w.bytes(&state);
+        drop(state);
         crate::cache::write(root, SEARCH_PART, key, &w.0)?;
         self.cache = Some((root.to_path_buf(), key.to_vec()));
         Ok(())
