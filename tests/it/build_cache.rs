@@ -57,6 +57,23 @@ fn cold(a: &Archive) -> BTreeMap<String, Vec<u8>> {
     tree(&out)
 }
 
+/// Builds `a` and checks that its only line about the cache says that part
+/// `part_name` was ignored, and why (`what` names the damage in messages).
+fn builds_ignoring_one_part(a: &Archive, part_name: &str, why: &str, what: &str) {
+    let run = a.build();
+    run.ok();
+    let stderr = run.stderr();
+    let lines = cache_lines(&stderr);
+    assert_eq!(lines.len(), 1, "{what}: {stderr}");
+    assert!(
+        lines[0].starts_with(&format!("the build cache .dangan-cache/{part_name} "))
+            && lines[0].contains(why)
+            && lines[0].ends_with("it is ignored and its work done again"),
+        "{what}: {}",
+        lines[0]
+    );
+}
+
 /// The lines of a build's stderr about the cache.
 fn cache_lines(stderr: &str) -> Vec<&str> {
     stderr
@@ -214,18 +231,7 @@ fn a_cache_that_does_not_check_out_is_ignored_with_one_line() {
             set_time();
         }
         damage(&part);
-        let run = a.build();
-        run.ok();
-        let stderr = run.stderr();
-        let lines = cache_lines(&stderr);
-        assert_eq!(lines.len(), 1, "{what}: {stderr}");
-        assert!(
-            lines[0].starts_with(&format!("the build cache .dangan-cache/{part_name} "))
-                && lines[0].contains(why)
-                && lines[0].ends_with("it is ignored and its work done again"),
-            "{what}: {}",
-            lines[0]
-        );
+        builds_ignoring_one_part(&a, part_name, why, &what);
         let search = |t: BTreeMap<String, Vec<u8>>| -> Vec<(String, Vec<u8>)> {
             t.into_iter()
                 .filter(|(p, _)| p.starts_with("_search"))
@@ -304,18 +310,7 @@ fn a_damaged_search_state_is_ignored_with_one_line() {
         );
         std::fs::write(&path, text).unwrap();
         damage(&a.root().join(".dangan-cache/search"));
-        let run = a.build();
-        run.ok();
-        let stderr = run.stderr();
-        let lines = cache_lines(&stderr);
-        assert_eq!(lines.len(), 1, "{what}: {stderr}");
-        assert!(
-            lines[0].starts_with("the build cache .dangan-cache/search ")
-                && lines[0].contains(why)
-                && lines[0].ends_with("it is ignored and its work done again"),
-            "{what}: {}",
-            lines[0]
-        );
+        builds_ignoring_one_part(&a, "search", why, what);
         assert_eq!(tree(&a.out()), cold(&a), "{what}");
         let again = a.build();
         again.ok();
