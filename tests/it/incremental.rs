@@ -731,3 +731,103 @@ fn a_report_saved_while_the_site_is_built_is_read_again_whole() {
         "after saves during the build",
     );
 }
+
+/// A save that moves no report keeps the last resolution of old addresses
+/// (#13); a hand edit of the record after it must still be seen.
+#[test]
+fn an_address_let_go_after_a_save_that_moved_nothing_leaves_the_site() {
+    let a = Archive::new();
+    a.report(
+        "甲.md",
+        &report("甲", "市委办公室", "2020-01-01", "工作总结", "正文"),
+    );
+    let mut session = built_session(&a);
+    let (old, new) = (
+        a.root().join("content/甲.md"),
+        a.root().join("content/乙.md"),
+    );
+    std::fs::rename(&old, &new).unwrap();
+    session.update(&[old, new.clone()]);
+    session.run().unwrap();
+    assert!(a.page("甲.html").contains("url=%E4%B9%99.html\""));
+
+    // A body edit: the record stays as it is, the resolution is kept.
+    a.report(
+        "乙.md",
+        &report("甲", "市委办公室", "2020-01-01", "工作总结", "改过的正文"),
+    );
+    session.update(std::slice::from_ref(&new));
+    let o = session.run().unwrap();
+    assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
+    assert!(a.page("甲.html").contains("url=%E4%B9%99.html\""));
+
+    let record = a.root().join(dangan::addresses::RECORD_FILE);
+    let text = std::fs::read_to_string(&record).unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("甲.html\t"))
+        .collect();
+    assert!(kept.len() < text.lines().count(), "{text}");
+    std::fs::write(&record, kept.join("\n") + "\n").unwrap();
+    assert!(session.update(std::slice::from_ref(&record)));
+    session.run().unwrap();
+    assert!(!a.out().join("甲.html").exists());
+    assert_same(
+        &tree(&a.out()),
+        &fresh_build(a.root()),
+        "after the record changed",
+    );
+}
+
+/// A save whose outputs' names are as in the last clean run skips checking
+/// them (#13); a report or attachment that makes a name clash while watching
+/// is still reported, and the site stays as it was until it is fixed.
+#[test]
+fn a_name_clash_made_while_watching_is_reported() {
+    let dept = report("丙", "单位", "2020-01-01", "总结", "正文");
+    let clashes: [(&str, &[u8], &str); 2] = [
+        (
+            "content/dept/b.md",
+            dept.as_bytes(),
+            "content/dept/b.md: error: field `file name`: would be written into the folder dept, which differs only in letter case from the folder Dept of content/Dept/a.md",
+        ),
+        (
+            "content/x.html/附件.pdf",
+            b"%PDF",
+            "content/x.md: error: field `file name`: its page would be written to x.html, where content/x.html/附件.pdf needs a folder",
+        ),
+    ];
+    for (rel, bytes, want) in clashes {
+        let a = Archive::new();
+        a.report(
+            "Dept/a.md",
+            &report("乙", "单位", "2020-01-01", "总结", "正文"),
+        );
+        a.report("x.md", &report("甲", "单位", "2020-02-01", "总结", "正文"));
+        let mut session = built_session(&a);
+        // A body edit first, so that the clean check is remembered.
+        let edited = a.root().join("content/x.md");
+        a.report(
+            "x.md",
+            &report("甲", "单位", "2020-02-01", "总结", "新的正文"),
+        );
+        session.update(std::slice::from_ref(&edited));
+        let o = session.run().unwrap();
+        assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
+        let good = tree(&a.out());
+
+        a.write(rel, bytes);
+        let path = a.root().join(rel);
+        session.update(std::slice::from_ref(&path));
+        let o = session.run().unwrap();
+        let said: Vec<String> = o.diagnostics.iter().map(|d| d.render()).collect();
+        assert!(said.iter().any(|m| m.contains(want)), "{rel}: {said:?}");
+        assert_same(&tree(&a.out()), &good, "the site while the clash stands");
+
+        std::fs::remove_file(&path).unwrap();
+        session.update(std::slice::from_ref(&path));
+        let o = session.run().unwrap();
+        assert!(o.diagnostics.is_empty(), "{rel}: {:?}", o.diagnostics);
+        assert_same(&tree(&a.out()), &fresh_build(a.root()), "after the fix");
+    }
+}
