@@ -14,11 +14,19 @@ use super::{ContentFile, Report, Site};
 pub struct Beside<'a> {
     /// Published reports per folder.
     reports_per_dir: HashMap<&'a str, usize>,
-    /// The file names (stems) of the drafts of each folder that has any.
-    draft_stems: HashMap<&'a str, Vec<String>>,
+    /// The file names (stems) of each folder's reports, published or not,
+    /// and whether each is a draft's only.
+    stems: HashMap<&'a str, HashMap<&'a str, Owner>>,
     files_per_dir: HashMap<&'a str, Vec<&'a ContentFile>>,
     by_site_path: HashMap<&'a str, &'a ContentFile>,
     site: &'a Site,
+}
+
+/// Whose name a file of a folder is named after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Published,
+    Draft,
 }
 
 /// The folder of a path under `content/` (`""` at the top).
@@ -27,22 +35,31 @@ fn dir_of(id: &str) -> &str {
 }
 
 /// A report's file name without its ending: the files named after it begin with it.
-fn stem(id: &str) -> String {
+fn stem(id: &str) -> &str {
     std::path::Path::new(id)
         .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
+        .and_then(|s| s.to_str())
         .unwrap_or_default()
 }
 
 impl<'a> Beside<'a> {
     pub fn new(site: &'a Site) -> Self {
         let mut reports_per_dir = HashMap::new();
+        let mut stems: HashMap<&str, HashMap<&str, Owner>> = HashMap::new();
+        for id in &site.drafts {
+            stems
+                .entry(dir_of(id))
+                .or_default()
+                .insert(stem(id), Owner::Draft);
+        }
+        // After the drafts: a published report and a draft of the same name
+        // (`甲.md`, `甲.markdown`) both have its files, which are then published.
         for r in site.reports.values() {
             *reports_per_dir.entry(r.dir()).or_insert(0) += 1;
-        }
-        let mut draft_stems: HashMap<&str, Vec<String>> = HashMap::new();
-        for id in &site.drafts {
-            draft_stems.entry(dir_of(id)).or_default().push(stem(id));
+            stems
+                .entry(r.dir())
+                .or_default()
+                .insert(stem(&r.id), Owner::Published);
         }
         let mut files_per_dir: HashMap<&str, Vec<&ContentFile>> = HashMap::new();
         let mut by_site_path = HashMap::new();
@@ -55,7 +72,7 @@ impl<'a> Beside<'a> {
         }
         Beside {
             reports_per_dir,
-            draft_stems,
+            stems,
             files_per_dir,
             by_site_path,
             site,
@@ -71,20 +88,44 @@ impl<'a> Beside<'a> {
         self.reports_per_dir.get(dir).copied().unwrap_or(0)
     }
 
-    /// Whether a draft of the file's folder gives it its name.
-    fn named_after_a_draft(&self, f: &ContentFile) -> bool {
-        self.draft_stems
-            .get(f.dir())
-            .is_some_and(|stems| stems.iter().any(|s| f.name().starts_with(s.as_str())))
+    /// The stem of the report of the file's folder that the file is named
+    /// after, published or draft: the longest one its name begins with, so
+    /// that `10-附件.pdf` is `10.md`'s and not also `1.md`'s, and `甲乙-附表.xlsx`
+    /// is `甲乙.md`'s and not also `甲.md`'s.
+    fn owner(&self, f: &ContentFile) -> Option<(&'a str, Owner)> {
+        let stems = self.stems.get(f.dir())?;
+        let name = f.name();
+        // Each place a character ends, longest first: a file name has a few
+        // dozen, the folder may have thousands of reports.
+        std::iter::once(name.len())
+            .chain(name.char_indices().rev().map(|(i, _)| i))
+            .filter(|&end| end > 0)
+            .find_map(|end| stems.get_key_value(&name[..end]))
+            .map(|(s, o)| (*s, *o))
     }
 
-    /// The files of folder `dir` whose names begin with `stem`.
-    fn named_after(&self, dir: &str, stem: &str) -> &[&'a ContentFile] {
+    /// Whether a draft of the file's folder gives it its name.
+    fn named_after_a_draft(&self, f: &ContentFile) -> bool {
+        self.owner(f).is_some_and(|(_, o)| o == Owner::Draft)
+    }
+
+    /// Whether a published report of the file's folder gives it its name.
+    fn named_after_a_published_report(&self, f: &ContentFile) -> bool {
+        self.owner(f).is_some_and(|(_, o)| o == Owner::Published)
+    }
+
+    /// The files of folder `dir` named after the report of stem `stem`
+    /// ([`owner`](Self::owner)).
+    fn named_after(&self, dir: &str, stem: &str) -> Vec<&'a ContentFile> {
         let here: &[&ContentFile] = self.files_per_dir.get(dir).map_or(&[], Vec::as_slice);
         // Names that start with the stem sort together, from the stem on.
         let from = here.partition_point(|f| f.name() < stem);
         let to = from + here[from..].partition_point(|f| f.name().starts_with(stem));
-        &here[from..to]
+        here[from..to]
+            .iter()
+            .filter(|f| self.owner(f).is_some_and(|(s, _)| s == stem))
+            .copied()
+            .collect()
     }
 
     /// Files beside published report `id`: those named after it, and when
@@ -97,11 +138,11 @@ impl<'a> Beside<'a> {
         let mut out: Vec<&ContentFile> = if self.published_in(r.dir()) == 1 {
             let here: &[&ContentFile] = self.files_per_dir.get(r.dir()).map_or(&[], Vec::as_slice);
             here.iter()
-                .filter(|f| f.name().starts_with(&stem) || !self.named_after_a_draft(f))
+                .filter(|f| !self.named_after_a_draft(f))
                 .copied()
                 .collect()
         } else {
-            self.named_after(r.dir(), &stem).to_vec()
+            self.named_after(r.dir(), stem)
         };
         out.extend(
             linked
@@ -124,10 +165,10 @@ impl<'a> Beside<'a> {
         let site = self.site;
         let mut used: BTreeMap<&str, &ContentFile> = BTreeMap::new();
         for d in drafts {
-            let beside: &[&ContentFile] = if self.published_in(d.dir()) == 0 {
-                self.files_per_dir.get(d.dir()).map_or(&[], Vec::as_slice)
+            let beside: Vec<&ContentFile> = if self.published_in(d.dir()) == 0 {
+                self.files_per_dir.get(d.dir()).cloned().unwrap_or_default()
             } else {
-                self.named_after(d.dir(), &stem(&d.id))
+                self.named_after(d.dir(), stem(&d.id))
             };
             let linked = d.links.iter().filter_map(|l| site.files.get(l));
             // The folder named after the draft beside it (`d/` beside `d.md`), at any depth.
@@ -152,18 +193,11 @@ impl<'a> Beside<'a> {
         if used.is_empty() {
             return BTreeSet::new();
         }
-        // The stems of the published reports of those files' folders (one
-        // pass over the reports, made only when drafts use files).
-        let dirs: BTreeSet<&str> = used.values().map(|f| f.dir()).collect();
-        let mut published: HashMap<&str, Vec<String>> = HashMap::new();
-        for r in site.reports.values().filter(|r| dirs.contains(r.dir())) {
-            published.entry(r.dir()).or_default().push(stem(&r.id));
-        }
+        // Not those a published report has beside it (`files`).
         used.into_values()
             .filter(|f| {
-                let stems = published.get(f.dir()).map_or(&[][..], Vec::as_slice);
-                let named = stems.iter().any(|s| f.name().starts_with(s.as_str()));
-                !(named || stems.len() == 1 && !self.named_after_a_draft(f))
+                !(self.named_after_a_published_report(f)
+                    || self.published_in(f.dir()) == 1 && !self.named_after_a_draft(f))
             })
             .map(|f| f.rel.clone())
             .collect()
@@ -197,8 +231,19 @@ mod tests {
     fn files_named_after_a_report_or_all_of_its_own_folder_or_linked() {
         let site = Site::new(
             Config::default(),
-            ["共/甲.md", "共/乙.md", "共/甲乙.md", "独/丙.md"].map(report),
             [
+                "共/甲.md",
+                "共/乙.md",
+                "共/甲乙.md",
+                "独/丙.md",
+                "号/1.md",
+                "号/10.md",
+            ]
+            .map(report),
+            [
+                "号/1-附件.pdf",
+                "号/10-附件.pdf",
+                "号/100-附件.pdf",
                 "共/甲-附件1.pdf",
                 "共/甲乙-附表.xlsx",
                 "共/乙附表.xlsx",
@@ -218,11 +263,14 @@ mod tests {
                 .map(|f| f.rel.clone())
                 .collect()
         };
-        assert_eq!(
-            names("共/甲.md", &[]),
-            ["共/甲-附件1.pdf", "共/甲乙-附表.xlsx"]
-        );
+        // A file named after two reports is the one's with the longer name.
+        assert_eq!(names("共/甲.md", &[]), ["共/甲-附件1.pdf"]);
         assert_eq!(names("共/甲乙.md", &[]), ["共/甲乙-附表.xlsx"]);
+        assert_eq!(names("号/1.md", &[]), ["号/1-附件.pdf"]);
+        assert_eq!(
+            names("号/10.md", &[]),
+            ["号/10-附件.pdf", "号/100-附件.pdf"]
+        );
         assert_eq!(
             names("共/乙.md", &["共/丁.txt"]),
             ["共/丁.txt", "共/乙附表.xlsx"]
@@ -246,6 +294,7 @@ mod tests {
             Config::default(),
             [
                 report("共/甲.md"),
+                draft("共/甲草.md", &[]),
                 report("共/乙.md"),
                 draft(
                     "共/丁.md",
@@ -259,6 +308,7 @@ mod tests {
             ],
             [
                 "共/甲-附件.pdf",
+                "共/甲草-附件.pdf",
                 "共/丁-附件.pdf",
                 "共/其他.pdf",
                 "独/任何.pdf",
@@ -284,6 +334,7 @@ mod tests {
             [
                 "共/丁-附件.pdf",
                 "共/丁/图/照片.pdf",
+                "共/甲草-附件.pdf",
                 "共享/共用.pdf",
                 "共享/只给草稿.pdf",
                 "独/戊-附件.pdf",

@@ -27,6 +27,9 @@ const DRAFTS_ONLY: &[(&str, &str)] = &[
     ("独/丙-附件.txt", "丙附件写着秘密词语"),
     // in a folder named after a draft, beside it
     ("2020/草稿/图片/照片.txt", "照片写着隐秘词语"),
+    // named after the draft 2020/甲乙.md, whose name begins with 甲's: the
+    // longer name it begins with is the one it is named after
+    ("2020/甲乙-附件.txt", "甲乙附件写着绝密词语"),
 ];
 
 const PUBLISHED: &[(&str, &str)] = &[
@@ -54,6 +57,10 @@ fn archive() -> Archive {
         ),
     );
     a.report("2020/草稿.md", DRAFT);
+    a.report(
+        "2020/甲乙.md",
+        "---\ntitle: 甲乙\nunit: 市委\ndate: 2020-02-02\ntype: 总结\ndraft: true\n---\n正文。\n",
+    );
     a.report(
         "草稿箱/d.md",
         "---\ntitle: 草稿箱里的草稿\nunit: 市委\ntype: 总结\ndraft: true\n---\n正文。\n",
@@ -147,8 +154,8 @@ fn files_only_drafts_use_are_left_out_and_files_published_reports_use_are_not() 
     run.ok();
     assert!(
         run.stderr().contains(
-            "3 draft(s) left out (content/2020/草稿.md, content/独/丙.md, content/草稿箱/d.md) \
-             with 5 files only they use"
+            "4 draft(s) left out (content/2020/甲乙.md, content/2020/草稿.md, content/独/丙.md, \
+             content/草稿箱/d.md) with 6 files only they use"
         ),
         "{}",
         run.stderr()
