@@ -6,13 +6,15 @@ use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 
+use super::content;
 use super::error::{IoContext, PublishError};
 use super::lock::Lock;
-use super::manifest::Manifest;
+use super::manifest::{Entry, Manifest};
 use super::plan::Plan;
 use super::scan::SiteFile;
 use super::{stage, switch, tmp_rel};
@@ -82,6 +84,8 @@ pub(crate) struct Run<'a> {
     pub quiet: bool,
     /// DEST's lock (none for a dry run).
     pub lock: Option<&'a Lock>,
+    /// Set once the first copy may have been switched into place.
+    pub switching: AtomicBool,
 }
 
 impl Run<'_> {
@@ -117,11 +121,34 @@ pub(crate) fn write_all(
             _ => {}
         }
     }
+    record_direct(run, plan, manifest)?;
     let bar = progress_bar(run.quiet, plan.writes.len() as u64);
     let staged = stage::stage_all(run, &plan.writes, manifest, &bar)?;
     bar.finish_and_clear();
     switch::switch(run, plan, &staged, manifest)?;
     Ok(staged.iter().map(|s| s.sent).sum())
+}
+
+/// The files written straight to their place are dangan's before they exist: a run killed
+/// while writing one leaves a file the next run knows as its own (to finish, or remove).
+fn record_direct(run: &Run, plan: &Plan, manifest: &mut Manifest) -> Result<(), PublishError> {
+    let mut any = false;
+    for w in plan.writes.iter().filter(|w| w.direct) {
+        // No time: the next run reads the file back before it trusts it.
+        let entry = Entry {
+            size: w.size,
+            mtime: None,
+            hash: w.hash.map(content::hex).unwrap_or_default(),
+            kind: Some(w.kind),
+        };
+        manifest.set(&w.rel, entry);
+        any = true;
+    }
+    if any {
+        run.step()?;
+        manifest.save(run.dest)?;
+    }
+    Ok(())
 }
 
 /// Temporary folders and files of interrupted runs that this run does not use.
@@ -150,17 +177,46 @@ pub(crate) fn remove_stale(
         .map(|f| (f.rel.to_lowercase(), f.rel.as_str()))
         .collect();
     let mut removed = Vec::new();
-    for rel in &plan.stale {
-        // On a case-blind share, `Report.html` may be the very file just written as `report.html`.
-        let twin = site_folded.get(&rel.to_lowercase());
-        if twin.is_some_and(|t| same_file(&run.dest.join(rel), &run.dest.join(t))) {
-            manifest.remove(rel);
-            continue;
+    // Each removal is a round trip on a share: the files of one rank go in parallel, the
+    // ranks one after the other (a page before what it links to).
+    let mut start = 0;
+    while start < plan.stale.len() {
+        let rank = plan.stale_ranks.get(start);
+        let len = (start..plan.stale.len())
+            .take_while(|&i| plan.stale_ranks.get(i) == rank)
+            .count()
+            .max(1);
+        let group = &plan.stale[start..start + len];
+        start += len;
+        let gone: Vec<Result<bool, PublishError>> = group
+            .par_iter()
+            .map(|rel| {
+                // On a case-blind share, `Report.html` may be the very file just written as
+                // `report.html`.
+                let twin = site_folded.get(&rel.to_lowercase());
+                if twin.is_some_and(|t| same_file(&run.dest.join(rel), &run.dest.join(t))) {
+                    return Ok(false);
+                }
+                run.step()?;
+                remove_if_present(&run.dest.join(rel))?;
+                Ok(true)
+            })
+            .collect();
+        let mut first_error = None;
+        for (rel, result) in group.iter().zip(gone) {
+            match result {
+                Ok(was_removed) => {
+                    manifest.remove(rel);
+                    if was_removed {
+                        removed.push(rel.clone());
+                    }
+                }
+                Err(e) => first_error = first_error.or(Some(e)),
+            }
         }
-        run.step()?;
-        remove_if_present(&run.dest.join(rel))?;
-        manifest.remove(rel);
-        removed.push(rel.clone());
+        if let Some(e) = first_error {
+            return Err(e);
+        }
     }
     if let Some(folder) = &plan.replace {
         run.step()?;
@@ -175,8 +231,18 @@ pub(crate) fn remove_stale(
 /// a later run removes: the manifest asks it to list every folder.
 pub(crate) fn clean_up(run: &Run, plan: &Plan, manifest: &mut Manifest) {
     let mut all_gone = true;
+    // Files written straight to their place go too, unless the switch began: the search
+    // entry that names them may be in place.
+    let switching = run.switching.load(Ordering::SeqCst);
     for w in plan.writes.iter().filter(|w| w.root.is_none()) {
-        all_gone &= remove_if_present(&run.dest.join(&w.tmp)).is_ok();
+        if w.direct && switching {
+            continue;
+        }
+        let gone = remove_if_present(&run.dest.join(&w.tmp)).is_ok();
+        if w.direct && gone {
+            manifest.remove(&w.rel);
+        }
+        all_gone &= gone;
     }
     for root in plan.writes.iter().filter_map(|w| w.root.as_deref()) {
         all_gone &= remove_dir_if_present(&run.dest.join(tmp_rel(root))).is_ok();

@@ -217,6 +217,7 @@ fn with_lock(
         hook,
         quiet: opts.quiet,
         lock,
+        switching: Default::default(),
     };
     let listed_all = index.trusted.is_empty();
     match carry_out(&run, &plan, files, &mut manifest, listed_all, &lap) {

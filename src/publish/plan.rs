@@ -39,6 +39,13 @@ pub(crate) struct Write {
     /// A temporary copy that an interrupted run finished and the manifest vouches for: if the
     /// site file still hashes the same, the copy is used as it is.
     pub staged: Option<Entry>,
+    /// Written straight to its place, without a temporary copy to rename: a search file DEST
+    /// lacks, named by its content, which nothing names before the search entry that does is
+    /// switched (after every copy is made). A rename is a round trip or three on a share,
+    /// and one edit brings a hundred such files. It is recorded as dangan's first.
+    pub direct: bool,
+    /// The site file's hash, when planning read it.
+    pub hash: Option<Hash>,
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +58,8 @@ pub(crate) struct Plan {
     pub refresh: Vec<(String, Entry)>,
     /// dangan's files that the site no longer has, in the order to remove them.
     pub stale: Vec<String>,
+    /// The rank of each file of `stale`: files of one rank go together, in parallel.
+    pub stale_ranks: Vec<Rank>,
     /// dangan's files that the site no longer has but someone changed on the share since:
     /// left where they are, and no longer dangan's.
     pub kept: Vec<String>,
@@ -138,7 +147,11 @@ pub(crate) fn make(
                 }
                 plan.writes.push(write(f, false, true, size)); // dropped below unless replaced
             }
-            Looked::Write { is_new, size } => plan.writes.push(write(f, is_new, false, size)),
+            Looked::Write { is_new, size, hash } => {
+                let mut w = write(f, is_new, false, size);
+                w.hash = Some(hash);
+                plan.writes.push(w);
+            }
             Looked::Edited => {
                 collisions.insert(format!(
                     "{} (changed on the share since dangan published it)",
@@ -171,12 +184,19 @@ pub(crate) fn make(
             true => replace.clone(),
             false => new_root(&w.rel, index).map(String::from),
         };
+        w.direct = w.is_new && w.root.is_none() && w.kind == Kind::SearchShard;
+        if w.direct {
+            w.tmp = w.rel.clone();
+            continue;
+        }
         w.tmp = tmp_path(&w.rel, w.root.as_deref());
         w.staged = vouched_staged(owners.manifest, &w.rel, &w.tmp, index);
     }
     folders(&mut plan);
     (plan.junk, plan.junk_dirs) = junk(&plan, index);
-    (plan.stale, plan.kept, plan.forget) = stale(&cx, files)?;
+    let (stale, kept, forget) = stale(&cx, files)?;
+    (plan.stale, plan.stale_ranks) = stale.into_iter().unzip();
+    (plan.kept, plan.forget) = (kept, forget);
     plan.checked = cx.checked.into_inner();
     Ok(plan)
 }
@@ -241,6 +261,8 @@ fn write(f: &SiteFile, is_new: bool, same: bool, size: u64) -> Write {
         root: None,
         tmp: String::new(),
         staged: None,
+        direct: false,
+        hash: None,
     }
 }
 
@@ -283,6 +305,7 @@ enum Looked {
     Write {
         is_new: bool,
         size: u64,
+        hash: Hash,
     },
     /// dangan's file, but someone changed it on the share since.
     Edited,
@@ -302,7 +325,11 @@ fn look(cx: &Cx, f: &SiteFile) -> Result<Looked, PublishError> {
     }
     let (ours, size) = hash_site_file(cx.site, rel)?;
     if cx.index.is_dir(rel) != Some(false) {
-        return Ok(Looked::Write { is_new: true, size });
+        return Ok(Looked::Write {
+            is_new: true,
+            size,
+            hash: ours,
+        });
     }
     let entry = cx.owners.manifest.files.get(rel);
     let vouched = entry.filter(|e| e.mtime.is_some());
@@ -319,17 +346,27 @@ fn look(cx: &Cx, f: &SiteFile) -> Result<Looked, PublishError> {
         return Ok(Looked::Write {
             is_new: false,
             size,
+            hash: ours,
         });
     }
     // No record to trust: a file being switched when a run was killed, or one to adopt.
     let Some(stat) = cx.stat(rel)? else {
-        return Ok(Looked::Write { is_new: true, size });
+        return Ok(Looked::Write {
+            is_new: true,
+            size,
+            hash: ours,
+        });
     };
     let (theirs, _) = content::hash_file(&cx.dest.join(rel))?;
     if theirs != ours {
+        // A search file written straight to its place by a run killed while writing it: the
+        // record names the bytes it was to get, and nothing names it yet. It is still new.
+        let unfinished = f.kind == Kind::SearchShard
+            && entry.is_some_and(|e| e.mtime.is_none() && e.hash == content::hex(ours));
         return Ok(Looked::Write {
-            is_new: false,
+            is_new: unfinished,
             size,
+            hash: ours,
         });
     }
     let refresh = Entry {
@@ -496,7 +533,7 @@ fn junk(plan: &Plan, index: &DestIndex) -> (Vec<String>, Vec<String>) {
 fn stale(
     cx: &Cx,
     files: &[SiteFile],
-) -> Result<(Vec<String>, Vec<String>, Vec<String>), PublishError> {
+) -> Result<(Vec<(String, Rank)>, Vec<String>, Vec<String>), PublishError> {
     let in_site: HashSet<&str> = files.iter().map(|f| f.rel.as_str()).collect();
     let owners = cx.owners;
     let candidates = owners
@@ -538,7 +575,7 @@ fn stale(
         remove.push((rel.clone(), kind.map_or(Rank::Report, order::rank)));
     }
     order::removal_order(&mut remove);
-    Ok((remove.into_iter().map(|(r, _)| r).collect(), kept, forget))
+    Ok((remove, kept, forget))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Copying: every new or changed file goes to its temporary name beside its place in DEST,
-//! read once from the site for the copy and its hash.
+//! Copying: every new or changed file goes to its temporary name beside its place in DEST
+//! (a new search file named by its content straight to its place, see `Write::direct`), read
+//! once from the site for the copy and its hash.
 //!
 //! Finished copies are recorded in the manifest (`staged`) every so many bytes or seconds, so a
 //! run interrupted while copying leaves copies that the next run uses instead of sending again.
@@ -16,7 +17,7 @@ use super::content::{self, Hash};
 use super::error::{IoContext, PublishError};
 use super::manifest::{Entry, Manifest};
 use super::plan::Write;
-use super::scan::mtime_ns;
+use super::scan;
 
 /// Files copied in parallel between two looks at the clock.
 const WINDOW: usize = 256;
@@ -29,7 +30,8 @@ const RECORD_EVERY: Duration = Duration::from_secs(10);
 pub(crate) struct Staged {
     pub hash: Hash,
     pub size: u64,
-    /// The copy's time stamp while it was written (a share may set another when it is closed).
+    /// The time stamp an earlier run recorded for the copy, if any: none is taken while
+    /// copying (a share sets it when the copy is closed, or renamed).
     pub mtime: Option<i64>,
     /// Bytes written to DEST (none when an earlier copy was used).
     pub sent: u64,
@@ -60,7 +62,7 @@ pub(crate) fn stage_all(
         let done = all.len() == writes.len();
         if due || done {
             for (w, s) in writes[recorded..all.len()].iter().zip(&all[recorded..]) {
-                if s.sent > 0 {
+                if s.sent > 0 && !w.direct {
                     let hash = content::hex(s.hash);
                     manifest.set_staged(
                         &w.rel,
@@ -99,15 +101,36 @@ fn stage(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError
         }
     }
     run.step()?;
+    if w.direct {
+        return write_in_place(run, w, bar);
+    }
     let mut to = File::create(&tmp).ctx("write", &tmp)?;
     let mut from = File::open(&src).ctx("read", &src)?;
     let (hash, size) = content::read_hashing(&mut from, &src, |piece| {
         to.write_all(piece).ctx("write", &tmp)
     })?;
-    // Taken before closing: on shares that touch the time at close, the next run merely
-    // re-reads the file once and notes the time it then has.
-    let mtime = mtime_ns(&to.metadata().ctx("check", &tmp)?);
+    // No time stamp is taken: a share sets it when the copy is closed (or renamed), so the
+    // switch asks for it once the file is in place, and a copy's record goes by its size.
     drop(to);
+    bar.inc(1);
+    Ok(Staged {
+        hash,
+        size,
+        mtime: None,
+        sent: size,
+    })
+}
+/// Write a file straight to its place (see `Write::direct`), then ask its time of the share:
+/// it is set when the file is closed, and the file stays as it is.
+fn write_in_place(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError> {
+    let (src, to_path) = (run.site.join(&w.rel), run.dest.join(&w.rel));
+    let mut to = File::create(&to_path).ctx("write", &to_path)?;
+    let mut from = File::open(&src).ctx("read", &src)?;
+    let (hash, size) = content::read_hashing(&mut from, &src, |piece| {
+        to.write_all(piece).ctx("write", &to_path)
+    })?;
+    drop(to);
+    let mtime = scan::stat(run.dest, &w.rel)?.and_then(|st| st.mtime);
     bar.inc(1);
     Ok(Staged {
         hash,
@@ -116,6 +139,7 @@ fn stage(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError
         sent: size,
     })
 }
+
 /// The progress bar's note: sizes read as in the summary at the end.
 fn sent_message(sent: u64) -> String {
     format!("({} sent)", crate::human::byte_size(sent))

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use rayon::prelude::*;
@@ -58,7 +59,9 @@ pub(crate) fn switch(
     manifest: &mut Manifest,
 ) -> Result<(), PublishError> {
     for (w, s) in plan.writes.iter().zip(staged) {
-        manifest.set(&w.rel, entry(s, None, w.kind));
+        // A file written straight to its place is there, whole, with the time it keeps.
+        let mtime = if w.direct { s.mtime } else { None };
+        manifest.set(&w.rel, entry(s, mtime, w.kind));
     }
     for dir in &plan.new_dirs {
         manifest.add_dir(dir);
@@ -66,6 +69,7 @@ pub(crate) fn switch(
     run.step()?;
     manifest.save(run.dest)?; // the files are dangan's before they appear
     run.hook.switching()?;
+    run.switching.store(true, Ordering::SeqCst);
     let units = units(plan);
     for wave in waves(&units) {
         wave.par_iter().try_for_each(|&u| rename(run, &units[u]))?;
@@ -76,7 +80,11 @@ pub(crate) fn switch(
     let now: Vec<Option<i64>> = plan
         .writes
         .par_iter()
-        .map(|w| Ok(scan::stat(run.dest, &w.rel)?.and_then(|st| st.mtime)))
+        .zip(staged)
+        .map(|(w, s)| match w.direct {
+            true => Ok(s.mtime), // asked once it was written
+            false => Ok(scan::stat(run.dest, &w.rel)?.and_then(|st| st.mtime)),
+        })
         .collect::<Result<_, PublishError>>()?;
     for ((w, s), mtime) in plan.writes.iter().zip(staged).zip(now) {
         manifest.set(&w.rel, entry(s, mtime, w.kind));
@@ -98,7 +106,7 @@ fn entry(s: &Staged, mtime: Option<i64>, kind: crate::manifest::Kind) -> Entry {
 fn units(plan: &Plan) -> Vec<Unit> {
     let mut units = Vec::new();
     let mut folders: BTreeMap<&str, Unit> = BTreeMap::new();
-    for w in &plan.writes {
+    for w in plan.writes.iter().filter(|w| !w.direct) {
         let rank = order::rank(w.kind);
         let Some(root) = w.root.as_deref() else {
             units.push(Unit {
@@ -185,6 +193,8 @@ mod tests {
             root: root.map(String::from),
             tmp,
             staged: None,
+            direct: false,
+            hash: None,
         }
     }
 

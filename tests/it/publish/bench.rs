@@ -159,6 +159,15 @@ pub fn settled(dest: &Path) -> BTreeMap<String, Vec<u8>> {
     t
 }
 
+/// What readers of the `old` site can reach in DEST: `settled`, but for search files the old
+/// site lacks (new ones are written straight to their place, and nothing names them until
+/// the new search entry is switched).
+pub fn settled_for(dest: &Path, old: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    let mut t = settled(dest);
+    t.retain(|rel, _| old.contains_key(rel) || !rel.starts_with("_search/"));
+    t
+}
+
 /// Fails naming the files that differ (not printing their bytes).
 #[track_caller]
 pub fn assert_same_files(

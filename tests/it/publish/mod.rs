@@ -565,7 +565,7 @@ fn a_publish_killed_at_any_step_leaves_a_working_site_and_the_next_run_finishes(
         }
         // While copies are made, readers see the old site, whole; only every fourth such
         // state is resumed from (they differ only in the copies made so far).
-        if settled(&dest) == v.old_tree && steps % 4 != 0 {
+        if settled_for(&dest, &v.old_tree) == v.old_tree && steps % 4 != 0 {
             fs::remove_dir_all(&dest).unwrap();
             continue;
         }
@@ -647,7 +647,7 @@ fn new_units_and_years_never_show_a_broken_link_and_new_folders_arrive_whole() {
     for steps in 0.. {
         let dest = v.dest_with_old(&format!("dest{steps}"));
         let done = publish_killed_after(&v.new, &dest, &quiet(), steps).is_ok();
-        if !done && settled(&dest) == v.old_tree {
+        if !done && settled_for(&dest, &v.old_tree) == v.old_tree {
             fs::remove_dir_all(&dest).unwrap(); // still copying: readers see the old site
             continue;
         }
@@ -828,7 +828,11 @@ fn copies_finished_before_an_interruption_are_not_sent_again() {
         !leftovers(&dest).is_empty(),
         "the copies wait under temporary names"
     );
-    assert_same_files(&settled(&dest), &v.old_tree, "nothing switched yet");
+    assert_same_files(
+        &settled_for(&dest, &v.old_tree),
+        &v.old_tree,
+        "nothing switched yet",
+    );
     let s = publish(&v.new, &dest, &quiet()).unwrap();
     assert_eq!(s.bytes_sent, 0, "every copy was already there");
     assert_same_files(&published(&dest, &[]), &v.new_tree, "published");
@@ -941,5 +945,41 @@ fn a_publish_record_naming_places_outside_the_share_is_refused() {
             outside.is_dir(),
             "{name}: the folder outside the share was removed"
         );
+    }
+}
+
+/// A new search file is written straight to its place (nothing names it until the new search
+/// entry is switched): one that a killed run left cut short is finished by the next run, which
+/// knows it from its record, not taken for a file someone put there.
+#[test]
+fn a_search_file_cut_short_by_a_kill_is_finished_by_the_next_run() {
+    let v = Versions::new(&small(), &edited(&small()));
+    let new_search: Vec<&String> = (v.new_tree.keys())
+        .filter(|r| r.starts_with("_search/") && !v.old_tree.contains_key(*r))
+        .collect();
+    for steps in 1.. {
+        let dest = v.dest_with_old(&format!("dest{steps}"));
+        let _ = publish_killed_after(&v.new, &dest, &quiet(), steps).unwrap_err();
+        let Some(cut) = new_search.iter().find(|r| dest.join(r).is_file()) else {
+            assert!(
+                steps < 20,
+                "no search file was written straight to its place"
+            );
+            fs::remove_dir_all(&dest).unwrap();
+            continue;
+        };
+        fs::write(dest.join(cut), "DANGAN_SEARCH_").unwrap();
+        assert_same_files(
+            &settled_for(&dest, &v.old_tree),
+            &v.old_tree,
+            "readers still see the old site",
+        );
+        let s = publish(&v.new, &dest, &quiet()).unwrap();
+        assert!(s.kept.is_empty(), "{:?}", s.kept);
+        // Still new: finished in place, not a reason to replace the search folder whole.
+        assert!(s.added.contains(cut) && !s.changed.contains(cut), "{s:?}");
+        assert_same_files(&published(&dest, &[]), &v.new_tree, "published");
+        assert!(leftovers(&dest).is_empty());
+        break;
     }
 }
