@@ -55,7 +55,7 @@ file://, and every run is a new document, so no shard is in the page's memory.
 A single input event stands for typing the whole query at once (a paste, or an
 input method committing a word); real typing sends one event per committed
 character and search.js starts a search on each (there is no debounce), the
-last one wins (a superseded search stops at its next ~25 ms slice). One untimed page load warms the browser up first.
+last one wins (a superseded search stops at its next ~12 ms slice). One untimed page load warms the browser up first.
 Exits with 2 when Chromium, ChromeDriver or the site's search page is missing,
 with 1 when a page reported an error or a search did not finish.
 """

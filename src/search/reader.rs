@@ -19,7 +19,7 @@ use super::rank;
 /// Results shown on a page.
 pub const PAGE: usize = 20;
 /// Texts loaded at once for the best candidates when a term is longer than
-/// four characters (search.js's AHEAD); one more than a page otherwise.
+/// four characters (search.js's AHEAD); a page's otherwise.
 const AHEAD: usize = PAGE + 5;
 /// Candidates of a long term that search.js checks on their text in the
 /// background, to make the count exact (BACKGROUND_TEXTS there).
@@ -493,6 +493,17 @@ impl<'a> Reader<'a> {
             }
             per_term.push(cands.unwrap_or_default());
         }
+        // One key with a file of its own (`k/`): search.js loads every length
+        // shard alongside its list, its reports being in all of them but by chance.
+        if chars.len() == 1
+            && chars[0].len() <= MAX_GRAM
+            && loads.iter().any(|f| f.starts_with("k/"))
+        {
+            let span = num(&self.header, "metaSpan") as u32;
+            for i in 0..(self.count() as u32).div_ceil(span) {
+                self.length_shard(i, loads);
+            }
+        }
         let numbers: Vec<u32> = per_term[0]
             .keys()
             .copied()
@@ -521,17 +532,19 @@ impl<'a> Reader<'a> {
         // The first page, as search.js shows it: best first, texts loaded
         // AHEAD candidates at a time; a candidate with a long term is checked
         // on its text, and goes back in line if its title or its own text
-        // holds fewer terms than the estimate said. One result past the page is found too, to
-        // know whether there are more.
+        // holds fewer terms than the estimate said. With a long term, one
+        // result past the page is found too, to know whether there are more;
+        // without, every candidate is a result.
         let mut heap: BinaryHeap<RankKey> = numbers.iter().map(|&n| estimate(n)).collect();
         let mut fetched: BTreeSet<u32> = BTreeSet::new();
         let mut found = 0;
         let mut checked: BTreeMap<u32, bool> = BTreeMap::new();
-        while found <= PAGE {
+        let last = if exactly_known { PAGE } else { PAGE + 1 };
+        while found < last {
             let Some(&top) = heap.peek() else { break };
             if !fetched.contains(&top.3) {
                 let mut took = Vec::new();
-                let ahead = if exactly_known { PAGE + 1 } else { AHEAD };
+                let ahead = if exactly_known { PAGE } else { AHEAD };
                 while took.len() < ahead {
                     let Some(k) = heap.pop() else { break };
                     took.push(k);

@@ -11,7 +11,10 @@
  * A query first loads the document list of each of its terms (a term of up
  * to four characters is one key; a longer one, its 4-grams): the reports
  * holding it, with what ranking needs; then the length classes of those
- * reports, and the texts of the results it shows. The count is exact at once
+ * reports (along with the list when the query is one key with a file of its
+ * own: thousands of reports, in every length shard), and the texts of the
+ * results it shows. Work on many reports runs in slices of SLICE_MS, each a
+ * task of its own, so that the page stays responsive. The count is exact at once
  * when every term is up to four characters long; otherwise the candidates
  * are checked on their texts, those shown first, up to BACKGROUND_TEXTS more
  * in the background. The filters' counts follow the facet files, loaded in
@@ -97,7 +100,7 @@
 
   /* ---- loading index files ---- */
 
-  var shards = Object.create(null), waiting = Object.create(null), tick = 0;
+  var shards = Object.create(null), waiting = Object.create(null), tick = 0, taskStart = 0;
 
   window.DANGAN_SEARCH_SHARD = function (name) {
     var sh = Array.prototype.slice.call(arguments, 1), size = 0;
@@ -142,6 +145,7 @@
     waiting[name] = [cb];
     var s = document.createElement("script");
     function done() {
+      taskStart = performance.now();
       var cbs = waiting[name];
       delete waiting[name];
       if (s.parentNode) s.parentNode.removeChild(s);
@@ -372,7 +376,7 @@
           var t = r.bit();
           title[n] = t;
           own[n] = t || !attached || !r.bit() ? 1 : 0;
-          if ((++n & 4095) === 0) yield;
+          if ((++n & 1023) === 0) yield;
         }
       }
     }
@@ -433,7 +437,7 @@
   function* intersect(a, b) {
     var num = [], tfc = [], title = [], own = [], i = 0, j = 0, steps = 0;
     while (i < a.num.length && j < b.num.length) {
-      if ((++steps & 8191) === 0) yield;
+      if ((++steps & 2047) === 0) yield;
       if (a.num[i] < b.num[j]) i++;
       else if (a.num[i] > b.num[j]) j++;
       else {
@@ -456,13 +460,15 @@
       for (var k = 1; k < keys.length; k++) l = yield* intersect(l, yield* list(keys[k]));
       per.push(l);
     }
+    // One term: its list is the candidates, flags and all.
+    if (per.length === 1) return { num: per[0].num, per: per, df: [per[0].num.length] };
     var num = per[0].num;
     for (t = 1; t < per.length; t++) num = (yield* intersect({ num: num, tfc: num, title: num, own: num }, per[t])).num; // numbers only
     var out = { num: num, per: [], df: per.map(function (l) { return l.num.length; }) };
     for (t = 0; t < per.length; t++) {
       var l = per[t], tfc = new Uint8Array(num.length), title = new Uint8Array(num.length), own = new Uint8Array(num.length), j = 0;
       for (var i = 0; i < num.length; i++) {
-        if ((i & 8191) === 8191) yield;
+        if ((i & 1023) === 1023) yield;
         while (l.num[j] < num[i]) j++;
         tfc[i] = l.tfc[j];
         title[i] = l.title[j];
@@ -688,7 +694,7 @@
     var all = state.unit < 0 && state.type < 0 && !state.from && !state.to;
     var shard = -1, fa = null, yi = -1, year = ix.ymin, u;
     for (var i = 0; i < nums.length; i++) {
-      if ((i & 4095) === 4095) yield;
+      if ((i & 1023) === 1023) yield;
       var d = nums[i];
       // As yearOf(d), for increasing numbers.
       while (yi + 1 < ix.years.length && ix.years[yi + 1][1] <= d) year = ix.years[++yi][0];
@@ -859,14 +865,20 @@
   /* Runs fn as a task of its own, soon: the page can handle a keystroke in between. */
   var soon = (function () {
     var ch = new MessageChannel(), queue = [];
-    ch.port1.onmessage = function () { queue.shift()(); };
+    ch.port1.onmessage = function () { taskStart = performance.now(); queue.shift()(); };
     return function (fn) { queue.push(fn); ch.port2.postMessage(0); };
   })();
-  var SLICE_MS = 25;
+  var SLICE_MS = 12;
+
+  /* Whether the current task has run for a slice already: work done result
+   * by result (texts checked, snippets cut) then goes on in a task of its
+   * own. taskStart is set where a task of this script starts that goes on
+   * to such work: a file loaded, a `soon`, an event. */
+  function late() { return performance.now() - taskStart > SLICE_MS; }
 
   /* Runs the generator `it` in slices of about SLICE_MS, each a task of its
    * own, so that no task of a search keeps the page from reacting for long;
-   * the generators yield every few thousand steps. cb(its return value) at
+   * the generators yield every thousand or so steps. cb(its return value) at
    * the end; nothing once a newer search has started (my !== gen). */
   function sliced(it, my, cb) {
     (function step() {
@@ -892,20 +904,20 @@
   function* rankAll(cur) {
     var n = cur.num.length, h = cur.heap, i;
     for (i = 0; i < n; i++) {
-      if ((i & 4095) === 4095) yield;
+      if ((i & 1023) === 1023) yield;
       if (passes(cur.num[i], "")) h.push(i);
     }
     for (i = (h.length >> 1) - 1; i >= 0; i--) {
-      if ((i & 2047) === 2047) yield;
+      if ((i & 1023) === 1023) yield;
       siftDown(cur, i);
     }
   }
 
   /* Texts are loaded for this many of the best candidates at once: those of
    * a page, and a few more for candidates that turn out not to hold a long
-   * term; without a long term every candidate is a result, and one more than
-   * a page tells whether there are more (each text is a file, and each file
-   * costs the page a few ms). */
+   * term; without a long term every candidate is a result, so a page's
+   * texts are enough, and whether there are more is whether candidates are
+   * left (each text is a file, and each file costs the page a few ms). */
   var AHEAD = PAGE + 5;
 
   /* Whether candidate i's first text piece is loaded. */
@@ -915,7 +927,7 @@
    * yet loaded (all at once), then cb. */
   function prefetch(cur, my, cb) {
     var took = [];
-    var ahead = cur.long ? AHEAD : PAGE + 1;
+    var ahead = cur.long ? AHEAD : PAGE;
     while (took.length < ahead && cur.heap.length) took.push(heapPop(cur));
     took.forEach(function (i) { heapPush(cur, i); });
     var want = took.filter(function (i) { return !fetched(cur, i); }), left = want.length;
@@ -936,6 +948,7 @@
   function nextResult(cur, my, cb) {
     (function next() {
       if (my !== gen) return;
+      if (late()) return soon(next);
       if (!cur.heap.length) return cb(null);
       var i = cur.heap[0];
       if (!cur.alive[i]) { heapPop(cur); return next(); }
@@ -958,23 +971,32 @@
     })();
   }
 
-  /* Shows the next page, and finds the result after it, so that "more" is
-   * offered only when there is one. */
+  /* Shows the next page. With a long term, finds the result after it, so
+   * that "more" is offered only when there is one; without, every candidate
+   * left is one. Each result's HTML is made as it is found (its text checked,
+   * its snippet cut: a few ms each), in slices of about SLICE_MS, so that
+   * the page can react in between. */
   function showMore(my) {
     var cur = current, out = [];
-    if (cur.ahead) { out.push(cur.ahead); cur.ahead = null; }
+    if (cur.ahead) { out.push(resultHtml(cur.ahead, cur.termStrs)); cur.ahead = null; }
     (function fill() {
+      if (my !== gen) return;
+      if (late()) return soon(fill);
+      if (out.length === PAGE && !cur.long) return shown(cur.heap.length > 0);
       nextResult(cur, my, function (r) {
-        if (r && out.length < PAGE) { out.push(r); return fill(); }
+        if (r && out.length < PAGE) { out.push(resultHtml(r, cur.termStrs)); return fill(); }
         cur.ahead = r;
-        el.results.insertAdjacentHTML("beforeend", out.map(function (x) { return resultHtml(x, cur.termStrs); }).join(""));
-        cur.shown += out.length;
-        cur.firstShown = true;
-        el.more.hidden = !cur.ahead;
-        trimShards(using);
-        report();
+        shown(!!r);
       });
     })();
+    function shown(more) {
+      el.results.insertAdjacentHTML("beforeend", out.join(""));
+      cur.shown += out.length;
+      cur.firstShown = true;
+      el.more.hidden = !more;
+      trimShards(using);
+      report();
+    }
   }
 
   /* The status and the filters' counts as far as they are known: counted
@@ -992,7 +1014,7 @@
   function* reportCounts(cur, facets) {
     var nums = new Int32Array(cur.num.length), m = 0, total = 0;
     for (var i = 0; i < cur.num.length; i++) {
-      if ((i & 8191) === 8191) yield;
+      if ((i & 1023) === 1023) yield;
       if (cur.alive[i]) {
         nums[m++] = cur.num[i];
         if (passes(cur.num[i], "")) total++;
@@ -1063,6 +1085,7 @@
 
   function run() {
     var my = ++gen;
+    taskStart = performance.now();
     writeUrl();
     using = Object.create(null);
     using.index = 1;
@@ -1086,6 +1109,10 @@
       if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
       var files = [];
       terms.forEach(function (cps) { termKeys(cps).forEach(function (k) { files.push(listFile(k)); }); });
+      // One key with a file of its own: its reports (a few thousand or more)
+      // are the candidates, and are in every length shard but by chance, so
+      // those files load alongside the list instead of after it.
+      if (files.length === 1 && /^k\//.test(files[0])) files = files.concat(metaLeaf().m);
       loadAll(files, function (ok) {
         if (my !== gen) return;
         if (!ok) return status("索引文件缺失，请重新生成网站。", "error");
@@ -1141,7 +1168,7 @@
     // tfPart depends on the count's class (the same from 12 on) and the length class only.
     var tfs = new Float64Array(13 * 128).fill(-1);
     for (i = 0; i < n; i++) {
-      if ((i & 4095) === 4095) yield;
+      if ((i & 1023) === 1023) yield;
       var s = Math.floor(c.num[i] / ix.metaSpan);
       if (!lens[s]) {
         var r = new Bits(shards[metaLeaf().m[s]][0]), k = Math.min(ix.metaSpan, ix.n - s * ix.metaSpan);
@@ -1198,7 +1225,7 @@
       [el.unit, el.from, el.to, el.type].forEach(function (s) {
         s.addEventListener("change", function () { readFilters(); run(); });
       });
-      el.more.addEventListener("click", function () { showMore(gen); });
+      el.more.addEventListener("click", function () { taskStart = performance.now(); showMore(gen); });
       run();
     });
   }
