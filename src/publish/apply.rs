@@ -298,11 +298,17 @@ fn remove_dir_if_present(path: &Path) -> Result<(), PublishError> {
     }
 }
 
+/// A share will not remove a file a reader has open (EBUSY): tried again as a rename is.
 fn remove_if_present(path: &Path) -> Result<(), PublishError> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e).ctx("remove", path),
-        _ => Ok(()),
-    }
+    let remove = || match fs::remove_file(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    };
+    let result = match remove() {
+        Err(e) if e.kind() == io::ErrorKind::ResourceBusy => switch::with_retries(remove),
+        other => other,
+    };
+    result.ctx("remove", path)
 }
 
 #[cfg(unix)]
