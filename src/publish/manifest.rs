@@ -1,5 +1,11 @@
 //! DEST's manifest (`.dangan-publish.json`): which files and folders dangan put there, with the
 //! size, time stamp and content hash it saw, written atomically.
+//!
+//! At 3,000 reports the record is 1.8 MB, written twice by a publish: most saves write only
+//! what changed since it was last written whole, to a small journal beside it
+//! (`.dangan-publish.journal`, also replaced atomically), which names the record it goes with.
+//! Once the journal grows past a quarter of the record, the record is written whole again
+//! and the journal, naming an older record, no longer counts (and is removed).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -9,10 +15,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::error::{IoContext, PublishError};
-use super::{MANIFEST_NAME, tmp_name};
+use super::{JOURNAL_NAME, MANIFEST_NAME, tmp_name};
 use crate::manifest::Kind;
 
 const FORMAT: &str = "dangan-publish 1";
+const JOURNAL_FORMAT: &str = "dangan-publish journal 1";
+/// The journal is written instead of the whole record while it is at most this part of it.
+const JOURNAL_SHARE: u64 = 4;
 
 /// What dangan knows about one file it wrote to DEST.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,16 +53,53 @@ pub(crate) struct Manifest {
     /// every folder (it otherwise takes some from this record, and would not find them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub check_all: bool,
+    /// Which writing of the whole record this is: a journal names it. 0 in records of earlier
+    /// versions (which know no journal, and drop it when they write the record).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    generation: u64,
     #[serde(skip)]
     dirty: bool,
     /// Bytes of the record as last read or written.
     #[serde(skip)]
     saved_size: u64,
+    /// Bytes of the whole record as last read or written (0: none is).
+    #[serde(skip)]
+    base_size: u64,
+    /// Files and folders set or removed since the whole record was written: the journal's.
+    #[serde(skip)]
+    touched: BTreeSet<String>,
+    #[serde(skip)]
+    touched_dirs: BTreeSet<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// What changed since the whole record named `base` was written (`None`: removed).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Journal {
+    format: String,
+    base: u64,
+    #[serde(default)]
+    files: BTreeMap<String, Option<Entry>>,
+    /// Folders: true if dangan's, false if no longer.
+    #[serde(default)]
+    dirs: BTreeMap<String, bool>,
+    /// `staged` and `check_all` as they are now, in full.
+    #[serde(default)]
+    staged: BTreeMap<String, Entry>,
+    #[serde(default)]
+    check_all: bool,
 }
 
 impl Manifest {
     pub(crate) fn path(dest: &Path) -> PathBuf {
         dest.join(MANIFEST_NAME)
+    }
+
+    fn journal_path(dest: &Path) -> PathBuf {
+        dest.join(JOURNAL_NAME)
     }
 
     /// The manifest of `dest`, or `None` when dangan has never published there.
@@ -70,8 +116,12 @@ impl Manifest {
         };
         let mut m: Manifest = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
         m.saved_size = bytes.len() as u64;
+        m.base_size = bytes.len() as u64;
         if m.format != FORMAT {
             return Err(bad(format!("unknown format \"{}\"", m.format)));
+        }
+        if m.generation != 0 {
+            m.read_journal(dest)?;
         }
         // Whoever may write on the share may write this record: a name in it that leaves DEST
         // (`../x`, `/x`, or on Windows `C:x`, `..\\x`) would make publish remove what is there
@@ -84,6 +134,45 @@ impl Manifest {
             return Err(bad(format!("\"{name}\" is not a place inside the share")));
         }
         Ok(Some(m))
+    }
+
+    /// Apply the journal beside the record, if it goes with this one.
+    fn read_journal(&mut self, dest: &Path) -> Result<(), PublishError> {
+        let path = Self::journal_path(dest);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).ctx("read", path),
+        };
+        let bad = |reason: String| PublishError::BadManifest {
+            path: path.clone(),
+            reason,
+        };
+        let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        if journal.format != JOURNAL_FORMAT {
+            return Err(bad(format!("unknown format \"{}\"", journal.format)));
+        }
+        if journal.base != self.generation {
+            return Ok(()); // left by a save of an earlier record: all in this one
+        }
+        for (rel, entry) in journal.files {
+            match entry {
+                Some(e) => self.files.insert(rel.clone(), e),
+                None => self.files.remove(&rel),
+            };
+            self.touched.insert(rel);
+        }
+        for (rel, present) in journal.dirs {
+            match present {
+                true => self.dirs.insert(rel.clone()),
+                false => self.dirs.remove(&rel),
+            };
+            self.touched_dirs.insert(rel);
+        }
+        self.staged = journal.staged;
+        self.check_all = journal.check_all;
+        self.saved_size = bytes.len() as u64;
+        Ok(())
     }
 
     pub(crate) fn new() -> Manifest {
@@ -106,12 +195,16 @@ impl Manifest {
     pub(crate) fn set(&mut self, rel: &str, entry: Entry) {
         if self.files.get(rel) != Some(&entry) {
             self.files.insert(rel.to_string(), entry);
+            self.touched.insert(rel.to_string());
             self.dirty = true;
         }
     }
 
     pub(crate) fn remove(&mut self, rel: &str) {
-        self.dirty |= self.files.remove(rel).is_some();
+        if self.files.remove(rel).is_some() {
+            self.touched.insert(rel.to_string());
+            self.dirty = true;
+        }
     }
 
     pub(crate) fn set_staged(&mut self, rel: &str, entry: Entry) {
@@ -132,28 +225,75 @@ impl Manifest {
     }
 
     pub(crate) fn add_dir(&mut self, rel: &str) {
-        self.dirty |= self.dirs.insert(rel.to_string());
+        if self.dirs.insert(rel.to_string()) {
+            self.touched_dirs.insert(rel.to_string());
+            self.dirty = true;
+        }
     }
 
     pub(crate) fn remove_dir(&mut self, rel: &str) {
-        self.dirty |= self.dirs.remove(rel);
+        if self.dirs.remove(rel) {
+            self.touched_dirs.insert(rel.to_string());
+            self.dirty = true;
+        }
     }
 
-    /// Write to a temporary name, flush to the server, then rename over the old manifest: a
-    /// reader (or a killed run) sees the old manifest or the new one, never half of one.
+    /// Save what changed: to the journal while it stays small, else the whole record. Either
+    /// is written to a temporary name, flushed to the server, then renamed over the old one: a
+    /// reader (or a killed run) sees the old one or the new one, never half of one.
     pub(crate) fn save(&mut self, dest: &Path) -> Result<(), PublishError> {
-        let path = Self::path(dest);
-        let tmp = dest.join(tmp_name(MANIFEST_NAME));
+        if self.generation != 0 && self.base_size > 0 {
+            let journal = Journal {
+                format: JOURNAL_FORMAT.to_string(),
+                base: self.generation,
+                files: (self.touched.iter())
+                    .map(|rel| (rel.clone(), self.files.get(rel).cloned()))
+                    .collect(),
+                dirs: (self.touched_dirs.iter())
+                    .map(|rel| (rel.clone(), self.dirs.contains(rel)))
+                    .collect(),
+                staged: self.staged.clone(),
+                check_all: self.check_all,
+            };
+            let json = serde_json::to_vec(&journal).expect("a journal always serializes");
+            if json.len() as u64 * JOURNAL_SHARE <= self.base_size {
+                write_atomically(dest, JOURNAL_NAME, &json)?;
+                self.dirty = false;
+                self.saved_size = json.len() as u64;
+                return Ok(());
+            }
+        }
+        self.generation = new_generation(self.generation);
         let json = serde_json::to_vec(self).expect("a manifest always serializes");
-        let mut file = fs::File::create(&tmp).ctx("write", &tmp)?;
-        file.write_all(&json).ctx("write", &tmp)?;
-        file.sync_all().ctx("write", &tmp)?;
-        drop(file);
-        fs::rename(&tmp, &path).ctx("replace", &path)?;
+        write_atomically(dest, MANIFEST_NAME, &json)?;
+        // The journal names the record before: it no longer counts either way.
+        let _ = fs::remove_file(Self::journal_path(dest));
+        self.touched.clear();
+        self.touched_dirs.clear();
         self.dirty = false;
         self.saved_size = json.len() as u64;
+        self.base_size = json.len() as u64;
         Ok(())
     }
+}
+
+fn write_atomically(dest: &Path, name: &str, bytes: &[u8]) -> Result<(), PublishError> {
+    let (path, tmp) = (dest.join(name), dest.join(tmp_name(name)));
+    let mut file = fs::File::create(&tmp).ctx("write", &tmp)?;
+    file.write_all(bytes).ctx("write", &tmp)?;
+    file.sync_all().ctx("write", &tmp)?;
+    drop(file);
+    fs::rename(&tmp, &path).ctx("replace", &path)
+}
+
+/// A number no other writing of a record is likely to have had: two PCs never write at once
+/// (the lock), so the time, this process and the one before suffice.
+fn new_generation(before: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = format!("{nanos} {} {before}", std::process::id());
+    xxhash_rust::xxh3::xxh3_64(seed.as_bytes()).max(1)
 }
 
 #[cfg(test)]
@@ -182,6 +322,69 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, [MANIFEST_NAME]);
+    }
+
+    /// A save after a few changes writes them to the journal, not the whole record; loading
+    /// reads both; many changes write the record whole again, and a journal naming another
+    /// record does not count.
+    #[test]
+    fn small_changes_go_to_the_journal_and_large_ones_rewrite_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = |n: u64| Entry {
+            size: n,
+            mtime: Some(7),
+            hash: "cd".repeat(16),
+            kind: Some(Kind::SearchShard),
+        };
+        let mut m = Manifest::new();
+        for n in 0..100 {
+            m.set(&format!("_search/d/{n}.js"), entry(n));
+        }
+        m.add_dir("_search");
+        m.save(dir.path()).unwrap();
+        let record = fs::read(Manifest::path(dir.path())).unwrap();
+        m.set("_search/d/new.js", entry(5));
+        m.remove("_search/d/3.js");
+        m.add_dir("unit");
+        m.save(dir.path()).unwrap();
+        assert_eq!(fs::read(Manifest::path(dir.path())).unwrap(), record);
+        let journal = fs::read_to_string(Manifest::journal_path(dir.path())).unwrap();
+        assert!(journal.len() < record.len() / 4, "{journal}");
+        m.remove("_search/d/4.js");
+        m.save(dir.path()).unwrap(); // the journal still has the changes before
+        let back = Manifest::load(dir.path()).unwrap().unwrap();
+        assert_eq!(back.files, m.files);
+        assert_eq!(back.dirs, m.dirs);
+        assert!(
+            back.files.contains_key("_search/d/new.js")
+                && !back.files.contains_key("_search/d/3.js")
+        );
+        let mut back = back;
+        for n in 10..90 {
+            back.set(&format!("_search/d/{n}.js"), entry(n + 1));
+        }
+        back.save(dir.path()).unwrap();
+        assert!(
+            !Manifest::journal_path(dir.path()).exists(),
+            "written whole"
+        );
+        assert_eq!(
+            Manifest::load(dir.path()).unwrap().unwrap().files,
+            back.files
+        );
+        // A journal of another record (left by a run killed before removing it) is ignored.
+        fs::write(Manifest::journal_path(dir.path()), &journal).unwrap();
+        assert_eq!(
+            Manifest::load(dir.path()).unwrap().unwrap().files,
+            back.files
+        );
+        // A damaged one is reported, naming it.
+        fs::write(Manifest::journal_path(dir.path()), "{").unwrap();
+        let msg = Manifest::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            msg.contains(JOURNAL_NAME) && msg.contains("is damaged"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -34,6 +34,8 @@ use scan::SiteFile;
 
 /// DEST's record of the files dangan put there.
 pub const MANIFEST_NAME: &str = ".dangan-publish.json";
+/// Beside it: what changed since it was last written whole (see `manifest`).
+pub(crate) const JOURNAL_NAME: &str = ".dangan-publish.journal";
 /// Present while a publish runs in DEST.
 pub(crate) const LOCK_NAME: &str = ".dangan-publish.lock";
 /// The build's own list of outputs, which is not published.
@@ -84,6 +86,13 @@ pub fn publish(
     opts: &PublishOptions,
 ) -> Result<PublishSummary, PublishError> {
     run(site, dest, opts, &Hook::default())
+}
+
+/// DEST's publish record as JSON, its journal applied (`None` if DEST has none). For tests.
+#[doc(hidden)]
+pub fn record_json(dest: &Path) -> Result<Option<serde_json::Value>, PublishError> {
+    let record = Manifest::load(dest)?;
+    Ok(record.map(|m| serde_json::to_value(&m).expect("a manifest always serializes")))
 }
 
 /// `publish`, stopped after `steps` changes to DEST as if the process had been killed there

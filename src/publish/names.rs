@@ -3,7 +3,7 @@
 //! own reserved names and words the problems for the publish summary.
 
 use super::error::BadName;
-use super::{LOCK_NAME, MANIFEST_NAME, TMP_SUFFIX};
+use super::{JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, TMP_SUFFIX};
 use crate::paths::{self, ClashKind, PathProblem};
 
 /// Check every site path (`/`-separated) and return all problems found, sorted by path.
@@ -45,6 +45,7 @@ fn path_problem(path: &str) -> Option<String> {
         }
         Some((_, p)) => Some(p.to_string()),
         None if path == MANIFEST_NAME
+            || path == JOURNAL_NAME
             || path.split('/').next() == Some(LOCK_NAME)
             || path.ends_with(TMP_SUFFIX) =>
         {
@@ -121,8 +122,13 @@ mod tests {
     #[test]
     fn our_own_names_are_reserved() {
         assert_eq!(
-            problems(&[".dangan-publish.json", "a/.x.dangan-tmp"]).len(),
-            2
+            problems(&[
+                ".dangan-publish.json",
+                ".dangan-publish.journal",
+                "a/.x.dangan-tmp"
+            ])
+            .len(),
+            3
         );
     }
 }

@@ -10,7 +10,7 @@ use std::time::UNIX_EPOCH;
 use rayon::prelude::*;
 
 use super::error::{IoContext, PublishError};
-use super::{LOCK_NAME, MANIFEST_NAME, is_tmp_name, lock};
+use super::{JOURNAL_NAME, LOCK_NAME, MANIFEST_NAME, is_tmp_name, lock};
 use crate::manifest::{self, Kind, ReadError};
 
 /// One file of the built site.
@@ -226,7 +226,7 @@ fn list(dest: &Path, dir: &str) -> Result<Listing, PublishError> {
         let Some(name) = entry.file_name().to_str().map(String::from) else {
             continue; // a foreign name we could not write anyway
         };
-        if dir.is_empty() && (name == MANIFEST_NAME || name == LOCK_NAME) {
+        if dir.is_empty() && [MANIFEST_NAME, JOURNAL_NAME, LOCK_NAME].contains(&name.as_str()) {
             continue;
         }
         if dir.is_empty() && lock::is_recent_temporary(&name, &entry) {

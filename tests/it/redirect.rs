@@ -410,9 +410,9 @@ fn old_addresses_lead_on_when_opened_from_a_real_smb_share() {
 /// that publish puts the page in place first), and publish records it as one in DEST.
 fn assert_recorded_as_redirects(site: &Path, dest: &Path) {
     let built = dangan::manifest::read(site).unwrap().expect("a manifest");
-    let published: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dest.join(dangan::publish::MANIFEST_NAME)).unwrap())
-            .unwrap();
+    let published = dangan::publish::record_json(dest)
+        .unwrap()
+        .expect("a record");
     for (old, new, _) in MOVES {
         let listed = built.get(old).unwrap_or_else(|| panic!("{old} is listed"));
         assert_eq!(listed.kind, Some(Kind::Redirect), "{old}");
