@@ -16,7 +16,7 @@ use crate::addresses::{self, RECORD_FILE, Record, Resolution, StagedRecord};
 use crate::config::{CONFIG_FILE, Config};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::{self, CONTENT_DIR, discover};
-use crate::model::{ContentFile, Report, Site};
+use crate::model::{ContentFile, Report, Site, SourceStamp};
 use crate::output::OutputError;
 use crate::render::{self, MdFacts, Theme};
 
@@ -78,6 +78,8 @@ pub(super) struct ContentCache {
     /// The last resolution of old addresses that left the record as it is,
     /// with the hash of what it was made from (`resolve_key`).
     resolved: Option<(u64, Resolution)>,
+    /// The address record's file as this session last wrote it.
+    addresses_written: Option<SourceStamp>,
 }
 
 impl ContentCache {
@@ -105,6 +107,7 @@ impl ContentCache {
             dirty: true,
             addresses_version: 0,
             resolved: None,
+            addresses_written: None,
         };
         c.reload_addresses();
         c.reload_theme();
@@ -231,6 +234,7 @@ impl ContentCache {
         self.addresses_version += 1;
         self.addresses = record;
         self.addresses_diags = diags;
+        self.addresses_written = None;
         changed
     }
 
@@ -255,10 +259,12 @@ impl ContentCache {
         &mut self,
         (staged, next): (StagedRecord, Record),
     ) -> Result<(), OutputError> {
+        let stamp = staged.stamp;
         staged.commit()?;
         // With the lines the file now has, for later messages.
-        self.addresses = Record::parse(&next.to_text()).0;
+        self.addresses = next.read_back();
         self.addresses_version += 1;
+        self.addresses_written = Some(stamp);
         Ok(())
     }
 
@@ -394,7 +400,15 @@ impl ContentCache {
         let root = self.root.clone();
         let content = root.join(CONTENT_DIR);
         if path == root.join(RECORD_FILE) {
-            // Our own writes read back the same; a hand edit or a merge does not.
+            // Our own writes read back the same; a hand edit or a merge does
+            // not. The file as this session wrote it last is not even read
+            // again (its change event follows every save that moves an
+            // address, and a new version would resolve them all again).
+            if self.addresses_written.is_some()
+                && std::fs::read(path).ok().map(|b| SourceStamp::of(&b)) == self.addresses_written
+            {
+                return Changed::default();
+            }
             return Changed {
                 relevant: self.reload_addresses(),
                 ..Changed::default()
