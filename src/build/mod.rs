@@ -454,9 +454,7 @@ impl Session {
         let same_jobs = self.pages.same_jobs(&jobs);
         let markdown = self.content.markdown();
         let fingerprints = match self.pages.since(&site, same_jobs, markdown) {
-            Some((before, rebodied)) => {
-                renderer.fingerprints_since(&jobs, markdown, before, &rebodied)
-            }
+            Some((before, redo)) => renderer.fingerprints_since(&jobs, markdown, before, &redo),
             None => renderer.fingerprints(&jobs, markdown),
         };
         lap("fingerprints");

@@ -2,7 +2,7 @@
 //! fingerprint of what each was made from, so that a later run renders only
 //! the outputs whose inputs changed; and the pass that makes them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -16,7 +16,7 @@ use crate::load;
 use crate::manifest::{self, Kind};
 use crate::model::{Report, Site};
 use crate::output::{self, OutFile, OutputError, Staging};
-use crate::render::{self, Compiled, Job, MdFacts, Renderer};
+use crate::render::{self, Compiled, Job, MdFacts, Redo, Renderer};
 
 #[derive(Default)]
 pub(super) struct PageState {
@@ -58,32 +58,45 @@ impl PageState {
     }
 
     /// When this run makes the same `jobs` (`same_jobs`) as the last good
-    /// run, from the same site but for some reports' bodies: that run's
-    /// fingerprints, and the reports whose Markdown was rendered since. Only
-    /// the pages that show one of those bodies can differ (a report's page
-    /// and its compilations); every other page's context is the same value.
+    /// run, from the same site but for some reports' bodies and fields
+    /// (`Site::changed_reports`): that run's fingerprints, and what to make
+    /// them again for. Only the pages that show one of those bodies (a
+    /// report's page and its compilations) or fields (those and its
+    /// neighbours' pages, the lists) can differ; every other page's context
+    /// is the same value.
     pub(super) fn since<'s>(
         &self,
         site: &'s Site,
         same_jobs: bool,
         markdown: &BTreeMap<String, MdFacts>,
-    ) -> Option<(&[u64], HashSet<&'s str>)> {
+    ) -> Option<(&[u64], Redo<'s>)> {
         let before = self.site.as_ref()?;
         if !same_jobs
             || self.fingerprints.len() != self.jobs.len()
             || self.stamps.len() != site.reports.len()
-            || !site.same_but_bodies(before)
         {
             return None;
         }
+        let changed = site.changed_reports(before)?;
         let rebodied = site
             .reports
             .keys()
             .zip(&self.stamps)
             .filter(|(id, stamp)| markdown.get(*id).map(|f| f.stamp) != Some(**stamp))
-            .map(|(id, _)| id.as_str())
-            .collect();
-        Some((&self.fingerprints, rebodied))
+            .map(|(id, _)| id.as_str());
+        let mut redo = Redo {
+            lists: !changed.is_empty(),
+            ..Redo::default()
+        };
+        redo.compiled
+            .extend(rebodied.chain(changed.iter().copied()));
+        redo.reports.extend(redo.compiled.iter().copied());
+        for id in changed {
+            let (older, newer) = site.neighbours(id);
+            redo.reports
+                .extend(older.into_iter().chain(newer).map(|r| r.id.as_str()));
+        }
+        Some((&self.fingerprints, redo))
     }
 
     /// Whether `jobs` are the outputs last written.

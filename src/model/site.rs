@@ -219,9 +219,15 @@ impl Site {
         ix
     }
 
-    /// Whether `other` is this site with, at most, other bodies of its
-    /// reports ([`Report::same_but_body`]).
-    pub fn same_but_bodies(&self, other: &Site) -> bool {
+    /// The reports of this site that differ from `other`'s in more than
+    /// their bodies ([`Report::same_but_body`]), when the two sites are the
+    /// same but for those reports' own fields: the same reports by id, each
+    /// at the same page with the same aliases, and the same indexes, units,
+    /// files and redirects. Such a change (a title, tags, an author) shows
+    /// on the report's page, on its neighbours' (their links to it), in its
+    /// compilations and on the lists, on no other report's page. `None`
+    /// when the sites differ otherwise.
+    pub fn changed_reports<'s>(&'s self, other: &Site) -> Option<Vec<&'s str>> {
         let Site {
             config,
             reports,
@@ -237,12 +243,23 @@ impl Site {
             redirects,
             unit_position,
         } = self;
-        *config == other.config
-            && reports.len() == other.reports.len()
-            && reports
-                .iter()
-                .zip(&other.reports)
-                .all(|((a, ra), (b, rb))| a == b && (Arc::ptr_eq(ra, rb) || ra.same_but_body(rb)))
+        if reports.len() != other.reports.len() {
+            return None;
+        }
+        let mut changed = Vec::new();
+        for ((a, ra), (b, rb)) in reports.iter().zip(&other.reports) {
+            if a != b {
+                return None;
+            }
+            if Arc::ptr_eq(ra, rb) || ra.same_but_body(rb) {
+                continue;
+            }
+            if ra.page != rb.page || ra.aliases != rb.aliases {
+                return None;
+            }
+            changed.push(a.as_str());
+        }
+        let same = *config == other.config
             && *drafts == other.drafts
             && *files == other.files
             && *drafts_only == other.drafts_only
@@ -253,7 +270,8 @@ impl Site {
             && *type_pages == other.type_pages
             && *newest == other.newest
             && *redirects == other.redirects
-            && *unit_position == other.unit_position
+            && *unit_position == other.unit_position;
+        same.then_some(changed)
     }
 
     /// The unit and its ancestors, root first.

@@ -45,6 +45,23 @@ fn stamped(md: &MdFacts) -> Body<'_> {
     }
 }
 
+/// What may have changed since fingerprints were last made, of a site
+/// whose outputs are the same (`Renderer::fingerprints_since`).
+#[derive(Default)]
+pub struct Redo<'s> {
+    /// The reports whose own page may differ: their bodies were rendered
+    /// again or their fields changed, or a neighbour's fields did (a report
+    /// page links to its neighbours by title). A report page shows no other
+    /// report.
+    pub reports: HashSet<&'s str>,
+    /// The reports whose compilations may differ: bodies rendered again or
+    /// fields changed. A compilation shows its own reports alone.
+    pub compiled: HashSet<&'s str>,
+    /// Some report's fields changed: any other page (lists, feeds, old
+    /// addresses) may show them.
+    pub lists: bool,
+}
+
 impl Renderer<'_> {
     /// The fingerprints of `jobs` (as listed by `jobs()`), in order, given
     /// the Markdown of every report. A page's fingerprint is the hash of the
@@ -56,25 +73,26 @@ impl Renderer<'_> {
     }
 
     /// The fingerprints of `jobs` made from a site that is the one `before`
-    /// was made from but for the bodies of the reports `rebodied`
-    /// (`Site::same_but_bodies`): a page that shows none of those bodies
-    /// has the same context, so its fingerprint is `before`'s.
+    /// was made from but for what `redo` says (`Site::changed_reports` and
+    /// the bodies rendered since): a page that shows none of it has the same
+    /// context, so its fingerprint is `before`'s.
     pub fn fingerprints_since(
         &self,
         jobs: &[Job],
         markdown: &BTreeMap<String, MdFacts>,
         before: &[u64],
-        rebodied: &HashSet<&str>,
+        redo: &Redo<'_>,
     ) -> Vec<u64> {
         jobs.par_iter()
             .zip(before)
             .map(|(job, &fp)| {
                 let shows = match job {
-                    Job::Report(id) => rebodied.contains(id.as_str()),
-                    Job::Compilation(..) => {
-                        self.compiled(job).iter().any(|id| rebodied.contains(id))
-                    }
-                    _ => false,
+                    Job::Report(id) => redo.reports.contains(id.as_str()),
+                    Job::Compilation(..) => self
+                        .compiled(job)
+                        .iter()
+                        .any(|id| redo.compiled.contains(id)),
+                    _ => redo.lists,
                 };
                 match shows {
                     true => self.fingerprint_with(job, markdown),

@@ -17,6 +17,7 @@ use page::Bodies;
 
 use compilation::Compilations;
 pub use compilation::Scope;
+pub use fingerprint::Redo;
 pub use theme::Theme;
 use views::*;
 
