@@ -11,6 +11,9 @@ use rayon::prelude::*;
 
 use super::codec::{BitWriter, KeyDelta, rice_k};
 use super::layout::{Key, Layout, MAX_GRAM, fnv_first, fnv_next, mix};
+
+/// One character's bits in a window.
+const CHAR: u32 = 0x1F_FFFF;
 use super::lists::{Partial, tf_class};
 
 /// What the lists need of one report: its normalized stream, the length of
@@ -73,7 +76,8 @@ const FLAG_BITS: u32 = 2;
 const OWN: u128 = 2;
 const TITLE: u128 = 1;
 
-/// Appends one report's entries (every n-gram, level by level, in key order) to `out`.
+/// Appends one report's entries (every n-gram, each once) to `out`, in no
+/// particular order: [`build_block`] sorts each bucket's.
 fn doc_entries(d: &Doc, local: u32, layout: Layout, windows: &mut Vec<u128>, out: &mut Vec<Entry>) {
     let s = d.stream;
     windows.clear();
@@ -99,55 +103,91 @@ fn doc_entries(d: &Doc, local: u32, layout: Layout, windows: &mut Vec<u128>, out
         windows.push(w);
     }
     windows.sort_unstable();
-    let start = out.len();
-    for level in 1..=MAX_GRAM {
+    // One pass over the sorted windows: an n-gram of each length is a run
+    // of windows with the same first n characters; where two neighbours
+    // part, the runs of every length past their common prefix end.
+    let mut run_start = [0usize; MAX_GRAM];
+    let mut flags = [0u128; MAX_GRAM];
+    let mut emit = |level: usize, w: u128, count: usize, flags: u128| {
         let shift = FLAG_BITS + CHAR_BITS * (MAX_GRAM - level) as u32;
-        let last_char = |w: u128| (w >> shift) & ((1 << CHAR_BITS) - 1);
-        let mut i = 0;
-        while i < windows.len() {
-            let prefix = windows[i] >> shift;
-            let mut j = i;
-            let (mut title, mut own) = (false, false);
-            while j < windows.len() && windows[j] >> shift == prefix {
-                title |= windows[j] & TITLE != 0;
-                own |= windows[j] & OWN != 0;
-                j += 1;
-            }
-            if last_char(windows[i]) != 0 {
-                let mut cps = [0u32; MAX_GRAM];
-                let mut h = 0;
-                for (k, c) in cps.iter_mut().enumerate().take(level) {
-                    *c = (prefix >> (CHAR_BITS * (level - 1 - k) as u32)) as u32 & 0x1F_FFFF;
-                    h = if k == 0 {
-                        fnv_first(*c)
-                    } else {
-                        fnv_next(h, *c)
-                    };
+        let prefix = w >> shift;
+        if prefix & u128::from(CHAR) == 0 {
+            return; // the run ended before this length
+        }
+        let mut cps = [0u32; MAX_GRAM];
+        let mut h = 0;
+        for (k, c) in cps.iter_mut().enumerate().take(level) {
+            *c = (prefix >> (CHAR_BITS * (level - 1 - k) as u32)) as u32 & CHAR;
+            h = if k == 0 {
+                fnv_first(*c)
+            } else {
+                fnv_next(h, *c)
+            };
+        }
+        out.push(Entry::new(
+            mix(h) & (layout.d_buckets - 1),
+            Key::of(&cps[..level]),
+            local,
+            tf_class(count as u32),
+            flags & TITLE != 0,
+            flags & OWN == 0,
+        ));
+    };
+    for j in 0..windows.len() {
+        let w = windows[j];
+        // How many leading characters this window shares with the one before.
+        let common = match j {
+            0 => 0,
+            _ => {
+                let x = (windows[j - 1] ^ w) >> FLAG_BITS;
+                if x == 0 {
+                    MAX_GRAM
+                } else {
+                    let top = x.leading_zeros() - (128 - CHAR_BITS * MAX_GRAM as u32);
+                    (top / CHAR_BITS) as usize
                 }
-                out.push(Entry::new(
-                    mix(h) & (layout.d_buckets - 1),
-                    Key::of(&cps[..level]),
-                    local,
-                    tf_class((j - i) as u32),
-                    title,
-                    !own,
-                ));
             }
-            i = j;
+        };
+        for level in common + 1..=MAX_GRAM {
+            if j > 0 {
+                let at = run_start[level - 1];
+                emit(level, windows[at], j - at, flags[level - 1]);
+            }
+            run_start[level - 1] = j;
+            flags[level - 1] = 0;
+        }
+        for f in &mut flags {
+            *f |= w & (TITLE | OWN);
         }
     }
-    debug_assert!(out[start..].windows(2).all(|w| w[0].key() < w[1].key()));
+    if !windows.is_empty() {
+        for level in 1..=MAX_GRAM {
+            let at = run_start[level - 1];
+            emit(level, windows[at], windows.len() - at, flags[level - 1]);
+        }
+    }
 }
 
 /// The block's segments of every list (`docs` in number order). The threads
 /// work inside the block (its reports' n-grams, then its list buckets in
 /// groups), so that a build holds one block's entries whatever the number of
 /// threads (#13: a block per thread took 700 MB each at 100,000 reports).
-/// Each report's entries are kept sorted in a vector of their exact size, and
-/// a group of buckets gathers its share of them: one block's entries are in
-/// memory once, with no second sorted copy.
+/// Each report's entries are kept in a vector of their exact size, laid out
+/// by group of buckets (a counting pass, not a sort); a group of buckets
+/// gathers its share of them from every report, in number order, lays them
+/// out by bucket the same way, and sorts each bucket's few entries by key:
+/// one block's entries are in memory once, and no sort runs over a whole
+/// report's or a whole group's entries (those sorts were most of the
+/// index's build time).
 pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
-    let per_doc: Vec<Vec<Entry>> = docs
+    // Buckets in groups, each group's segments written by one thread, then
+    // joined in bucket order: the same bits as one thread writing them all.
+    const GROUPS: u32 = 64;
+    let nb = layout.d_buckets;
+    let per = nb.div_ceil(GROUPS);
+    let ngroups = nb.div_ceil(per) as usize;
+    // Per report, its entries by group (in the order made) and where each group's start.
+    let per_doc: Vec<(Vec<Entry>, Vec<u32>)> = docs
         .par_iter()
         .enumerate()
         .map_init(
@@ -155,51 +195,50 @@ pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
             |(windows, scratch), (local, d)| {
                 scratch.clear();
                 doc_entries(d, local as u32, layout, windows, scratch);
-                scratch.sort_unstable();
-                scratch.to_vec()
+                lay_out(scratch, ngroups, |e| (e.bucket() / per) as usize)
             },
         )
         .collect();
-    // Buckets in groups, each group's segments written by one thread, then
-    // joined in bucket order: the same bits as one thread writing them all.
-    const GROUPS: u32 = 64;
-    let nb = layout.d_buckets;
-    let per = nb.div_ceil(GROUPS);
     type Spans = Vec<(u64, u64, u32)>;
-    let firsts: Vec<u32> = (0..nb).step_by(per as usize).collect();
-    let groups: Vec<(BitWriter, Spans)> = firsts
+    let groups: Vec<(BitWriter, Spans)> = (0..ngroups)
         .into_par_iter()
-        .map_init(Vec::new, |mine: &mut Vec<Entry>, g| {
+        .map_init(Vec::new, |mine: &mut Vec<Entry>, gi| {
+            let g = gi as u32 * per;
             let end = (g + per).min(nb);
             mine.clear();
-            for es in &per_doc {
-                let a = es.partition_point(|e| e.bucket() < g);
-                let b = a + es[a..].partition_point(|e| e.bucket() < end);
-                mine.extend_from_slice(&es[a..b]);
+            for (es, starts) in &per_doc {
+                mine.extend_from_slice(&es[starts[gi] as usize..starts[gi + 1] as usize]);
             }
-            mine.sort_unstable();
+            // Reports in number order, each bucket's entries too (the
+            // layout keeps the order): sorting a bucket by key then keeps
+            // them by report within a key (keys are unique within a report).
+            let (mut mine_laid, starts) =
+                lay_out(mine, (end - g) as usize, |e| (e.bucket() - g) as usize);
             let mut w = BitWriter::default();
             let mut seg = BitWriter::default();
             let mut spans = Vec::with_capacity((end - g) as usize);
-            let mut i = 0;
-            for b in g..end {
+            for (k, b) in starts.windows(2).enumerate() {
+                let bucket = &mut mine_laid[b[0] as usize..b[1] as usize];
+                bucket.sort_unstable();
                 let from = w.bit_len();
                 let mut nkeys = 0;
                 let mut prev = KeyDelta::default();
-                while i < mine.len() && mine[i].bucket() == b {
-                    let key = mine[i].key();
+                let mut i = 0;
+                while i < bucket.len() {
+                    let key = bucket[i].key();
                     let mut j = i + 1;
-                    while j < mine.len() && mine[j].key() == key {
+                    while j < bucket.len() && bucket[j].key() == key {
                         j += 1;
                     }
                     seg.clear();
-                    encode_segment(&mine[i..j], &mut seg);
+                    encode_segment(&bucket[i..j], &mut seg);
                     prev.write(key, &mut w);
                     w.gamma(seg.bit_len() + 1);
                     w.append(&seg);
                     nkeys += 1;
                     i = j;
                 }
+                debug_assert!(bucket.iter().all(|e| e.bucket() == g + k as u32));
                 spans.push((from, w.bit_len(), nkeys));
             }
             (w, spans)
@@ -217,6 +256,31 @@ pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
         spans.extend(s.into_iter().map(|(a, b, n)| (at + a, at + b, n)));
     }
     Partial::new(w.into_words(), spans)
+}
+
+/// `entries` laid out by `slot` (below `slots`), each slot's in the order
+/// given (a counting sort), in a vector of their exact size; and where each
+/// slot starts, then the end.
+fn lay_out(
+    entries: &[Entry],
+    slots: usize,
+    slot: impl Fn(&Entry) -> usize,
+) -> (Vec<Entry>, Vec<u32>) {
+    let mut starts = vec![0u32; slots + 1];
+    for e in entries {
+        starts[slot(e) + 1] += 1;
+    }
+    for s in 1..=slots {
+        starts[s] += starts[s - 1];
+    }
+    let mut at = starts.clone();
+    let mut laid = vec![Entry(0); entries.len()];
+    for e in entries {
+        let s = &mut at[slot(e)];
+        laid[*s as usize] = *e;
+        *s += 1;
+    }
+    (laid, starts)
 }
 
 /// A block's segment of one key's list: gamma(df), kd:5, 1 bit: some report
@@ -247,6 +311,69 @@ fn encode_segment(entries: &[Entry], w: &mut BitWriter) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_a_brute_force_count_of_every_ngram() {
+        // Streams of a few characters (neighbouring code points, one past
+        // U+FFFF, spaces), so that n-grams repeat and share prefixes.
+        let alpha: Vec<char> = "三上下 党建𠀀a".chars().collect();
+        let mut seed = 1u64;
+        for n in 0..300usize {
+            let len = (n * 7) % 200;
+            let stream: Vec<char> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    alpha[(seed >> 33) as usize % alpha.len()]
+                })
+                .collect();
+            let d = Doc {
+                stream: &stream,
+                title_len: (n % 7) as u32,
+                own_end: (len as u32).saturating_sub((n % 5) as u32),
+            };
+            // Per n-gram: its count, in the title, in the report's own text.
+            let mut want: std::collections::BTreeMap<Vec<char>, (u32, bool, bool)> =
+                std::collections::BTreeMap::new();
+            for i in 0..len {
+                for l in 1..=MAX_GRAM.min(len - i) {
+                    let g = &stream[i..i + l];
+                    if g.contains(&' ') {
+                        break;
+                    }
+                    let e = want.entry(g.to_vec()).or_default();
+                    e.0 += 1;
+                    e.1 |= (i as u32) < d.title_len;
+                    e.2 |= (i as u32) < d.own_end;
+                }
+            }
+            let layout = Layout::for_count(10);
+            let mut out = Vec::new();
+            doc_entries(&d, 3, layout, &mut Vec::new(), &mut out);
+            let mut got: Vec<_> = out
+                .iter()
+                .map(|e| {
+                    let g: Vec<char> = e
+                        .key()
+                        .code_points()
+                        .iter()
+                        .map(|&c| char::from_u32(c).unwrap())
+                        .collect();
+                    assert_eq!(
+                        e.bucket(),
+                        crate::search::layout::key_hash(e.key()) & (layout.d_buckets - 1)
+                    );
+                    assert_eq!(e.local(), 3);
+                    (g, e.class(), e.title(), e.attached())
+                })
+                .collect();
+            got.sort();
+            let want: Vec<_> = want
+                .into_iter()
+                .map(|(g, (c, t, o))| (g, tf_class(c), t, !o))
+                .collect();
+            assert_eq!(got, want, "{stream:?}");
+        }
+    }
 
     #[test]
     fn every_ngram_of_a_report_counted_once_with_its_title() {
