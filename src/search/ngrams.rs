@@ -114,19 +114,18 @@ fn doc_entries(d: &Doc, local: u32, layout: Layout, windows: &mut Vec<u128>, out
         if prefix & u128::from(CHAR) == 0 {
             return; // the run ended before this length
         }
-        let mut cps = [0u32; MAX_GRAM];
-        let mut h = 0;
-        for (k, c) in cps.iter_mut().enumerate().take(level) {
-            *c = (prefix >> (CHAR_BITS * (level - 1 - k) as u32)) as u32 & CHAR;
-            h = if k == 0 {
-                fnv_first(*c)
-            } else {
-                fnv_next(h, *c)
-            };
+        let mut h = fnv_first((prefix >> (CHAR_BITS * (level - 1) as u32)) as u32 & CHAR);
+        for k in 1..level {
+            h = fnv_next(
+                h,
+                (prefix >> (CHAR_BITS * (level - 1 - k) as u32)) as u32 & CHAR,
+            );
         }
+        // The key holds the same characters, first at the top ([`Key::of`]).
+        let key = Key((level as u128) << 84 | prefix << (CHAR_BITS * (MAX_GRAM - level) as u32));
         out.push(Entry::new(
             mix(h) & (layout.d_buckets - 1),
-            Key::of(&cps[..level]),
+            key,
             local,
             tf_class(count as u32),
             flags & TITLE != 0,
