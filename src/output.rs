@@ -240,13 +240,25 @@ impl Lock {
     pub(crate) fn acquire(out: &Path) -> Result<Lock, OutputError> {
         fs_err::create_dir_all(out)?;
         let (file, _) = fs_err::File::open(out)?.into_parts();
-        match file.try_lock() {
-            Ok(()) => Ok(Lock { file: Some(file) }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(OutputError::Busy {
-                out: out.to_path_buf(),
-                holder: holder(&file).unwrap_or_else(|| "another process".to_string()),
-            }),
-            Err(std::fs::TryLockError::Error(_)) => Ok(Lock { file: None }),
+        // A lock can outlive its holder for a moment: a process forked by
+        // another thread of the holder shares it until it starts its own
+        // program, and a dangan that has just finished may still be exiting.
+        // Tried again for a second before saying the folder is busy.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Lock { file: Some(file) }),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(OutputError::Busy {
+                        out: out.to_path_buf(),
+                        holder: holder(&file).unwrap_or_else(|| "another process".to_string()),
+                    });
+                }
+                Err(std::fs::TryLockError::Error(_)) => return Ok(Lock { file: None }),
+            }
         }
     }
 
@@ -664,6 +676,27 @@ mod tests {
             path: path.into(),
             content: Content::Bytes(text.as_bytes().to_vec()),
         }
+    }
+
+    /// The suite's other threads fork processes: a lock on the output
+    /// folder is then held a moment after the session holding it is gone.
+    #[test]
+    fn a_lock_let_go_a_moment_later_is_waited_for_and_one_kept_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        let held = Lock::acquire(&out).unwrap();
+        let busy = Lock::acquire(&out).unwrap_err();
+        assert!(
+            matches!(&busy, OutputError::Busy { out: o, .. } if *o == out),
+            "{busy}"
+        );
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            drop(held);
+        });
+        let second = Lock::acquire(&out);
+        letting_go.join().unwrap();
+        assert!(second.is_ok(), "{:?}", second.err());
     }
 
     fn write(out: &Path, files: &[OutFile], stale: &[&str]) -> (WriteStats, Vec<String>) {
