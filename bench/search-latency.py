@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Search latency of a built site's search page in headless Chromium, over file://.
 
-    bench/search-latency.py SITE_DIR [--runs N] [QUERY ...]
+    bench/search-latency.py SITE_DIR [--runs N] [--trace] [QUERY ...]
     bench/search-latency.py --corpus N [--dir DIR] [--runs N] [QUERY ...]
 
 SITE_DIR is a built output folder (with search.html and _search/). With
@@ -47,6 +47,12 @@ a microtask right after the script that set them, before the next paint.
   the longest task the typed search ran on the page's main thread (Chromium's
   Long Tasks API: tasks of 50 ms or more, during which the page cannot react
   to the next keystroke; none means every task was shorter).
+  With --trace, the same longest task is also taken from a Chromium trace
+  (ChromeDriver's performance log), in CPU time of the main thread as well
+  as wall time: on a machine busy with other work a task's wall time grows
+  with the time the thread waits for a core, its CPU time does not. The
+  trace slows the page down, so the other times of a --trace run are not
+  comparable with those of a run without it.
 
 Caveats: the files are read by the browser, not over a network, and after the
 first run they are in the operating system's file cache (on /dev/shm they
@@ -165,7 +171,8 @@ class Browser:
     """Headless Chromium through ChromeDriver, spoken to in plain W3C WebDriver
     over HTTP, with the flags of tests/it/support/webdriver.rs."""
 
-    def __init__(self):
+    def __init__(self, trace=False):
+        self.trace = trace
         self.driver = None
         self.session = None
         self.profile = tempfile.mkdtemp(prefix="dangan-search-latency-profile-")
@@ -206,6 +213,12 @@ class Browser:
                          "--user-data-dir=" + self.profile],
             },
         }}}
+        if self.trace:
+            m = caps["capabilities"]["alwaysMatch"]
+            m["goog:loggingPrefs"] = {"performance": "ALL"}
+            m["goog:chromeOptions"]["perfLoggingPrefs"] = {
+                "enableNetwork": False, "enablePage": False,
+                "traceCategories": "toplevel,blink.user_timing,devtools.timeline,disabled-by-default-devtools.timeline"}
         v = self.call("POST", "/session", caps)
         self.session = v["sessionId"]
         self.version = v.get("capabilities", {}).get("browserVersion", "?")
@@ -235,6 +248,24 @@ class Browser:
 
     def eval_async(self, script, *args):
         return self.cmd("POST", "execute/async", {"script": script, "args": list(args)})
+
+    def trace_tasks(self, mark):
+        """The page's main-thread tasks since performance.mark(mark), from the
+        trace ChromeDriver has gathered since the last call: [(cpu ms, wall ms)].
+        The main thread is the one that ran the page's scripts."""
+        entries = self.call("POST", "/session/%s/se/log" % self.session, {"type": "performance"})
+        evs = []
+        for e in entries:
+            m = json.loads(e["message"])["message"]
+            if m.get("method") == "Tracing.dataCollected":
+                evs.append(m["params"])
+        main = {(e["pid"], e["tid"]) for e in evs if e.get("name") in ("FunctionCall", "EvaluateScript", "EventDispatch")}
+        t0 = max((e["ts"] for e in evs if e.get("name") == mark), default=None)
+        if t0 is None:
+            return None
+        return [(e.get("tdur", 0) / 1000, e.get("dur", 0) / 1000) for e in evs
+                if e.get("name") == "RunTask" and e.get("ph") == "X" and (e["pid"], e["tid"]) in main
+                and e["ts"] + e.get("dur", 0) >= t0]
 
     def cdp(self, cmd, params):
         return self.cmd("POST", "goog/cdp/execute", {"cmd": cmd, "params": params})
@@ -295,7 +326,8 @@ def index_size(site):
 
 def measure(b, search, start, queries, runs):
     """Returns {query: {"cold": [ms], "typed": [ms], "frame": [ms], "longest": [ms], "count": set, "errors": [..]}}."""
-    res = {q: {"cold": [], "typed": [], "frame": [], "longest": [], "count": set(), "errors": []} for q in queries}
+    res = {q: {"cold": [], "typed": [], "frame": [], "longest": [], "cpu": [], "wall": [], "count": set(), "errors": []}
+           for q in queries}
 
     def record(q, kind, r):
         if r.get("error"):
@@ -332,7 +364,17 @@ def measure(b, search, start, queries, runs):
                 if ready.get("error") or ready.get("state") != "empty":
                     res[q]["errors"].append("typed: the empty search page did not get ready: %r" % ready)
                     continue
+                if b.trace:
+                    b.eval("performance.mark('dg-typed');")
                 record(q, "typed", b.eval_async(TYPED, q))
+                if b.trace:
+                    time.sleep(1)  # for the page's trace to reach ChromeDriver
+                    tasks = b.trace_tasks("dg-typed")
+                    if tasks is None:
+                        res[q]["untraced"] = res[q].get("untraced", 0) + 1
+                    elif tasks:
+                        res[q]["cpu"].append(max(c for c, _ in tasks))
+                        res[q]["wall"].append(max(w for _, w in tasks))
             except WebDriverError as e:
                 res[q]["errors"].append("typed: %s" % e)
         print("  run %d of %d done" % (run + 1, runs), file=sys.stderr, flush=True)
@@ -348,6 +390,8 @@ def main():
     ap.add_argument("site", nargs="?", help="a built output folder (with search.html and _search/)")
     ap.add_argument("queries", nargs="*", help="queries (default: those of examples/search_queries.rs)")
     ap.add_argument("--runs", type=int, default=5, help="runs per query and measurement (default 5)")
+    ap.add_argument("--trace", action="store_true",
+                    help="also the longest main-thread task of a typed search in CPU time, from a trace")
     ap.add_argument("--corpus", type=int, metavar="N", help="generate N reports, build them and measure that site")
     ap.add_argument("--dir", "--out", dest="dir", default="/dev/shm/dangan-search-latency",
                     help="work folder of --corpus (default /dev/shm/dangan-search-latency)")
@@ -391,7 +435,7 @@ def main():
 
     b = None
     try:
-        b = Browser()
+        b = Browser(trace=args.trace)
         b.cdp("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVE})
         files, size = index_size(site)
         print("site %s: search index %d files, %.1f MB" % (site, files, size / 1e6))
@@ -444,6 +488,16 @@ def main():
         print("longest main-thread task of a typed search: median %.0f ms, max %.0f ms (%s)%s" % (
             statistics.median(t for t, _ in longest), top, top_q,
             "" if top else "; no task reached 50 ms"))
+    if args.trace:
+        cpu = [(t, q) for q in queries for t in res[q]["cpu"]]
+        wall = [t for q in queries for t in res[q]["wall"]]
+        if cpu:
+            top, top_q = max(cpu)
+            print("longest main-thread task of a typed search, traced: CPU time median %.1f ms, max %.1f ms (%s); "
+                  "wall time max %.1f ms" % (statistics.median(t for t, _ in cpu), top, top_q, max(wall)))
+        missed = sum(res[q].get("untraced", 0) for q in queries)
+        if missed:
+            print("(%d typed runs left out: their trace came without the start mark)" % missed)
     print("results: reports found, as the page reports them (#dg-status data-count).")
     print("cold: from the start of navigation to the results shown; typed: from the input event to the results "
           "shown, on a loaded page. Files come from the OS file cache (warm), none from the page's memory.")
