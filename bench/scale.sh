@@ -62,7 +62,9 @@ size_of() { find "$1" -type f -printf '%s\n' | awk '{s += $1; n++} END {printf "
 # One measured build: "label wall_s user_s sys_s peak_kb pages_ms output_bytes output_files".
 dangan() {
   local n=$1 out="$DIR/$1/public"
-  rm -rf "$out"
+  # A cold build: no output and no build cache (a round after the first
+  # would otherwise read the reports' facts from the last one's cache).
+  rm -rf "$out" "$DIR/$n/.dangan-cache"
   if ! DANGAN_TIMING=1 /usr/bin/time -f "%e %U %S %M" -o "$DIR/time.txt" \
       "$BIN" --root "$DIR/$n" build --quiet >/dev/null 2>"$DIR/laps.txt"; then
     tail -n 20 "$DIR/laps.txt" >&2; echo "dangan build of $n reports failed" >&2; exit 1
