@@ -104,14 +104,9 @@ fn stage(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError
     if w.direct {
         return write_in_place(run, w, bar);
     }
-    let mut to = File::create(&tmp).ctx("write", &tmp)?;
-    let mut from = File::open(&src).ctx("read", &src)?;
-    let (hash, size) = content::read_hashing(&mut from, &src, |piece| {
-        to.write_all(piece).ctx("write", &tmp)
-    })?;
+    let (hash, size) = copy_hashing(&src, &tmp)?;
     // No time stamp is taken: a share sets it when the copy is closed (or renamed), so the
     // switch asks for it once the file is in place, and a copy's record goes by its size.
-    drop(to);
     bar.inc(1);
     Ok(Staged {
         hash,
@@ -123,13 +118,7 @@ fn stage(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError
 /// Write a file straight to its place (see `Write::direct`), then ask its time of the share:
 /// it is set when the file is closed, and the file stays as it is.
 fn write_in_place(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, PublishError> {
-    let (src, to_path) = (run.site.join(&w.rel), run.dest.join(&w.rel));
-    let mut to = File::create(&to_path).ctx("write", &to_path)?;
-    let mut from = File::open(&src).ctx("read", &src)?;
-    let (hash, size) = content::read_hashing(&mut from, &src, |piece| {
-        to.write_all(piece).ctx("write", &to_path)
-    })?;
-    drop(to);
+    let (hash, size) = copy_hashing(&run.site.join(&w.rel), &run.dest.join(&w.rel))?;
     let mtime = scan::stat(run.dest, &w.rel)?.and_then(|st| st.mtime);
     bar.inc(1);
     Ok(Staged {
@@ -137,6 +126,15 @@ fn write_in_place(run: &Run, w: &Write, bar: &ProgressBar) -> Result<Staged, Pub
         size,
         mtime,
         sent: size,
+    })
+}
+
+/// Copies `src` to a new file `to`, closed on return; the hash and size of what was copied.
+fn copy_hashing(src: &std::path::Path, to: &std::path::Path) -> Result<(Hash, u64), PublishError> {
+    let mut out = File::create(to).ctx("write", to)?;
+    let mut from = File::open(src).ctx("read", src)?;
+    content::read_hashing(&mut from, src, |piece| {
+        out.write_all(piece).ctx("write", to)
     })
 }
 
