@@ -516,23 +516,7 @@ impl ContentCache {
             .collect();
         let mut site = Site::new(self.config(), published, self.files.values().cloned());
         lap("site model");
-        let key = self.resolve_key(&site, write);
-        let resolved = match &self.resolved {
-            Some((k, resolved)) if *k == key => resolved.clone(),
-            _ => {
-                let resolved = addresses::resolve(
-                    &self.addresses,
-                    &site,
-                    |id| self.reports.contains_key(id),
-                    write,
-                );
-                // Kept only while it leaves the record as it is (`watch`'s
-                // saves that move no report): a new record is written, and
-                // changes `addresses_version`, anyway.
-                self.resolved = resolved.record.is_none().then(|| (key, resolved.clone()));
-                resolved
-            }
-        };
+        let resolved = self.resolution(&site, write);
         site.redirects = resolved.redirects;
         diags.extend(self.addresses_diags.iter().cloned());
         diags.extend(resolved.diags);
@@ -543,6 +527,41 @@ impl ContentCache {
 }
 
 impl ContentCache {
+    /// The old addresses resolved against `site`: the last resolution if it
+    /// was made from the same inputs (`resolve_key`), else a new one.
+    fn resolution(&mut self, site: &Site, write: bool) -> Resolution {
+        let key = self.resolve_key(site, write);
+        if let Some((k, resolved)) = &self.resolved
+            && *k == key
+        {
+            return resolved.clone();
+        }
+        let resolved = addresses::resolve(
+            &self.addresses,
+            site,
+            |id| self.reports.contains_key(id),
+            write,
+        );
+        // Kept only while it leaves the record as it is (`watch`'s saves
+        // that move no report): a new record is written, and changes
+        // `addresses_version`, anyway.
+        self.resolved = resolved.record.is_none().then(|| (key, resolved.clone()));
+        resolved
+    }
+
+    /// After a run of `watch` that wrote the address record (a report
+    /// moved or retitled): resolves the old addresses against the record as
+    /// written, for `site`, the site of that run, while no one waits (with
+    /// the search index). The next save that moves no report (a body after
+    /// a title) then finds the resolution made, instead of making it again
+    /// before its pages. It is the resolution that run would make, from the
+    /// same record and reports, with the same warnings.
+    pub(super) fn resolve_ahead(&mut self, site: &Site, write: bool) {
+        if self.addresses_written.is_some() {
+            self.resolution(site, write);
+        }
+    }
+
     /// What `addresses::resolve` makes its result from, hashed: the record
     /// (by version), which report files there are, the published reports'
     /// pages, keys and aliases, the drafts, the attachments' addresses.

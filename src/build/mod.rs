@@ -582,6 +582,9 @@ impl Session {
         let mut outcome = result?;
         outcome.notes.extend(self.search.take_notes());
         outcome.notes.extend(self.save_cache());
+        if let Some(site) = self.pages.site() {
+            self.content.resolve_ahead(site, self.opts.write);
+        }
         Ok(outcome)
     }
 

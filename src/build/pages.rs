@@ -57,6 +57,11 @@ impl PageState {
         self.site = Some(site);
     }
 
+    /// The site kept by [`keep_site`](Self::keep_site), if it is back.
+    pub(super) fn site(&self) -> Option<&Site> {
+        self.site.as_ref()
+    }
+
     /// When this run makes the same `jobs` (`same_jobs`) as the last good
     /// run, from the same site but for some reports' bodies and fields
     /// (`Site::changed_reports`): that run's fingerprints, and what to make
