@@ -363,8 +363,10 @@ impl Session {
         let lap = lap_timer(start);
         let (site, mut diags, drafts) = self.content.model(self.opts.write, &lap);
         let theme = self.content.theme();
+        // Made once for the list of outputs and the renderer.
+        let compilations = render::Compilations::new(&site);
         let mut jobs = match &theme {
-            Some(theme) => render::jobs(&site, theme),
+            Some(theme) => render::jobs(&site, theme, &compilations),
             None => Vec::new(),
         };
         let names = output_names::inputs_hash(&site, &jobs, self.folder.path());
@@ -401,7 +403,9 @@ impl Session {
         if self.opts.write && theme.is_some() {
             self.folder.begin()?;
         }
-        let renderer = theme.as_deref().map(|t| Renderer::new(&site, t));
+        let renderer = theme
+            .as_deref()
+            .map(|t| Renderer::new(&site, t, compilations));
         // The reports whose Markdown is new or stale: Markdown and page from
         // one reading of each file (Markdown only when the site has errors,
         // for the problems in it).

@@ -181,7 +181,7 @@ mod tests {
     use crate::config::Config;
     use crate::model::{Report, ReportDate};
     use crate::output::Content;
-    use crate::render::{Compiled, Theme, jobs, markdown_one};
+    use crate::render::{Compilations, Compiled, Theme, jobs, markdown_one};
 
     fn report(id: &str, title: &str, day: u8) -> Report {
         Report {
@@ -211,8 +211,8 @@ mod tests {
         change(&mut reports[1]);
         let site = Site::new(Config::default(), reports.into_iter().map(Arc::new), []);
         let theme = Theme::load(Path::new("/nonexistent"), None).expect("the built-in theme");
-        let jobs = jobs(&site, &theme);
-        let renderer = Renderer::new(&site, &theme);
+        let jobs = jobs(&site, &theme, &Compilations::new(&site));
+        let renderer = Renderer::new(&site, &theme, Compilations::new(&site));
         let mut rendered = BTreeMap::new();
         let mut facts = BTreeMap::new();
         for (i, r) in site.reports.values().enumerate() {

@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 use page::Bodies;
 
-use compilation::Compilations;
-pub use compilation::Scope;
+pub use compilation::{Compilations, Scope};
 pub use fingerprint::Redo;
 pub use theme::Theme;
 use views::*;
@@ -76,8 +75,9 @@ impl Job {
     }
 }
 
-/// Every output of the site, in a stable order.
-pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
+/// Every output of the site, in a stable order; `compilations`: the
+/// site's, made once for this and the renderer ([`Renderer::new`]).
+pub fn jobs(site: &Site, theme: &Theme, compilations: &Compilations<'_>) -> Vec<Job> {
     let mut jobs = vec![
         Job::Home,
         Job::UnitIndex,
@@ -95,7 +95,6 @@ pub fn jobs(site: &Site, theme: &Theme) -> Vec<Job> {
     jobs.extend(site.types.keys().cloned().map(Job::Type));
     jobs.extend(theme.assets.keys().cloned().map(Job::Asset));
     jobs.extend(site.files.keys().cloned().map(Job::Attachment));
-    let compilations = Compilations::new(site);
     jobs.extend(
         compilations
             .list()
@@ -267,13 +266,14 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(site: &'a Site, theme: &'a Theme) -> Self {
+    /// `compilations`: the site's ([`Compilations::new`]).
+    pub fn new(site: &'a Site, theme: &'a Theme, compilations: Compilations<'a>) -> Self {
         Renderer {
             site,
             theme,
             beside: Beside::new(site),
             card_hashes: fingerprint::card_hashes(site),
-            compilations: Compilations::new(site),
+            compilations,
         }
     }
 
