@@ -459,7 +459,12 @@ impl Session {
         }
         let same_jobs = self.pages.same_jobs(&jobs);
         let markdown = self.content.markdown();
-        let fingerprints = match self.pages.since(&site, same_jobs, markdown) {
+        let since = self.pages.since(&site, same_jobs, markdown);
+        // The same jobs of a site that differs only in some reports' own
+        // fields (`Site::changed_reports`: the same pages, units, types,
+        // files and redirects) write the same pages as last time.
+        let pages_kept = since.is_some();
+        let fingerprints = match since {
             Some((before, redo)) => renderer.fingerprints_since(&jobs, markdown, before, &redo),
             None => renderer.fingerprints(&jobs, markdown),
         };
@@ -494,17 +499,23 @@ impl Session {
         }
 
         // The same jobs can still write elsewhere: a report's new `slug:` moves its page.
-        let pages: BTreeSet<String> = jobs.iter().map(|j| render::job_path(&site, j)).collect();
-        let same_pages = same_jobs && pages == self.pages.pages;
-        if !same_pages {
+        // `None`: the pages last written (making and comparing the set of
+        // every page is most of a small save's own work at 100,000 reports).
+        let pages: Option<BTreeSet<String>> = match pages_kept {
+            true => None,
+            false => Some(jobs.iter().map(|j| render::job_path(&site, j)).collect())
+                .filter(|pages| !same_jobs || *pages != self.pages.pages),
+        };
+        let same_pages = pages.is_none();
+        if let Some(pages) = &pages {
             self.folder
-                .make_stale(self.pages.pages.difference(&pages).cloned());
+                .make_stale(self.pages.pages.difference(pages).cloned());
         }
         let links = std::mem::take(&mut done.links);
         self.pages.written(
             &site,
             (jobs, fingerprints),
-            (pages, same_pages),
+            pages,
             links,
             self.content.markdown(),
         );

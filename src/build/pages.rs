@@ -180,12 +180,13 @@ impl PageState {
     }
 
     /// Takes note of what a run wrote; `links`: what each page it made links
-    /// to. `same_pages`: the jobs and their pages are those last written.
+    /// to. `pages`: the site paths of `jobs`, `None` when the jobs and their
+    /// pages are those last written.
     pub(super) fn written(
         &mut self,
         site: &Site,
         (jobs, fingerprints): (Vec<Job>, Vec<u64>),
-        (pages, same_pages): (BTreeSet<String>, bool),
+        pages: Option<BTreeSet<String>>,
         links: Vec<(String, Vec<String>)>,
         markdown: &BTreeMap<String, MdFacts>,
     ) {
@@ -194,6 +195,7 @@ impl PageState {
         // attachments, redirects and dangan's own pages keep theirs), and
         // only the pages just made can link elsewhere. A save in `watch`
         // then looks at its few pages, not at every page of the site.
+        let same_pages = pages.is_none();
         let relinked = match same_pages && links.iter().all(|(p, _)| self.recorded.contains_key(p))
         {
             true => links.into_iter().fold(false, |changed, (path, new)| {
@@ -208,7 +210,7 @@ impl PageState {
                 &mut self.recorded,
                 site,
                 &jobs,
-                &pages,
+                pages.as_ref().unwrap_or(&self.pages),
                 links.into_iter().collect(),
             ),
         };
@@ -222,7 +224,9 @@ impl PageState {
             .collect();
         self.jobs = jobs;
         self.fingerprints = fingerprints;
-        self.pages = pages;
+        if let Some(pages) = pages {
+            self.pages = pages;
+        }
     }
 }
 
