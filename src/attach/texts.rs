@@ -16,6 +16,10 @@ pub struct AttachmentTexts {
     store: Store,
     /// Per report id, its attachments (path under content/, file name).
     of: HashMap<String, Vec<(String, String)>>,
+    /// Every report's attachments (paths under content/), sorted, and the
+    /// hash of what `of` and they were made from ([`lists_key`]).
+    rels: Vec<String>,
+    key: Option<u64>,
 }
 
 /// The part of the build cache that holds the texts read.
@@ -31,6 +35,8 @@ impl AttachmentTexts {
         Ok(AttachmentTexts {
             store: Store::new(LIMITS)?,
             of: HashMap::new(),
+            rels: Vec::new(),
+            key: None,
         })
     }
 
@@ -54,6 +60,8 @@ impl AttachmentTexts {
             AttachmentTexts {
                 store,
                 of: HashMap::new(),
+                rels: Vec::new(),
+                key: None,
             },
             note,
         ))
@@ -82,6 +90,20 @@ impl AttachmentTexts {
         site: &Site,
         linked: impl Fn(&str) -> &'a [String],
     ) -> io::Result<Vec<Diagnostic>> {
+        // Which files are whose follows from the lists alone (`lists_key`):
+        // a save in `watch` that changes no name and no link (a report's
+        // text, its fields) keeps them, and only the files are looked at.
+        let key = Self::lists_key(site, &linked);
+        if self.key == Some(key) {
+            let files: Vec<&ContentFile> = self
+                .rels
+                .iter()
+                .filter_map(|rel| site.files.get(rel))
+                .collect();
+            self.store.update(&files)?;
+            return Ok(self.store.diagnostics());
+        }
+        self.key = None;
         let beside = Beside::new(site);
         self.of.clear();
         let mut files: Vec<&ContentFile> = Vec::new();
@@ -105,7 +127,27 @@ impl AttachmentTexts {
         files.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
         files.dedup_by(|a, b| a.rel == b.rel);
         self.store.update(&files)?;
+        self.rels = files.iter().map(|f| f.rel.clone()).collect();
+        self.key = Some(key);
         Ok(self.store.diagnostics())
+    }
+
+    /// What [`Beside`] makes the reports' attachments from, hashed: the
+    /// drafts, the published reports, the files' paths and the files each
+    /// report links to.
+    fn lists_key<'a>(site: &Site, linked: &impl Fn(&str) -> &'a [String]) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = foldhash::fast::FixedState::with_seed(0x6174_7461_6368).build_hasher();
+        site.drafts.hash(&mut h);
+        site.reports.len().hash(&mut h);
+        for id in site.reports.keys() {
+            (id, linked(id)).hash(&mut h);
+        }
+        site.files.len().hash(&mut h);
+        for f in site.files.values() {
+            (&f.rel, &f.site_path).hash(&mut h);
+        }
+        h.finish()
     }
 
     /// The texts of report `id`'s attachments, a part each, in name order.
