@@ -95,13 +95,17 @@ impl Partial {
                 }
                 let mut w = BitWriter::with_capacity(to - from);
                 w.append_range(&self.words, from, to);
-                let mut h = xxhash_rust::xxh3::Xxh3::new();
-                h.update(&(to - from).to_le_bytes());
-                h.update(&n.to_le_bytes());
-                for word in w.into_words() {
-                    h.update(&word.to_le_bytes());
+                // The bytes hashed in one call: the same hash as feeding
+                // them to a streaming hasher word by word, at a fraction
+                // of the cost.
+                let words = w.into_words();
+                let mut bytes = Vec::with_capacity(12 + 8 * words.len());
+                bytes.extend_from_slice(&(to - from).to_le_bytes());
+                bytes.extend_from_slice(&n.to_le_bytes());
+                for word in words {
+                    bytes.extend_from_slice(&word.to_le_bytes());
                 }
-                h.digest().max(1)
+                xxhash_rust::xxh3::xxh3_64(&bytes).max(1)
             })
             .collect()
     }

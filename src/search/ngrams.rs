@@ -7,13 +7,14 @@
 //! says exactly which reports hold it, how often and whether in the title; a
 //! longer term's candidates are the reports holding each of its 4-grams.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use rayon::prelude::*;
 
 use super::codec::{BitWriter, KeyDelta, rice_k};
-use super::layout::{Key, Layout, MAX_GRAM, fnv_first, fnv_next, mix};
-
-/// One character's bits in a window.
-const CHAR: u32 = 0x1F_FFFF;
+use super::layout::{Key, Layout, MAX_GRAM, fnv_next, mix};
 use super::lists::{Partial, tf_class};
 
 /// What the lists need of one report: its normalized stream, the length of
@@ -68,101 +69,229 @@ impl Entry {
     }
 }
 
-/// A window: the up to four characters from a position (21 bits each, 0 past
-/// the end of a run: no stream holds U+0000), then 1 bit: in the report's
-/// own text (title or body), and 1 bit: in the title.
-const CHAR_BITS: u32 = 21;
-const FLAG_BITS: u32 = 2;
-const OWN: u128 = 2;
-const TITLE: u128 = 1;
+/// Per-thread working memory of [`doc_entries`], kept from one report to
+/// the next (a report's windows are sorted many times a second: allocating
+/// and clearing it per report showed in profiles).
+#[derive(Default)]
+struct Scratch {
+    /// Per code point below U+10000, its id in the report being read plus
+    /// one (0: not seen yet); a table rather than a hash map, which cost a
+    /// lookup per character. Cleared after each report by `chars`.
+    bmp: Vec<u32>,
+    /// Ids of the characters past U+FFFF (rare).
+    astral: HashMap<u32, u32, FixedState>,
+    /// Per id, its code point.
+    chars: Vec<u32>,
+    /// Per position of the stream, its character's id (0 for a boundary).
+    ids: Vec<u32>,
+    /// Per position, how many characters its window has before a boundary
+    /// or the end (0 to [`MAX_GRAM`]).
+    run: Vec<u8>,
+    /// The window starts, sorted, and the sort's second buffer and counts.
+    order: Vec<u32>,
+    tmp: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
+}
+
+impl Scratch {
+    /// Gives each distinct character of `s` an id from 1 up, in order of
+    /// first appearance (' ' gets 0), and the length of every window.
+    fn read(&mut self, s: &[char]) {
+        if self.bmp.is_empty() {
+            self.bmp = vec![0; 0x1_0000];
+        }
+        self.ids.clear();
+        for &c in s {
+            let cp = c as u32;
+            let id = if c == ' ' {
+                0
+            } else if cp < 0x1_0000 {
+                let slot = &mut self.bmp[cp as usize];
+                if *slot == 0 {
+                    self.chars.push(cp);
+                    *slot = self.chars.len() as u32;
+                }
+                *slot
+            } else {
+                let next = self.chars.len() as u32 + 1;
+                let id = *self.astral.entry(cp).or_insert(next);
+                if id == next {
+                    self.chars.push(cp);
+                }
+                id
+            };
+            self.ids.push(id);
+        }
+        self.run.clear();
+        self.run.resize(s.len(), 0);
+        let mut after = 0u8;
+        for i in (0..s.len()).rev() {
+            after = match self.ids[i] {
+                0 => 0,
+                _ => (after + 1).min(MAX_GRAM as u8),
+            };
+            self.run[i] = after;
+        }
+    }
+
+    /// Forgets the report's ids.
+    fn clear(&mut self) {
+        for &cp in &self.chars {
+            if cp < 0x1_0000 {
+                self.bmp[cp as usize] = 0;
+            }
+        }
+        self.chars.clear();
+        self.astral.clear();
+        // A very long report's buffers are not kept for the next one.
+        if self.ids.capacity() > 1 << 20 {
+            let bmp = std::mem::take(&mut self.bmp);
+            *self = Scratch {
+                bmp,
+                ..Scratch::default()
+            };
+        }
+    }
+
+    /// The id of the `k`th character of the window at `p`, 0 past its end.
+    #[inline(always)]
+    fn digit(&self, p: u32, k: usize) -> u32 {
+        let p = p as usize;
+        if usize::from(self.run[p]) > k {
+            self.ids[p + k]
+        } else {
+            0
+        }
+    }
+
+    /// Sorts the starts of the windows (every non-boundary position) by
+    /// their ids, first character first, into `order`: a counting sort per
+    /// character, last first (LSD radix), on ids below the report's count
+    /// of distinct characters. The order of ids is not that of code points,
+    /// and need not be: only equal windows must end up together.
+    fn sort(&mut self) {
+        self.order.clear();
+        self.order
+            .extend((0..self.ids.len() as u32).filter(|&p| self.ids[p as usize] != 0));
+        let n = self.order.len();
+        self.tmp.resize(n, 0);
+        let nd = self.chars.len() + 1;
+        for k in (0..MAX_GRAM).rev() {
+            let mut counts = std::mem::take(&mut self.counts);
+            counts.clear();
+            counts.resize(nd + 1, 0);
+            for &p in &self.order {
+                counts[self.digit(p, k) as usize + 1] += 1;
+            }
+            if counts[1] as usize == n && k > 0 {
+                // No window reaches this character: nothing to order by.
+                self.counts = counts;
+                continue;
+            }
+            for d in 1..=nd {
+                counts[d] += counts[d - 1];
+            }
+            let mut tmp = std::mem::take(&mut self.tmp);
+            for &p in &self.order {
+                let d = self.digit(p, k) as usize;
+                tmp[counts[d] as usize] = p;
+                counts[d] += 1;
+            }
+            std::mem::swap(&mut self.order, &mut tmp);
+            self.tmp = tmp;
+            self.counts = counts;
+        }
+    }
+}
 
 /// Appends one report's entries (every n-gram, each once) to `out`, in no
 /// particular order: [`build_block`] sorts each bucket's.
-fn doc_entries(d: &Doc, local: u32, layout: Layout, windows: &mut Vec<u128>, out: &mut Vec<Entry>) {
+fn doc_entries(d: &Doc, local: u32, layout: Layout, out: &mut Vec<Entry>) {
+    SCRATCH.with(|sc| {
+        let mut sc = sc.borrow_mut();
+        sc.read(d.stream);
+        sc.sort();
+        emit_runs(&sc, d, local, layout, out);
+        sc.clear();
+    });
+}
+
+/// One pass over the sorted windows: an n-gram of each length is a run of
+/// windows with the same first n characters; where two neighbours part, the
+/// runs of every length past their common prefix end. Each run's key and
+/// hash are made once, when it starts, from the one a character shorter.
+fn emit_runs(sc: &Scratch, d: &Doc, local: u32, layout: Layout, out: &mut Vec<Entry>) {
+    const TITLE: u8 = 1;
+    const OWN: u8 = 2;
     let s = d.stream;
-    windows.clear();
-    for i in 0..s.len() {
-        if s[i] == ' ' {
-            continue;
-        }
-        let mut w = 0u128;
-        for k in 0..MAX_GRAM {
-            let c = match s.get(i + k) {
-                Some(&c) if c != ' ' => c as u128,
-                _ => break,
-            };
-            w |= c << (FLAG_BITS + CHAR_BITS * (MAX_GRAM - 1 - k) as u32);
-        }
-        let i = i as u32;
-        if i < d.title_len {
-            w |= TITLE;
-        }
-        if i < d.own_end {
-            w |= OWN;
-        }
-        windows.push(w);
-    }
-    windows.sort_unstable();
-    // One pass over the sorted windows: an n-gram of each length is a run
-    // of windows with the same first n characters; where two neighbours
-    // part, the runs of every length past their common prefix end.
+    let order = &sc.order;
     let mut run_start = [0usize; MAX_GRAM];
-    let mut flags = [0u128; MAX_GRAM];
-    let mut emit = |level: usize, w: u128, count: usize, flags: u128| {
-        let shift = FLAG_BITS + CHAR_BITS * (MAX_GRAM - level) as u32;
-        let prefix = w >> shift;
-        if prefix & u128::from(CHAR) == 0 {
-            return; // the run ended before this length
-        }
-        let mut h = fnv_first((prefix >> (CHAR_BITS * (level - 1) as u32)) as u32 & CHAR);
-        for k in 1..level {
-            h = fnv_next(
-                h,
-                (prefix >> (CHAR_BITS * (level - 1 - k) as u32)) as u32 & CHAR,
-            );
-        }
-        // The key holds the same characters, first at the top ([`Key::of`]).
-        let key = Key((level as u128) << 84 | prefix << (CHAR_BITS * (MAX_GRAM - level) as u32));
+    let mut flags = [0u8; MAX_GRAM];
+    // Per length (index 0: the empty prefix), the current run's FNV-1a
+    // state and key bits; `live[l]`: the run's windows have l characters.
+    let mut hash = [0x811C_9DC5u32; MAX_GRAM + 1];
+    let mut key = [0u128; MAX_GRAM + 1];
+    let mut live = [false; MAX_GRAM + 1];
+    let mut emit = |level: usize, count: usize, hash: u32, key: u128, flags: u8| {
         out.push(Entry::new(
-            mix(h) & (layout.d_buckets - 1),
-            key,
+            mix(hash) & (layout.d_buckets - 1),
+            Key((level as u128) << 84 | key),
             local,
             tf_class(count as u32),
             flags & TITLE != 0,
             flags & OWN == 0,
         ));
     };
-    for j in 0..windows.len() {
-        let w = windows[j];
+    for j in 0..order.len() {
+        let p = order[j];
         // How many leading characters this window shares with the one before.
         let common = match j {
             0 => 0,
             _ => {
-                let x = (windows[j - 1] ^ w) >> FLAG_BITS;
-                if x == 0 {
-                    MAX_GRAM
-                } else {
-                    let top = x.leading_zeros() - (128 - CHAR_BITS * MAX_GRAM as u32);
-                    (top / CHAR_BITS) as usize
+                let q = order[j - 1];
+                let mut c = 0;
+                while c < MAX_GRAM && sc.digit(p, c) != 0 && sc.digit(p, c) == sc.digit(q, c) {
+                    c += 1;
                 }
+                c
             }
         };
+        let pr = usize::from(sc.run[p as usize]);
         for level in common + 1..=MAX_GRAM {
-            if j > 0 {
+            if j > 0 && live[level] {
                 let at = run_start[level - 1];
-                emit(level, windows[at], j - at, flags[level - 1]);
+                emit(level, j - at, hash[level], key[level], flags[level - 1]);
             }
             run_start[level - 1] = j;
             flags[level - 1] = 0;
+            live[level] = level <= pr;
+            if live[level] {
+                let c = s[p as usize + level - 1] as u32;
+                hash[level] = fnv_next(hash[level - 1], c);
+                key[level] = key[level - 1] | u128::from(c) << (63 - 21 * (level - 1));
+            }
         }
-        for f in &mut flags {
-            *f |= w & (TITLE | OWN);
+        let f = (u8::from(p < d.title_len) * TITLE) | (u8::from(p < d.own_end) * OWN);
+        for x in &mut flags {
+            *x |= f;
         }
     }
-    if !windows.is_empty() {
+    if !order.is_empty() {
         for level in 1..=MAX_GRAM {
-            let at = run_start[level - 1];
-            emit(level, windows[at], windows.len() - at, flags[level - 1]);
+            if live[level] {
+                let at = run_start[level - 1];
+                emit(
+                    level,
+                    order.len() - at,
+                    hash[level],
+                    key[level],
+                    flags[level - 1],
+                );
+            }
         }
     }
 }
@@ -189,14 +318,11 @@ pub(crate) fn build_block(docs: &[Doc], layout: Layout) -> Partial {
     let per_doc: Vec<(Vec<Entry>, Vec<u32>)> = docs
         .par_iter()
         .enumerate()
-        .map_init(
-            || (Vec::new(), Vec::new()),
-            |(windows, scratch), (local, d)| {
-                scratch.clear();
-                doc_entries(d, local as u32, layout, windows, scratch);
-                lay_out(scratch, ngroups, |e| (e.bucket() / per) as usize)
-            },
-        )
+        .map_init(Vec::new, |scratch, (local, d)| {
+            scratch.clear();
+            doc_entries(d, local as u32, layout, scratch);
+            lay_out(scratch, ngroups, |e| (e.bucket() / per) as usize)
+        })
         .collect();
     type Spans = Vec<(u64, u64, u32)>;
     let groups: Vec<(BitWriter, Spans)> = (0..ngroups)
@@ -297,11 +423,28 @@ fn encode_segment(entries: &[Entry], w: &mut BitWriter) {
     w.bits(u64::from(attached), 1);
     let mut prev = -1i64;
     for e in entries {
-        w.rice((i64::from(e.local()) - prev - 1) as u64, kd);
-        w.gamma(u64::from(e.class()) + 1);
-        w.bits(u64::from(e.title()), 1);
+        let gap = (i64::from(e.local()) - prev - 1) as u64;
+        // gamma(class + 1) (class < 32: at most 11 bits), the title bit
+        // and maybe the attachment bit, after the Rice code: one write of
+        // all of them when they fit in 64 bits, as they nearly always do.
+        let class = u64::from(e.class()) + 1;
+        let mut tail = class << 1 | u64::from(e.title());
+        let mut tail_len = 2 * (63 - class.leading_zeros()) + 2;
         if attached && !e.title() {
-            w.bits(u64::from(e.attached()), 1);
+            tail = tail << 1 | u64::from(e.attached());
+            tail_len += 1;
+        }
+        let q = gap >> kd;
+        if q + 1 + u64::from(kd) + u64::from(tail_len) <= 64 {
+            let ones = ((1u64 << q) - 1) << (kd + 1);
+            let low = gap & ((1u64 << kd) - 1);
+            w.bits(
+                (ones | low) << tail_len | tail,
+                q as u32 + 1 + kd + tail_len,
+            );
+        } else {
+            w.rice(gap, kd);
+            w.bits(tail, tail_len);
         }
         prev = i64::from(e.local());
     }
@@ -347,7 +490,7 @@ mod tests {
             }
             let layout = Layout::for_count(10);
             let mut out = Vec::new();
-            doc_entries(&d, 3, layout, &mut Vec::new(), &mut out);
+            doc_entries(&d, 3, layout, &mut out);
             let mut got: Vec<_> = out
                 .iter()
                 .map(|e| {
@@ -383,7 +526,7 @@ mod tests {
             own_end: stream.len() as u32,
         };
         let mut out = Vec::new();
-        doc_entries(&d, 7, Layout::for_count(10), &mut Vec::new(), &mut out);
+        doc_entries(&d, 7, Layout::for_count(10), &mut out);
         let got: Vec<(String, u32, bool)> = out
             .iter()
             .map(|e| {
@@ -424,7 +567,7 @@ mod tests {
             own_end: 5,
         };
         let mut out = Vec::new();
-        doc_entries(&d, 0, Layout::for_count(10), &mut Vec::new(), &mut out);
+        doc_entries(&d, 0, Layout::for_count(10), &mut out);
         let attached = |s: &str| {
             let k = Key::of_chars(&s.chars().collect::<Vec<_>>());
             out.iter().find(|e| e.key() == k).map(|e| e.attached())
