@@ -10,6 +10,7 @@
 //! under way the manifest may list a file it is about to put in place with the kind `null`
 //! (its last write gives every kind).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io;
@@ -326,8 +327,14 @@ pub(crate) fn write_provisional<'a>(
 /// is what a reader follows.
 pub(crate) fn page_links(page: &str, html: &[u8]) -> Vec<String> {
     let dir = page.rsplit_once('/').map_or("", |(d, _)| d);
-    let mut out: Vec<String> = attribute_values(html)
-        .filter_map(|v| resolve(dir, &v))
+    // A list page names each unit and type once per report: each value is
+    // read once.
+    let mut raw: Vec<&[u8]> = attribute_values(html).collect();
+    raw.sort_unstable();
+    raw.dedup();
+    let mut out: Vec<String> = raw
+        .into_iter()
+        .filter_map(|v| resolve(dir, &value_text(v)?))
         .filter(|t| t != page)
         .collect();
     out.sort_unstable();
@@ -335,8 +342,9 @@ pub(crate) fn page_links(page: &str, html: &[u8]) -> Vec<String> {
     out
 }
 
-/// Values of `href=`, `src=` and `action=` attributes, found in one pass over the `=` signs.
-fn attribute_values(html: &[u8]) -> impl Iterator<Item = String> + '_ {
+/// Values of `href=`, `src=` and `action=` attributes, as written, found in
+/// one pass over the `=` signs.
+fn attribute_values(html: &[u8]) -> impl Iterator<Item = &[u8]> + '_ {
     memchr::memchr_iter(b'=', html).filter_map(move |at| {
         let before = &html[..at];
         let name = [&b"href"[..], b"src", b"action"]
@@ -351,7 +359,7 @@ fn attribute_values(html: &[u8]) -> impl Iterator<Item = String> + '_ {
     })
 }
 
-fn value_at(rest: &[u8]) -> Option<String> {
+fn value_at(rest: &[u8]) -> Option<&[u8]> {
     let (quote, body) = match rest.first()? {
         q @ (b'"' | b'\'') => (Some(*q), &rest[1..]),
         _ => (None, rest),
@@ -363,8 +371,16 @@ fn value_at(rest: &[u8]) -> Option<String> {
             None => b.is_ascii_whitespace() || b == b'>',
         })
         .unwrap_or(body.len());
-    let raw = std::str::from_utf8(&body[..end]).ok()?;
-    Some(raw.replace("&amp;", "&"))
+    Some(&body[..end])
+}
+
+/// An attribute's value as written, as text.
+fn value_text(raw: &[u8]) -> Option<Cow<'_, str>> {
+    let raw = std::str::from_utf8(raw).ok()?;
+    Some(match raw.contains("&amp;") {
+        true => Cow::Owned(raw.replace("&amp;", "&")),
+        false => Cow::Borrowed(raw),
+    })
 }
 
 /// The site path `href` names from a page in folder `dir`, or `None` for fragments, other

@@ -161,7 +161,7 @@ fn is_footnote_id(id: &str) -> bool {
 fn clean_id(given: &str) -> Option<String> {
     let mut s = String::new();
     for c in given.trim().chars() {
-        if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+        if is_ideograph(c) || c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
             s.push(c);
         } else if c.is_whitespace() && !s.ends_with('-') {
             s.push('-');
@@ -307,11 +307,21 @@ fn table_alignment_classes(events: &mut [(Event<'_>, std::ops::Range<usize>)]) {
     }
 }
 
+/// A CJK unified ideograph of the basic block, the bulk of a Chinese
+/// heading: a letter without case, found without std's table look-ups
+/// (`is_alphanumeric` and `to_lowercase` search tables for every character
+/// past ASCII).
+fn is_ideograph(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
 /// Heading text to an id: letters and digits of any script kept, spaces to `-`.
 pub fn slugify(text: &str) -> String {
     let mut s = String::new();
     for c in text.trim().chars() {
-        if c.is_alphanumeric() {
+        if is_ideograph(c) {
+            s.push(c);
+        } else if c.is_alphanumeric() {
             s.extend(c.to_lowercase());
         } else if (c.is_whitespace() || c == '-' || c == '_') && !s.ends_with('-') && !s.is_empty()
         {
@@ -490,7 +500,14 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 });
 
 fn sanitize(html: &str) -> String {
-    SANITIZER.clean(html).to_string()
+    // Serialised to bytes, not through `Display` (which checks the bytes
+    // with std's slower UTF-8 check and copies them once more).
+    let mut out = Vec::with_capacity(html.len() + html.len() / 8);
+    SANITIZER
+        .clean(html)
+        .write_to(&mut out)
+        .expect("writing to memory fails only when out of memory");
+    crate::text::utf8_string(out).expect("html5ever writes UTF-8")
 }
 
 #[cfg(test)]
@@ -536,6 +553,15 @@ mod tests {
             ]
         );
         assert_eq!(link_paths(md, "2020"), rendered);
+    }
+
+    #[test]
+    fn ideographs_are_letters_without_case() {
+        for c in ('\u{4e00}'..='\u{9fff}').filter(|c| is_ideograph(*c)) {
+            assert!(c.is_alphanumeric(), "U+{:04X}", c as u32);
+            assert!(c.to_lowercase().eq([c]), "U+{:04X}", c as u32);
+        }
+        assert!(!is_ideograph('\u{3007}') && !is_ideograph('\u{a000}') && !is_ideograph('A'));
     }
 
     #[test]

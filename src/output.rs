@@ -355,8 +355,11 @@ pub(crate) struct Staging {
     /// Paths in the output folder that stand where a folder or a file of
     /// this run must go, found while staging.
     obstacles: Mutex<BTreeSet<String>>,
-    /// Folders (site paths) known to be real folders or absent.
+    /// Folders (site paths) known to be real folders.
     clear_dirs: Mutex<std::collections::HashSet<String>>,
+    /// Folders (site paths) known to be absent: nothing of the output
+    /// folder changes before `commit`, so nothing is under them either.
+    absent_dirs: Mutex<std::collections::HashSet<String>>,
 }
 
 #[derive(Debug)]
@@ -379,6 +382,7 @@ impl Staging {
             unchanged: AtomicUsize::new(0),
             obstacles: Mutex::default(),
             clear_dirs: Mutex::default(),
+            absent_dirs: Mutex::default(),
         })
     }
 
@@ -399,10 +403,14 @@ impl Staging {
 
     fn stage_source(&self, path: &str, source: Source<'_>) -> Result<bool, OutputError> {
         let target = self.out.join(path);
-        let same = match source {
-            Source::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == b),
-            Source::Copy(src) => same_file_bytes(src, &target),
-        };
+        // In a folder the output folder lacks (all of them in a first
+        // build): nothing to compare with, nothing in the way.
+        let absent = self.in_absent_dir(path);
+        let same = !absent
+            && match source {
+                Source::Bytes(b) => std::fs::read(&target).is_ok_and(|old| old == b),
+                Source::Copy(src) => same_file_bytes(src, &target),
+            };
         if same && self.is_clear(path)? {
             self.unchanged.fetch_add(1, Ordering::Relaxed);
             return Ok(false);
@@ -417,13 +425,43 @@ impl Staging {
                 io::copy(&mut crate::load::discover::open_regular(src)?, &mut to)?;
             }
         };
-        self.is_clear(path)?;
+        if !absent {
+            self.is_clear(path)?;
+        }
         let staged = Staged {
             path: path.to_string(),
             tmp,
         };
         self.staged.lock().expect("not poisoned").push(staged);
         Ok(true)
+    }
+
+    /// Whether a folder on the way to `path` is absent from the output
+    /// folder, every folder before it being a real folder.
+    fn in_absent_dir(&self, path: &str) -> bool {
+        for (i, _) in path.match_indices('/') {
+            let dir = &path[..i];
+            if self.absent_dirs.lock().expect("not poisoned").contains(dir) {
+                return true;
+            }
+            if self.clear_dirs.lock().expect("not poisoned").contains(dir) {
+                continue;
+            }
+            match std::fs::symlink_metadata(self.out.join(dir)) {
+                Ok(m) if m.is_dir() => {
+                    let mut clear = self.clear_dirs.lock().expect("not poisoned");
+                    clear.insert(dir.to_string());
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let mut absent = self.absent_dirs.lock().expect("not poisoned");
+                    absent.insert(dir.to_string());
+                    return true;
+                }
+                // Something else in the way, or unreadable: `is_clear` says what.
+                _ => return false,
+            }
+        }
+        false
     }
 
     /// Whether `path` can be renamed into place as it is: every folder on
@@ -495,16 +533,18 @@ impl Staging {
                 removed.push(path.clone());
             }
         }
+        // Each folder once, not once per file that goes into it.
+        let dirs: BTreeSet<&str> = staged
+            .iter()
+            .filter_map(|s| s.path.rsplit_once('/').map(|(dir, _)| dir))
+            .collect();
+        for dir in dirs {
+            fs_err::create_dir_all(self.out.join(dir))?;
+        }
         for wave in staged.chunk_by(|a, b| link_rank(&a.path) == link_rank(&b.path)) {
             let results: Vec<Result<(), OutputError>> = wave
                 .par_iter()
-                .map(|s| {
-                    let target = self.out.join(&s.path);
-                    if let Some(dir) = target.parent() {
-                        fs_err::create_dir_all(dir)?;
-                    }
-                    Ok(fs_err::rename(&s.tmp, &target)?)
-                })
+                .map(|s| Ok(fs_err::rename(&s.tmp, self.out.join(&s.path))?))
                 .collect();
             results.into_iter().collect::<Result<(), _>>()?;
         }

@@ -84,7 +84,7 @@ impl Spill {
         let Some(slot) = slot else { return Ok(None) };
         let mut buf = vec![0; slot.len as usize];
         read_at(&self.file, &mut buf, slot.offset)?;
-        String::from_utf8(buf)
+        crate::text::utf8_string(buf)
             .map(Some)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
     }

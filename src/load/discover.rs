@@ -226,7 +226,13 @@ pub fn open_regular(path: &Path) -> std::io::Result<fs_err::File> {
 /// The bytes of a file found by the walk (see `open_regular`).
 pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read as _;
-    let mut bytes = Vec::new();
-    open_regular(path)?.read_to_end(&mut bytes)?;
+    let mut file = open_regular(path)?;
+    // Room for the whole file (and the read that finds its end) at once:
+    // fs-err's reader does not pass std's size hint on, and growing from
+    // nothing takes a read and a copy per doubling.
+    // (A size said to be huge is not trusted beyond 64 MiB.)
+    let size = file.metadata().map_or(0, |m| m.len()).min(64 << 20);
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    file.read_to_end(&mut bytes)?;
     Ok(bytes)
 }

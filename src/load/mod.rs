@@ -140,7 +140,7 @@ pub fn load_report(
 /// (shown as U+FFFD, with a warning naming their lines); anything else is an
 /// error that says which encoding it probably is.
 fn decode(shown: &str, bytes: Vec<u8>) -> Result<(String, Option<Diagnostic>), Diagnostic> {
-    let e = match String::from_utf8(bytes) {
+    let e = match crate::text::utf8_string(bytes) {
         Ok(t) => return Ok((t, None)),
         Err(e) => e,
     };
@@ -183,7 +183,7 @@ pub fn read_body(report: &Report) -> Option<Body> {
     if SourceStamp::of(&bytes) != report.stamp {
         return None;
     }
-    let text = match String::from_utf8(bytes) {
+    let text = match crate::text::utf8_string(bytes) {
         Ok(t) => t,
         Err(e) => crate::text::repair_utf8(e.as_bytes())?.text,
     };

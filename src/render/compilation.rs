@@ -386,6 +386,10 @@ pub fn relocate(html: &str, from: &str, to: &str, prefix: &str) -> String {
     let moved = Move::new(from, to, prefix);
     let settings = lol_html::RewriteStrSettings::new()
         .append_element_content_handler(lol_html::element!("*", |el| {
+            // Most elements of a body (paragraphs, cells) have no attribute.
+            if el.attributes().is_empty() {
+                return Ok(());
+            }
             let tag = el.tag_name();
             let changes: Vec<(String, String)> = el
                 .attributes()
@@ -402,9 +406,23 @@ pub fn relocate(html: &str, from: &str, to: &str, prefix: &str) -> String {
             Ok(())
         }))
         .with_strict(false);
+    // As `lol_html::rewrite_str` sets it up, but writing bytes that are
+    // checked as UTF-8 once at the end rather than chunk by chunk.
+    let settings = lol_html::Settings::from(settings)
+        .with_adjust_charset_on_meta_tag(false)
+        .with_encoding(lol_html::AsciiCompatibleEncoding::utf_8());
+    let mut out = Vec::with_capacity(html.len() + html.len() / 8);
+    let mut rewriter =
+        lol_html::HtmlRewriter::new(settings, |chunk: &[u8]| out.extend_from_slice(chunk));
     // Without strict mode lol_html parses what it meets as a browser would and
     // fails only when out of memory, which a rendered report body never is.
-    lol_html::rewrite_str(html, settings).unwrap_or_else(|_| html.to_string())
+    let done = rewriter
+        .write(html.as_bytes())
+        .and_then(|()| rewriter.end());
+    match done {
+        Ok(()) => crate::text::utf8_string(out).unwrap_or_else(|_| html.to_string()),
+        Err(_) => html.to_string(),
+    }
 }
 
 /// Re-points URLs from one page's folder to another's, and prefixes ids.

@@ -300,7 +300,7 @@ impl<'a> Renderer<'a> {
                 Content::Bytes(xml.into_bytes())
             }
             Job::Sitemap => Content::Bytes(feed::sitemap(self.site, &path).into_bytes()),
-            _ => Content::Bytes(self.page(job, &path, Bodies::None)?.into_bytes()),
+            _ => Content::Bytes(self.page(job, &path, Bodies::None)?),
         };
         Ok(OutFile { path, content })
     }
@@ -344,11 +344,11 @@ impl<'a> Renderer<'a> {
         let html = self.page(job, &path, bodies)?;
         Ok(OutFile {
             path,
-            content: Content::Bytes(html.into_bytes()),
+            content: Content::Bytes(html),
         })
     }
 
-    fn page(&self, job: &Job, path: &str, bodies: Bodies<'_>) -> Result<String, Diagnostic> {
+    fn page(&self, job: &Job, path: &str, bodies: Bodies<'_>) -> Result<Vec<u8>, Diagnostic> {
         let root = root_prefix(path);
         let page = self.context(job, path, &root, bodies);
         let ctx = tera::Context::from_serialize(&page).map_err(|e| {

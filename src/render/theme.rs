@@ -117,11 +117,18 @@ impl Theme {
         })
     }
 
-    pub fn render(&self, template: &str, context: &tera::Context) -> Result<String, Diagnostic> {
-        self.tera.render(template, context).map_err(|e| {
-            let sources = BTreeMap::new();
-            template_error(&self.origins, &sources, &e)
-        })
+    /// The page `template` makes of `context`, as the bytes written: Tera
+    /// writes UTF-8 text, which is not checked once more (a page is tens of
+    /// kilobytes of Chinese).
+    pub fn render(&self, template: &str, context: &tera::Context) -> Result<Vec<u8>, Diagnostic> {
+        let mut out = Vec::with_capacity(32 << 10);
+        self.tera
+            .render_to(template, context, &mut out)
+            .map_err(|e| {
+                let sources = BTreeMap::new();
+                template_error(&self.origins, &sources, &e)
+            })?;
+        Ok(out)
     }
 }
 
