@@ -2,9 +2,12 @@
 //! dangan's, and a run's writes waiting in the staging folder until all of
 //! them are there (`output::Staging`), so that a failed run changes nothing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
+use super::warm;
 use crate::manifest;
 use crate::output::{self, OutputError, Staging, WriteStats};
 
@@ -19,6 +22,13 @@ pub(super) struct OutputFolder {
     /// The folder was made by this session and nothing is in place in it
     /// yet: a run that fails takes it away again, as it found no folder.
     made: bool,
+    /// Of files in `outputs`, what each was when this session wrote it or
+    /// found it as an earlier one left it (`warm::file_stamp`); saved in
+    /// the build cache, so that the next process notices what changed since.
+    stamps: HashMap<String, u64>,
+    /// Files of the pages found changed by hand since dangan wrote them:
+    /// made and written again by the next run that writes.
+    pub damaged: BTreeSet<String>,
 }
 
 /// A run's writes, waiting in the staging folder to be renamed into place.
@@ -58,7 +68,70 @@ impl OutputFolder {
             lock: None,
             pending: None,
             made: false,
+            stamps: HashMap::new(),
+            damaged: BTreeSet::new(),
         })
+    }
+
+    /// What the manifest and every file in `outputs` are now, as saved in
+    /// the build cache: the manifest's stamp, a hash of the list, and each
+    /// file's stamp in the list's order. Stamps are taken now only of files
+    /// this session neither wrote nor checked.
+    pub(super) fn stamps(&mut self) -> (u64, u64, Vec<u64>) {
+        let unknown: Vec<&String> = (self.outputs.iter())
+            .filter(|p| !self.stamps.contains_key(*p))
+            .collect();
+        let taken = warm::file_stamps(&self.out, &unknown);
+        let taken: Vec<(String, u64)> = unknown.into_iter().cloned().zip(taken).collect();
+        self.stamps.extend(taken);
+        let list = self.outputs.iter().map(|p| self.stamps[p]).collect();
+        let manifest = warm::file_stamp(&self.out.join(output::MANIFEST));
+        (manifest, warm::list_hash(&self.outputs), list)
+    }
+
+    /// Compares the folder with the `stamps` a session saved; `None` when
+    /// the manifest or the list of files is not as it left them. Else the
+    /// files changed since: those of `pages` are made again by the next
+    /// run (`damaged`); whether one of the search index's is; and a line
+    /// naming them.
+    pub(super) fn check_stamps(
+        &mut self,
+        (manifest, list, stamps): (u64, u64, Vec<u64>),
+        pages: &BTreeSet<String>,
+    ) -> Option<(bool, Option<String>)> {
+        if manifest != warm::file_stamp(&self.out.join(output::MANIFEST))
+            || list != warm::list_hash(&self.outputs)
+            || stamps.len() != self.outputs.len()
+        {
+            return None;
+        }
+        let paths: Vec<&String> = self.outputs.iter().collect();
+        let now = warm::file_stamps(&self.out, &paths);
+        let mut changed = Vec::new();
+        for ((path, now), then) in paths.into_iter().zip(now).zip(stamps) {
+            if now == then {
+                self.stamps.insert(path.clone(), now);
+            } else {
+                changed.push(path.clone());
+            }
+        }
+        if changed.is_empty() {
+            return Some((false, None));
+        }
+        let named: Vec<String> = (changed.iter().take(5))
+            .map(|p| self.out.join(p).display().to_string())
+            .collect();
+        let note = format!(
+            "{} file(s) that dangan wrote in the output folder were changed or deleted since ({}{}); they are made again",
+            changed.len(),
+            named.join(", "),
+            if changed.len() > 5 { ", …" } else { "" },
+        );
+        let before = self.damaged.len();
+        self.damaged
+            .extend(changed.iter().filter(|p| pages.contains(*p)).cloned());
+        let index_changed = self.damaged.len() - before < changed.len();
+        Some((index_changed, Some(note)))
     }
 
     pub(super) fn path(&self) -> &Path {
@@ -86,7 +159,11 @@ impl OutputFolder {
             self.lock = Some(output::Lock::acquire(&self.out)?);
             self.made = !existed;
             // Another process may have written the folder since this session looked.
-            self.outputs = output::previous_files(&self.out)?;
+            let outputs = output::previous_files(&self.out)?;
+            if outputs != self.outputs {
+                self.stamps.clear();
+            }
+            self.outputs = outputs;
             output::remove_leftovers(&self.out)?;
         }
         self.pending = Some(Pending {
@@ -146,6 +223,17 @@ impl OutputFolder {
         let known = self.outputs.len();
         let (stats, changed) = p.staging.commit(p.stale, &mut self.outputs)?;
         self.made = false;
+        self.damaged.clear();
+        let restamped: Vec<(&String, u64)> = changed
+            .par_iter()
+            .map(|p| (p, warm::file_stamp(&self.out.join(p))))
+            .collect();
+        for (path, stamp) in restamped {
+            match stamp {
+                0 => self.stamps.remove(path),
+                s => self.stamps.insert(path.clone(), s),
+            };
+        }
         // The commit lists new paths (without kinds) before renaming them in.
         let provisional = self.outputs.len() != known;
         let mut listed = false;

@@ -157,13 +157,13 @@ impl Session {
         let (search, note) = SearchFollower::new(opts.write, cache)?;
         let mut notes: Vec<String> = note.into_iter().collect();
         let mut content = ContentCache::open(&opts.root, config)?;
-        let folder = OutputFolder::open(out, opts.write)?;
+        let mut folder = OutputFolder::open(out, opts.write)?;
         let mut pages = PageState::default();
         let mut search = search;
         if opts.cache {
             notes.extend(content.restore());
             if opts.write {
-                let (restored, note) = restore_pages(&opts.root, &content, folder.path());
+                let (restored, note) = restore_pages(&opts.root, &content, &mut folder);
                 if let Some((restored, settled)) = restored {
                     pages = restored;
                     if let Some((signature, paths)) = settled {
@@ -217,6 +217,11 @@ impl Session {
                 w.u128(signature);
                 w.strs(&paths);
             });
+            let (manifest, list, stamps) = self.folder.stamps();
+            w.u64(manifest);
+            w.u64(list);
+            w.u64(stamps.len() as u64);
+            stamps.into_iter().for_each(|s| w.u64(s));
             result = crate::cache::write(&root, warm::PAGES_PART, &key, &w.0).map(drop);
             if result.is_ok() {
                 result = self.search.save_index(&root, &key);
@@ -476,6 +481,7 @@ impl Session {
             .into_iter()
             .filter(|j| !matches!(j, Job::Report(id) if fresh.contains(id.as_str())))
             .collect();
+        let todo = self.with_damaged(todo, &jobs, &site, &fresh);
         done.add(
             Pass {
                 site: &site,
@@ -536,6 +542,28 @@ impl Session {
         let mut outcome = finish(diags, total, Some(stats), changed);
         outcome.pages_elapsed = Some(start.elapsed());
         Ok(Attempt::Done(outcome))
+    }
+
+    /// `todo`, and the jobs of pages changed by hand in the output folder
+    /// since dangan wrote them, unless made already (`fresh` reports).
+    fn with_damaged<'j>(
+        &self,
+        mut todo: Vec<&'j Job>,
+        jobs: &'j [Job],
+        site: &crate::model::Site,
+        fresh: &HashSet<&str>,
+    ) -> Vec<&'j Job> {
+        let damaged = &self.folder.damaged;
+        if damaged.is_empty() {
+            return todo;
+        }
+        let planned: HashSet<&Job> = todo.iter().copied().collect();
+        todo.extend(jobs.iter().filter(|j| {
+            !planned.contains(j)
+                && !matches!(j, Job::Report(id) if fresh.contains(id.as_str()))
+                && damaged.contains(&render::job_path(site, j))
+        }));
+        todo
     }
 
     /// What to do about the outputs of `done` that failed: a machine error
@@ -708,8 +736,10 @@ type Settled = Option<(u128, Vec<String>)>;
 fn restore_pages(
     root: &Path,
     content: &ContentCache,
-    out: &Path,
+    folder: &mut OutputFolder,
 ) -> (Option<(PageState, Settled)>, Option<String>) {
+    let out = folder.path().to_path_buf();
+    let out = out.as_path();
     let Some(key) = content.pages_key() else {
         return (None, None);
     };
@@ -739,9 +769,25 @@ fn restore_pages(
         let settled = r
             .opt(|r| Some((r.u128()?, r.strs()?)))?
             .filter(|(_, paths)| paths.iter().all(listed));
-        r.is_empty().then_some((pages, settled))
+        let (manifest, list) = (r.u64()?, r.u64()?);
+        let n = r.u64()?;
+        let stamps = (0..n).map(|_| r.u64()).collect::<Option<Vec<u64>>>()?;
+        r.is_empty()
+            .then_some((pages, settled, (manifest, list, stamps)))
     })();
-    (restored, None)
+    let Some((pages, mut settled, stamps)) = restored else {
+        return (None, None);
+    };
+    // Every file dangan left there, at any depth, as it left it: one
+    // changed by hand since is made again (the search index's, with the
+    // whole index), as a build without the cache would.
+    let Some((index_changed, note)) = folder.check_stamps(stamps, &pages.pages) else {
+        return (None, None);
+    };
+    if index_changed {
+        settled = None;
+    }
+    (Some((pages, settled)), note)
 }
 
 /// Gives the memory freed since to the system. The search index's build
