@@ -91,7 +91,7 @@ impl Diagnostic {
         }
         out.push_str(&visible(&self.message, true));
         if let Some(hint) = &self.hint {
-            let _ = write!(out, "\n  = help: {hint}");
+            let _ = write!(out, "\n  = help: {}", visible(hint, true));
         }
         out
     }
@@ -99,9 +99,12 @@ impl Diagnostic {
 
 /// A file name or message from content as the terminal should print it:
 /// control characters (an escape sequence in a file name could recolour or
-/// rewrite the terminal) written as `\u{1b}`.
+/// rewrite the terminal) and invisible format characters (a right-to-left
+/// override would turn the rest of the line around) written as `\u{1b}`.
 fn visible(s: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
-    let shown = |c: char| !c.is_control() || (keep_newlines && c == '\n');
+    let shown = |c: char| {
+        (!c.is_control() || (keep_newlines && c == '\n')) && !crate::paths::is_invisible(c)
+    };
     if s.chars().all(shown) {
         return s.into();
     }

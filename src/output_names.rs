@@ -51,8 +51,24 @@ pub fn check(site: &Site, jobs: &[Job], out: &Path) -> Vec<Diagnostic> {
     }
     same_file(site, &outputs, &mut diags);
     folder_clashes(site, &outputs, &mut diags);
-    renamed_for_windows(site, &mut diags);
+    let published = jobs.iter().filter_map(|j| match j {
+        Job::Attachment(rel) => Some(rel.as_str()),
+        _ => None,
+    });
+    renamed_for_windows(site, &published.collect(), &mut diags);
     diags
+}
+
+/// `jobs` but the attachments only drafts use ([`Site::drafts_only`]):
+/// those are published only when a published report links to them, which
+/// is known once the reports' Markdown is, so that a name of theirs cannot
+/// fail a build that leaves them out.
+pub fn decided<'j>(site: &Site, jobs: &'j [Job]) -> Cow<'j, [Job]> {
+    if site.drafts_only.is_empty() {
+        return Cow::Borrowed(jobs);
+    }
+    let undecided = |j: &&Job| matches!(j, Job::Attachment(rel) if site.drafts_only.contains(rel));
+    Cow::Owned(jobs.iter().filter(|j| !undecided(j)).cloned().collect())
 }
 
 /// What [`check`] looks at, hashed: every problem it finds follows from the
@@ -460,7 +476,12 @@ fn folder_clashes(site: &Site, outputs: &[(String, Origin)], diags: &mut Vec<Dia
 
 /// Warnings for reports and attachments (or their folders) that are
 /// published under another name than theirs because Windows cannot hold it.
-fn renamed_for_windows(site: &Site, diags: &mut Vec<Diagnostic>) {
+/// `files`: the attachments published (paths under `content/`).
+fn renamed_for_windows(
+    site: &Site,
+    files: &std::collections::HashSet<&str>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let reports = site.reports.values().map(|r| {
         let (dir, file) = match r.id.rsplit_once('/') {
             Some((d, f)) => (Some(d), f),
@@ -479,20 +500,24 @@ fn renamed_for_windows(site: &Site, diags: &mut Vec<Diagnostic>) {
         let raw = dir.map_or(raw_file.clone(), |d| format!("{d}/{raw_file}"));
         (raw, r.page.clone(), source_file, Some(".md"))
     });
-    let files = site.files.values().map(|f| {
-        // The ".txt" added to a web page among the attachments (#12 item 1)
-        // has its own warning; only a change for Windows is told here.
-        let published = match f.risk() {
-            Some(r) if r.renamed() => f.site_path.strip_suffix(".txt").unwrap_or(&f.site_path),
-            _ => &f.site_path,
-        };
-        (
-            f.rel.clone(),
-            published.to_string(),
-            f.name().to_string(),
-            None,
-        )
-    });
+    let files = site
+        .files
+        .values()
+        .filter(|f| files.contains(f.rel.as_str()))
+        .map(|f| {
+            // The ".txt" added to a web page among the attachments (#12 item 1)
+            // has its own warning; only a change for Windows is told here.
+            let published = match f.risk() {
+                Some(r) if r.renamed() => f.site_path.strip_suffix(".txt").unwrap_or(&f.site_path),
+                _ => &f.site_path,
+            };
+            (
+                f.rel.clone(),
+                published.to_string(),
+                f.name().to_string(),
+                None,
+            )
+        });
     let mut found: BTreeMap<String, Diagnostic> = BTreeMap::new();
     for (raw, published, source_file, ext) in reports.chain(files) {
         if raw == published {
@@ -518,9 +543,15 @@ fn renamed_for_windows(site: &Site, diags: &mut Vec<Diagnostic>) {
             continue;
         }
         let new_name = pub_parts[i];
-        let why = paths::name_problem(raw_parts[i]).map_or_else(String::new, |p| {
-            format!(", because \"{}\" {p}", raw_parts[i])
-        });
+        let invisible = raw_parts[i].chars().find(|c| paths::is_invisible(*c));
+        let why = match (paths::name_problem(raw_parts[i]), invisible) {
+            (Some(p), _) => format!(", because \"{}\" {p}", raw_parts[i]),
+            (None, Some(c)) => format!(
+                ", because \"{}\" holds the invisible character U+{:04X}, which makes a name look other than it is (a right-to-left override turns what follows it around)",
+                raw_parts[i], c as u32
+            ),
+            (None, None) => String::new(),
+        };
         let suggestion = match (is_file, ext) {
             (true, Some(ext)) => format!(
                 "{}{ext}",
@@ -538,9 +569,14 @@ fn renamed_for_windows(site: &Site, diags: &mut Vec<Diagnostic>) {
             ),
         )
         .field("file name")
-        .hint(format!(
-            "rename the {what} to a name Windows accepts, for example \"{suggestion}\""
-        ));
+        .hint(match (paths::name_problem(raw_parts[i]), invisible) {
+            (None, Some(_)) => format!(
+                "rename the {what} without invisible characters (type its name again), for example \"{suggestion}\""
+            ),
+            _ => format!(
+                "rename the {what} to a name Windows accepts, for example \"{suggestion}\""
+            ),
+        });
         found.insert(source, d);
     }
     diags.extend(found.into_values());

@@ -103,6 +103,18 @@ impl std::fmt::Display for NameProblem {
     }
 }
 
+/// Invisible format characters (Unicode's Cf), which a name typed by hand
+/// or copied from Word may hold: a right-to-left override shows
+/// `报告\u{202e}fdp.exe` as `报告exe.pdf` in Explorer, on a page and in a
+/// terminal, and a zero-width space makes two names that look alike differ.
+/// Names made for the site go without them (`safe_component`).
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{600}'..='\u{605}' | '\u{61c}' | '\u{6dd}' | '\u{70f}' | '\u{180e}'
+        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+}
+
 fn forbidden(c: char) -> bool {
     matches!(c, '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*')
 }
@@ -155,10 +167,12 @@ fn is_device(name: &str) -> bool {
 /// length and dangan's own ending, which the build refuses with a message
 /// of its own): forbidden and control
 /// characters become `_`, spaces and dots at the ends go, a device name gets
-/// a `_` in front, an empty name becomes `_`.
+/// a `_` in front, an empty name becomes `_`; and invisible format
+/// characters go (`is_invisible`), so that a name shows what it is.
 pub(crate) fn safe_component(name: &str) -> String {
     let s: String = name
         .chars()
+        .filter(|c| !is_invisible(*c))
         .map(|c| {
             if forbidden(c) || c.is_control() {
                 '_'

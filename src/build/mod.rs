@@ -374,12 +374,16 @@ impl Session {
             Some(theme) => render::jobs(&site, theme, &compilations),
             None => Vec::new(),
         };
-        let names = output_names::inputs_hash(&site, &jobs, self.folder.path());
+        // The files only drafts use are published only if a published report
+        // links to them: their names are checked below, once that is known.
+        let named = output_names::decided(&site, &jobs);
+        let names = output_names::inputs_hash(&site, &named, self.folder.path());
         if self.names_clean != Some(names) {
-            let found = output_names::check(&site, &jobs, self.folder.path());
+            let found = output_names::check(&site, &named, self.folder.path());
             self.names_clean = found.is_empty().then_some(names);
             diags.extend(found);
         }
+        drop(named);
         // A search update still pending belongs to a site the Markdown cache has
         // moved past; the next good run brings the index up to date instead.
         if let Some(site) = self.search.drop_pending() {
@@ -433,6 +437,10 @@ impl Session {
         let withheld = render::withheld(&site, self.content.markdown());
         jobs.retain(|j| !matches!(j, Job::Attachment(rel) if withheld.contains(rel.as_str())));
         draft_files.set(withheld.len());
+        if site.drafts_only.len() > withheld.len() {
+            // Some are published after all: all names again (repeats go).
+            diags.extend(output_names::check(&site, &jobs, self.folder.path()));
+        }
         diags.extend(crate::model::risky_attachments(
             site.files
                 .values()

@@ -17,7 +17,7 @@ pub(crate) fn file_stem(title: &str) -> String {
         let mapped = match c {
             '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*' | '#' | '%' => '_',
             c if c.is_whitespace() || c == '\u{3000}' => '-',
-            c if c.is_control() || is_format(c) => continue,
+            c if c.is_control() || crate::paths::is_invisible(c) => continue,
             c => c,
         };
         let repeat = matches!(mapped, '_' | '-') && s.ends_with(['_', '-']);
@@ -42,16 +42,6 @@ pub(crate) fn file_stem(title: &str) -> String {
         s.push('_');
     }
     s
-}
-
-/// Invisible format characters (Unicode's Cf): a right-to-left override in a
-/// file name shows `报告\u{202e}fdp.exe` as `报告exe.pdf` in Explorer, and a
-/// zero-width space makes two names that look alike differ.
-fn is_format(c: char) -> bool {
-    matches!(c,
-        '\u{ad}' | '\u{600}'..='\u{605}' | '\u{61c}' | '\u{6dd}' | '\u{70f}' | '\u{180e}'
-        | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
 }
 
 /// Windows device names, with or without an extension.

@@ -373,7 +373,11 @@ impl<'a> Renderer<'a> {
         self.attachment_files(id, linked)
             .into_iter()
             .map(|f| Attachment {
-                name: crate::text::clean_line(f.name()).into_owned(),
+                // Without invisible characters, as published: a right-to-left
+                // override would show another name than the file's.
+                name: (crate::text::clean_line(f.name()).chars())
+                    .filter(|c| !crate::paths::is_invisible(*c))
+                    .collect(),
                 url: crate::paths::relative_href(page, &f.site_path),
                 size: crate::human::byte_size(f.size),
                 as_text: f.risk().is_some_and(|r| r.renamed()),

@@ -238,3 +238,50 @@ fn a_report_turning_draft_and_back_gives_a_fresh_builds_output_each_time() {
         );
     }
 }
+
+/// SPEC: what only drafts use is not published, so its names cannot clash
+/// in the output folder: two files named after a draft that differ only in
+/// letter case (one file on a Windows share) do not fail a build that
+/// leaves them out. Once a published report links to both, they are
+/// published, and the clash is an error naming them.
+#[test]
+fn names_of_files_only_drafts_use_do_not_fail_the_build() {
+    let a = Archive::new();
+    a.report(
+        "2020/甲.md",
+        &report("甲报告", "市委", "2020-01-01", "总结", "正文。"),
+    );
+    a.report(
+        "2020/草稿.md",
+        "---\ntitle: 草稿\nunit: 市委\ndate: 2020-02-01\ntype: 总结\ndraft: true\n---\n正文。\n",
+    );
+    a.write("content/2020/草稿-Note.txt", b"one");
+    a.write("content/2020/草稿-note.txt", b"two");
+    let run = a.build();
+    run.ok();
+    assert!(!run.stderr().contains("草稿-"), "{}", run.stderr());
+    assert!(!a.out().join("2020/草稿-Note.txt").exists());
+    let check = a.run(&["check"]);
+    check.ok();
+    a.report(
+        "2020/甲.md",
+        &report(
+            "甲报告",
+            "市委",
+            "2020-01-01",
+            "总结",
+            "见[一](草稿-Note.txt)和[二](草稿-note.txt)。",
+        ),
+    );
+    for args in [&["check"][..], &["build"]] {
+        let run = a.run(args);
+        run.fails(1);
+        assert!(
+            run.stderr().contains("content/2020/草稿-note.txt")
+                && run.stderr().contains("content/2020/草稿-Note.txt"),
+            "{}",
+            run.stderr()
+        );
+    }
+    assert!(!a.out().join("2020/草稿-Note.txt").exists());
+}

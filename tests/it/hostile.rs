@@ -653,3 +653,68 @@ fn issue_12_import_into_a_folder_outside_content_warns() {
         run.stderr()
     );
 }
+
+/// A name typed by hand with invisible format characters: a right-to-left
+/// override makes `甲-附件\u{202e}fdp.exe` show as `甲-附件exe.pdf` (in
+/// Explorer, on the page that lists it, in a terminal). The build publishes
+/// it without them, under the name it really has, lists it so on the page,
+/// and warns naming the file, the character and the fix; no output path,
+/// page or message holds the character.
+#[test]
+fn a_file_name_with_a_right_to_left_override_is_published_without_it_and_named() {
+    let a = Archive::new();
+    a.report(
+        "2020/甲.md",
+        &report("甲报告", "市委", "2020-01-01", "总结", "正文。"),
+    );
+    a.write("content/2020/甲-附件\u{202e}fdp.exe", b"MZ");
+    a.write(
+        "content/2020/乙\u{200b}\u{2066}.md",
+        report("乙报告", "市委", "2020-02-01", "总结", "正文。").as_bytes(),
+    );
+    let run = a.build();
+    run.ok();
+    let stderr = run.stderr();
+    assert!(
+        !stderr.contains(['\u{202e}', '\u{200b}', '\u{2066}']),
+        "{stderr}"
+    );
+    for (file, published) in [
+        ("甲-附件\\u{202e}fdp.exe", "2020/甲-附件fdp.exe"),
+        ("乙\\u{200b}\\u{2066}.md", "2020/乙.html"),
+    ] {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("content/2020/{file}: warning")))
+            .unwrap_or_else(|| panic!("no warning for {file}: {stderr}"));
+        assert!(
+            line.contains(&format!("is published as {published}")) && line.contains("invisible"),
+            "{line}"
+        );
+        assert!(a.out().join(published).is_file(), "{published}");
+    }
+    assert!(
+        stderr.contains("U+202E") && stderr.contains("rename the file"),
+        "{stderr}"
+    );
+    for e in walkdir::WalkDir::new(a.out())
+        .into_iter()
+        .map(Result::unwrap)
+    {
+        let rel = e
+            .path()
+            .strip_prefix(a.out())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            !rel.contains(['\u{202e}', '\u{200b}', '\u{2066}']),
+            "{rel:?}"
+        );
+        if rel.ends_with(".html") {
+            let page = std::fs::read_to_string(e.path()).unwrap();
+            assert!(!page.contains('\u{202e}'), "{rel}");
+        }
+    }
+    assert!(a.page("2020/甲.html").contains("甲-附件fdp.exe"));
+}
