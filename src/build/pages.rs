@@ -97,9 +97,21 @@ impl PageState {
             .extend(rebodied.chain(changed.iter().copied()));
         redo.reports.extend(redo.compiled.iter().copied());
         for id in changed {
+            // A new title can move the report among those of its date: its
+            // neighbours before and after.
             let (older, newer) = site.neighbours(id);
-            redo.reports
-                .extend(older.into_iter().chain(newer).map(|r| r.id.as_str()));
+            let (was_older, was_newer) = before.neighbours(id);
+            let before_ids = [was_older, was_newer]
+                .into_iter()
+                .flatten()
+                .filter_map(|r| site.reports.get_key_value(&r.id).map(|(id, _)| id.as_str()));
+            redo.reports.extend(
+                older
+                    .into_iter()
+                    .chain(newer)
+                    .map(|r| r.id.as_str())
+                    .chain(before_ids),
+            );
         }
         Some((&self.fingerprints, redo))
     }

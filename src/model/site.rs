@@ -223,10 +223,12 @@ impl Site {
     /// their bodies ([`Report::same_but_body`]), when the two sites are the
     /// same but for those reports' own fields: the same reports by id, each
     /// at the same page with the same aliases, and the same indexes, units,
-    /// files and redirects. Such a change (a title, tags, an author) shows
-    /// on the report's page, on its neighbours' (their links to it), in its
-    /// compilations and on the lists, on no other report's page. `None`
-    /// when the sites differ otherwise.
+    /// files and redirects (but for the order of the indexes' lists where
+    /// those reports keep their unit, date and type: a new title moves a
+    /// report among those of its date). Such a change (a title, tags, an
+    /// author) shows on the report's page, on its neighbours' before and
+    /// after (their links to it), in its compilations and on the lists, on
+    /// no other report's page. `None` when the sites differ otherwise.
     pub fn changed_reports<'s>(&'s self, other: &Site) -> Option<Vec<&'s str>> {
         let Site {
             config,
@@ -263,15 +265,27 @@ impl Site {
             && *drafts == other.drafts
             && *files == other.files
             && *drafts_only == other.drafts_only
-            && *units == other.units
             && *root_units == other.root_units
-            && *years == other.years
-            && *types == other.types
             && *type_pages == other.type_pages
-            && *newest == other.newest
-            && *redirects == other.redirects
-            && *unit_position == other.unit_position;
-        same.then_some(changed)
+            && *redirects == other.redirects;
+        // The indexes are made from the config and the reports alone
+        // (`index`): reports that keep their unit, date and type stay in the
+        // same lists, a new title moving them only among the reports of
+        // their date.
+        let same_lists = || {
+            changed.iter().all(|id| {
+                let (a, b) = (&reports[*id], &other.reports[*id]);
+                a.unit == b.unit && a.date == b.date && a.kind == b.kind
+            })
+        };
+        let same_indexes = || {
+            *units == other.units
+                && *years == other.years
+                && *types == other.types
+                && *newest == other.newest
+                && *unit_position == other.unit_position
+        };
+        (same && (same_lists() || same_indexes())).then_some(changed)
     }
 
     /// The unit and its ancestors, root first.

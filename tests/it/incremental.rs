@@ -839,3 +839,39 @@ fn a_name_clash_made_while_watching_is_reported() {
         assert_same(&tree(&a.out()), &fresh_build(a.root()), "after the fix");
     }
 }
+
+/// A save that changes only a title keeps every other report page's
+/// fingerprint (#13); the new title can move the report among those of its
+/// date, and the pages of its neighbours before and after the move link
+/// elsewhere, as in a fresh build.
+#[test]
+fn a_new_title_that_moves_a_report_among_those_of_its_date_gives_a_fresh_builds_site() {
+    let a = Archive::new();
+    for t in ["A", "B", "C", "D"] {
+        a.report(
+            &format!("{t}.md"),
+            &report(
+                &format!("报告{t}"),
+                "市委办公室",
+                "2020-01-01",
+                "工作总结",
+                "正文",
+            ),
+        );
+    }
+    let mut session = built_session(&a);
+    assert!(a.page("B.html").contains("A.html"), "B is next to A");
+    a.report(
+        "A.md",
+        &report("报告Z", "市委办公室", "2020-01-01", "工作总结", "正文"),
+    );
+    session.update(&[a.root().join("content/A.md")]);
+    let o = session.run().unwrap();
+    assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
+    assert!(!a.page("B.html").contains("A.html"), "A moved away from B");
+    assert_same(
+        &tree(&a.out()),
+        &fresh_build(a.root()),
+        "after the new title",
+    );
+}
