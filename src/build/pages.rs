@@ -83,12 +83,10 @@ impl PageState {
             return None;
         }
         let changed = site.changed_reports(before)?;
-        let rebodied = site
-            .reports
-            .keys()
+        let rebodied = stamps(site, markdown)
             .zip(&self.stamps)
-            .filter(|(id, stamp)| markdown.get(*id).map(|f| f.stamp) != Some(**stamp))
-            .map(|(id, _)| id.as_str());
+            .filter(|((_, now), stamp)| *now != Some(**stamp))
+            .map(|((id, _), _)| id.as_str());
         let mut redo = Redo {
             lists: !changed.is_empty(),
             ..Redo::default()
@@ -229,10 +227,8 @@ impl PageState {
         self.relinked |= relinked;
         // The site comes back from the search index (`keep_site`).
         self.site = None;
-        self.stamps = site
-            .reports
-            .keys()
-            .map(|id| markdown.get(id).map_or(0, |f| f.stamp))
+        self.stamps = stamps(site, markdown)
+            .map(|(_, s)| s.unwrap_or(0))
             .collect();
         self.jobs = jobs;
         self.fingerprints = fingerprints;
@@ -240,6 +236,21 @@ impl PageState {
             self.pages = pages;
         }
     }
+}
+
+/// Each of `site`'s reports in id order with the stamp of its Markdown,
+/// if rendered. Both maps are sorted by id: they are walked side by side,
+/// not searched once per report at every save.
+fn stamps<'s, 'm>(
+    site: &'s Site,
+    markdown: &'m BTreeMap<String, MdFacts>,
+) -> impl Iterator<Item = (&'s String, Option<u64>)> + use<'s, 'm> {
+    let mut md = markdown.iter().peekable();
+    site.reports.keys().map(move |id| {
+        while md.next_if(|(k, _)| *k < id).is_some() {}
+        let stamp = md.next_if(|(k, _)| *k == id).map(|(_, f)| f.stamp);
+        (id, stamp)
+    })
 }
 
 /// Why an output could not be made.
