@@ -127,6 +127,16 @@ pub struct Session {
     names_clean: Option<u64>,
 }
 
+/// What a flush renamed into place or removed.
+#[derive(Default)]
+struct Flushed {
+    stats: WriteStats,
+    /// Site paths written or removed.
+    changed: Vec<String>,
+    /// Files of the search index it removed.
+    search_removed: Vec<String>,
+}
+
 /// How a try at the pages ended.
 enum Attempt {
     Done(Outcome),
@@ -318,7 +328,9 @@ impl Session {
             outcome.notes.extend(self.search.take_notes());
             release_free_memory();
         }
-        let (stats, changed, search_changed) = self.flush()?;
+        let flushed = self.flush()?;
+        let search_changed = self.search_changed(&flushed);
+        let Flushed { stats, changed, .. } = flushed;
         lap_timer(start)("written");
         outcome.files = self.folder.outputs().len();
         outcome.written = Some(WriteStats {
@@ -526,7 +538,7 @@ impl Session {
                 .make_stale(self.pages.pages.difference(pages).cloned());
         }
         let links = std::mem::take(&mut done.links);
-        self.pages.written(
+        let before = self.pages.written(
             &site,
             (jobs, fingerprints),
             pages,
@@ -541,7 +553,8 @@ impl Session {
             let stats = Some(WriteStats::default());
             return Ok(Attempt::Done(finish(diags, total, stats, Vec::new())));
         }
-        let (stats, changed, _) = self.flush()?;
+        // Only the pages: the search index's files are counted when it follows.
+        let Flushed { stats, changed, .. } = self.flush()?;
         lap("pages written");
         let stats = WriteStats {
             unchanged: total.saturating_sub(stats.written),
@@ -549,6 +562,7 @@ impl Session {
         };
         let mut outcome = finish(diags, total, Some(stats), changed);
         outcome.pages_elapsed = Some(start.elapsed());
+        drop(before);
         Ok(Attempt::Done(outcome))
     }
 
@@ -612,7 +626,9 @@ impl Session {
     pub(crate) fn run_search(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let result = self.search_step().and_then(|reports| {
-            let (stats, changed, search_changed) = self.flush()?;
+            let flushed = self.flush()?;
+            let search_changed = self.search_changed(&flushed);
+            let Flushed { stats, changed, .. } = flushed;
             let total = self.folder.outputs().len();
             Ok(Outcome {
                 reports,
@@ -668,10 +684,9 @@ impl Session {
 
     /// Renames what this run staged into place, removes what it made stale,
     /// and writes the manifest and the address record.
-    /// Also says how many of the changed files are the search index's.
-    fn flush(&mut self) -> Result<(WriteStats, Vec<String>, usize), OutputError> {
+    fn flush(&mut self) -> Result<Flushed, OutputError> {
         if !self.folder.staged() {
-            return Ok((WriteStats::default(), Vec::new(), 0));
+            return Ok(Flushed::default());
         }
         // Staged first: a record that cannot be written stops the run before
         // any page goes into place; it follows the pages it records.
@@ -681,17 +696,23 @@ impl Session {
         if let Some(record) = record {
             self.content.commit_addresses(record)?;
         }
+        let flushed = Flushed {
+            stats: done.stats,
+            changed: done.changed,
+            search_removed: done.search_removed,
+        };
+        Ok(flushed)
+    }
+
+    /// How many of the files a flush changed are the search index's.
+    fn search_changed(&self, flushed: &Flushed) -> usize {
         let search: HashSet<&str> = self
             .search
             .paths()
-            .chain(done.search_removed.iter().map(String::as_str))
+            .chain(flushed.search_removed.iter().map(String::as_str))
             .collect();
-        let search_changed = done
-            .changed
-            .iter()
-            .filter(|c| search.contains(c.as_str()))
-            .count();
-        Ok((done.stats, done.changed, search_changed))
+        let changed = flushed.changed.iter();
+        changed.filter(|c| search.contains(c.as_str())).count()
     }
 
     /// Every output with its kind and links, for the manifest. The search
