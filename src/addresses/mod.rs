@@ -18,7 +18,7 @@ mod record;
 mod resolve;
 
 pub(crate) use record::{Record, StagedRecord};
-pub(crate) use resolve::{Resolution, resolve};
+pub(crate) use resolve::{Resolution, rekeyed, resolve};
 
 use crate::model::{AliasTarget, RESERVED_TOP};
 use crate::paths;

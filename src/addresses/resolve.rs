@@ -56,6 +56,55 @@ pub(crate) fn resolve(
     out
 }
 
+/// What [`resolve`] makes of `record` and `site`, from `before`, its result
+/// for the same record and a site that differed only in the key of the
+/// published `report` (it was `was`): a new title, the commonest save in
+/// `watch` that changes the record, costs a few entries instead of every
+/// address resolved again. `None` when that is not sure to be the same
+/// result: `before` had messages (whose lines the new record could move),
+/// or an entry of another report has either key (it could lead to this
+/// report now, or no longer).
+///
+/// Otherwise every entry leads where it did: the entries with either key
+/// name `report`, which is published, and lead to it by its file whatever
+/// its key; every other key finds the same reports as before. And no
+/// address is taken or given up. Only the entries that show or lead to
+/// `report` change, to its new key.
+pub(crate) fn rekeyed(
+    before: &Resolution,
+    record: &Record,
+    site: &Site,
+    report: &Report,
+    was: u64,
+) -> Option<Resolution> {
+    let keys = [was, report.key];
+    let entries = record.entries.values().flatten();
+    let others = entries
+        .filter(|e| keys.contains(&e.key))
+        .any(|e| e.report != report.id);
+    if !before.diags.is_empty() || others || !site.reports.contains_key(&report.id) {
+        return None;
+    }
+    // `before.record` is `None` when the record was already as it left it.
+    let mut next = before.record.clone().unwrap_or_else(|| record.clone());
+    let entry = vec![Entry {
+        report: report.id.clone(),
+        key: report.key,
+        removed: false,
+        line: 0,
+    }];
+    let redirects = before.redirects.iter().filter(|(_, id)| **id == report.id);
+    for address in std::iter::once(&report.page).chain(redirects.map(|(a, _)| a)) {
+        next.entries.insert(address.clone(), entry.clone());
+    }
+    let unchanged = !record.untidy && next.same(record);
+    Some(Resolution {
+        redirects: before.redirects.clone(),
+        diags: Vec::new(),
+        record: (!unchanged).then_some(next),
+    })
+}
+
 /// An output of this build at an address.
 #[derive(Clone, Copy)]
 enum Owner<'a> {

@@ -76,8 +76,8 @@ pub(super) struct ContentCache {
     /// Changes whenever `addresses` does.
     addresses_version: u64,
     /// The last resolution of old addresses that left the record as it is,
-    /// with the hash of what it was made from (`resolve_key`).
-    resolved: Option<(u64, Resolution)>,
+    /// with what it was made from (`resolve_inputs`).
+    resolved: Option<(ResolveInputs, Resolution)>,
     /// The address record's file as this session last wrote it.
     addresses_written: Option<SourceStamp>,
 }
@@ -528,25 +528,53 @@ impl ContentCache {
 
 impl ContentCache {
     /// The old addresses resolved against `site`: the last resolution if it
-    /// was made from the same inputs (`resolve_key`), else a new one.
+    /// was made from the same inputs (`resolve_inputs`), or from the same
+    /// but for one report's key where that is sure to resolve alike (a new
+    /// title: `addresses::rekeyed`), else a new one.
     fn resolution(&mut self, site: &Site, write: bool) -> Resolution {
-        let key = self.resolve_key(site, write);
-        if let Some((k, resolved)) = &self.resolved
-            && *k == key
-        {
-            return resolved.clone();
-        }
-        let resolved = addresses::resolve(
-            &self.addresses,
-            site,
-            |id| self.reports.contains_key(id),
-            write,
-        );
+        let inputs = self.resolve_inputs(site, write);
+        let resolved = match &self.resolved {
+            Some((last, resolved)) if last.key == inputs.key => return resolved.clone(),
+            Some((last, resolved)) if last.shape == inputs.shape => {
+                self.rekeyed(last, resolved, &inputs, site)
+            }
+            _ => None,
+        };
+        let resolved = resolved.unwrap_or_else(|| {
+            addresses::resolve(
+                &self.addresses,
+                site,
+                |id| self.reports.contains_key(id),
+                write,
+            )
+        });
         // Kept only while it leaves the record as it is (`watch`'s saves
         // that move no report): a new record is written, and changes
         // `addresses_version`, anyway.
-        self.resolved = resolved.record.is_none().then(|| (key, resolved.clone()));
+        self.resolved = resolved
+            .record
+            .is_none()
+            .then(|| (inputs, resolved.clone()));
         resolved
+    }
+
+    /// `resolved`, made from `last`, brought to a site whose only change
+    /// is one published report's key (`addresses::rekeyed`), if that is sure.
+    fn rekeyed(
+        &self,
+        last: &ResolveInputs,
+        resolved: &Resolution,
+        now: &ResolveInputs,
+        site: &Site,
+    ) -> Option<Resolution> {
+        let mut changed =
+            (self.reports.keys().zip(&last.keys).zip(&now.keys)).filter(|((_, was), is)| was != is);
+        let ((id, was), _) = changed.next()?;
+        if changed.next().is_some() {
+            return None;
+        }
+        let report = site.reports.get(id)?;
+        addresses::rekeyed(resolved, &self.addresses, site, report, (*was)?)
     }
 
     /// After a run of `watch` that wrote the address record (a report
@@ -562,29 +590,46 @@ impl ContentCache {
         }
     }
 
-    /// What `addresses::resolve` makes its result from, hashed: the record
-    /// (by version), which report files there are, the published reports'
+    /// What `addresses::resolve` makes its result from: the record (by
+    /// version), which report files there are, the published reports'
     /// pages, keys and aliases, the drafts, the attachments' addresses.
     /// Hashing them is a fraction of resolving them again, which a save in
     /// `watch` that changes none of them (a body, a tag) need not do.
-    fn resolve_key(&self, site: &Site, write: bool) -> u64 {
+    fn resolve_inputs(&self, site: &Site, write: bool) -> ResolveInputs {
         use std::hash::{BuildHasher, Hash, Hasher};
         let mut h = foldhash::fast::FixedState::with_seed(0x6164_6472).build_hasher();
         (self.addresses_version, write).hash(&mut h);
         self.reports.len().hash(&mut h);
+        let mut keys = Vec::with_capacity(self.reports.len());
         for (id, l) in &self.reports {
             id.hash(&mut h);
             match &l.report {
-                Some(r) => (1u8, r.draft, &r.page, r.key, &r.aliases).hash(&mut h),
+                Some(r) => (1u8, r.draft, &r.page, &r.aliases).hash(&mut h),
                 None => 0u8.hash(&mut h),
             }
+            keys.push(l.report.as_ref().map(|r| r.key));
         }
         site.files.len().hash(&mut h);
         for f in site.files.values() {
             (&f.rel, &f.site_path).hash(&mut h);
         }
-        h.finish()
+        let shape = h.finish();
+        keys.hash(&mut h);
+        ResolveInputs {
+            key: h.finish(),
+            shape,
+            keys,
+        }
     }
+}
+
+/// What a resolution of old addresses was made from ([`ContentCache::resolve_inputs`]).
+struct ResolveInputs {
+    /// All of it, hashed.
+    key: u64,
+    /// All but the reports' keys, hashed; and those keys, in id order.
+    shape: u64,
+    keys: Vec<Option<u64>>,
 }
 
 /// Reads a report file; `meta`: what the walk saw of it, before reading.

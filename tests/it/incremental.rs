@@ -875,3 +875,45 @@ fn a_new_title_that_moves_a_report_among_those_of_its_date_gives_a_fresh_builds_
         "after the new title",
     );
 }
+
+/// A new title changes the report's key in the address record (#13): the
+/// record and the site are a fresh build's, both when the new key is that
+/// of a report gone before (its old address now leads to this one) and
+/// when the report, with such an address leading to it, is retitled again.
+#[test]
+fn a_new_title_keeps_the_address_record_a_fresh_builds() {
+    let a = Archive::new();
+    let titled =
+        |title: &str, body: &str| report(title, "市委办公室", "2020-01-01", "工作总结", body);
+    a.report("G.md", &titled("报告G", "正文"));
+    a.report("C.md", &titled("报告C", "正文"));
+    let mut session = built_session(&a);
+    let mut save = |rel: &str, text: Option<String>| {
+        match text {
+            Some(text) => a.report(rel, &text),
+            None => a.remove(&format!("content/{rel}")),
+        };
+        session.update(&[a.root().join("content").join(rel)]);
+        let o = session.run().unwrap();
+        assert!(!o.has_errors(), "{:?}", o.diagnostics);
+    };
+    let record = || std::fs::read_to_string(a.root().join(dangan::addresses::RECORD_FILE)).unwrap();
+    let same_as_fresh = |what: &str| {
+        let kept = record();
+        assert_same(&tree(&a.out()), &fresh_build(a.root()), what);
+        assert_eq!(record(), kept, "{what}: the record");
+    };
+    save("G.md", None); // its address leads nowhere, and says so once
+    save("C.md", Some(titled("报告C", "正文二")));
+    assert!(!a.out().join("G.html").exists());
+    // C takes G's key: G's old address now leads to C.
+    save("C.md", Some(titled("报告G", "正文二")));
+    assert!(is_redirect(a.page("G.html").as_bytes()));
+    assert!(a.page("G.html").contains("url=C.html\""));
+    same_as_fresh("C given G's title");
+    save("C.md", Some(titled("报告G", "正文三")));
+    // Both of C's addresses take its new key.
+    save("C.md", Some(titled("报告Z", "正文三")));
+    same_as_fresh("C given another title");
+    assert!(a.page("G.html").contains("url=C.html\""));
+}
