@@ -424,7 +424,7 @@ impl Session {
         if self.opts.write && theme.is_some() {
             self.folder.begin()?;
         }
-        let renderer = theme
+        let mut renderer = theme
             .as_deref()
             .map(|t| Renderer::new(&site, t, compilations));
         // The reports whose Markdown is new or stale: Markdown and page from
@@ -471,7 +471,7 @@ impl Session {
             ));
         }
         lap("attachments read");
-        let Some(renderer) = renderer.as_ref().filter(|_| !diags.has_errors()) else {
+        let Some(renderer) = renderer.as_mut().filter(|_| !diags.has_errors()) else {
             self.folder.abandon();
             return Ok(Attempt::Done(finish(diags, 0, None, Vec::new())));
         };

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use super::page::Bodies;
 use super::views::{Body, Card, Html};
 use super::{Job, MdFacts, Renderer};
-use crate::model::Site;
+use crate::model::{Report, Site};
 use crate::paths::root_prefix;
 
 /// A fast hasher with a fixed seed: fingerprints compare within one process only.
@@ -20,20 +20,46 @@ fn hasher() -> FoldHasher<'static> {
     FixedState::with_seed(0x6461_6e67_616e).build_hasher()
 }
 
-/// The hash of each report's card at the site's root, made once per run:
-/// lists hash these instead of making every card of every page
-/// (`views::CardOf`).
-pub(crate) type CardHashes<'a> = HashMap<&'a str, u64, FixedState>;
+/// The hash of each report's card at the site's root: lists hash these
+/// instead of making every card of every page (`views::CardOf`). Made for
+/// every report once per run, before the fingerprints of lists
+/// ([`Renderer::fingerprints`]); a save whose lists stay as they were
+/// hashes only the few cards its own pages show (a report page's
+/// neighbours), not every report's.
+pub(crate) struct CardHashes<'a> {
+    site: &'a Site,
+    all: Option<HashMap<&'a str, u64, FixedState>>,
+}
 
-pub(crate) fn card_hashes(site: &Site) -> CardHashes<'_> {
-    site.reports
-        .par_iter()
-        .map(|(id, r)| {
-            let mut h = hasher();
-            Card::new(site, "", r).hash(&mut h);
-            (id.as_str(), h.finish())
-        })
-        .collect()
+impl<'a> CardHashes<'a> {
+    pub(crate) fn new(site: &'a Site) -> Self {
+        CardHashes { site, all: None }
+    }
+
+    /// Hashes every report's card (on all threads), unless done already.
+    fn make_all(&mut self) {
+        let site = self.site;
+        self.all.get_or_insert_with(|| {
+            site.reports
+                .par_iter()
+                .map(|(id, r)| (id.as_str(), card_hash(site, r)))
+                .collect()
+        });
+    }
+
+    /// The hash of the card of the report `id`.
+    pub(crate) fn of(&self, id: &str) -> u64 {
+        match &self.all {
+            Some(all) => all[id],
+            None => card_hash(self.site, &self.site.reports[id]),
+        }
+    }
+}
+
+fn card_hash(site: &Site, r: &Report) -> u64 {
+    let mut h = hasher();
+    Card::new(site, "", r).hash(&mut h);
+    h.finish()
 }
 
 /// A report's rendered Markdown as its fingerprint covers it: by the stamp of the rendering.
@@ -66,7 +92,8 @@ impl Renderer<'_> {
     /// The fingerprints of `jobs` (as listed by `jobs()`), in order, given
     /// the Markdown of every report. A page's fingerprint is the hash of the
     /// context it is rendered from (`page`), its Markdown by stamp.
-    pub fn fingerprints(&self, jobs: &[Job], markdown: &BTreeMap<String, MdFacts>) -> Vec<u64> {
+    pub fn fingerprints(&mut self, jobs: &[Job], markdown: &BTreeMap<String, MdFacts>) -> Vec<u64> {
+        self.card_hashes.make_all();
         jobs.par_iter()
             .map(|job| self.fingerprint_with(job, markdown))
             .collect()
@@ -77,12 +104,15 @@ impl Renderer<'_> {
     /// the bodies rendered since): a page that shows none of it has the same
     /// context, so its fingerprint is `before`'s.
     pub fn fingerprints_since(
-        &self,
+        &mut self,
         jobs: &[Job],
         markdown: &BTreeMap<String, MdFacts>,
         before: &[u64],
         redo: &Redo<'_>,
     ) -> Vec<u64> {
+        if redo.lists {
+            self.card_hashes.make_all();
+        }
         jobs.par_iter()
             .zip(before)
             .map(|(job, &fp)| {
@@ -167,7 +197,7 @@ impl Renderer<'_> {
     fn cards(&self, ids: &[String], h: &mut FoldHasher<'static>) {
         ids.len().hash(h);
         for id in ids {
-            self.card_hashes[id.as_str()].hash(h);
+            self.card_hashes.of(id).hash(h);
         }
     }
 }
@@ -212,7 +242,7 @@ mod tests {
         let site = Site::new(Config::default(), reports.into_iter().map(Arc::new), []);
         let theme = Theme::load(Path::new("/nonexistent"), None).expect("the built-in theme");
         let jobs = jobs(&site, &theme, &Compilations::new(&site));
-        let renderer = Renderer::new(&site, &theme, Compilations::new(&site));
+        let mut renderer = Renderer::new(&site, &theme, Compilations::new(&site));
         let mut rendered = BTreeMap::new();
         let mut facts = BTreeMap::new();
         for (i, r) in site.reports.values().enumerate() {

@@ -272,7 +272,7 @@ impl<'a> Renderer<'a> {
             site,
             theme,
             beside: Beside::new(site),
-            card_hashes: fingerprint::card_hashes(site),
+            card_hashes: fingerprint::CardHashes::new(site),
             compilations,
         }
     }

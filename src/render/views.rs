@@ -146,7 +146,7 @@ impl Serialize for CardOf<'_> {
 
 impl Hash for CardOf<'_> {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        (self.at.root, self.at.hashes[self.id]).hash(h);
+        (self.at.root, self.at.hashes.of(self.id)).hash(h);
     }
 }
 
@@ -177,7 +177,7 @@ impl Hash for Cards<'_> {
         self.at.root.hash(h);
         self.ids.len().hash(h);
         for id in &self.ids {
-            self.at.hashes[id].hash(h);
+            self.at.hashes.of(id).hash(h);
         }
     }
 }
