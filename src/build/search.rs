@@ -145,7 +145,7 @@ impl SearchFollower {
         if self.pending.is_some() {
             return Ok(());
         }
-        let state = index.save();
+        let state = index.save().map_err(|e| e.0)?;
         let mut w = crate::cache::Writer::default();
         w.u128(signature);
         w.u64(self.indexed.len() as u64);

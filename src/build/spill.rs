@@ -133,6 +133,12 @@ impl Spill {
     }
 }
 
+impl From<crate::search::SpillError> for OutputError {
+    fn from(e: crate::search::SpillError) -> OutputError {
+        temp_error(e.0)
+    }
+}
+
 /// A temporary file (a spill, the attachments' texts) that cannot be
 /// written or read is the machine's problem, like an output folder that
 /// cannot be: it names the folder.

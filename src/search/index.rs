@@ -9,7 +9,6 @@
 //! fresh build's.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::convert::Infallible;
 
 use rayon::prelude::*;
 use serde_json::json;
@@ -23,6 +22,7 @@ use super::manifest::{Slot, entry, heavy_name, leaf_lists, leaf_meta};
 use super::ngrams::{Doc, build_block};
 use super::prepare::{Prepared, prepare};
 use super::shards::{facet_shard, length_shard, name_shard};
+use super::spill::{ListSpill, MERGE_BUCKETS, SpillError, Spilled};
 use super::text::text_files;
 use super::{SearchDoc, SearchMeta, SearchText, texts_of};
 
@@ -56,10 +56,13 @@ struct Kept {
 struct Block {
     /// Its reports' ids, in number order: a block whose list changes is built again.
     ids: Vec<String>,
-    /// Its segments of the document lists; `None` in an index read from
-    /// the build cache, which takes those of a list it puts together again
-    /// from the list's files in the output folder.
+    /// Its segments of the document lists; `None` when they are in the
+    /// index's spill, or in an index read from the build cache, which takes
+    /// those of a list it puts together again from the list's files in the
+    /// output folder.
     lists: Option<Partial>,
+    /// Where its segments are in the index's spill.
+    spilled: Option<Spilled>,
     /// Per list bucket, a hash of its segments for it ([`Partial::bucket_hashes`]),
     /// once computed.
     hashes: Option<Vec<u64>>,
@@ -75,8 +78,9 @@ struct ListFiles {
 /// The search index of a set of reports, kept for incremental updates. It
 /// keeps what it needs of each report but its text (asked for again when the
 /// report's block is built again), each block's segments of the document
-/// lists (so that a list is put together again without reading any report),
-/// and the names of the files, never their bytes.
+/// lists (so that a list is put together again without reading any report;
+/// those of a full build in a temporary file, [`super::spill`]), and the
+/// names of the files, never their bytes.
 pub struct SearchIndex {
     layout: Layout,
     /// In number order.
@@ -90,6 +94,8 @@ pub struct SearchIndex {
     /// A list file the last update needed was not in the output folder as
     /// the index made it: this index is not to be trusted.
     lost: bool,
+    /// The blocks' segments of the last full build.
+    spill: Option<ListSpill>,
 }
 
 /// A text loader, as every entry point takes it.
@@ -152,6 +158,7 @@ fn build_one<E: Send>(
         block: Block {
             ids: mine.iter().map(|k| k.p.meta.id.clone()).collect(),
             lists: Some(lists),
+            spilled: None,
             hashes: None,
         },
         docs: kept,
@@ -200,8 +207,7 @@ impl SearchIndex {
     /// with a sink that drops them.
     pub fn new(docs: &[SearchDoc]) -> Self {
         let metas = docs.iter().map(SearchDoc::meta).collect();
-        let Ok(index) = Self::build(metas, texts_of(docs), |_| Ok::<(), Infallible>(()));
-        index
+        Self::build(metas, texts_of(docs), |_| Ok(())).expect("the temporary file read back")
     }
 
     /// A full build of the index of `metas`. Each report's text is asked of
@@ -211,7 +217,7 @@ impl SearchIndex {
     /// entry last. So neither the texts nor the bytes of the whole index are
     /// ever in memory together, and of the blocks' working memory only one
     /// block's at a time.
-    pub fn build<E: Send>(
+    pub fn build<E: Send + From<SpillError>>(
         metas: Vec<SearchMeta>,
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
         sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
@@ -232,6 +238,7 @@ impl SearchIndex {
             files: BTreeSet::new(),
             entry: 0,
             lost: false,
+            spill: None,
         };
         index.rebuild_all(&text, &|files| sink(&pairs(files)))?;
         Ok(index)
@@ -239,7 +246,7 @@ impl SearchIndex {
 
     /// Builds every block, then every list and the small files, handing each
     /// batch of files to `sink` (the entry last, as the file named "index").
-    fn rebuild_all<E: Send>(
+    fn rebuild_all<E: Send + From<SpillError>>(
         &mut self,
         text: &impl Texts<E>,
         sink: &(impl Fn(Vec<Named>) -> Result<(), E> + Sync),
@@ -247,15 +254,27 @@ impl SearchIndex {
         let lap = crate::timing::lap_timer(std::time::Instant::now());
         let layout = self.layout;
         let docs = &self.docs;
+        let mut spill = ListSpill::new();
         // One block at a time, the threads working inside it (its texts, its
         // n-grams, its list buckets): a block's texts, streams and entries
         // are the working memory, whatever the number of threads (a block
-        // per thread took 700 MB each at 100,000 reports, #13).
+        // per thread took 700 MB each at 100,000 reports, #13). Its segments
+        // go to the spill.
         let built: Vec<(Block, Vec<Kept>, Vec<String>)> = (0..layout.blocks(docs.len()))
             .map(|b| {
-                let Built { block, docs, files } = build_one(layout, docs, b, text)?;
+                let Built {
+                    mut block,
+                    docs,
+                    files,
+                } = build_one(layout, docs, b, text)?;
                 let paths = files.iter().map(Named::path).collect();
                 sink(files)?;
+                if let (Some(s), Some(p)) = (spill.as_mut(), block.lists.take()) {
+                    match s.put(p) {
+                        Ok(at) => block.spilled = Some(at),
+                        Err(p) => block.lists = Some(p),
+                    }
+                }
                 Ok((block, docs, paths))
             })
             .collect::<Result<_, E>>()?;
@@ -268,20 +287,27 @@ impl SearchIndex {
             self.docs.extend(docs);
             paths.extend(p);
         }
-        let partials: Vec<&Partial> = self.blocks.iter().flat_map(|b| &b.lists).collect();
-        let lists: Vec<(ListFiles, Vec<String>)> = (0..layout.d_buckets)
-            .into_par_iter()
-            .map(|d| {
-                let (l, files) = list_files(layout, &partials, d);
-                let p = files.iter().map(Named::path).collect();
-                sink(files)?;
-                Ok((l, p))
-            })
-            .collect::<Result<_, E>>()?;
-        self.lists = Vec::with_capacity(lists.len());
-        for (l, p) in lists {
-            self.lists.push(l);
-            paths.extend(p);
+        self.spill = spill;
+        let (none, no_files) = (Partial::empty(layout.d_buckets), BTreeMap::new());
+        // A range of list buckets at a time: only its segments are read back.
+        self.lists = Vec::with_capacity(layout.d_buckets as usize);
+        for first in (0..layout.d_buckets).step_by(MERGE_BUCKETS as usize) {
+            let ds = first..(first + MERGE_BUCKETS).min(layout.d_buckets);
+            let read = self.read_back(ds.clone())?;
+            let partials = self.partials(&read, &no_files, &none);
+            let lists: Vec<(ListFiles, Vec<String>)> = ds
+                .into_par_iter()
+                .map(|d| {
+                    let (l, files) = list_files(layout, &partials, d);
+                    let p = files.iter().map(Named::path).collect();
+                    sink(files)?;
+                    Ok((l, p))
+                })
+                .collect::<Result<_, E>>()?;
+            for (l, p) in lists {
+                self.lists.push(l);
+                paths.extend(p);
+            }
         }
         lap("search: lists put together and written");
         let (small, entry) = self.small_files();
@@ -411,7 +437,7 @@ impl SearchIndex {
 
     /// All index files, sorted by path: the same as [`super::build_index`].
     /// Computed again from the reports' texts (the index keeps no file bytes).
-    pub fn files<E: Send>(
+    pub fn files<E: Send + From<SpillError>>(
         &self,
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
     ) -> Result<Vec<(String, Vec<u8>)>, E> {
@@ -428,7 +454,7 @@ impl SearchIndex {
     /// Every file computed again and handed to `sink` block by block, as
     /// [`SearchIndex::build`] does (the output folder was emptied in watch mode):
     /// the texts and the bytes of the whole index are never in memory together.
-    pub fn write_all<E: Send>(
+    pub fn write_all<E: Send + From<SpillError>>(
         &self,
         text: impl Fn(&str) -> Result<SearchText, E> + Sync,
         sink: impl Fn(&[(String, Vec<u8>)]) -> Result<(), E> + Sync,
@@ -441,6 +467,7 @@ impl SearchIndex {
             files: BTreeSet::new(),
             entry: 0,
             lost: false,
+            spill: None,
         };
         copy.rebuild_all(&text, &|files| sink(&pairs(files)))?;
         Ok(())
@@ -456,7 +483,7 @@ impl SearchIndex {
     /// again (their reports' texts asked of `text`), and the lists whose
     /// segments changed are put together again. Returns the files that are
     /// new and those no longer part of the index.
-    pub fn apply<E: Send>(
+    pub fn apply<E: Send + From<SpillError>>(
         &mut self,
         upserts: Vec<SearchMeta>,
         removals: &[String],
@@ -470,7 +497,7 @@ impl SearchIndex {
     /// path in the output folder) when it puts that file's lists together
     /// again. A file missing, or not as the index made it, leaves the index
     /// [`lost`](SearchIndex::lost).
-    pub fn apply_from<E: Send>(
+    pub fn apply_from<E: Send + From<SpillError>>(
         &mut self,
         upserts: Vec<SearchMeta>,
         removals: &[String],
@@ -535,7 +562,7 @@ impl SearchIndex {
     /// Builds again the blocks whose reports changed (`changed`, or a
     /// different list of ids), then the lists whose segments changed, then
     /// the small files. Returns the files of all of these (by path).
-    fn refresh<E: Send>(
+    fn refresh<E: Send + From<SpillError>>(
         &mut self,
         changed: &BTreeSet<String>,
         text: &impl Texts<E>,
@@ -572,7 +599,11 @@ impl SearchIndex {
             }
             sink(built.files)?;
             if (b as usize) < self.blocks.len() {
-                let old = std::mem::replace(&mut self.blocks[b as usize], built.block);
+                let mut old = std::mem::replace(&mut self.blocks[b as usize], built.block);
+                // Its segments from the spill, to tell which lists it changed.
+                if let (Some(at), Some(spill)) = (&old.spilled, &self.spill) {
+                    old.lists = Some(spill.read(at, 0..l.d_buckets)?);
+                }
                 old_blocks.insert(b, old);
             } else {
                 self.blocks.push(built.block);
@@ -609,16 +640,24 @@ impl SearchIndex {
                         }) => new_hashes.get(&b).is_none_or(|n| n[du] != old[du]),
                         _ => true,
                     }
-                }) || gone.iter().any(|g| match (&g.lists, &g.hashes) {
-                    (Some(p), _) => p.has_keys(d),
-                    (None, Some(h)) => h[du] != 0,
-                    (None, None) => true,
-                }) || self.lists.len() != l.d_buckets as usize
+                }) || gone
+                    .iter()
+                    .any(|g| match (&g.lists, &g.spilled, &g.hashes) {
+                        (Some(p), ..) => p.has_keys(d),
+                        (None, Some(s), _) => s.has_keys(d),
+                        (None, None, Some(h)) => h[du] != 0,
+                        (None, None, None) => true,
+                    })
+                    || self.lists.len() != l.d_buckets as usize
             })
             .collect();
-        // The segments of the blocks not in memory (an index read from the
-        // build cache), for these lists: from their files as they are.
-        let stored = blocks.iter().any(|b| b.lists.is_none()) && !redo.is_empty();
+        // The segments of the blocks neither in memory nor in the spill (an
+        // index read from the build cache), for these lists: from their
+        // files as they are.
+        let stored = blocks
+            .iter()
+            .any(|b| b.lists.is_none() && b.spilled.is_none())
+            && !redo.is_empty();
         let from_files = match stored {
             true => self.segments_from_files(&redo, old_file),
             false => Some(BTreeMap::new()),
@@ -626,24 +665,26 @@ impl SearchIndex {
         let lost = from_files.is_none();
         let from_files = from_files.unwrap_or_default();
         let none = Partial::empty(l.d_buckets);
-        let partials: Vec<&Partial> = blocks
-            .iter()
-            .enumerate()
-            .map(|(i, b)| match &b.lists {
-                Some(p) => p,
-                None => from_files.get(&(i as u32)).unwrap_or(&none),
-            })
+        // Buckets near each other are read back from the spill together (a
+        // read per block and run of buckets, not per block and bucket).
+        let runs: Vec<&[u32]> = redo
+            .chunk_by(|a, b| a / MERGE_BUCKETS == b / MERGE_BUCKETS && b - a <= 4)
             .collect();
-        let lists: Vec<(u32, ListFiles, Vec<Named>)> = redo
+        let lists: Vec<Vec<(u32, ListFiles, Vec<Named>)>> = runs
             .par_iter()
-            .map(|&d| {
-                let (lf, files) = list_files(l, &partials, d);
-                (d, lf, files)
+            .map(|run| {
+                let read = self.read_back(run[0]..run[run.len() - 1] + 1)?;
+                let partials = self.partials(&read, &from_files, &none);
+                let lists = run.par_iter().map(|&d| {
+                    let (lf, files) = list_files(l, &partials, d);
+                    (d, lf, files)
+                });
+                Ok(lists.collect())
             })
-            .collect();
+            .collect::<Result<_, SpillError>>()?;
         self.lists
             .resize(l.d_buckets as usize, ListFiles::default());
-        for (d, lf, files) in lists {
+        for (d, lf, files) in lists.into_iter().flatten() {
             self.lists[d as usize] = lf;
             sink(files)?;
         }
@@ -653,6 +694,41 @@ impl SearchIndex {
         self.entry = entry.hash;
         sink(small)?;
         sink(vec![entry])
+    }
+
+    /// The segments of the blocks in the spill for list buckets `ds`, read
+    /// back, by block (none when no block is there).
+    fn read_back(&self, ds: std::ops::Range<u32>) -> Result<Vec<Option<Partial>>, SpillError> {
+        let Some(spill) = &self.spill else {
+            return Ok(Vec::new());
+        };
+        self.blocks
+            .par_iter()
+            .map(|b| {
+                b.spilled
+                    .as_ref()
+                    .map(|at| spill.read(at, ds.clone()))
+                    .transpose()
+            })
+            .collect()
+    }
+
+    /// Every block's segments: in memory, else read back from the spill
+    /// (`read`, by block), else from the list files (`from_files`, by
+    /// block), else `none`.
+    fn partials<'a>(
+        &'a self,
+        read: &'a [Option<Partial>],
+        from_files: &'a BTreeMap<u32, Partial>,
+        none: &'a Partial,
+    ) -> Vec<&'a Partial> {
+        let read = |i: usize| read.get(i).and_then(Option::as_ref);
+        let stored = |i: usize| from_files.get(&(i as u32)).unwrap_or(none);
+        self.blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b.lists.as_ref().or(read(i)).unwrap_or_else(|| stored(i)))
+            .collect()
     }
 
     /// The paths of every file the index's state names (`small`: its small files).
@@ -718,7 +794,7 @@ impl SearchIndex {
                 if self
                     .blocks
                     .get(b as usize)
-                    .is_some_and(|k| k.lists.is_none())
+                    .is_some_and(|k| k.lists.is_none() && k.spilled.is_none())
                 {
                     let keys = by_block.entry(b).or_default().entry(d).or_default();
                     keys.push((key, seg));
@@ -743,12 +819,19 @@ impl SearchIndex {
     }
 
     /// The index's state as the build cache keeps it.
-    pub fn save(&mut self) -> Vec<u8> {
-        self.blocks.par_iter_mut().for_each(|b| {
-            if let (None, Some(p)) = (&b.hashes, &b.lists) {
-                b.hashes = Some(p.bucket_hashes());
+    pub fn save(&mut self) -> Result<Vec<u8>, SpillError> {
+        let (spill, all) = (&self.spill, 0..self.layout.d_buckets);
+        self.blocks.par_iter_mut().try_for_each(|b| {
+            match (&b.hashes, &b.lists, &b.spilled, spill) {
+                (Some(_), ..) => {}
+                (None, Some(p), ..) => b.hashes = Some(p.bucket_hashes()),
+                (None, None, Some(at), Some(spill)) => {
+                    b.hashes = Some(spill.read(at, all.clone())?.bucket_hashes());
+                }
+                (None, None, ..) => {}
             }
-        });
+            Ok(())
+        })?;
         let mut w = Writer::default();
         w.u32(self.layout.block);
         w.u32(self.layout.d_buckets);
@@ -791,7 +874,7 @@ impl SearchIndex {
             w.str(f);
         }
         w.u64(self.entry);
-        w.0
+        Ok(w.0)
     }
 
     /// The index [`SearchIndex::save`] gave `payload` of; `None` if it is not one.
@@ -841,6 +924,7 @@ impl SearchIndex {
                     .map(|k| k.p.meta.id.clone())
                     .collect(),
                 lists: None,
+                spilled: None,
                 hashes: Some(hashes),
             });
         }
@@ -867,6 +951,7 @@ impl SearchIndex {
             files,
             entry,
             lost: false,
+            spill: None,
         })
     }
 }

@@ -32,11 +32,14 @@ pub(crate) fn tf_class(count: u32) -> u32 {
     31 - count.max(1).leading_zeros()
 }
 
-/// A block's segments of every list: per list bucket, its keys in order, each
+/// A block's segments of every list (or of a range of list buckets, read back
+/// from a spill: [`super::spill`]): per list bucket, its keys in order, each
 /// as header, gamma(segment bits + 1), segment.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Partial {
     words: Vec<u64>,
+    /// The first list bucket it has (0 but for a range read back).
+    first: u32,
     /// Per list bucket, where its keys start, then where the last one ends
     /// (the buckets follow each other).
     starts: Vec<u64>,
@@ -53,15 +56,41 @@ impl Partial {
         starts.push(spans.last().map_or(0, |s| s.1));
         Partial {
             words,
+            first: 0,
             starts,
             keys: spans.iter().map(|s| s.2).collect(),
         }
     }
 
+    /// The segments of list buckets `first..first + keys.len()` only:
+    /// `words`, where each bucket's start in them (then where the last one
+    /// ends), and each bucket's key count.
+    pub(crate) fn of_range(
+        words: Vec<u64>,
+        first: u32,
+        starts: Vec<u64>,
+        keys: Vec<u32>,
+    ) -> Partial {
+        debug_assert_eq!(starts.len(), keys.len() + 1);
+        Partial {
+            words,
+            first,
+            starts,
+            keys,
+        }
+    }
+
+    /// Its words, and per list bucket where its keys start (then where the
+    /// last one ends) and how many; of a whole block's segments.
+    pub(crate) fn into_parts(self) -> (Vec<u64>, Vec<u64>, Vec<u32>) {
+        debug_assert_eq!(self.first, 0);
+        (self.words, self.starts, self.keys)
+    }
+
     /// List bucket `d`'s bit range and key count.
     fn span(&self, d: u32) -> (u64, u64, u32) {
-        let d = d as usize;
-        (self.starts[d], self.starts[d + 1], self.keys[d])
+        let i = (d - self.first) as usize;
+        (self.starts[i], self.starts[i + 1], self.keys[i])
     }
 
     /// Whether two blocks' versions hold the same segments for list bucket `d`.
@@ -87,7 +116,7 @@ impl Partial {
     /// has no keys there): what the build cache keeps of a block, to tell
     /// which lists an edit of it changes (#15).
     pub(crate) fn bucket_hashes(&self) -> Vec<u64> {
-        (0..self.keys.len() as u32)
+        (self.first..self.first + self.keys.len() as u32)
             .map(|d| {
                 let (from, to, n) = self.span(d);
                 if n == 0 {
@@ -140,7 +169,7 @@ impl Partial {
 
     /// Whether the block has any key in list bucket `d`.
     pub(crate) fn has_keys(&self, d: u32) -> bool {
-        self.keys[d as usize] > 0
+        self.span(d).2 > 0
     }
 }
 

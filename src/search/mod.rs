@@ -27,6 +27,7 @@ mod prepare;
 pub mod rank;
 pub mod reader;
 mod shards;
+mod spill;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -35,6 +36,7 @@ pub use index::{Changes, SearchIndex};
 /// The file the search page loads first, which names the rest of the index.
 pub(crate) use layout::ENTRY_PATH;
 pub use normalize::{normalize_for_match, query_terms};
+pub use spill::SpillError;
 
 /// What the index keeps of a report between runs: everything but its text,
 /// which it asks for block by block ([`SearchIndex::build`]) and drops after.
@@ -127,10 +129,9 @@ impl SearchDoc {
     }
 }
 
-/// A text loader over reports held in memory: the first of `docs` with each id.
-pub fn texts_of(
-    docs: &[SearchDoc],
-) -> impl Fn(&str) -> Result<SearchText, std::convert::Infallible> + Sync + '_ {
+/// A text loader over reports held in memory: the first of `docs` with each
+/// id. It never fails; its error is the index's own ([`SpillError`]).
+pub fn texts_of(docs: &[SearchDoc]) -> impl Fn(&str) -> Result<SearchText, SpillError> + Sync + '_ {
     let mut by_id: std::collections::HashMap<&str, &SearchDoc> = std::collections::HashMap::new();
     for d in docs {
         by_id.entry(d.id.as_str()).or_insert(d);
@@ -145,10 +146,11 @@ pub fn build_index(docs: &[SearchDoc]) -> Vec<(String, Vec<u8>)> {
     // The files as `SearchIndex::build` hands them to `dangan build`'s writer.
     let all = std::sync::Mutex::new(Vec::new());
     let metas = docs.iter().map(SearchDoc::meta).collect();
-    let Ok(_) = SearchIndex::build(metas, texts_of(docs), |files| {
+    SearchIndex::build(metas, texts_of(docs), |files| {
         all.lock().expect("not poisoned").extend_from_slice(files);
-        Ok::<(), std::convert::Infallible>(())
-    });
+        Ok(())
+    })
+    .expect("the temporary file read back");
     let mut files = all.into_inner().expect("not poisoned");
     files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     files

@@ -13,20 +13,19 @@ use super::{
 
 /// Adds or replaces `d` in an index of `docs` (which already hold `d` as it is now).
 fn upsert(index: &mut SearchIndex, docs: &[SearchDoc], d: &SearchDoc) -> Changes {
-    let Ok(changes) = index.apply(vec![d.meta()], &[], texts_of(docs));
-    changes
+    index.apply(vec![d.meta()], &[], texts_of(docs)).unwrap()
 }
 
 /// Removes `id` from an index of `docs` (which no longer hold it).
 fn remove(index: &mut SearchIndex, docs: &[SearchDoc], id: &str) -> Changes {
-    let Ok(changes) = index.apply(Vec::new(), &[id.to_string()], texts_of(docs));
-    changes
+    index
+        .apply(Vec::new(), &[id.to_string()], texts_of(docs))
+        .unwrap()
 }
 
 /// Every file of an index of `docs`, computed again.
 fn files_of(index: &SearchIndex, docs: &[SearchDoc]) -> Vec<(String, Vec<u8>)> {
-    let Ok(files) = index.files(texts_of(docs));
-    files
+    index.files(texts_of(docs)).unwrap()
 }
 
 /// Few distinct characters, so that bigrams repeat and near-misses abound.
@@ -337,7 +336,7 @@ fn frequent_keys_get_files_of_their_own_and_are_found_the_same() {
         .map(|d| d.id.clone())
         .chain([big.id.clone()])
         .collect();
-    let Ok(changes) = index.apply(Vec::new(), &gone, texts_of(&rest));
+    let changes = index.apply(Vec::new(), &gone, texts_of(&rest)).unwrap();
     assert!(changes.removed.iter().any(|p| p.starts_with(&own)));
     apply_changes(&mut disk, changes, "removed");
     assert!(disk == build_index(&rest).into_iter().collect());
@@ -346,7 +345,7 @@ fn frequent_keys_get_files_of_their_own_and_are_found_the_same() {
         .chain([&big])
         .map(SearchDoc::meta)
         .collect();
-    let Ok(changes) = index.apply(metas, &[], texts_of(&docs));
+    let changes = index.apply(metas, &[], texts_of(&docs)).unwrap();
     assert!(changes.written.iter().any(|(p, _)| p.starts_with(&own)));
     apply_changes(&mut disk, changes, "added back");
     assert!(disk == build_index(&docs).into_iter().collect());
@@ -399,14 +398,15 @@ fn attachment_text_is_found_below_the_reports_own() {
         .map(|(d, t)| (d.id.clone(), t.clone()))
         .collect();
     let all = std::sync::Mutex::new(Vec::new());
-    let Ok(_) = SearchIndex::build(
+    SearchIndex::build(
         metas,
-        |id: &str| Ok::<_, std::convert::Infallible>(by_id[id].clone()),
+        |id: &str| Ok::<_, super::SpillError>(by_id[id].clone()),
         |files| {
             all.lock().unwrap().extend_from_slice(files);
             Ok(())
         },
-    );
+    )
+    .unwrap();
     let files = all.into_inner().unwrap();
     let r = Reader::new(&files).unwrap();
     for q in ["预备党员", "预备党员名单"] {
@@ -519,7 +519,7 @@ fn an_index_read_back_from_the_build_cache_updates_as_a_fresh_build() {
     let all: Vec<SearchDoc> = current.values().cloned().collect();
     let mut index = SearchIndex::new(&all);
     let mut disk: BTreeMap<String, Vec<u8>> = files_of(&index, &all).into_iter().collect();
-    let read_back = |index: &mut SearchIndex| SearchIndex::load(&index.save()).unwrap();
+    let read_back = |index: &mut SearchIndex| SearchIndex::load(&index.save().unwrap()).unwrap();
     for step in 0..24 {
         if step % 2 == 0 {
             index = read_back(&mut index);
@@ -552,8 +552,9 @@ fn an_index_read_back_from_the_build_cache_updates_as_a_fresh_build() {
         };
         let all: Vec<SearchDoc> = current.values().cloned().collect();
         let old = disk.clone();
-        let Ok(changes) =
-            index.apply_from(upserts, &removals, texts_of(&all), |p| old.get(p).cloned());
+        let changes = index
+            .apply_from(upserts, &removals, texts_of(&all), |p| old.get(p).cloned())
+            .unwrap();
         assert!(!index.lost(), "step {step}");
         apply_changes(&mut disk, changes, &format!("step {step}"));
         let fresh: BTreeMap<String, Vec<u8>> = build_index(&all).into_iter().collect();
@@ -573,8 +574,10 @@ fn an_index_read_back_from_the_build_cache_updates_as_a_fresh_build() {
     d.text = random_text(&mut r, 200);
     current.insert(id, d.clone());
     let all: Vec<SearchDoc> = current.values().cloned().collect();
-    let Ok(_) = index.apply_from(vec![d.meta()], &[], texts_of(&all), |p| {
-        disk.get(p).cloned()
-    });
+    index
+        .apply_from(vec![d.meta()], &[], texts_of(&all), |p| {
+            disk.get(p).cloned()
+        })
+        .unwrap();
     assert!(index.lost(), "a changed list file was trusted");
 }
