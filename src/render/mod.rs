@@ -135,10 +135,29 @@ pub fn stale_markdown<'s>(
     site: &'s Site,
     facts: &mut BTreeMap<String, MdFacts>,
 ) -> Vec<&'s Arc<Report>> {
-    facts.retain(|id, _| site.reports.contains_key(id));
+    // Both sorted by id: walked side by side rather than looked up, report
+    // by report, on every save in `watch`.
+    let mut reports = site.reports.keys().peekable();
+    let gone: Vec<String> = facts
+        .keys()
+        .filter(|id| {
+            while reports.next_if(|r| r < id).is_some() {}
+            reports.peek() != Some(id)
+        })
+        .cloned()
+        .collect();
+    for id in &gone {
+        facts.remove(id);
+    }
+    let mut known = facts.iter().peekable();
     site.reports
-        .values()
-        .filter(|r| !facts.get(&r.id).is_some_and(|f| f.is_current(site, r)))
+        .iter()
+        .filter(|(id, r)| {
+            while known.next_if(|(k, _)| k < id).is_some() {}
+            let facts = known.next_if(|(k, _)| k == id).map(|(_, f)| f);
+            !facts.is_some_and(|f| f.is_current(site, r))
+        })
+        .map(|(_, r)| r)
         .collect()
 }
 
@@ -172,6 +191,20 @@ pub fn resolve(site: &Site, path: &str) -> Target {
         Target::File(f.site_path.clone())
     } else {
         Target::Missing
+    }
+}
+
+/// Whether `path` resolves to `target` ([`resolve`], without making the target).
+fn resolves_to(site: &Site, path: &str, target: &Target) -> bool {
+    if let Some(r) = site.reports.get(path) {
+        return matches!(target, Target::Page(p) if *p == r.page);
+    }
+    if site.drafts.contains(path) {
+        return *target == Target::Draft;
+    }
+    match site.files.get(path) {
+        Some(f) => matches!(target, Target::File(p) if *p == f.site_path),
+        None => *target == Target::Missing,
     }
 }
 
@@ -209,7 +242,7 @@ impl MdFacts {
             && self
                 .resolved
                 .iter()
-                .all(|(path, target)| resolve(site, path) == *target)
+                .all(|(path, target)| resolves_to(site, path, target))
     }
 }
 
