@@ -88,7 +88,7 @@ impl PageState {
             .filter(|((_, now), stamp)| *now != Some(**stamp))
             .map(|((id, _), _)| id.as_str());
         let mut redo = Redo {
-            lists: !changed.is_empty(),
+            listed: changed.clone(),
             ..Redo::default()
         };
         redo.compiled

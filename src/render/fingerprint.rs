@@ -22,10 +22,10 @@ fn hasher() -> FoldHasher<'static> {
 
 /// The hash of each report's card at the site's root: lists hash these
 /// instead of making every card of every page (`views::CardOf`). Made for
-/// every report once per run, before the fingerprints of lists
-/// ([`Renderer::fingerprints`]); a save whose lists stay as they were
-/// hashes only the few cards its own pages show (a report page's
-/// neighbours), not every report's.
+/// every report once per run before every page's fingerprint is made
+/// ([`Renderer::fingerprints`]); a save in `watch` hashes only the cards
+/// of the pages it makes again (a report page's neighbours, the lists of a
+/// report given a new title: a few thousand at most), not every report's.
 pub(crate) struct CardHashes<'a> {
     site: &'a Site,
     all: Option<HashMap<&'a str, u64, FixedState>>,
@@ -83,9 +83,10 @@ pub struct Redo<'s> {
     /// The reports whose compilations may differ: bodies rendered again or
     /// fields changed. A compilation shows its own reports alone.
     pub compiled: HashSet<&'s str>,
-    /// Some report's fields changed: any other page (lists, feeds, old
-    /// addresses) may show them.
-    pub lists: bool,
+    /// The reports whose own fields changed, each keeping its unit, year
+    /// and type: the pages that list them (or lead to them) may show them,
+    /// and the pages made from the whole site (home, indexes, feeds).
+    pub listed: Vec<&'s str>,
 }
 
 impl Renderer<'_> {
@@ -104,15 +105,12 @@ impl Renderer<'_> {
     /// the bodies rendered since): a page that shows none of it has the same
     /// context, so its fingerprint is `before`'s.
     pub fn fingerprints_since(
-        &mut self,
+        &self,
         jobs: &[Job],
         markdown: &BTreeMap<String, MdFacts>,
         before: &[u64],
         redo: &Redo<'_>,
     ) -> Vec<u64> {
-        if redo.lists {
-            self.card_hashes.make_all();
-        }
         jobs.par_iter()
             .zip(before)
             .map(|(job, &fp)| {
@@ -122,7 +120,7 @@ impl Renderer<'_> {
                         .compiled(job)
                         .iter()
                         .any(|id| redo.compiled.contains(id)),
-                    _ => redo.lists,
+                    _ => self.may_show(job, &redo.listed),
                 };
                 match shows {
                     true => self.fingerprint_with(job, markdown),
@@ -130,6 +128,30 @@ impl Renderer<'_> {
                 }
             })
             .collect()
+    }
+
+    /// Whether `job`, neither a report page nor a compilation, may show
+    /// the fields of one of the reports `listed` (`Redo::listed`): the
+    /// pages of their units and their units' parents (a unit with no
+    /// reports of its own lists its sub-units'), their years and types,
+    /// the old addresses that lead to them, and every page made from the
+    /// whole site. A list shows a report by its card, in the order of the
+    /// reports' dates and titles; the lists stay the same but for those
+    /// reports' places among the reports of their date.
+    fn may_show(&self, job: &Job, listed: &[&str]) -> bool {
+        let site = self.site;
+        let mut reports = listed.iter().map(|id| &site.reports[*id]);
+        match job {
+            Job::Unit(name) | Job::UnitFeed(name) => reports.any(|r| {
+                let path = site.unit_path(&r.unit);
+                path.iter().any(|u| u.name == *name)
+            }),
+            Job::Year(y) => reports.any(|r| r.date.year == *y),
+            Job::Type(t) => reports.any(|r| r.kind == *t),
+            Job::Redirect(address) => listed.contains(&site.redirects[address].as_str()),
+            Job::Asset(_) | Job::Attachment(_) => false,
+            _ => !listed.is_empty(),
+        }
     }
 
     /// The bodies a page shows are those of `Job::Report` and

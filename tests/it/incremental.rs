@@ -917,3 +917,59 @@ fn a_new_title_keeps_the_address_record_a_fresh_builds() {
     same_as_fresh("C given another title");
     assert!(a.page("G.html").contains("url=C.html\""));
 }
+
+/// A new title is remade on the lists that show the report (#13): its
+/// unit's and those of the units above (a unit with no reports of its own
+/// lists its sub-units'), its year's and type's, the page at its old
+/// address; every other list is kept, and the site is a fresh build's.
+#[test]
+fn a_new_title_shows_on_every_list_of_the_report_and_its_old_address() {
+    let a = Archive::new();
+    a.write(
+        "dangan.toml",
+        "[[units]]\nname = \"上级\"\nslug = \"sj\"\n[[units]]\nname = \"下级\"\nparent = \"上级\"\n"
+            .as_bytes(),
+    );
+    a.report(
+        "甲.md",
+        &report("报告甲", "下级", "2020-01-01", "工作总结", "正文"),
+    );
+    a.report(
+        "乙.md",
+        &report("报告乙", "别处", "2019-03-01", "调研报告", "正文"),
+    );
+    let mut session = built_session(&a);
+    std::fs::rename(
+        a.root().join("content/甲.md"),
+        a.root().join("content/丙.md"),
+    )
+    .unwrap();
+    session.update(&[
+        a.root().join("content/甲.md"),
+        a.root().join("content/丙.md"),
+    ]);
+    session.run().unwrap();
+    assert!(a.page("unit/sj.html").contains("报告甲"));
+    a.report(
+        "丙.md",
+        &report("报告丁", "下级", "2020-01-01", "工作总结", "正文"),
+    );
+    session.update(&[a.root().join("content/丙.md")]);
+    let o = session.run().unwrap();
+    assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
+    for page in [
+        "unit/sj.html",
+        "unit/下级.html",
+        "year/2020.html",
+        "type/工作总结.html",
+        "甲.html",
+    ] {
+        assert!(a.page(page).contains("报告丁"), "{page}");
+        assert!(!a.page(page).contains("报告甲"), "{page}");
+    }
+    assert_same(
+        &tree(&a.out()),
+        &fresh_build(a.root()),
+        "after the new title",
+    );
+}
