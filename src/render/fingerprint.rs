@@ -186,9 +186,10 @@ impl Renderer<'_> {
                 self.cards(&u.reports[..n], &mut h);
             }
             Job::Sitemap => {
-                // Addresses and dates only: a new title leaves the sitemap as it is.
-                for id in &site.newest {
-                    let r = &site.reports[id];
+                // Addresses and dates only: a new title leaves the sitemap
+                // as it is. In the sitemap's order, the reports' files'
+                // (`feed::sitemap`): a renamed file can change it alone.
+                for r in site.reports.values() {
                     (&r.page, r.date).hash(&mut h);
                 }
                 for u in site.units.values() {

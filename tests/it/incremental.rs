@@ -973,3 +973,29 @@ fn a_new_title_shows_on_every_list_of_the_report_and_its_old_address() {
         "after the new title",
     );
 }
+
+/// The sitemap lists the reports in the order of their files; a report
+/// file renamed (its `slug:` keeps its address, its date keeps its place
+/// among the newest) can change that order alone: the sitemap is then a
+/// fresh build's, not the one before.
+#[test]
+fn a_renamed_report_that_keeps_its_address_reorders_the_sitemap() {
+    let a = Archive::new();
+    let slugged = |title: &str, date: &str, slug: &str| {
+        report(title, "市委办公室", date, "工作总结", "正文").replacen(
+            "---\n\n",
+            &format!("slug: {slug}\n---\n\n"),
+            1,
+        )
+    };
+    a.report("a.md", &slugged("报告甲", "2020-01-01", "p"));
+    a.report("b.md", &slugged("报告乙", "2020-03-01", "q"));
+    let mut session = built_session(&a);
+    let sitemap = a.page("sitemap.xml");
+    assert!(sitemap.find("p.html") < sitemap.find("q.html"), "{sitemap}");
+    std::fs::rename(a.root().join("content/b.md"), a.root().join("content/0.md")).unwrap();
+    session.update(&[a.root().join("content/b.md"), a.root().join("content/0.md")]);
+    let o = session.run().unwrap();
+    assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
+    assert_same(&tree(&a.out()), &fresh_build(a.root()), "after the rename");
+}
