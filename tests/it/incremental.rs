@@ -999,3 +999,62 @@ fn a_renamed_report_that_keeps_its_address_reorders_the_sitemap() {
     assert!(o.diagnostics.is_empty(), "{:?}", o.diagnostics);
     assert_same(&tree(&a.out()), &fresh_build(a.root()), "after the rename");
 }
+
+/// An archive in `watch` from no report to many (several blocks of the
+/// search index), to fewer (another layout of the index), to none, to one
+/// again, then in a new process from the build cache: each time the site
+/// and the address record are a fresh build's (#13: the index's segments
+/// are spilled to a temporary file and read back by an update).
+#[test]
+fn an_archive_emptied_and_filled_again_in_watch_gives_a_fresh_builds_site() {
+    let a = Archive::new();
+    let root = a.root();
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    let mut session = built_session(&a);
+    let same_as_fresh = |session: &mut Session, what: &str| {
+        let record_before = read_record(root);
+        let outcome = session.run().unwrap();
+        let record_after = read_record(root);
+        write_record(root, &record_before);
+        let (diags, files) = fresh(root);
+        assert_eq!(read_record(root), record_after, "{what}: the record");
+        assert_eq!(outcome.diagnostics, diags, "{what}");
+        assert_same(&tree(&a.out()), &files, what);
+    };
+    same_as_fresh(&mut session, "no report");
+    let rel = |i: usize| format!("content/r{i:02}.md");
+    let paths: Vec<PathBuf> = (0..70).map(|i| root.join(rel(i))).collect();
+    for i in 0..70 {
+        let text = report(
+            &format!("报告{i}"),
+            "市委办公室",
+            "2020-01-01",
+            "工作总结",
+            &format!("正文{i}"),
+        );
+        a.write(&rel(i), text.as_bytes());
+    }
+    session.update(&paths);
+    same_as_fresh(&mut session, "70 reports");
+    for i in (0..70).step_by(3) {
+        a.remove(&rel(i));
+    }
+    session.update(&paths);
+    same_as_fresh(&mut session, "a third gone");
+    for (i, path) in paths.iter().enumerate() {
+        if i % 3 != 0 {
+            a.remove(&rel(i));
+        }
+        assert!(!path.exists());
+    }
+    session.update(&paths);
+    same_as_fresh(&mut session, "every report gone");
+    let one = report("报告", "市委办公室", "2020-01-01", "工作总结", "正文");
+    a.write(&rel(5), one.as_bytes());
+    session.update(&paths);
+    same_as_fresh(&mut session, "one report again");
+    drop(session);
+    a.write(&rel(6), one.replace("正文", "另一篇").as_bytes());
+    let mut session = cached_session(root);
+    same_as_fresh(&mut session, "a new process");
+}
