@@ -88,11 +88,7 @@ impl ListSpill {
             .seek(SeekFrom::Start(self.end))
             .and_then(|_| file.write_all(&bytes));
         if written.is_err() {
-            let n = starts.len() - 1;
-            let spans = (0..n)
-                .map(|i| (starts[i], starts[i + 1], keys[i]))
-                .collect();
-            return Err(Partial::new(words, spans));
+            return Err(Partial::of_range(words, 0, starts, keys));
         }
         let offset = self.end;
         self.end += bytes.len() as u64;
