@@ -5,8 +5,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
-
 use super::warm;
 use crate::manifest;
 use crate::output::{self, OutputError, Staging, WriteStats};
@@ -127,10 +125,9 @@ impl OutputFolder {
             named.join(", "),
             if changed.len() > 5 { ", …" } else { "" },
         );
-        let before = self.damaged.len();
+        let index_changed = changed.iter().any(|p| !pages.contains(p));
         self.damaged
-            .extend(changed.iter().filter(|p| pages.contains(*p)).cloned());
-        let index_changed = self.damaged.len() - before < changed.len();
+            .extend(changed.into_iter().filter(|p| pages.contains(p)));
         Some((index_changed, Some(note)))
     }
 
@@ -224,11 +221,9 @@ impl OutputFolder {
         let (stats, changed) = p.staging.commit(p.stale, &mut self.outputs)?;
         self.made = false;
         self.damaged.clear();
-        let restamped: Vec<(&String, u64)> = changed
-            .par_iter()
-            .map(|p| (p, warm::file_stamp(&self.out.join(p))))
-            .collect();
-        for (path, stamp) in restamped {
+        let paths: Vec<&String> = changed.iter().collect();
+        let restamped = warm::file_stamps(&self.out, &paths);
+        for (path, stamp) in paths.into_iter().zip(restamped) {
             match stamp {
                 0 => self.stamps.remove(path),
                 s => self.stamps.insert(path.clone(), s),
