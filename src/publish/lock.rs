@@ -241,13 +241,18 @@ impl Drop for Lock {
     }
 }
 
+/// Whether `name`, at the top of DEST, is the temporary name of a lock: one being made, or
+/// one being taken away.
+fn is_lock_temporary(name: &str) -> bool {
+    name.starts_with(&format!(".{LOCK_NAME}.")) && is_tmp_name(name)
+}
+
 /// Whether `name`, at the top of DEST, is a lock's temporary folder that another publish may
 /// be using right now (making its lock or taking a stale one away): the scan of a running
 /// publish leaves it alone. One older than a lock goes stale is a leftover of a killed run,
 /// and so is one that a process of this computer that no longer runs was making.
 pub(crate) fn is_recent_temporary(name: &str, entry: &fs::DirEntry) -> bool {
-    name.starts_with(&format!(".{LOCK_NAME}."))
-        && is_tmp_name(name)
+    is_lock_temporary(name)
         && !made_by_a_dead_process_here(name, &entry.path())
         && entry
             .metadata()
@@ -291,10 +296,7 @@ fn remove_leftover_locks(dest: &Path) {
         let Some(name) = entry.file_name().to_str().map(String::from) else {
             continue;
         };
-        if name.starts_with(&format!(".{LOCK_NAME}."))
-            && is_tmp_name(&name)
-            && !is_recent_temporary(&name, &entry)
-        {
+        if is_lock_temporary(&name) && !is_recent_temporary(&name, &entry) {
             let _ = remove_lock(&entry.path());
         }
     }
