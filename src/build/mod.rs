@@ -328,9 +328,7 @@ impl Session {
             outcome.notes.extend(self.search.take_notes());
             release_free_memory();
         }
-        let flushed = self.flush()?;
-        let search_changed = self.search_changed(&flushed);
-        let Flushed { stats, changed, .. } = flushed;
+        let (stats, changed, search_changed) = self.flush_counting_search()?;
         lap_timer(start)("written");
         outcome.files = self.folder.outputs().len();
         outcome.written = Some(WriteStats {
@@ -626,9 +624,7 @@ impl Session {
     pub(crate) fn run_search(&mut self) -> Result<Outcome, OutputError> {
         let start = Instant::now();
         let result = self.search_step().and_then(|reports| {
-            let flushed = self.flush()?;
-            let search_changed = self.search_changed(&flushed);
-            let Flushed { stats, changed, .. } = flushed;
+            let (stats, changed, search_changed) = self.flush_counting_search()?;
             let total = self.folder.outputs().len();
             Ok(Outcome {
                 reports,
@@ -704,15 +700,18 @@ impl Session {
         Ok(flushed)
     }
 
-    /// How many of the files a flush changed are the search index's.
-    fn search_changed(&self, flushed: &Flushed) -> usize {
+    /// `flush`, and how many of the files it changed are the search index's
+    /// (a run that wrote only pages does not count them).
+    fn flush_counting_search(&mut self) -> Result<(WriteStats, Vec<String>, usize), OutputError> {
+        let flushed = self.flush()?;
         let search: HashSet<&str> = self
             .search
             .paths()
             .chain(flushed.search_removed.iter().map(String::as_str))
             .collect();
         let changed = flushed.changed.iter();
-        changed.filter(|c| search.contains(c.as_str())).count()
+        let n = changed.filter(|c| search.contains(c.as_str())).count();
+        Ok((flushed.stats, flushed.changed, n))
     }
 
     /// Every output with its kind and links, for the manifest. The search
